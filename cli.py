@@ -1,0 +1,383 @@
+"""The ``maillage`` command line: parse, call the library, print, and turn errors into one line.
+
+Exit codes: 0 success, 1 bad data or unavailable store, 2 misuse.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import io
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import click
+
+from .graph.errors import LoadError, MaillageError, UsageError
+from .graph.model import KINDS
+from .graph.store import GraphStore, open_store
+
+FORMATS = ("table", "csv", "json", "md")
+LANGS = ("fr", "en")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class MaillageGroup(click.Group):
+    """A group that turns every error into one line on stderr and the right exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LoadError as error:
+            for problem in error.problems:
+                click.echo(f"error: {problem}", err=True)
+            raise click.ClickException(str(error)) from None
+        except UsageError as error:
+            raise click.UsageError(str(error), ctx) from None
+        except MaillageError as error:
+            raise click.ClickException(str(error)) from None
+        except OSError as error:
+            where = f"{error.filename}: " if error.filename else ""
+            raise click.ClickException(f"{where}{error.strerror or error}") from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            if os.environ.get("MAILLAGE_DEBUG"):
+                raise
+            raise click.ClickException(
+                f"unexpected error: {type(error).__name__}: {error} (set MAILLAGE_DEBUG=1 to see where)"
+            ) from None
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass
+class Settings:
+    """What the global options say, and the store once opened."""
+
+    location: str
+    contributor: str
+    database: str | None = None
+    _store: GraphStore | None = field(default=None, repr=False)
+
+    def store(self) -> GraphStore:
+        if self._store is None:
+            self._store = open_store(self.location, **self.store_options())
+        return self._store
+
+    def store_options(self) -> dict[str, Any]:
+        return {"database": self.database} if self.database else {}
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def _default_contributor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+@click.group(cls=MaillageGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--store",
+    "location",
+    envvar="MAILLAGE_STORE",
+    default="maillage.db",
+    show_default=True,
+    help="A SQLite file, or a Neo4j URI (neo4j://, bolt://, neo4j+s://). Env: MAILLAGE_STORE.",
+)
+@click.option(
+    "--contributor",
+    envvar="MAILLAGE_CONTRIBUTOR",
+    default=_default_contributor,
+    help="Who brings the data you load. Env: MAILLAGE_CONTRIBUTOR; default: your user name.",
+)
+@click.option("--database", envvar="NEO4J_DATABASE", help="Neo4j database name (Neo4j stores only).")
+@click.version_option(package_name="maillage")
+@click.pass_context
+def main(ctx: click.Context, location: str, contributor: str, database: str | None) -> None:
+    """maillage: map the actors of a territory, their ties, themes and projects.
+
+    Load spreadsheets and public registers into one graph, then explore it:
+    who holds the network together, who bridges whom, and an HTML map to send.
+    """
+    settings = Settings(location, contributor, database)
+    ctx.obj = settings
+    ctx.call_on_close(settings.close)
+
+
+# --------------------------------------------------------------------------- output
+
+
+def emit(rows: Sequence[dict], columns: Sequence[str], format: str, output: Path | None, title: str = "") -> None:
+    """Print ``rows`` as a table, CSV, JSON or Markdown, to ``output`` or stdout."""
+    text = render(rows, columns, format, title)
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        write_text(output, text)
+        click.echo(f"wrote {output}", err=True)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if isinstance(value, (list, tuple)):
+        return " | ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def render(rows: Sequence[dict], columns: Sequence[str], format: str, title: str = "") -> str:
+    if format == "json":
+        return json.dumps([{c: row.get(c) for c in columns} for row in rows], ensure_ascii=False, indent=2) + "\n"
+    if format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([_cell(row.get(c)) for c in columns] for row in rows)
+        return buffer.getvalue()
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    if format == "md":
+        def escape(text: str) -> str:
+            return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+
+        lines = [f"# {escape(title)}", ""] if title else []
+        lines.append("| " + " | ".join(columns) + " |")
+        lines.append("|" + "|".join("---" for _ in columns) + "|")
+        lines.extend("| " + " | ".join(escape(c) for c in row) + " |" for row in cells)
+        return "\n".join(lines) + "\n"
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines.extend("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells)
+    return "\n".join(lines) + "\n"
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a file atomically: readers see the old file or the new one, never half of it."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+format_option = click.option(
+    "--format", "format_", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
+)
+output_option = click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout."
+)
+kind_choice = click.Choice(KINDS, case_sensitive=False)
+
+
+def _kinds(values: Sequence[str]) -> list[str]:
+    by_folded = {kind.lower(): kind for kind in KINDS}
+    return [by_folded[value.lower()] for value in values]
+
+
+def resolve(store: GraphStore, reference: str):
+    """The node a reference (id, name or alias) names, or a clear error."""
+    from .graph.store.base import resolve_one
+
+    return resolve_one(reference, store.find(reference))
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@main.command()
+@pass_settings
+def init(settings: Settings) -> None:
+    """Create the store (tables, indexes, constraints) if it does not exist."""
+    settings.store().init()
+    click.echo(f"store ready: {settings.store().location}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "format_", help="Source format, when it cannot be told from the header.")
+@click.option("--source", "source_name", help="Name the source is known by (default: the file or folder name).")
+@click.option("--dry-run", is_flag=True, help="Check and show what would be loaded; write nothing.")
+@pass_settings
+def load(settings: Settings, paths: tuple[Path, ...], format_: str | None, source_name: str | None, dry_run: bool) -> None:
+    """Load spreadsheets or register extracts into the store.
+
+    A workbook is an .xlsx with sheets 'actors' and 'relations', a folder with
+    actors.csv and relations.csv, or those CSV files. Any problem rejects the
+    source: every problem is listed with its file, line and column, and the
+    store is left unchanged.
+    """
+    from .loaders import read_sources
+
+    store = settings.store()
+    batches = read_sources(paths, store.find, settings.contributor, format_, source_name)
+    for batch in batches:
+        if dry_run:
+            click.echo(f"{batch.source.name}: {len(batch.nodes)} nodes, {len(batch.relations)} relations (dry run, nothing written)")
+            continue
+        result = store.write(batch)
+        if result.unchanged:
+            click.echo(f"{result.source}: unchanged (already loaded)")
+        else:
+            click.echo(f"{result.source}: {result.nodes} nodes, {result.relations} relations loaded")
+
+
+@main.command()
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="FILE.xlsx for a workbook, or FILE.csv for a pair FILE-actors.csv / FILE-relations.csv.",
+)
+def template(output: Path) -> None:
+    """Write an empty, documented workbook to fill in."""
+    from .loaders.template import write_template
+
+    for path in write_template(output):
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.option("--kind", "kinds", multiple=True, type=kind_choice, help="Only this kind (repeatable).")
+@click.option("--search", help="Only actors whose id, name or alias contains this text.")
+@format_option
+@output_option
+@pass_settings
+def actors(settings: Settings, kinds: tuple[str, ...], search: str | None, format_: str, output: Path | None) -> None:
+    """List the actors (and other nodes) in the store."""
+    store = settings.store()
+    wanted = _kinds(kinds)
+    nodes = [n for kind in (wanted or [None]) for n in store.nodes(kind, search)]
+    rows = [{"id": n.id, "kind": n.kind, "name": n.name, "aliases": list(n.aliases)} for n in sorted(nodes, key=lambda n: n.id)]
+    emit(rows, ["id", "kind", "name", "aliases"], format_, output)
+
+
+@main.command()
+@click.argument("actor")
+@click.option("--format", "format_", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@pass_settings
+def show(settings: Settings, actor: str, format_: str) -> None:
+    """Show an actor: attributes, relations, and the sources that assert them.
+
+    ACTOR is an id, a name or an alias.
+    """
+    store = settings.store()
+    node = resolve(store, actor)
+    names = {n.id: n.name for n in (store.get(i) for r in store.relations(node.id) for i in (r.source, r.target)) if n}
+    claims = store.node_claims(node.id)
+    relation_claims = store.relation_claims(node.id)
+    if format_ == "json":
+        payload = {
+            "id": node.id,
+            "kind": node.kind,
+            "name": node.name,
+            "aliases": list(node.aliases),
+            "attributes": dict(node.attrs),
+            "relations": [
+                {"source": r.source, "type": r.type, "target": r.target, "role": r.role, **dict(r.attrs),
+                 "asserted_by": [
+                     {"source": c.source, "place": c.place, "contributor": c.contributor, "at": c.at}
+                     for c in relation_claims if c.relation.key == r.key
+                 ]}
+                for r in store.relations(node.id)
+            ],
+            "asserted_by": [
+                {"source": c.source, "place": c.place, "contributor": c.contributor, "at": c.at} for c in claims
+            ],
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{node.name}  [{node.kind}]  {node.id}")
+    if node.aliases:
+        click.echo(f"  aliases: {' | '.join(node.aliases)}")
+    for key, value in sorted(node.attrs.items()):
+        sources = [f"{c.place}" for c in claims if key in c.attrs and c.attrs[key] == value]
+        click.echo(f"  {key}: {_cell(value)}    ({', '.join(sources)})")
+    click.echo("  asserted by:")
+    for c in claims:
+        click.echo(f"    {c.place}  by {c.contributor}, {c.at}")
+    relations = store.relations(node.id)
+    click.echo(f"  relations ({len(relations)}):")
+    for r in relations:
+        role = f" ({r.role})" if r.role else ""
+        arrow = f"-> {r.type}{role} -> {names.get(r.target, r.target)}" if r.source == node.id else f"<- {r.type}{role} <- {names.get(r.source, r.source)}"
+        places = ", ".join(c.place for c in relation_claims if c.relation.key == r.key)
+        note = f"  « {r.attrs['note']} »" if r.attrs.get("note") else ""
+        click.echo(f"    {arrow}{note}    ({places})")
+
+
+@main.group()
+def report() -> None:
+    """Analyses of the graph, as tables, CSV, JSON or Markdown."""
+
+
+@report.command("centrality")
+@click.option(
+    "--metric", type=click.Choice(["degree", "betweenness", "closeness", "eigenvector", "pagerank"]),
+    default="degree", show_default=True, help="Sort by this metric.",
+)
+@click.option("--kind", "kinds", multiple=True, type=kind_choice, help="Only rows of this kind (repeatable).")
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="Number of rows.")
+@format_option
+@output_option
+@pass_settings
+def report_centrality(settings: Settings, metric: str, kinds: tuple[str, ...], top: int, format_: str, output: Path | None) -> None:
+    """Who holds the network together: degree, betweenness, closeness, eigenvector, PageRank.
+
+    Computed on the whole graph, relations read as undirected ties.
+    """
+    from .graph.analysis import centrality_table
+
+    graph = settings.store().to_networkx()
+    rows = centrality_table(graph, metric, set(_kinds(kinds)) or None)[:top]
+    columns = ["id", "name", "kind", "degree", "betweenness", "closeness", "eigenvector", "pagerank"]
+    emit(rows, columns, format_, output, title=f"Centrality (sorted by {metric})")
+
+
+@main.command("map")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("map.html"), show_default=True)
+@click.option("--title", default="maillage", show_default=True, help="Title shown on the map.")
+@click.option("--lang", type=click.Choice(LANGS), default="fr", show_default=True)
+@pass_settings
+def map_(settings: Settings, output: Path, title: str, lang: str) -> None:
+    """Draw an interactive HTML map of the graph: one file that opens offline."""
+    from .visualise import write_map
+
+    graph = settings.store().to_networkx()
+    write_map(graph, output, title=title, lang=lang)
+    click.echo(f"wrote {output} ({graph.number_of_nodes()} nodes, {graph.number_of_edges()} relations)")
+
+
+def demo_data_path() -> Path:
+    """The demo workbook shipped with the package."""
+    return Path(str(resources.files("maillage") / "data" / "demo"))
+
+
+@main.command()
+@click.option("-o", "--output", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("maillage-demo"), show_default=True)
+@click.pass_context
+def demo(ctx: click.Context, directory: Path) -> None:
+    """Build the demo: a store of the Aitec/CUF programme, its centrality report and its map.
+
+    Writes DIRECTORY/maillage.db, DIRECTORY/centrality.md and DIRECTORY/map.html.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    settings: Settings = ctx.obj
+    settings.close()
+    settings.location = str(directory / "maillage.db")
+    ctx.invoke(load, paths=(demo_data_path(),), format_=None, source_name="demo", dry_run=False)
+    ctx.invoke(report_centrality, metric="degree", kinds=(), top=20, format_="md", output=directory / "centrality.md")
+    ctx.invoke(map_, output=directory / "map.html", title="Programme Aitec – Cités Unies France", lang="fr")

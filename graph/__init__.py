@@ -1,0 +1,1 @@
+"""The graph: its model, its stores and its analyses."""

@@ -1,0 +1,46 @@
+"""Where the graph lives: the ``GraphStore`` protocol and its backends.
+
+:func:`open_store` picks the backend from a location: a file path (or
+``sqlite:///path``) opens the embedded SQLite store; ``neo4j://``, ``bolt://``
+and their ``+s``/``+ssc`` variants open a Neo4j database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import UsageError
+from .base import GraphStore, WriteResult
+from .sqlite import SQLiteStore
+
+__all__ = ["GraphStore", "WriteResult", "SQLiteStore", "open_store", "is_neo4j_location", "NEO4J_SCHEMES"]
+
+NEO4J_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
+
+
+def is_neo4j_location(location: str) -> bool:
+    """True when ``location`` is a Neo4j URI rather than a file."""
+    scheme, sep, _ = location.partition("://")
+    return bool(sep) and scheme.lower() in NEO4J_SCHEMES
+
+
+def open_store(location: str, **options) -> GraphStore:
+    """Open the store at ``location``.
+
+    Parameters
+    ----------
+    location : str
+        A SQLite file path or ``sqlite:///path``, or a Neo4j URI.
+    **options
+        Backend options: for Neo4j ``user``, ``password``, ``database``.
+    """
+    if is_neo4j_location(location):
+        from .neo4j import Neo4jStore
+
+        return Neo4jStore(location, **options)
+    if location.startswith("sqlite:///"):
+        location = location[len("sqlite:///") :]
+    elif "://" in location:
+        scheme = location.split("://", 1)[0]
+        raise UsageError(f"unknown store scheme {scheme!r}: give a file path or a neo4j://, bolt:// or neo4j+s:// URI")
+    return SQLiteStore(Path(location))

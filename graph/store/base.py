@@ -1,0 +1,246 @@
+"""The ``GraphStore`` protocol every backend implements, and what it returns.
+
+A store keeps *claims*: what each source asserted about a node or a relation,
+with the place in the source, the contributor and the time. The graph one sees
+(``nodes``, ``relations``, ``to_networkx``) is derived from the claims:
+
+* a node exists while at least one source asserts it; its name and attributes
+  come from the claims in load order (the latest load wins, an authoritative
+  source wins over any other); every other name it was given is an alias;
+* a relation exists while at least one source asserts it and both its ends exist;
+* writing a source replaces what that source asserted before, in one transaction;
+  writing the same content again changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence, runtime_checkable
+
+import networkx as nx
+
+from ..errors import AmbiguousReference, LoadError, UnknownReference
+from ..model import Batch, Node, Relation, Source
+
+__all__ = [
+    "GraphStore",
+    "WriteResult",
+    "NodeClaim",
+    "RelationClaim",
+    "SourceSummary",
+    "Problem",
+    "batch_digest",
+    "fold_node_claims",
+    "fold_relation_claims",
+    "resolve_one",
+    "build_networkx",
+    "check_batch_endpoints",
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a source: where it is and what is wrong.
+
+    ``line`` is the 1-based line in the file (the header is line 1), ``column``
+    the column's header name; either may be empty when it does not apply.
+    """
+
+    file: str
+    line: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.column:
+            where += f": column {self.column!r}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write did: counts of claims written, or ``unchanged`` when nothing was."""
+
+    source: str
+    nodes: int
+    relations: int
+    unchanged: bool = False
+
+
+@dataclass(frozen=True)
+class NodeClaim:
+    """What one source asserted about one node."""
+
+    source: str
+    node_id: str
+    kind: str
+    name: str
+    aliases: tuple[str, ...]
+    attrs: Mapping[str, Any]
+    place: str
+    contributor: str
+    at: str
+
+
+@dataclass(frozen=True)
+class RelationClaim:
+    """What one source asserted about one relation."""
+
+    source: str
+    relation: Relation
+    place: str
+    contributor: str
+    at: str
+
+
+@dataclass(frozen=True)
+class SourceSummary:
+    """A loaded source and how many facts it asserts."""
+
+    name: str
+    format: str
+    contributor: str
+    at: str
+    authoritative: bool
+    nodes: int
+    relations: int
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """What every backend offers. Implementations: SQLite (embedded) and Neo4j."""
+
+    location: str
+
+    def init(self) -> None:
+        """Create the schema (tables, indexes, constraints) if it is missing."""
+
+    def write(self, batch: Batch) -> WriteResult:
+        """Replace what ``batch.source`` asserts by the batch, in one transaction."""
+
+    def unload(self, source: str) -> WriteResult:
+        """Remove what only ``source`` asserted; keep what other sources also assert."""
+
+    def get(self, node_id: str) -> Node | None:
+        """The node with this id, or None."""
+
+    def find(self, reference: str) -> list[Node]:
+        """Nodes whose id is ``reference``, or whose name or alias folds to it."""
+
+    def nodes(self, kind: str | None = None, search: str | None = None) -> list[Node]:
+        """Nodes sorted by id, of one kind and/or whose name or alias contains ``search``."""
+
+    def relations(self, node_id: str | None = None) -> list[Relation]:
+        """Relations sorted by key; those touching ``node_id`` when given."""
+
+    def node_claims(self, node_id: str) -> list[NodeClaim]:
+        """Every claim about a node, in load order."""
+
+    def relation_claims(self, node_id: str) -> list[RelationClaim]:
+        """Every claim about the relations touching a node, in load order."""
+
+    def sources(self) -> list[SourceSummary]:
+        """Loaded sources in load order."""
+
+    def dump(self) -> Iterator[Batch]:
+        """Every source as the batch that would recreate it, in load order."""
+
+    def neighbourhood(self, node_ids: Iterable[str], depth: int) -> set[str]:
+        """Ids within ``depth`` relations (either direction) of ``node_ids``."""
+
+    def to_networkx(self, kinds: Sequence[str] | None = None, node_ids: Iterable[str] | None = None) -> nx.MultiDiGraph:
+        """The graph, or the subgraph of some kinds and/or ids, as a networkx graph."""
+
+    def counts(self) -> dict[str, int]:
+        """Number of nodes per kind and of relations per type."""
+
+    def close(self) -> None:
+        """Release the connection."""
+
+
+def batch_digest(batch: Batch) -> str:
+    """A fingerprint of what a batch asserts (not who loaded it or when)."""
+    payload = {
+        "nodes": [
+            [r.node.id, r.node.kind, r.node.name, list(r.node.aliases), dict(r.node.attrs), r.place]
+            for r in batch.nodes
+        ],
+        "relations": [[*r.relation.key, dict(r.relation.attrs), r.place] for r in batch.relations],
+        "authoritative": batch.source.authoritative,
+    }
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def fold_node_claims(node_id: str, claims: Sequence[tuple[str, str, Sequence[str], Mapping[str, Any]]]) -> Node | None:
+    """Derive a node from its claims ``(kind, name, aliases, attrs)`` given in precedence order.
+
+    The last claim gives the name; later attribute values override earlier ones;
+    every name or alias any claim gave, other than the current name, is an alias.
+    """
+    if not claims:
+        return None
+    attrs: dict[str, Any] = {}
+    labels: list[str] = []
+    for _kind, name, aliases, claim_attrs in claims:
+        attrs.update(claim_attrs)
+        labels.append(name)
+        labels.extend(aliases)
+    kind, name = claims[-1][0], claims[-1][1]
+    seen = {name}
+    aliases_out = []
+    for label in labels:
+        if label not in seen:
+            seen.add(label)
+            aliases_out.append(label)
+    return Node(node_id, kind, name, tuple(aliases_out), attrs)
+
+
+def fold_relation_claims(claims: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Derive a relation's attributes from its claims' attributes in precedence order."""
+    attrs: dict[str, Any] = {}
+    for claim_attrs in claims:
+        attrs.update(claim_attrs)
+    return attrs
+
+
+def resolve_one(reference: str, candidates: list[Node]) -> Node:
+    """The single node a reference names, or an :class:`UnknownReference` / :class:`AmbiguousReference`."""
+    if not candidates:
+        raise UnknownReference(reference)
+    if len(candidates) > 1:
+        raise AmbiguousReference(reference, [(node.id, node.name) for node in candidates])
+    return candidates[0]
+
+
+def build_networkx(nodes: Iterable[Node], relations: Iterable[Relation]) -> nx.MultiDiGraph:
+    """A ``MultiDiGraph`` with node attributes ``kind``, ``name``, ``aliases`` and the
+    node's own attributes, and edges keyed ``TYPE`` or ``TYPE:role`` carrying ``type``,
+    ``role`` and the relation's attributes. Relations to absent nodes are left out."""
+    graph = nx.MultiDiGraph()
+    for node in nodes:
+        graph.add_node(node.id, **dict(node.attrs), kind=node.kind, name=node.name, aliases=list(node.aliases))
+    for relation in relations:
+        if relation.source in graph and relation.target in graph:
+            key = f"{relation.type}:{relation.role}" if relation.role else relation.type
+            graph.add_edge(relation.source, relation.target, key=key, **dict(relation.attrs), type=relation.type, role=relation.role)
+    return graph
+
+
+def check_batch_endpoints(batch: Batch, existing: set[str]) -> None:
+    """Raise :class:`LoadError` if a relation of the batch points to a node that neither
+    the batch nor the store has."""
+    known = existing | {record.node.id for record in batch.nodes}
+    problems = [
+        Problem(record.place, None, None, f"relation {record.relation.type} points to unknown node {end!r}")
+        for record in batch.relations
+        for end in (record.relation.source, record.relation.target)
+        if end not in known
+    ]
+    if problems:
+        raise LoadError(problems)

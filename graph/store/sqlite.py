@@ -1,0 +1,431 @@
+"""The embedded store: one SQLite file (stdlib ``sqlite3``, WAL journal).
+
+Claims are the truth (``node_claims``, ``relation_claims``); ``nodes``,
+``names`` and ``relations`` are derived from them and rebuilt, for the ids a
+write touches, inside the same transaction. A write that fails rolls back
+whole, so the file is left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import networkx as nx
+
+from ..errors import LoadError, StoreUnavailable
+from ..model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, normalise
+from .base import (
+    NodeClaim,
+    Problem,
+    RelationClaim,
+    SourceSummary,
+    WriteResult,
+    batch_digest,
+    build_networkx,
+    check_batch_endpoints,
+    fold_node_claims,
+    fold_relation_claims,
+)
+
+__all__ = ["SQLiteStore"]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (
+    name TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    format TEXT NOT NULL,
+    contributor TEXT NOT NULL,
+    at TEXT NOT NULL,
+    authoritative INTEGER NOT NULL DEFAULT 0,
+    digest TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS node_claims (
+    node_id TEXT NOT NULL,
+    source TEXT NOT NULL REFERENCES sources(name),
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    aliases TEXT NOT NULL,
+    attrs TEXT NOT NULL,
+    place TEXT NOT NULL,
+    PRIMARY KEY (node_id, source)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS node_claims_by_source ON node_claims(source);
+CREATE TABLE IF NOT EXISTS relation_claims (
+    rel_source TEXT NOT NULL,
+    type TEXT NOT NULL,
+    rel_target TEXT NOT NULL,
+    role TEXT NOT NULL,
+    source TEXT NOT NULL REFERENCES sources(name),
+    attrs TEXT NOT NULL,
+    place TEXT NOT NULL,
+    PRIMARY KEY (rel_source, type, rel_target, role, source)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS relation_claims_by_source ON relation_claims(source);
+CREATE INDEX IF NOT EXISTS relation_claims_by_target ON relation_claims(rel_target);
+CREATE TABLE IF NOT EXISTS nodes (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    aliases TEXT NOT NULL,
+    attrs TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS nodes_by_kind ON nodes(kind);
+CREATE TABLE IF NOT EXISTS names (
+    key TEXT NOT NULL,
+    node_id TEXT NOT NULL,
+    PRIMARY KEY (key, node_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS names_by_node ON names(node_id);
+CREATE TABLE IF NOT EXISTS relations (
+    source TEXT NOT NULL,
+    type TEXT NOT NULL,
+    target TEXT NOT NULL,
+    role TEXT NOT NULL,
+    attrs TEXT NOT NULL,
+    PRIMARY KEY (source, type, target, role)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS relations_by_target ON relations(target);
+"""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+class SQLiteStore:
+    """A graph kept in one SQLite file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The database file; created with its schema when missing.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.location = str(self.path)
+        try:
+            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA temp_store=MEMORY")
+            self._db.execute("PRAGMA cache_size=-200000")
+        except sqlite3.DatabaseError as error:
+            raise StoreUnavailable(f"cannot open the store {self.location}: {error}") from None
+        self.init()
+
+    # ------------------------------------------------------------------ schema
+
+    def init(self) -> None:
+        try:
+            self._db.executescript(_SCHEMA)
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+        except sqlite3.DatabaseError as error:
+            raise StoreUnavailable(f"{self.location} is not a maillage store: {error}") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "SQLiteStore":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ writes
+
+    def write(self, batch: Batch) -> WriteResult:
+        digest = batch_digest(batch)
+        name = batch.source.name
+        row = self._db.execute("SELECT digest FROM sources WHERE name = ?", (name,)).fetchone()
+        if row and row[0] == digest:
+            return WriteResult(name, 0, 0, unchanged=True)
+        with self._transaction():
+            self._check_kinds(batch)
+            existing = self._existing_ids(
+                {end for record in batch.relations for end in (record.relation.source, record.relation.target)}
+            )
+            check_batch_endpoints(batch, existing)
+            self._replace_source(batch, digest)
+        return WriteResult(name, len(batch.nodes), len(batch.relations))
+
+    def unload(self, source: str) -> WriteResult:
+        with self._transaction():
+            counts = self._db.execute(
+                "SELECT (SELECT count(*) FROM node_claims WHERE source = ?), (SELECT count(*) FROM relation_claims WHERE source = ?)",
+                (source, source),
+            ).fetchone()
+            if not self._db.execute("SELECT 1 FROM sources WHERE name = ?", (source,)).fetchone():
+                raise LoadError([], f"no source named {source!r} is loaded")
+            self._replace_claims(source, [], [])
+            self._db.execute("DELETE FROM sources WHERE name = ?", (source,))
+        return WriteResult(source, counts[0], counts[1])
+
+    def _transaction(self):
+        store = self
+
+        class _Transaction:
+            def __enter__(self_inner):
+                store._db.execute("BEGIN IMMEDIATE")
+
+            def __exit__(self_inner, exc_type, exc, tb):
+                if exc_type is None:
+                    store._db.execute("COMMIT")
+                else:
+                    store._db.execute("ROLLBACK")
+                return False
+
+        return _Transaction()
+
+    def _check_kinds(self, batch: Batch) -> None:
+        self._fill_temp("batch_ids", ((record.node.id,) for record in batch.nodes))
+        stored = dict(self._db.execute("SELECT n.id, n.kind FROM nodes n JOIN batch_ids b ON b.id = n.id"))
+        problems = [
+            Problem(record.place, None, "kind", f"{record.node.id} is a {stored[record.node.id]} in the store, not a {record.node.kind}")
+            for record in batch.nodes
+            if record.node.id in stored and stored[record.node.id] != record.node.kind
+        ]
+        if problems:
+            raise LoadError(problems)
+
+    def _existing_ids(self, ids: set[str]) -> set[str]:
+        self._fill_temp("batch_ids", ((node_id,) for node_id in ids))
+        return {row[0] for row in self._db.execute("SELECT n.id FROM nodes n JOIN batch_ids b ON b.id = n.id")}
+
+    def _fill_temp(self, table: str, rows: Iterable[tuple], columns: tuple[str, ...] = ("id",)) -> None:
+        """(Re)fill a temporary key table used to join a set of ids or keys."""
+        names = ", ".join(columns)
+        self._db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({names}, PRIMARY KEY ({names})) WITHOUT ROWID")
+        self._db.execute(f"DELETE FROM {table}")
+        self._db.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({', '.join('?' * len(columns))})", rows)
+
+    def _replace_source(self, batch: Batch, digest: str) -> None:
+        source = batch.source
+        seq = self._db.execute("SELECT coalesce(max(seq), 0) + 1 FROM sources").fetchone()[0]
+        self._db.execute(
+            "INSERT INTO sources(name, seq, format, contributor, at, authoritative, digest) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET seq = excluded.seq, format = excluded.format, contributor = excluded.contributor, "
+            "at = excluded.at, authoritative = excluded.authoritative, digest = excluded.digest",
+            (source.name, seq, source.format, source.contributor, source.at, int(source.authoritative), digest),
+        )
+        self._replace_claims(source.name, batch.nodes, batch.relations)
+
+    def _replace_claims(self, source: str, nodes: Sequence[NodeRecord], relations: Sequence[RelationRecord]) -> None:
+        db = self._db
+        touched_nodes = {row[0] for row in db.execute("SELECT node_id FROM node_claims WHERE source = ?", (source,))}
+        touched_relations = set(
+            db.execute("SELECT rel_source, type, rel_target, role FROM relation_claims WHERE source = ?", (source,))
+        )
+        db.execute("DELETE FROM node_claims WHERE source = ?", (source,))
+        db.execute("DELETE FROM relation_claims WHERE source = ?", (source,))
+        db.executemany(
+            "INSERT OR REPLACE INTO node_claims(node_id, source, kind, name, aliases, attrs, place) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                (r.node.id, source, r.node.kind, r.node.name, _dumps(list(r.node.aliases)), _dumps(dict(r.node.attrs)), r.place)
+                for r in nodes
+            ),
+        )
+        db.executemany(
+            "INSERT OR REPLACE INTO relation_claims(rel_source, type, rel_target, role, source, attrs, place) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ((*r.relation.key, source, _dumps(dict(r.relation.attrs)), r.place) for r in relations),
+        )
+        touched_nodes.update(r.node.id for r in nodes)
+        touched_relations.update(r.relation.key for r in relations)
+        self._rebuild_nodes(touched_nodes)
+        self._fill_temp("touched_nodes", ((node_id,) for node_id in touched_nodes))
+        touched_relations.update(
+            db.execute(
+                "SELECT rel_source, type, rel_target, role FROM relation_claims c JOIN touched_nodes t ON t.id = c.rel_source "
+                "UNION SELECT rel_source, type, rel_target, role FROM relation_claims c JOIN touched_nodes t ON t.id = c.rel_target"
+            )
+        )
+        self._rebuild_relations(touched_relations)
+
+    def _rebuild_nodes(self, node_ids: set[str]) -> None:
+        db = self._db
+        self._fill_temp("touched_nodes", ((node_id,) for node_id in node_ids))
+        db.execute("DELETE FROM nodes WHERE id IN (SELECT id FROM touched_nodes)")
+        db.execute("DELETE FROM names WHERE node_id IN (SELECT id FROM touched_nodes)")
+        claims: dict[str, list[tuple]] = defaultdict(list)
+        for node_id, kind, name, aliases, attrs in db.execute(
+            "SELECT c.node_id, c.kind, c.name, c.aliases, c.attrs FROM node_claims c "
+            "JOIN touched_nodes t ON t.id = c.node_id JOIN sources s ON s.name = c.source "
+            "ORDER BY c.node_id, s.authoritative, s.seq"
+        ):
+            claims[node_id].append((kind, name, json.loads(aliases), json.loads(attrs)))
+        folded = [fold_node_claims(node_id, node_claims) for node_id, node_claims in claims.items()]
+        db.executemany(
+            "INSERT INTO nodes(id, kind, name, aliases, attrs) VALUES (?, ?, ?, ?, ?)",
+            ((n.id, n.kind, n.name, _dumps(list(n.aliases)), _dumps(dict(n.attrs))) for n in folded),
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO names(key, node_id) VALUES (?, ?)",
+            ((normalise(label), n.id) for n in folded for label in (n.name, *n.aliases)),
+        )
+
+    def _rebuild_relations(self, keys: set[tuple[str, str, str, str]]) -> None:
+        db = self._db
+        self._fill_temp(
+            "touched_relations",
+            keys,
+            ("s", "t", "g", "r"),
+        )
+        db.execute(
+            "DELETE FROM relations WHERE (source, type, target, role) IN (SELECT s, t, g, r FROM touched_relations)"
+        )
+        claims: dict[tuple, list[dict]] = defaultdict(list)
+        for rel_source, type_, rel_target, role, attrs in db.execute(
+            "SELECT c.rel_source, c.type, c.rel_target, c.role, c.attrs FROM relation_claims c "
+            "JOIN touched_relations k ON k.s = c.rel_source AND k.t = c.type AND k.g = c.rel_target AND k.r = c.role "
+            "JOIN sources src ON src.name = c.source "
+            "WHERE c.rel_source IN (SELECT id FROM nodes) AND c.rel_target IN (SELECT id FROM nodes) "
+            "ORDER BY c.rel_source, c.type, c.rel_target, c.role, src.authoritative, src.seq"
+        ):
+            claims[(rel_source, type_, rel_target, role)].append(json.loads(attrs))
+        db.executemany(
+            "INSERT INTO relations(source, type, target, role, attrs) VALUES (?, ?, ?, ?, ?)",
+            ((*key, _dumps(fold_relation_claims(attrs))) for key, attrs in claims.items()),
+        )
+
+    # ------------------------------------------------------------------ reads
+
+    @staticmethod
+    def _node(row: Sequence) -> Node:
+        node_id, kind, name, aliases, attrs = row
+        return Node(node_id, kind, name, tuple(json.loads(aliases)), json.loads(attrs))
+
+    @staticmethod
+    def _relation(row: Sequence) -> Relation:
+        source, type_, target, role, attrs = row
+        return Relation(source, type_, target, role, json.loads(attrs))
+
+    def get(self, node_id: str) -> Node | None:
+        row = self._db.execute("SELECT id, kind, name, aliases, attrs FROM nodes WHERE id = ?", (node_id,)).fetchone()
+        return self._node(row) if row else None
+
+    def find(self, reference: str) -> list[Node]:
+        exact = self.get(reference.strip())
+        if exact:
+            return [exact]
+        rows = self._db.execute(
+            "SELECT n.id, n.kind, n.name, n.aliases, n.attrs FROM names k JOIN nodes n ON n.id = k.node_id "
+            "WHERE k.key = ? ORDER BY n.id",
+            (normalise(reference),),
+        )
+        return [self._node(row) for row in rows]
+
+    def nodes(self, kind: str | None = None, search: str | None = None) -> list[Node]:
+        query = "SELECT id, kind, name, aliases, attrs FROM nodes n WHERE 1 = 1"
+        params: list[Any] = []
+        if kind:
+            query += " AND kind = ?"
+            params.append(kind)
+        if search:
+            query += " AND (id LIKE ? OR EXISTS (SELECT 1 FROM names k WHERE k.node_id = n.id AND instr(k.key, ?) > 0))"
+            params.extend([f"%{search}%", normalise(search)])
+        query += " ORDER BY id"
+        return [self._node(row) for row in self._db.execute(query, params)]
+
+    def relations(self, node_id: str | None = None) -> list[Relation]:
+        query = "SELECT source, type, target, role, attrs FROM relations"
+        params: tuple = ()
+        if node_id is not None:
+            query += " WHERE source = ? OR target = ?"
+            params = (node_id, node_id)
+        query += " ORDER BY source, type, target, role"
+        return [self._relation(row) for row in self._db.execute(query, params)]
+
+    def node_claims(self, node_id: str) -> list[NodeClaim]:
+        rows = self._db.execute(
+            "SELECT c.source, c.node_id, c.kind, c.name, c.aliases, c.attrs, c.place, s.contributor, s.at "
+            "FROM node_claims c JOIN sources s ON s.name = c.source WHERE c.node_id = ? ORDER BY s.seq",
+            (node_id,),
+        )
+        return [
+            NodeClaim(source, nid, kind, name, tuple(json.loads(aliases)), json.loads(attrs), place, contributor, at)
+            for source, nid, kind, name, aliases, attrs, place, contributor, at in rows
+        ]
+
+    def relation_claims(self, node_id: str) -> list[RelationClaim]:
+        rows = self._db.execute(
+            "SELECT c.source, c.rel_source, c.type, c.rel_target, c.role, c.attrs, c.place, s.contributor, s.at "
+            "FROM relation_claims c JOIN sources s ON s.name = c.source "
+            "WHERE c.rel_source = ? OR c.rel_target = ? ORDER BY s.seq, c.rel_source, c.type, c.rel_target, c.role",
+            (node_id, node_id),
+        )
+        return [
+            RelationClaim(source, Relation(rs, type_, rt, role, json.loads(attrs)), place, contributor, at)
+            for source, rs, type_, rt, role, attrs, place, contributor, at in rows
+        ]
+
+    def sources(self) -> list[SourceSummary]:
+        rows = self._db.execute(
+            "SELECT s.name, s.format, s.contributor, s.at, s.authoritative, "
+            "(SELECT count(*) FROM node_claims c WHERE c.source = s.name), "
+            "(SELECT count(*) FROM relation_claims c WHERE c.source = s.name) FROM sources s ORDER BY s.seq"
+        )
+        return [SourceSummary(n, f, c, at, bool(a), nn, nr) for n, f, c, at, a, nn, nr in rows]
+
+    def dump(self) -> Iterator[Batch]:
+        for name, format_, contributor, at, authoritative in self._db.execute(
+            "SELECT name, format, contributor, at, authoritative FROM sources ORDER BY seq"
+        ).fetchall():
+            batch = Batch(Source(name, format_, contributor, at, bool(authoritative)))
+            for node_id, kind, node_name, aliases, attrs, place in self._db.execute(
+                "SELECT node_id, kind, name, aliases, attrs, place FROM node_claims WHERE source = ? ORDER BY node_id",
+                (name,),
+            ):
+                node = Node(node_id, kind, node_name, tuple(json.loads(aliases)), json.loads(attrs))
+                batch.nodes.append(NodeRecord(node, place))
+            for rs, type_, rt, role, attrs, place in self._db.execute(
+                "SELECT rel_source, type, rel_target, role, attrs, place FROM relation_claims WHERE source = ? "
+                "ORDER BY rel_source, type, rel_target, role",
+                (name,),
+            ):
+                batch.relations.append(RelationRecord(Relation(rs, type_, rt, role, json.loads(attrs)), place))
+            yield batch
+
+    def neighbourhood(self, node_ids: Iterable[str], depth: int) -> set[str]:
+        reached = {node_id for node_id in node_ids if self.get(node_id)}
+        frontier = set(reached)
+        for _ in range(depth):
+            if not frontier:
+                break
+            self._fill_temp("frontier", ((node_id,) for node_id in frontier))
+            found = {
+                row[0]
+                for row in self._db.execute(
+                    "SELECT target FROM relations JOIN frontier f ON f.id = relations.source "
+                    "UNION SELECT source FROM relations JOIN frontier f ON f.id = relations.target"
+                )
+            }
+            frontier = found - reached
+            reached |= found
+        return reached
+
+    def to_networkx(self, kinds: Sequence[str] | None = None, node_ids: Iterable[str] | None = None) -> nx.MultiDiGraph:
+        query = "SELECT id, kind, name, aliases, attrs FROM nodes n WHERE 1 = 1"
+        params: list[Any] = []
+        if kinds:
+            query += f" AND kind IN ({', '.join('?' * len(kinds))})"
+            params.extend(kinds)
+        if node_ids is not None:
+            self._fill_temp("wanted", ((node_id,) for node_id in node_ids))
+            query += " AND id IN (SELECT id FROM wanted)"
+        nodes = [self._node(row) for row in self._db.execute(query + " ORDER BY id", params)]
+        return build_networkx(nodes, self.relations())
+
+    def counts(self) -> dict[str, int]:
+        counts = dict(self._db.execute("SELECT kind, count(*) FROM nodes GROUP BY kind ORDER BY kind"))
+        counts.update(self._db.execute("SELECT type, count(*) FROM relations GROUP BY type ORDER BY type"))
+        return counts

@@ -1,0 +1,234 @@
+"""Reading tables the way French public files and hand-made spreadsheets really are.
+
+CSV files come in UTF-8 with or without a byte-order mark, or in cp1252 /
+ISO-8859-1; separated by ``;``, ``,`` or tabs; with blank lines and stray
+spaces. Every cell is read as text, so ``01001`` and ``2A004`` keep their
+leading zeros. ``.xlsx`` sheets are read with openpyxl, numbers turned back
+into text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Iterator
+
+__all__ = [
+    "Row",
+    "Table",
+    "detect_encoding",
+    "detect_delimiter",
+    "open_text",
+    "read_csv",
+    "read_xlsx_sheets",
+    "suspicious_text",
+    "fold_header",
+]
+
+SAMPLE_SIZE = 1 << 20
+
+
+@dataclass
+class Row:
+    """One data row: its 1-based line in the file and its cells by column name.
+
+    ``extra`` counts non-empty cells beyond the header; ``error`` says why the
+    row could not be read at all (then ``cells`` is empty).
+    """
+
+    line: int
+    cells: dict[str, str]
+    extra: int = 0
+    error: str | None = None
+
+
+@dataclass
+class Table:
+    """A table read from a file: where it comes from, its header, its rows.
+
+    ``name`` is what problems and provenance cite (``actors.csv``,
+    ``reseau.xlsx[actors]``). ``rows`` is an iterator: large files are streamed.
+    """
+
+    name: str
+    header: list[str]
+    rows: Iterator[Row]
+    encoding: str = "utf-8"
+    delimiter: str = ","
+
+
+def detect_encoding(sample: bytes) -> str:
+    """The text encoding of a file from its first bytes.
+
+    >>> detect_encoding("Île-de-France".encode("utf-8"))
+    'utf-8'
+    >>> detect_encoding(codecs.BOM_UTF8 + b"REG;LIBELLE")
+    'utf-8-sig'
+    >>> detect_encoding("Île-de-France".encode("cp1252"))
+    'cp1252'
+    """
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as error:
+        # A sample cut in the middle of a multi-byte character is still UTF-8.
+        if error.start >= len(sample) - 3 and error.reason == "unexpected end of data":
+            return "utf-8"
+    try:
+        sample.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def detect_delimiter(header_line: str) -> str:
+    """The separator of a CSV file, from its header line: ``;``, tab or ``,``.
+
+    >>> detect_delimiter("TYPECOM;COM;REG")
+    ';'
+    >>> detect_delimiter('id,kind,name')
+    ','
+    """
+    outside_quotes = re.sub(r'"[^"]*"', "", header_line)
+    counts = {sep: outside_quotes.count(sep) for sep in (";", "\t", ",", "|")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+_MOJIBAKE = re.compile("Ã[\u0080-\u00bf]|Ã[©¨ª«®´¢§¹»¼]|â€|Â[\u00a0-\u00bf]")
+_CONTROL = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]")
+
+
+def suspicious_text(value: str) -> str | None:
+    """Why a cell's text looks damaged (mis-decoded accents, control characters), or None.
+
+    >>> suspicious_text("Cit\\u00c3\\u00a9s Unies France")
+    'looks mis-encoded (UTF-8 read as cp1252, e.g. "Ã©" for "é"); save the file as UTF-8 or cp1252 once'
+    >>> suspicious_text("Cités Unies France") is None
+    True
+    """
+    if _MOJIBAKE.search(value):
+        return 'looks mis-encoded (UTF-8 read as cp1252, e.g. "Ã©" for "é"); save the file as UTF-8 or cp1252 once'
+    if _CONTROL.search(value):
+        return "contains control characters"
+    return None
+
+
+def fold_header(name: str) -> str:
+    """A header name folded for matching: trimmed, lower case, accents and spacing folded.
+
+    >>> fold_header(" N° SIREN ")
+    'n° siren'
+    >>> fold_header("Libellé")
+    'libelle'
+    """
+    text = unicodedata.normalize("NFKD", name.strip().lstrip("\ufeff"))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return re.sub(r"\s+", " ", text.casefold())
+
+
+def open_text(path: Path) -> tuple[IO[str], str]:
+    """Open a text file in the encoding its first megabyte shows; return the stream and encoding."""
+    with open(path, "rb") as raw:
+        sample = raw.read(SAMPLE_SIZE)
+    encoding = detect_encoding(sample)
+    return open(path, encoding=encoding, newline="", errors="strict"), encoding
+
+
+def read_csv(path: Path, name: str | None = None, delimiter: str | None = None) -> Table:
+    """Open a CSV file as a :class:`Table` whose rows stream from disk.
+
+    Blank lines are skipped; cells are stripped; header names are kept as written
+    (use :func:`fold_header` to match them). Line numbers count the header as 1.
+    """
+    stream, encoding = open_text(path)
+    first = stream.readline()
+    header_line = 1
+    while first and not first.strip():
+        first = stream.readline()
+        header_line += 1
+    delimiter = delimiter or detect_delimiter(first)
+    header = [cell.strip().lstrip("\ufeff") for cell in next(csv.reader([first], delimiter=delimiter), [])]
+    table_name = name or path.name
+
+    def rows() -> Iterator[Row]:
+        reader = csv.reader(stream, delimiter=delimiter)
+        line = header_line
+        try:
+            for record in reader:
+                start = line + 1
+                line = header_line + reader.line_num
+                if not any(cell.strip() for cell in record):
+                    continue
+                cells = {
+                    column: (record[index].strip() if index < len(record) else "")
+                    for index, column in enumerate(header)
+                }
+                extra = sum(1 for cell in record[len(header) :] if cell.strip())
+                yield Row(start, cells, extra)
+        except UnicodeDecodeError as error:
+            yield Row(line + 1, {}, error=f"cannot be decoded as {encoding}: {error.reason}")
+        finally:
+            stream.close()
+
+    return Table(table_name, header, rows(), encoding, delimiter)
+
+
+def read_xlsx_sheets(path: Path) -> dict[str, Table]:
+    """Every sheet of an ``.xlsx`` workbook as a :class:`Table`, by folded sheet name.
+
+    Numbers are turned back into text (an integer ``1001`` becomes ``"1001"``, not
+    ``"1001.0"``); dates become ``YYYY-MM-DD``.
+    """
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    tables: dict[str, Table] = {}
+    try:
+        for sheet in workbook.worksheets:
+            values = list(sheet.iter_rows(values_only=True))
+            tables[fold_header(sheet.title)] = _sheet_table(f"{path.name}[{sheet.title}]", values)
+    finally:
+        workbook.close()
+    return tables
+
+
+def _cell_text(value: object) -> str:
+    import datetime
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _sheet_table(name: str, values: list[tuple]) -> Table:
+    index = 0
+    while index < len(values) and not any(_cell_text(v) for v in values[index]):
+        index += 1
+    header = [_cell_text(v) for v in values[index]] if index < len(values) else []
+    while header and not header[-1]:
+        header.pop()
+
+    def rows() -> Iterator[Row]:
+        for offset, record in enumerate(values[index + 1 :], start=index + 2):
+            texts = [_cell_text(v) for v in record]
+            if not any(texts):
+                continue
+            cells = {column: (texts[i] if i < len(texts) else "") for i, column in enumerate(header)}
+            yield Row(offset, cells)
+
+    return Table(name, header, rows(), "xlsx", "")

@@ -1,0 +1,295 @@
+"""The hand-filled workbook: an ``actors`` table and a ``relations`` table.
+
+Either one ``.xlsx`` file with two sheets named ``actors`` and ``relations``
+(French names ``acteurs`` / ``relations`` work too), a folder holding
+``actors.csv`` and ``relations.csv``, or the CSV files themselves, told apart by
+their headers.
+
+``actors``: ``id`` (optional), ``kind``, ``name``, ``aliases`` (separated by
+``|``), then any known attribute (see :data:`maillage.graph.model.ATTRIBUTES`).
+
+``relations``: ``source``, ``type``, ``target``, ``role``, ``start``, ``end``,
+``note``. Sources and targets name actors by id, name or alias, from this
+workbook or already in the store.
+
+Every problem is collected with its file, line and column; any problem rejects
+the whole workbook.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from ..graph.errors import LoadError, ModelError, UsageError
+from ..graph.model import (
+    ATTRIBUTES,
+    KINDS,
+    MULTI_VALUE_SEPARATOR,
+    RELATION_ATTRIBUTES,
+    RELATION_TYPES,
+    Batch,
+    Node,
+    NodeRecord,
+    Relation,
+    RelationRecord,
+    Source,
+    check_attribute,
+    check_node_id,
+    check_relation,
+    make_id,
+    normalise,
+    validate_insee,
+)
+from ..graph.store.base import Problem
+from .references import ReferenceIndex
+from .tables import Row, Table, fold_header, read_csv, read_xlsx_sheets, suspicious_text
+
+__all__ = [
+    "ACTOR_COLUMNS",
+    "RELATION_COLUMNS",
+    "is_actors_header",
+    "is_relations_header",
+    "read_workbook",
+    "workbook_tables",
+]
+
+ACTOR_COLUMNS: tuple[str, ...] = ("id", "kind", "name", "aliases", *ATTRIBUTES)
+RELATION_COLUMNS: tuple[str, ...] = ("source", "type", "target", "role", "start", "end", "note")
+
+_SHEET_NAMES = {"actors": ("actors", "acteurs"), "relations": ("relations", "liens")}
+_KIND_NAMES = {normalise(kind): kind for kind in KINDS}
+_TYPE_NAMES = {normalise(type_).replace("_", " "): type_ for type_ in RELATION_TYPES}
+
+
+def is_actors_header(header: Sequence[str]) -> bool:
+    """True when a header is that of an actors table."""
+    folded = {fold_header(cell) for cell in header}
+    return {"kind", "name"} <= folded
+
+
+def is_relations_header(header: Sequence[str]) -> bool:
+    """True when a header is that of a relations table."""
+    folded = {fold_header(cell) for cell in header}
+    return {"source", "type", "target"} <= folded
+
+
+def workbook_tables(paths: Sequence[Path]) -> tuple[Table | None, Table | None]:
+    """Find the actors and relations tables among ``paths`` (an .xlsx, a folder, or CSV files)."""
+    actors: Table | None = None
+    relations: Table | None = None
+    for path in paths:
+        if path.is_dir():
+            found = [path / "actors.csv", path / "relations.csv"]
+            missing = [p.name for p in found if not p.exists()]
+            if len(missing) == 2:
+                raise UsageError(f"{path}: a workbook folder holds actors.csv and/or relations.csv; found neither")
+            tables = [read_csv(p, f"{path.name}/{p.name}") for p in found if p.exists()]
+        elif path.suffix.lower() == ".xlsx":
+            sheets = read_xlsx_sheets(path)
+            tables = [sheets[name] for names in _SHEET_NAMES.values() for name in names if name in sheets]
+            if not tables:
+                raise UsageError(f"{path}: no sheet named 'actors' or 'relations' (found: {', '.join(sheets)})")
+        else:
+            tables = [read_csv(path)]
+        for table in tables:
+            if is_actors_header(table.header) and actors is None:
+                actors = table
+            elif is_relations_header(table.header) and relations is None:
+                relations = table
+            else:
+                raise UsageError(
+                    f"{table.name}: not an actors table (kind, name, ...) nor a relations table "
+                    f"(source, type, target, ...), or given twice"
+                )
+    return actors, relations
+
+
+def _columns(table: Table, known: Sequence[str], problems: list[Problem]) -> dict[str, str]:
+    """Map each header cell to a known column; unknown columns are problems."""
+    mapping: dict[str, str] = {}
+    for cell in table.header:
+        folded = fold_header(cell).replace(" ", "_")
+        if folded in known:
+            if folded in mapping.values():
+                problems.append(Problem(table.name, 1, cell, f"column {folded!r} appears twice"))
+            mapping[cell] = folded
+        elif cell:
+            problems.append(
+                Problem(table.name, 1, cell, f"unknown column; known columns are {', '.join(known)}")
+            )
+    return mapping
+
+
+def _checked_cells(table: Table, row: Row, problems: list[Problem]) -> bool:
+    """Report unreadable rows, surplus cells and damaged text; False when the row is unusable."""
+    if row.error:
+        problems.append(Problem(table.name, row.line, None, row.error))
+        return False
+    if row.extra:
+        problems.append(Problem(table.name, row.line, None, f"{row.extra} more cells than the header has columns"))
+    for column, value in row.cells.items():
+        if value and (reason := suspicious_text(value)):
+            problems.append(Problem(table.name, row.line, column, reason))
+    return True
+
+
+def _read_actors(table: Table, problems: list[Problem], rejected: ReferenceIndex) -> list[NodeRecord]:
+    """Read the actors table; rows with problems go to ``rejected`` so that relations
+    naming them are not reported a second time."""
+    mapping = _columns(table, ACTOR_COLUMNS, problems)
+    for required in ("kind", "name"):
+        if required not in mapping.values():
+            problems.append(Problem(table.name, 1, None, f"missing column {required!r}"))
+    records: list[NodeRecord] = []
+    first_seen: dict[str, int] = {}
+    for row in table.rows:
+        if not _checked_cells(table, row, problems):
+            continue
+        cells = {mapping[column]: value for column, value in row.cells.items() if column in mapping and value}
+        column_of = {field: column for column, field in mapping.items()}
+        row_problems: list[Problem] = []
+
+        def problem(field: str | None, message: str) -> None:
+            row_problems.append(Problem(table.name, row.line, column_of.get(field) if field else None, message))
+
+        kind = _KIND_NAMES.get(normalise(cells.get("kind", "")))
+        if not cells.get("kind"):
+            problem("kind", "kind is empty")
+        elif kind is None:
+            problem("kind", f"unknown kind {cells['kind']!r}; expected one of {', '.join(KINDS)}")
+        name = cells.get("name", "")
+        if not name:
+            problem("name", "name is empty")
+        aliases = tuple(a.strip() for a in cells.get("aliases", "").split(MULTI_VALUE_SEPARATOR) if a.strip())
+        attrs = {}
+        for field, value in cells.items():
+            if field in ("id", "kind", "name", "aliases") or kind is None:
+                continue
+            try:
+                attrs[field] = check_attribute(kind, field, value)
+            except ModelError as error:
+                problem(field, str(error))
+        if kind == "Collectivite" and "insee_code" in attrs and attrs.get("level"):
+            try:
+                validate_insee(attrs["insee_code"], attrs["level"])
+            except ModelError as error:
+                problem("insee_code", str(error))
+        node_id = cells.get("id", "")
+        if kind is not None and name and not row_problems:
+            try:
+                node_id = check_node_id(node_id, kind) if node_id else make_id(kind, name, attrs)
+            except ModelError as error:
+                problem("id", str(error))
+        problems.extend(row_problems)
+        if row_problems:
+            if name:
+                rejected.add(Node(cells.get("id") or f"?{row.line}", kind or "", name, aliases))
+            continue
+        if node_id in first_seen:
+            problem("id" if cells.get("id") else "name", f"{node_id} is already defined on line {first_seen[node_id]}")
+            problems.extend(row_problems)
+            continue
+        first_seen[node_id] = row.line
+        records.append(NodeRecord(Node(node_id, kind, name, aliases, attrs), f"{table.name}:{row.line}"))
+    return records
+
+
+def _read_relations(
+    table: Table, index: ReferenceIndex, rejected: ReferenceIndex, problems: list[Problem]
+) -> list[RelationRecord]:
+    mapping = _columns(table, RELATION_COLUMNS, problems)
+    for required in ("source", "type", "target"):
+        if required not in mapping.values():
+            problems.append(Problem(table.name, 1, None, f"missing column {required!r}"))
+    records: list[RelationRecord] = []
+    seen: dict[tuple, int] = {}
+    for row in table.rows:
+        if not _checked_cells(table, row, problems):
+            continue
+        cells = {mapping[column]: value for column, value in row.cells.items() if column in mapping and value}
+        column_of = {field: column for column, field in mapping.items()}
+        row_problems: list[Problem] = []
+
+        def problem(field: str | None, message: str) -> None:
+            row_problems.append(Problem(table.name, row.line, column_of.get(field) if field else None, message))
+
+        ends: dict[str, Node] = {}
+        for field in ("source", "target"):
+            reference = cells.get(field, "")
+            if not reference:
+                problem(field, f"{field} is empty")
+                continue
+            candidates = index.candidates(reference)
+            if not candidates and rejected.candidates(reference):
+                row_problems.append(Problem(table.name, row.line, None, ""))
+            elif not candidates:
+                problem(field, f"unknown actor {reference!r}: no id, name or alias matches it")
+            elif len(candidates) > 1:
+                listed = ", ".join(f"{n.id} ({n.name})" for n in candidates)
+                problem(field, f"{reference!r} is ambiguous: it matches {listed}; use an id")
+            else:
+                ends[field] = candidates[0]
+        raw_type = cells.get("type", "")
+        type_ = _TYPE_NAMES.get(normalise(raw_type).replace("_", " "))
+        if not raw_type:
+            problem("type", "type is empty")
+        elif type_ is None:
+            problem("type", f"unknown relation type {raw_type!r}; expected one of {', '.join(RELATION_TYPES)}")
+        role = cells.get("role", "").lower()
+        if type_ and len(ends) == 2:
+            try:
+                check_relation(type_, ends["source"].kind, ends["target"].kind, role)
+            except ModelError as error:
+                problem("role" if "role" in str(error) else "type", str(error))
+        attrs = {}
+        for field in ("start", "end", "note"):
+            if field in cells:
+                try:
+                    attrs[field] = RELATION_ATTRIBUTES[field](cells[field])
+                except ModelError as error:
+                    problem(field, str(error))
+        problems.extend(p for p in row_problems if p.message)
+        if row_problems:
+            continue
+        relation = Relation(ends["source"].id, type_, ends["target"].id, role, attrs)
+        if relation.key in seen:
+            problems.append(Problem(table.name, row.line, None, f"same relation as on line {seen[relation.key]}"))
+            continue
+        seen[relation.key] = row.line
+        records.append(RelationRecord(relation, f"{table.name}:{row.line}"))
+    return records
+
+
+def read_workbook(
+    paths: Iterable[Path],
+    lookup: Callable[[str], list[Node]] | None,
+    contributor: str,
+    source_name: str | None = None,
+) -> Batch:
+    """Read a workbook into a :class:`~maillage.graph.model.Batch`, or raise :class:`LoadError`.
+
+    Parameters
+    ----------
+    paths : paths
+        An ``.xlsx`` file, a folder with ``actors.csv``/``relations.csv``, or CSV files.
+    lookup : callable or None
+        Finds nodes already in the store by reference (a store's ``find``), so
+        relations may name actors loaded earlier.
+    contributor : str
+        Who brings this workbook.
+    source_name : str, optional
+        The name the source is known by; defaults to the workbook's file or folder name.
+    """
+    paths = [Path(p) for p in paths]
+    actors, relations = workbook_tables(paths)
+    problems: list[Problem] = []
+    index, rejected = ReferenceIndex(lookup), ReferenceIndex()
+    nodes = _read_actors(actors, problems, rejected) if actors else []
+    for record in nodes:
+        index.add(record.node)
+    links = _read_relations(relations, index, rejected, problems) if relations else []
+    if problems:
+        raise LoadError(problems)
+    name = source_name or paths[0].name
+    return Batch(Source(name, "workbook", contributor), nodes, links)
