@@ -150,6 +150,21 @@ class GraphStore(Protocol):
     def dump(self) -> Iterator[Batch]:
         """Every source as the batch that would recreate it, in load order."""
 
+    def dump_source(self, name: str) -> Batch | None:
+        """The batch that would recreate one source, or None when it is not loaded."""
+
+    def put_document(self, collection: str, key: str, value: Mapping[str, Any]) -> None:
+        """Keep a JSON-able document (a merge record, a snapshot, an event) under ``collection``/``key``."""
+
+    def get_document(self, collection: str, key: str) -> dict[str, Any] | None:
+        """The document kept under ``collection``/``key``, or None."""
+
+    def documents(self, collection: str) -> list[tuple[str, dict[str, Any]]]:
+        """Every ``(key, document)`` of a collection, in the order they were first kept."""
+
+    def delete_document(self, collection: str, key: str) -> None:
+        """Forget a document; nothing happens when it does not exist."""
+
     def neighbourhood(self, node_ids: Iterable[str], depth: int) -> set[str]:
         """Ids within ``depth`` relations (either direction) of ``node_ids``."""
 

@@ -92,6 +92,13 @@ CREATE TABLE IF NOT EXISTS relations (
     PRIMARY KEY (source, type, target, role)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS relations_by_target ON relations(target);
+CREATE TABLE IF NOT EXISTS documents (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    collection TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    UNIQUE (collection, key)
+);
 """
 
 
@@ -377,23 +384,48 @@ class SQLiteStore:
         return [SourceSummary(n, f, c, at, bool(a), nn, nr) for n, f, c, at, a, nn, nr in rows]
 
     def dump(self) -> Iterator[Batch]:
-        for name, format_, contributor, at, authoritative in self._db.execute(
-            "SELECT name, format, contributor, at, authoritative FROM sources ORDER BY seq"
-        ).fetchall():
-            batch = Batch(Source(name, format_, contributor, at, bool(authoritative)))
-            for node_id, kind, node_name, aliases, attrs, place in self._db.execute(
-                "SELECT node_id, kind, name, aliases, attrs, place FROM node_claims WHERE source = ? ORDER BY node_id",
-                (name,),
-            ):
-                node = Node(node_id, kind, node_name, tuple(json.loads(aliases)), json.loads(attrs))
-                batch.nodes.append(NodeRecord(node, place))
-            for rs, type_, rt, role, attrs, place in self._db.execute(
-                "SELECT rel_source, type, rel_target, role, attrs, place FROM relation_claims WHERE source = ? "
-                "ORDER BY rel_source, type, rel_target, role",
-                (name,),
-            ):
-                batch.relations.append(RelationRecord(Relation(rs, type_, rt, role, json.loads(attrs)), place))
-            yield batch
+        for (name,) in self._db.execute("SELECT name FROM sources ORDER BY seq").fetchall():
+            yield self.dump_source(name)
+
+    def dump_source(self, name: str) -> Batch | None:
+        row = self._db.execute(
+            "SELECT format, contributor, at, authoritative FROM sources WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None:
+            return None
+        format_, contributor, at, authoritative = row
+        batch = Batch(Source(name, format_, contributor, at, bool(authoritative)))
+        for node_id, kind, node_name, aliases, attrs, place in self._db.execute(
+            "SELECT node_id, kind, name, aliases, attrs, place FROM node_claims WHERE source = ? ORDER BY node_id",
+            (name,),
+        ):
+            node = Node(node_id, kind, node_name, tuple(json.loads(aliases)), json.loads(attrs))
+            batch.nodes.append(NodeRecord(node, place))
+        for rs, type_, rt, role, attrs, place in self._db.execute(
+            "SELECT rel_source, type, rel_target, role, attrs, place FROM relation_claims WHERE source = ? "
+            "ORDER BY rel_source, type, rel_target, role",
+            (name,),
+        ):
+            batch.relations.append(RelationRecord(Relation(rs, type_, rt, role, json.loads(attrs)), place))
+        return batch
+
+    def put_document(self, collection: str, key: str, value) -> None:
+        self._db.execute(
+            "INSERT INTO documents(collection, key, value) VALUES (?, ?, ?) "
+            "ON CONFLICT(collection, key) DO UPDATE SET value = excluded.value",
+            (collection, key, _dumps(dict(value))),
+        )
+
+    def get_document(self, collection: str, key: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT value FROM documents WHERE collection = ? AND key = ?", (collection, key)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def documents(self, collection: str) -> list[tuple[str, dict[str, Any]]]:
+        rows = self._db.execute("SELECT key, value FROM documents WHERE collection = ? ORDER BY seq", (collection,))
+        return [(key, json.loads(value)) for key, value in rows]
+
+    def delete_document(self, collection: str, key: str) -> None:
+        self._db.execute("DELETE FROM documents WHERE collection = ? AND key = ?", (collection, key))
 
     def neighbourhood(self, node_ids: Iterable[str], depth: int) -> set[str]:
         reached = {node_id for node_id in node_ids if self.get(node_id)}
