@@ -146,38 +146,42 @@ def read_csv(path: Path, name: str | None = None, delimiter: str | None = None) 
 
     Blank lines are skipped; cells are stripped; header names are kept as written
     (use :func:`fold_header` to match them). Line numbers count the header as 1.
+    The file is opened again when the rows are read, so a table whose rows are
+    never read holds no open file.
     """
     stream, encoding = open_text(path)
-    first = stream.readline()
-    header_line = 1
-    while first and not first.strip():
+    with stream:
         first = stream.readline()
-        header_line += 1
+        header_line = 1
+        while first and not first.strip():
+            first = stream.readline()
+            header_line += 1
     delimiter = delimiter or detect_delimiter(first)
     header = [cell.strip().lstrip("\ufeff") for cell in next(csv.reader([first], delimiter=delimiter), [])]
-    table_name = name or path.name
 
     def rows() -> Iterator[Row]:
-        reader = csv.reader(stream, delimiter=delimiter)
-        line = header_line
-        try:
-            for record in reader:
-                start = line + 1
-                line = header_line + reader.line_num
-                if not any(cell.strip() for cell in record):
-                    continue
-                cells = {
-                    column: (record[index].strip() if index < len(record) else "")
-                    for index, column in enumerate(header)
-                }
-                extra = sum(1 for cell in record[len(header) :] if cell.strip())
-                yield Row(start, cells, extra)
-        except UnicodeDecodeError as error:
-            yield Row(line + 1, {}, error=f"cannot be decoded as {encoding}: {error.reason}")
-        finally:
-            stream.close()
+        stream, _ = open_text(path)
+        with stream:
+            for _ in range(header_line):
+                stream.readline()
+            reader = csv.reader(stream, delimiter=delimiter)
+            line = header_line
+            try:
+                for record in reader:
+                    start = line + 1
+                    line = header_line + reader.line_num
+                    if not any(cell.strip() for cell in record):
+                        continue
+                    cells = {
+                        column: (record[index].strip() if index < len(record) else "")
+                        for index, column in enumerate(header)
+                    }
+                    extra = sum(1 for cell in record[len(header) :] if cell.strip())
+                    yield Row(start, cells, extra)
+            except UnicodeDecodeError as error:
+                yield Row(line + 1, {}, error=f"cannot be decoded as {encoding}: {error.reason}")
 
-    return Table(table_name, header, rows(), encoding, delimiter)
+    return Table(name or path.name, header, rows(), encoding, delimiter)
 
 
 def read_xlsx_sheets(path: Path) -> dict[str, Table]:
