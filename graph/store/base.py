@@ -22,7 +22,7 @@ from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence, runtime
 import networkx as nx
 
 from ..errors import AmbiguousReference, LoadError, UnknownReference
-from ..model import Batch, Node, Relation, Source
+from ..model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
 
 __all__ = [
     "GraphStore",
@@ -122,6 +122,58 @@ class GraphStore(Protocol):
 
     def write(self, batch: Batch) -> WriteResult:
         """Replace what ``batch.source`` asserts by the batch, in one transaction."""
+
+    def write_stream(
+        self, source: Source, records: Iterable[NodeRecord | RelationRecord], digest: str | None = None
+    ) -> WriteResult:
+        """Replace what ``source`` asserts by ``records``, read once, in one transaction.
+
+        The streaming twin of :meth:`write`, for register extracts too large to hold
+        in memory (a million associations). The contract every backend keeps:
+
+        * ``records`` is consumed exactly once, in order, in chunks; the store never
+          holds all of it. Node and relation records may come interleaved.
+        * A relation may name a node that comes later in the stream or that is
+          already in the store; once the stream is exhausted, a relation whose end
+          exists nowhere fails the write (:class:`LoadError`, place of the record).
+        * A node id already in the store with another kind fails the write
+          (:class:`LoadError`, column ``kind``).
+        * Within one stream, a later record for the same node or relation key
+          replaces an earlier one (as in :meth:`write`).
+        * Everything is one transaction: if iterating ``records`` raises (a loader
+          raises :class:`LoadError` at the end of a file with bad rows), or the
+          write fails, nothing is changed and the exception propagates.
+        * ``digest``: a fingerprint of the input given up front (e.g. the file's
+          bytes plus the loader options). When it equals the stored digest of
+          ``source.name``, nothing is read and ``WriteResult.unchanged`` is True.
+          When None, the store fingerprints the records as they pass and, if the
+          content equals what the source asserted before, rolls back and reports
+          ``unchanged``. Digests of ``write`` and ``write_stream`` need not agree.
+        * The derived graph afterwards is the same as :meth:`write` would give for
+          a batch with the same records.
+        """
+
+    def replace_sources(self, batches: Sequence[Batch]) -> list[WriteResult]:
+        """Replace what several sources assert, all in one transaction, trusting the batches.
+
+        Used to rewrite sources that are already checked (a merge, an unmerge,
+        marking a source authoritative) and to load a maillage export. The contract:
+
+        * each batch replaces what ``batch.source.name`` asserted, exactly as
+          :meth:`write` would, and its ``Source`` fields (format, contributor, at,
+          authoritative) replace the stored ones;
+        * a source already loaded keeps its place in the load order (precedence
+          between sources does not change); a source not loaded yet is appended
+          after every loaded one, in the order of ``batches``;
+        * relation ends are not checked: a relation claim whose end no source
+          asserts is kept, and the relation appears once the end exists (as after
+          an :meth:`unload` of another source);
+        * a node id already in the store with another kind fails the call
+          (:class:`LoadError`) and nothing changes;
+        * a batch whose content (:func:`batch_digest`) equals what its source
+          asserts gives ``WriteResult.unchanged``; one ``WriteResult`` per batch,
+          in the order given.
+        """
 
     def unload(self, source: str) -> WriteResult:
         """Remove what only ``source`` asserted; keep what other sources also assert."""

@@ -8,6 +8,7 @@ whole, so the file is left exactly as it was.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections import defaultdict
@@ -166,6 +167,28 @@ class SQLiteStore:
             self._replace_source(batch, digest)
         return WriteResult(name, len(batch.nodes), len(batch.relations))
 
+    def replace_sources(self, batches: Sequence[Batch]) -> list[WriteResult]:
+        results = []
+        with self._transaction():
+            for batch in batches:
+                digest = batch_digest(batch)
+                source = batch.source
+                row = self._db.execute("SELECT digest FROM sources WHERE name = ?", (source.name,)).fetchone()
+                if row and row[0] == digest:
+                    results.append(WriteResult(source.name, 0, 0, unchanged=True))
+                    continue
+                self._check_kinds(batch)
+                if row:
+                    self._db.execute(
+                        "UPDATE sources SET format = ?, contributor = ?, at = ?, authoritative = ?, digest = ? WHERE name = ?",
+                        (source.format, source.contributor, source.at, int(source.authoritative), digest, source.name),
+                    )
+                    self._replace_claims(source.name, batch.nodes, batch.relations)
+                else:
+                    self._replace_source(batch, digest)
+                results.append(WriteResult(source.name, len(batch.nodes), len(batch.relations)))
+        return results
+
     def unload(self, source: str) -> WriteResult:
         with self._transaction():
             counts = self._db.execute(
@@ -177,6 +200,48 @@ class SQLiteStore:
             self._replace_claims(source, [], [])
             self._db.execute("DELETE FROM sources WHERE name = ?", (source,))
         return WriteResult(source, counts[0], counts[1])
+
+    def write_stream(
+        self,
+        source: Source,
+        records: Iterable[NodeRecord | RelationRecord],
+        digest: str | None = None,
+        chunk_size: int = 20000,
+    ) -> WriteResult:
+        """Replace what ``source`` asserts by ``records``, read once, in one transaction.
+
+        See :meth:`GraphStore.write_stream` for the contract. Memory stays flat:
+        records are written in chunks of ``chunk_size``, and the ids to rebuild
+        are kept in temporary tables, not in Python. A node or relation that only
+        this source asserts is written straight to the derived tables (its folded
+        form is its claim); the rest goes through the same rebuild as :meth:`write`.
+        """
+        name = source.name
+        row = self._db.execute("SELECT digest FROM sources WHERE name = ?", (name,)).fetchone()
+        previous = row[0] if row else None
+        if digest is not None and digest == previous:
+            return WriteResult(name, 0, 0, unchanged=True)
+        writer = _StreamWriter(self, name, chunk_size, fingerprint=digest is None)
+        try:
+            with self._transaction():
+                seq = self._db.execute("SELECT coalesce(max(seq), 0) + 1 FROM sources").fetchone()[0]
+                self._db.execute(
+                    "INSERT INTO sources(name, seq, format, contributor, at, authoritative, digest) VALUES (?, ?, ?, ?, ?, ?, '') "
+                    "ON CONFLICT(name) DO UPDATE SET seq = excluded.seq, format = excluded.format, "
+                    "contributor = excluded.contributor, at = excluded.at, authoritative = excluded.authoritative, digest = ''",
+                    (name, seq, source.format, source.contributor, source.at, int(source.authoritative)),
+                )
+                writer.start()
+                for record in records:
+                    writer.add(record)
+                writer.finish()
+                final = digest if digest is not None else writer.digest(source.authoritative)
+                if final == previous:
+                    raise _Unchanged
+                self._db.execute("UPDATE sources SET digest = ? WHERE name = ?", (final, name))
+        except _Unchanged:
+            return WriteResult(name, 0, 0, unchanged=True)
+        return WriteResult(name, writer.node_count, writer.relation_count)
 
     def _transaction(self):
         store = self
@@ -461,3 +526,197 @@ class SQLiteStore:
         counts = dict(self._db.execute("SELECT kind, count(*) FROM nodes GROUP BY kind ORDER BY kind"))
         counts.update(self._db.execute("SELECT type, count(*) FROM relations GROUP BY type ORDER BY type"))
         return counts
+
+
+class _Unchanged(Exception):
+    """Raised inside a streamed write whose content equals what the source asserted: roll back."""
+
+
+def _clean_aliases(name: str, aliases: Sequence[str]) -> list[str]:
+    """Aliases as folding one claim gives them: unique, without the name itself."""
+    seen = {name}
+    out = []
+    for alias in aliases:
+        if alias not in seen:
+            seen.add(alias)
+            out.append(alias)
+    return out
+
+
+class _StreamWriter:
+    """The chunked steps of :meth:`SQLiteStore.write_stream`, inside its transaction."""
+
+    def __init__(self, store: SQLiteStore, source: str, chunk_size: int, fingerprint: bool):
+        self.store = store
+        self.db = store._db
+        self.source = source
+        self.chunk_size = chunk_size
+        self.nodes: dict[str, NodeRecord] = {}
+        self.relations: list[RelationRecord] = []
+        self.node_count = 0
+        self.relation_count = 0
+        self.problems: list[Problem] = []
+        self._hash = hashlib.sha256() if fingerprint else None
+
+    def start(self) -> None:
+        db, source = self.db, self.source
+        for table, columns in (
+            ("stream_touched_nodes", ("id",)),
+            ("stream_chunk", ("id",)),
+            ("stream_keys", ("s", "t", "g", "r")),
+        ):
+            self.store._fill_temp(table, (), columns)
+        # What the source asserted before: to rebuild unless asserted again alone.
+        db.execute("INSERT OR IGNORE INTO stream_touched_nodes SELECT node_id FROM node_claims WHERE source = ?", (source,))
+        db.execute(
+            "INSERT OR IGNORE INTO stream_keys SELECT rel_source, type, rel_target, role FROM relation_claims WHERE source = ?",
+            (source,),
+        )
+        db.execute("DELETE FROM node_claims WHERE source = ?", (source,))
+        db.execute("DELETE FROM relation_claims WHERE source = ?", (source,))
+
+    def add(self, record: NodeRecord | RelationRecord) -> None:
+        if isinstance(record, NodeRecord):
+            self.nodes.pop(record.node.id, None)
+            self.nodes[record.node.id] = record
+            if len(self.nodes) >= self.chunk_size:
+                self._flush_nodes()
+        elif isinstance(record, RelationRecord):
+            self.relations.append(record)
+            if len(self.relations) >= self.chunk_size:
+                self._flush_relations()
+        else:
+            raise TypeError(f"not a NodeRecord or RelationRecord: {type(record).__name__}")
+
+    def digest(self, authoritative: bool) -> str:
+        assert self._hash is not None
+        self._hash.update(b"authoritative" if authoritative else b"plain")
+        return self._hash.hexdigest()
+
+    def _flush_nodes(self) -> None:
+        if not self.nodes:
+            return
+        db, source = self.db, self.source
+        rows = []
+        for record in self.nodes.values():
+            node = record.node
+            aliases = _clean_aliases(node.name, node.aliases)
+            rows.append((node.id, source, node.kind, node.name, _dumps(aliases), _dumps(dict(node.attrs)), record.place))
+        if self._hash is not None:
+            for row in rows:
+                self._hash.update("\x1f".join(("N", *row[:1], *row[2:])).encode("utf-8") + b"\x1e")
+        db.executemany(
+            "INSERT OR REPLACE INTO node_claims(node_id, source, kind, name, aliases, attrs, place) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        self.store._fill_temp("stream_chunk", ((row[0],) for row in rows))
+        others: dict[str, str] = dict(
+            db.execute(
+                "SELECT c.node_id, c.kind FROM node_claims c JOIN stream_chunk k ON k.id = c.node_id WHERE c.source != ?",
+                (source,),
+            )
+        )
+        alone = []
+        for row in rows:
+            node_id, kind = row[0], row[2]
+            if node_id not in others:
+                alone.append(row)
+            elif others[node_id] != kind:
+                place = self.nodes[node_id].place
+                self.problems.append(
+                    Problem(place, None, "kind", f"{node_id} is a {others[node_id]} in the store, not a {kind}")
+                )
+        if others:
+            db.executemany("INSERT OR IGNORE INTO stream_touched_nodes VALUES (?)", ((node_id,) for node_id in others))
+        # Relations other sources assert about these nodes may appear or change with them.
+        db.execute(
+            "INSERT OR IGNORE INTO stream_keys SELECT c.rel_source, c.type, c.rel_target, c.role "
+            "FROM relation_claims c JOIN stream_chunk k ON k.id = c.rel_source"
+        )
+        db.execute(
+            "INSERT OR IGNORE INTO stream_keys SELECT c.rel_source, c.type, c.rel_target, c.role "
+            "FROM relation_claims c JOIN stream_chunk k ON k.id = c.rel_target"
+        )
+        if alone:
+            self.store._fill_temp("stream_chunk", ((row[0],) for row in alone))
+            db.execute("DELETE FROM stream_touched_nodes WHERE id IN (SELECT id FROM stream_chunk)")
+            db.execute("DELETE FROM names WHERE node_id IN (SELECT id FROM stream_chunk)")
+            db.executemany(
+                "INSERT OR REPLACE INTO nodes(id, kind, name, aliases, attrs) VALUES (?, ?, ?, ?, ?)",
+                ((row[0], row[2], row[3], row[4], row[5]) for row in alone),
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO names(key, node_id) VALUES (?, ?)",
+                (
+                    (normalise(label), record.node.id)
+                    for record in (self.nodes[row[0]] for row in alone)
+                    for label in (record.node.name, *record.node.aliases)
+                ),
+            )
+        self.node_count += len(rows)
+        self.nodes = {}
+
+    def _flush_relations(self) -> None:
+        if not self.relations:
+            return
+        rows = [(*r.relation.key, self.source, _dumps(dict(r.relation.attrs)), r.place) for r in self.relations]
+        if self._hash is not None:
+            for row in rows:
+                self._hash.update("\x1f".join(("R", *row[:4], *row[5:])).encode("utf-8") + b"\x1e")
+        self.db.executemany(
+            "INSERT OR REPLACE INTO relation_claims(rel_source, type, rel_target, role, source, attrs, place) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        self.db.executemany("INSERT OR IGNORE INTO stream_keys VALUES (?, ?, ?, ?)", (row[:4] for row in rows))
+        self.relation_count += len(rows)
+        self.relations = []
+
+    def finish(self) -> None:
+        self._flush_nodes()
+        self._flush_relations()
+        if self.problems:
+            raise LoadError(self.problems)
+        db, store = self.db, self.store
+        # Nodes asserted by several sources, or no longer asserted by this one.
+        last = ""
+        while True:
+            ids = [row[0] for row in db.execute(
+                "SELECT id FROM stream_touched_nodes WHERE id > ? ORDER BY id LIMIT ?", (last, self.chunk_size)
+            )]
+            if not ids:
+                break
+            last = ids[-1]
+            store._fill_temp("touched_nodes", ((node_id,) for node_id in ids))
+            db.execute(
+                "INSERT OR IGNORE INTO stream_keys SELECT c.rel_source, c.type, c.rel_target, c.role "
+                "FROM relation_claims c JOIN touched_nodes t ON t.id = c.rel_source "
+                "UNION SELECT c.rel_source, c.type, c.rel_target, c.role "
+                "FROM relation_claims c JOIN touched_nodes t ON t.id = c.rel_target"
+            )
+            store._rebuild_nodes(set(ids))
+        missing = db.execute(
+            "SELECT c.place, c.type, CASE WHEN c.rel_source IN (SELECT id FROM nodes) THEN c.rel_target ELSE c.rel_source END "
+            "FROM relation_claims c WHERE c.source = ? "
+            "AND (c.rel_source NOT IN (SELECT id FROM nodes) OR c.rel_target NOT IN (SELECT id FROM nodes)) LIMIT 1000",
+            (self.source,),
+        ).fetchall()
+        if missing:
+            raise LoadError(
+                [Problem(place, None, None, f"relation {type_} points to unknown node {end!r}") for place, type_, end in missing]
+            )
+        # Relations: one claim -> the claim is the relation; several -> fold them.
+        db.execute("DELETE FROM relations WHERE (source, type, target, role) IN (SELECT s, t, g, r FROM stream_keys)")
+        db.execute(
+            "INSERT INTO relations(source, type, target, role, attrs) "
+            "SELECT k.s, k.t, k.g, k.r, min(c.attrs) FROM stream_keys k "
+            "JOIN relation_claims c ON c.rel_source = k.s AND c.type = k.t AND c.rel_target = k.g AND c.role = k.r "
+            "WHERE k.s IN (SELECT id FROM nodes) AND k.g IN (SELECT id FROM nodes) "
+            "GROUP BY k.s, k.t, k.g, k.r HAVING count(*) = 1"
+        )
+        shared = db.execute(
+            "SELECT k.s, k.t, k.g, k.r FROM stream_keys k "
+            "JOIN relation_claims c ON c.rel_source = k.s AND c.type = k.t AND c.rel_target = k.g AND c.role = k.r "
+            "GROUP BY k.s, k.t, k.g, k.r HAVING count(*) > 1"
+        ).fetchall()
+        for start in range(0, len(shared), self.chunk_size):
+            store._rebuild_relations(set(shared[start : start + self.chunk_size]))
