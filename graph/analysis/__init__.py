@@ -1,15 +1,70 @@
-"""Analyses: plain functions over a networkx graph, one topic per module."""
+"""Analyses: plain functions over a networkx graph, one topic per module.
 
-from .centrality import METRICS, betweenness, centrality_table, closeness, degree, eigenvector, pagerank
-from .convert import simple_graph
+``convert`` builds the graph an analysis runs on (and says which), ``projection``
+the actor–actor graph, ``centrality``, ``brokerage``, ``communities``,
+``recommend``, ``gaps`` and ``paths`` answer the strategist's questions, and
+``engine`` hands large graphs to igraph.
+"""
+
+from .brokerage import bridging, brokerage_roles, brokers_report, groups_of, structural_holes, territories
+from .centrality import (
+    METRICS,
+    BetweennessEstimate,
+    betweenness,
+    centrality_report,
+    centrality_table,
+    closeness,
+    degree,
+    eigenvector,
+    estimate_betweenness,
+    harmonic,
+    pagerank,
+    weighted_degree,
+)
+from .communities import communities_report, describe, detect, modularity
+from .convert import GRAPHS, INCLUDABLE, Scope, analysis_graph, scope_of, simple_graph
+from .engine import ENGINES, choose_engine
+from .gaps import gaps_report
+from .paths import ego_network, relations_between, shortest_paths
+from .projection import DEFAULT_WEIGHTS, actor_projection
+from .recommend import recommend
 
 __all__ = [
+    "BetweennessEstimate",
+    "DEFAULT_WEIGHTS",
+    "ENGINES",
+    "GRAPHS",
+    "INCLUDABLE",
     "METRICS",
+    "Scope",
+    "actor_projection",
+    "analysis_graph",
     "betweenness",
+    "bridging",
+    "brokerage_roles",
+    "brokers_report",
+    "centrality_report",
     "centrality_table",
+    "choose_engine",
     "closeness",
+    "communities_report",
     "degree",
+    "describe",
+    "detect",
+    "ego_network",
     "eigenvector",
+    "estimate_betweenness",
+    "gaps_report",
+    "groups_of",
+    "harmonic",
+    "modularity",
     "pagerank",
+    "recommend",
+    "relations_between",
+    "scope_of",
+    "shortest_paths",
     "simple_graph",
+    "structural_holes",
+    "territories",
+    "weighted_degree",
 ]

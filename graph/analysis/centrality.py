@@ -2,24 +2,48 @@
 
 Each function takes a networkx graph (directed or not, multi or not) and
 returns ``{node: score}``. Relations are read as undirected ties: a partnership
-counts for both ends, whichever way it was written down.
+counts for both ends, whichever way it was written down. Parallel relations
+between two nodes make one tie whose ``weight`` is their number (or, on the
+actor projection, the weight of what the two actors share).
+
+Which scores use weights: weighted degree, eigenvector and PageRank do;
+degree, betweenness, closeness and harmonic count steps along ties.
+
+Large graphs are handed to igraph when it is installed (``engine="auto"``, see
+:mod:`maillage.graph.analysis.engine`); the results are the same up to floating
+point rounding.
 """
 
 from __future__ import annotations
 
-import networkx as nx
+import math
+import random
+from dataclasses import dataclass, field
 
-from .convert import simple_graph
+import networkx as nx
+import numpy as np
+
+from .convert import scope_of, simple_graph
+from .engine import IGraphView, choose_engine, to_igraph
 
 __all__ = [
     "degree",
+    "weighted_degree",
     "betweenness",
+    "BetweennessEstimate",
+    "sample_sources",
+    "estimate_betweenness",
     "closeness",
+    "harmonic",
     "eigenvector",
     "pagerank",
     "METRICS",
     "centrality_table",
+    "centrality_report",
 ]
+
+#: how many groups of sampled sources the standard error of sampled betweenness is computed from
+ERROR_BATCHES = 16
 
 
 def degree(G: nx.Graph) -> dict:
@@ -44,16 +68,143 @@ def degree(G: nx.Graph) -> dict:
     return dict(H.degree())
 
 
-def betweenness(G: nx.Graph, k: int | None = None, seed: int | None = 0) -> dict:
+def weighted_degree(G: nx.Graph) -> dict:
+    """Sum of the weights of each node's ties (number of relations, or projection weights).
+
+    Examples
+    --------
+    >>> G = nx.MultiDiGraph([("aitec", "programme"), ("cuf", "programme"), ("aitec", "programme")])
+    >>> weighted_degree(G)["aitec"]
+    2.0
+    """
+    H = simple_graph(G)
+    return {node: float(value) for node, value in H.degree(weight="weight")}
+
+
+def sample_sources(G: nx.Graph, k: int, seed: int | None) -> list:
+    """The ``k`` source nodes sampled betweenness starts from: a seeded sample, in graph order.
+
+    The same graph, ``k`` and ``seed`` give the same sources whatever the engine.
+
+    Examples
+    --------
+    >>> sample_sources(nx.path_graph(10), 3, seed=1) == sample_sources(nx.path_graph(10), 3, seed=1)
+    True
+    """
+    return random.Random(seed).sample(list(G), k)
+
+
+@dataclass
+class BetweennessEstimate:
+    """Betweenness with how it was obtained.
+
+    Attributes
+    ----------
+    scores : dict
+        Normalised betweenness ``{node: value}``.
+    k : int or None
+        Number of sampled sources, ``None`` when exact.
+    seed : int or None
+    stderr : dict
+        Standard error of each sampled score (empty when exact), from the spread
+        between :data:`ERROR_BATCHES` groups of sources, with the finite-population correction.
+    """
+
+    scores: dict
+    k: int | None = None
+    seed: int | None = None
+    stderr: dict = field(default_factory=dict)
+
+    @property
+    def max_stderr(self) -> float:
+        """The largest standard error (0 when exact)."""
+        return max(self.stderr.values(), default=0.0)
+
+
+def _dependencies_nx(H: nx.Graph, sources: list) -> np.ndarray:
+    """Sum over ``sources`` of each node's pair dependencies (halved, as for undirected pairs)."""
+    values = nx.betweenness_centrality_subset(H, sources=sources, targets=list(H), normalized=False)
+    return np.array([values[node] for node in H], dtype=float)
+
+
+def _dependencies_ig(view: IGraphView, sources: list) -> np.ndarray:
+    vertices = [view.index[s] for s in sources]
+    return np.array(view.graph.betweenness(directed=False, sources=vertices, targets=None), dtype=float)
+
+
+def estimate_betweenness(
+    G: nx.Graph, k: int | None = None, seed: int | None = 0, engine: str = "auto", view: IGraphView | None = None
+) -> BetweennessEstimate:
+    """Normalised betweenness, exact or estimated from ``k`` sampled sources, with its error.
+
+    Sampled: the sources are :func:`sample_sources`; each score is ``n / k`` times the
+    sum of the sources' dependencies (Brandes), an unbiased estimate of the exact
+    score. Its standard error comes from the spread between groups of sources.
+
+    Parameters
+    ----------
+    G : networkx graph
+    k : int, optional
+        Number of sampled sources; exact when ``None`` or at least the number of nodes.
+    seed : int, optional
+    engine : {"auto", "networkx", "igraph"}
+    view : IGraphView, optional
+        ``G`` already copied into igraph.
+
+    Examples
+    --------
+    >>> estimate = estimate_betweenness(nx.path_graph(5), k=5)
+    >>> estimate.k, round(estimate.scores[2], 3)
+    (None, 0.667)
+    >>> sampled = estimate_betweenness(nx.path_graph(50), k=20, seed=3)
+    >>> sampled.k, len(sampled.stderr)
+    (20, 50)
+    """
+    H = simple_graph(G)
+    n = H.number_of_nodes()
+    scale = 2.0 / ((n - 1) * (n - 2)) if n > 2 else 0.0
+    if choose_engine(engine, H) == "igraph" or view is not None:
+        view = view or to_igraph(H)
+        dependencies = lambda sources: _dependencies_ig(view, sources)  # noqa: E731
+    else:
+        dependencies = lambda sources: _dependencies_nx(H, sources)  # noqa: E731
+    nodes = list(H)
+    if k is None or k >= n:
+        if n == 0:
+            return BetweennessEstimate({})
+        if view is not None:
+            exact = np.array(view.graph.betweenness(directed=False), dtype=float)
+        else:
+            exact = dependencies(nodes)
+        return BetweennessEstimate(dict(zip(nodes, map(float, exact * scale))))
+    if k < 1:
+        raise ValueError("the number of sampled sources must be at least 1")
+    sources = sample_sources(H, k, seed)
+    groups = [list(part) for part in np.array_split(np.array(sources, dtype=object), min(ERROR_BATCHES, k))]
+    totals = np.array([dependencies(part) for part in groups])
+    estimate = totals.sum(axis=0) * (n / k) * scale
+    stderr = np.zeros(n)
+    if len(groups) > 1:
+        per_group = np.array([totals[i] * (n / len(part)) * scale for i, part in enumerate(groups)])
+        spread = per_group.std(axis=0, ddof=1) / math.sqrt(len(groups))
+        stderr = spread * math.sqrt(1 - k / n)
+    return BetweennessEstimate(
+        dict(zip(nodes, map(float, estimate))), k, seed, dict(zip(nodes, map(float, stderr)))
+    )
+
+
+def betweenness(G: nx.Graph, k: int | None = None, seed: int | None = 0, engine: str = "auto") -> dict:
     """Share of shortest paths between other nodes that pass through each node (normalised).
 
     Parameters
     ----------
     G : networkx graph
     k : int, optional
-        Estimate from ``k`` sampled source nodes instead of all of them.
+        Estimate from ``k`` sampled source nodes instead of all of them
+        (see :func:`estimate_betweenness` for the error).
     seed : int, optional
         Seed of the sample, for reproducible estimates.
+    engine : {"auto", "networkx", "igraph"}
 
     Examples
     --------
@@ -61,14 +212,17 @@ def betweenness(G: nx.Graph, k: int | None = None, seed: int | None = 0) -> dict
     >>> betweenness(G)
     {'rosny': 0.0, 'cuf': 1.0, 'crid': 0.0}
     """
-    H = simple_graph(G)
-    if k is not None and k >= H.number_of_nodes():
-        k = None
-    return nx.betweenness_centrality(H, k=k, seed=seed if k else None, normalized=True)
+    return estimate_betweenness(G, k, seed, engine).scores
 
 
-def closeness(G: nx.Graph) -> dict:
+def _component_sizes(H: nx.Graph) -> dict:
+    return {node: len(component) for component in nx.connected_components(H) for node in component}
+
+
+def closeness(G: nx.Graph, engine: str = "auto", view: IGraphView | None = None) -> dict:
     """How near each node is to all others it can reach (Wasserman–Faust for split graphs).
+
+    ``(r / (n - 1)) * (r / total distance)`` where ``r`` nodes are reachable.
 
     Examples
     --------
@@ -76,11 +230,42 @@ def closeness(G: nx.Graph) -> dict:
     >>> {n: round(v, 3) for n, v in closeness(G).items()}
     {'rosny': 0.667, 'cuf': 1.0, 'crid': 0.667}
     """
-    return nx.closeness_centrality(simple_graph(G), wf_improved=True)
+    H = simple_graph(G)
+    n = H.number_of_nodes()
+    if view is None and choose_engine(engine, H) == "networkx":
+        return nx.closeness_centrality(H, wf_improved=True)
+    view = view or to_igraph(H)
+    sizes = _component_sizes(H)
+    raw = view.graph.closeness(normalized=True)
+    return {
+        node: 0.0 if (value is None or math.isnan(value) or n < 2) else value * (sizes[node] - 1) / (n - 1)
+        for node, value in zip(view.nodes, raw)
+    }
 
 
-def eigenvector(G: nx.Graph) -> dict:
-    """Eigenvector centrality: being tied to well-tied nodes.
+def harmonic(G: nx.Graph, engine: str = "auto", view: IGraphView | None = None) -> dict:
+    """Harmonic closeness: the mean of ``1 / distance`` to every other node (0 for unreachable ones).
+
+    Unlike closeness, it stays meaningful when the graph falls apart into pieces.
+
+    Examples
+    --------
+    >>> G = nx.path_graph(["rosny", "cuf", "crid"])
+    >>> {n: round(v, 3) for n, v in harmonic(G).items()}
+    {'rosny': 0.75, 'cuf': 1.0, 'crid': 0.75}
+    """
+    H = simple_graph(G)
+    n = H.number_of_nodes()
+    if n < 2:
+        return {node: 0.0 for node in H}
+    if view is None and choose_engine(engine, H) == "networkx":
+        return {node: value / (n - 1) for node, value in nx.harmonic_centrality(H).items()}
+    view = view or to_igraph(H)
+    return view.scores(view.graph.harmonic_centrality(normalized=True))
+
+
+def eigenvector(G: nx.Graph, engine: str = "auto", view: IGraphView | None = None) -> dict:
+    """Eigenvector centrality (weighted, unit length): being tied to well-tied nodes.
 
     Examples
     --------
@@ -92,14 +277,19 @@ def eigenvector(G: nx.Graph) -> dict:
     H = simple_graph(G)
     if H.number_of_edges() == 0:
         return {node: 0.0 for node in H}
-    try:
-        return nx.eigenvector_centrality(H, max_iter=1000, tol=1e-9)
-    except nx.PowerIterationFailedConvergence:
-        return nx.eigenvector_centrality_numpy(H)
+    if view is None and choose_engine(engine, H) == "networkx":
+        try:
+            return nx.eigenvector_centrality(H, max_iter=1000, tol=1e-10, weight="weight")
+        except nx.PowerIterationFailedConvergence:
+            return nx.eigenvector_centrality_numpy(H, weight="weight")
+    view = view or to_igraph(H)
+    values = np.abs(np.array(view.graph.eigenvector_centrality(scale=True, weights=view.weights), dtype=float))
+    norm = np.linalg.norm(values)
+    return view.scores(values / norm if norm else values)
 
 
-def pagerank(G: nx.Graph, alpha: float = 0.85) -> dict:
-    """PageRank over undirected ties: where a random walk along relations spends its time.
+def pagerank(G: nx.Graph, alpha: float = 0.85, engine: str = "auto", view: IGraphView | None = None) -> dict:
+    """PageRank over undirected, weighted ties: where a random walk along relations spends its time.
 
     Examples
     --------
@@ -111,19 +301,110 @@ def pagerank(G: nx.Graph, alpha: float = 0.85) -> dict:
     H = simple_graph(G)
     if H.number_of_nodes() == 0:
         return {}
-    return nx.pagerank(H, alpha=alpha)
+    if view is None and choose_engine(engine, H) == "networkx":
+        return nx.pagerank(H, alpha=alpha, weight="weight", tol=1e-10, max_iter=1000)
+    view = view or to_igraph(H)
+    return view.scores(view.graph.pagerank(damping=alpha, weights=view.weights, directed=False))
 
 
+#: metric name -> plain function (all take a graph; all return ``{node: score}``)
 METRICS = {
     "degree": degree,
+    "weighted_degree": weighted_degree,
     "betweenness": betweenness,
     "closeness": closeness,
+    "harmonic": harmonic,
     "eigenvector": eigenvector,
     "pagerank": pagerank,
 }
 
 
-def centrality_table(G: nx.Graph, metric: str = "degree", kinds=None) -> list[dict]:
+def _round(value: float) -> float:
+    """Scores are rounded to 9 decimals so reports do not depend on the last bits."""
+    return round(float(value), 9) + 0.0
+
+
+def centrality_report(
+    G: nx.Graph,
+    metric: str = "degree",
+    kinds=None,
+    k: int | None = None,
+    seed: int | None = 0,
+    engine: str = "auto",
+    metrics=None,
+) -> dict:
+    """Centralities of every node, with how they were computed.
+
+    Parameters
+    ----------
+    G : networkx graph
+        Node attributes ``name`` and ``kind`` are copied into the rows when present;
+        ``G.graph["scope"]`` (see :func:`~maillage.graph.analysis.convert.analysis_graph`) is reported.
+    metric : str
+        Sort key, one of :data:`METRICS`.
+    kinds : collection of str, optional
+        Keep only rows of these kinds; metrics are still computed on the whole graph.
+    k, seed : int, optional
+        Sampled betweenness from ``k`` sources (exact when ``None``).
+    engine : {"auto", "networkx", "igraph"}
+    metrics : collection of str, optional
+        Compute only these (default: all of :data:`METRICS`); the others are absent from rows.
+
+    Returns
+    -------
+    dict
+        ``{"scope": {...}, "engine": str, "metric": str, "betweenness": {"k", "seed",
+        "max_stderr"}, "rows": [...]}``; rows sorted by ``metric`` (highest first, then id),
+        each with ``id``, ``name``, ``kind`` and one key per metric, plus
+        ``betweenness_stderr`` when sampled.
+
+    Examples
+    --------
+    >>> report = centrality_report(nx.path_graph(["rosny", "cuf", "crid"]), "betweenness")
+    >>> report["rows"][0]["id"], report["rows"][0]["betweenness"], report["engine"]
+    ('cuf', 1.0, 'networkx')
+    """
+    wanted = list(METRICS) if metrics is None else [m for m in METRICS if m in set(metrics)]
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
+    if metric not in wanted:
+        wanted.append(metric)
+    H = simple_graph(G)
+    used = choose_engine(engine, H)
+    view = to_igraph(H) if used == "igraph" else None
+    scores: dict[str, dict] = {}
+    estimate = BetweennessEstimate({})
+    for name in wanted:
+        if name == "betweenness":
+            estimate = estimate_betweenness(H, k, seed, used, view)
+            scores[name] = estimate.scores
+        elif name in ("degree", "weighted_degree"):
+            scores[name] = METRICS[name](H)
+        else:
+            scores[name] = METRICS[name](H, engine=used, view=view)
+    rows = []
+    for node, data in H.nodes(data=True):
+        if kinds and data.get("kind") not in kinds:
+            continue
+        row = {"id": node, "name": data.get("name", str(node)), "kind": data.get("kind", "")}
+        for name in wanted:
+            value = scores[name].get(node, 0.0)
+            row[name] = value if name == "degree" else _round(value)
+        if estimate.k is not None:
+            row["betweenness_stderr"] = _round(estimate.stderr.get(node, 0.0))
+        rows.append(row)
+    rows.sort(key=lambda row: (-row[metric], str(row["id"])))
+    return {
+        "scope": scope_of(H).as_dict(),
+        "engine": used,
+        "metric": metric,
+        "betweenness": {"k": estimate.k, "seed": estimate.seed, "max_stderr": _round(estimate.max_stderr)}
+        if "betweenness" in wanted else None,
+        "rows": rows,
+    }
+
+
+def centrality_table(G: nx.Graph, metric: str = "degree", kinds=None, **options) -> list[dict]:
     """Every metric for every node, sorted by ``metric`` (highest first, then by id).
 
     Parameters
@@ -134,6 +415,8 @@ def centrality_table(G: nx.Graph, metric: str = "degree", kinds=None) -> list[di
         One of :data:`METRICS`.
     kinds : collection of str, optional
         Keep only rows of these kinds; metrics are still computed on the whole graph.
+    **options
+        ``k``, ``seed``, ``engine``, ``metrics``: see :func:`centrality_report`.
 
     Examples
     --------
@@ -144,15 +427,4 @@ def centrality_table(G: nx.Graph, metric: str = "degree", kinds=None) -> list[di
     >>> [row["id"] for row in centrality_table(G, kinds={"Association"})]
     ['a']
     """
-    if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
-    scores = {name: function(G) for name, function in METRICS.items()}
-    rows = []
-    for node, data in G.nodes(data=True):
-        if kinds and data.get("kind") not in kinds:
-            continue
-        row = {"id": node, "name": data.get("name", str(node)), "kind": data.get("kind", "")}
-        row.update({name: values.get(node, 0.0) for name, values in scores.items()})
-        rows.append(row)
-    rows.sort(key=lambda row: (-row[metric], str(row["id"])))
-    return rows
+    return centrality_report(G, metric, kinds, **options)["rows"]

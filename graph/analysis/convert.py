@@ -1,10 +1,39 @@
-"""Turning the store's multigraph into the plain graphs analyses run on."""
+"""Turning the store's multigraph into the plain graphs analyses run on.
+
+The store gives a ``MultiDiGraph`` of everything it knows, provenance included.
+Analyses run on an undirected simple graph, and every report states which one:
+:func:`analysis_graph` builds it and attaches a :class:`Scope` describing what
+was kept and what was left out (``H.graph["scope"]``).
+
+By default Document nodes (and their MENTIONS relations) are left out: a
+document that mentions every organisation is where the facts come from, not a
+tie between them, and it would otherwise top every centrality. Person nodes are
+left out too: contacts are personal data and are not shown unless asked for.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import networkx as nx
 
-__all__ = ["simple_graph"]
+__all__ = [
+    "simple_graph",
+    "Scope",
+    "GRAPHS",
+    "INCLUDABLE",
+    "analysis_graph",
+    "scope_of",
+]
+
+#: what ``--graph`` may name: the whole graph, or the weighted actor–actor projection
+GRAPHS = ("full", "actors")
+
+#: optional parts, left out by default: name -> (node kinds, relation types) they bring back
+INCLUDABLE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "documents": (("Document",), ("MENTIONS",)),
+    "people": (("Person",), ("CONTACT_FOR",)),
+}
 
 
 def simple_graph(G: nx.Graph) -> nx.Graph:
@@ -25,6 +54,7 @@ def simple_graph(G: nx.Graph) -> nx.Graph:
     if not G.is_directed() and not G.is_multigraph():
         return G
     H = nx.Graph()
+    H.graph.update(G.graph)
     H.add_nodes_from(G.nodes(data=True))
     for u, v, data in G.edges(data=True):
         if u == v:
@@ -34,4 +64,162 @@ def simple_graph(G: nx.Graph) -> nx.Graph:
             H[u][v]["weight"] += weight
         else:
             H.add_edge(u, v, weight=weight)
+    return H
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which graph an analysis ran on: shown at the top of every report.
+
+    Attributes
+    ----------
+    graph : str
+        ``"full"`` (every kept node and relation) or ``"actors"`` (actor–actor projection).
+    nodes, edges : int
+        Size of the analysed graph (edges of the simple undirected graph).
+    left_out_kinds, left_out_types : tuple of str
+        Node kinds and relation types that were not taken into account.
+    left_out_nodes, left_out_relations : int
+        How many nodes and relations of the store that removed.
+    weights : dict
+        For the projection: what each shared project, theme, country or direct tie weighs.
+    min_weight : float
+        For the projection: the weakest link kept.
+    """
+
+    graph: str
+    nodes: int
+    edges: int
+    left_out_kinds: tuple[str, ...] = ()
+    left_out_types: tuple[str, ...] = ()
+    left_out_nodes: int = 0
+    left_out_relations: int = 0
+    weights: dict = field(default_factory=dict)
+    min_weight: float | None = None
+
+    def as_dict(self) -> dict:
+        """The scope as plain JSON-ready data.
+
+        >>> Scope("full", 3, 2).as_dict()["nodes"]
+        3
+        """
+        return {
+            "graph": self.graph,
+            "nodes": self.nodes,
+            "edges": self.edges,
+            "left_out_kinds": list(self.left_out_kinds),
+            "left_out_types": list(self.left_out_types),
+            "left_out_nodes": self.left_out_nodes,
+            "left_out_relations": self.left_out_relations,
+            "weights": dict(sorted(self.weights.items())),
+            "min_weight": self.min_weight,
+        }
+
+    def describe(self, lang: str = "fr") -> str:
+        """One sentence saying what graph was analysed.
+
+        >>> Scope("full", 3, 2, ("Document",), ("MENTIONS",), 1, 4).describe("en")
+        'Computed on the full graph: 3 nodes, 2 ties (relations read as undirected). Left out: 1 nodes of kind Document, 4 relations of type MENTIONS.'
+        """
+        if lang == "en":
+            what = "the full graph" if self.graph == "full" else "the actor–actor projection"
+            text = f"Computed on {what}: {self.nodes} nodes, {self.edges} ties (relations read as undirected)."
+            if self.graph == "actors":
+                parts = ", ".join(f"{k} {v:g}" for k, v in sorted(self.weights.items()))
+                text += f" Two actors are linked by what they share, weighted ({parts}); links below {self.min_weight:g} dropped."
+            if self.left_out_kinds or self.left_out_types:
+                text += (
+                    f" Left out: {self.left_out_nodes} nodes of kind {', '.join(self.left_out_kinds) or '-'},"
+                    f" {self.left_out_relations} relations of type {', '.join(self.left_out_types) or '-'}."
+                )
+            return text
+        what = "le graphe complet" if self.graph == "full" else "la projection acteur–acteur"
+        text = f"Calculé sur {what} : {self.nodes} nœuds, {self.edges} liens (relations lues sans orientation)."
+        if self.graph == "actors":
+            parts = ", ".join(f"{k} {v:g}" for k, v in sorted(self.weights.items()))
+            text += f" Deux acteurs sont liés par ce qu'ils partagent, avec un poids ({parts}) ; liens de poids inférieur à {self.min_weight:g} écartés."
+        if self.left_out_kinds or self.left_out_types:
+            text += (
+                f" Écartés : {self.left_out_nodes} nœuds de type {', '.join(self.left_out_kinds) or '-'},"
+                f" {self.left_out_relations} relations de type {', '.join(self.left_out_types) or '-'}."
+            )
+        return text
+
+
+def scope_of(H: nx.Graph) -> Scope:
+    """The scope attached to ``H``, or one describing ``H`` as it is.
+
+    >>> scope_of(nx.path_graph(3)).edges
+    2
+    """
+    scope = H.graph.get("scope")
+    if isinstance(scope, Scope):
+        return scope
+    return Scope("full", H.number_of_nodes(), H.number_of_edges())
+
+
+def analysis_graph(
+    G: nx.Graph,
+    graph: str = "full",
+    include: tuple[str, ...] | list[str] = (),
+    weights: dict | None = None,
+    min_weight: float = 1.0,
+) -> nx.Graph:
+    """The undirected simple graph an analysis runs on, with its :class:`Scope`.
+
+    Parameters
+    ----------
+    G : networkx graph
+        The store's graph (``store.to_networkx()``), or any graph with ``kind`` node
+        attributes and ``type`` edge attributes.
+    graph : {"full", "actors"}
+        The whole graph, or the weighted actor–actor projection
+        (see :func:`maillage.graph.analysis.projection.actor_projection`).
+    include : collection of {"documents", "people"}
+        Parts left out by default that should be kept.
+    weights, min_weight
+        Passed to the projection (``graph="actors"``).
+
+    Returns
+    -------
+    networkx.Graph
+        Undirected, simple; ``weight`` on edges; ``H.graph["scope"]`` says what it is.
+
+    Examples
+    --------
+    >>> G = nx.MultiDiGraph()
+    >>> G.add_node("d", kind="Document"); G.add_node("a", kind="Association"); G.add_node("b", kind="Association")
+    >>> _ = [G.add_edge(u, v, type=t) for u, v, t in [("d", "a", "MENTIONS"), ("d", "b", "MENTIONS"), ("a", "b", "PARTNERS_WITH")]]
+    >>> H = analysis_graph(G)
+    >>> sorted(H), H.graph["scope"].left_out_relations
+    (['a', 'b'], 2)
+    """
+    if graph not in GRAPHS:
+        raise ValueError(f"unknown graph {graph!r}; expected one of {', '.join(GRAPHS)}")
+    unknown = sorted(set(include) - set(INCLUDABLE))
+    if unknown:
+        raise ValueError(f"cannot include {', '.join(unknown)}; expected some of {', '.join(INCLUDABLE)}")
+    left_kinds = tuple(sorted(k for name, (kinds, _) in INCLUDABLE.items() if name not in include for k in kinds))
+    left_types = tuple(sorted(t for name, (_, types) in INCLUDABLE.items() if name not in include for t in types))
+    kept = G.subgraph([n for n, kind in G.nodes(data="kind") if kind not in left_kinds])
+    left_nodes = G.number_of_nodes() - kept.number_of_nodes()
+    if kept.is_multigraph():
+        dropped_edges = [(u, v, k) for u, v, k, t in kept.edges(keys=True, data="type") if t in left_types]
+    else:
+        dropped_edges = [(u, v) for u, v, t in kept.edges(data="type") if t in left_types]
+    left_relations = G.number_of_edges() - kept.number_of_edges() + len(dropped_edges)
+    kept = nx.restricted_view(kept, [], dropped_edges) if dropped_edges else kept
+    if graph == "actors":
+        from .projection import actor_projection
+
+        H = actor_projection(kept, weights=weights, min_weight=min_weight)
+        used = H.graph["weights"]
+        scope = Scope("actors", H.number_of_nodes(), H.number_of_edges(), left_kinds, left_types,
+                      left_nodes, left_relations, dict(used), min_weight)
+    else:
+        H = simple_graph(kept)
+        if H is kept:
+            H = nx.Graph(kept)
+        scope = Scope("full", H.number_of_nodes(), H.number_of_edges(), left_kinds, left_types, left_nodes, left_relations)
+    H.graph["scope"] = scope
     return H
