@@ -1,0 +1,1022 @@
+"""The Neo4j store: the same claims and derived graph as the embedded store, in a Neo4j database.
+
+What the database holds (every label and relationship type below is either a
+constant of this module or checked against the closed lists of
+:mod:`maillage.graph.model` before it is put into query text; everything that
+comes from data travels as a query parameter):
+
+* ``(:Node:<Kind> {id, kind, name, aliases, names, attrs, ...})``: the derived
+  nodes; ``attrs`` is the JSON text of the attributes (exact round trip), and the
+  plain-text attributes are also copied as properties so that Cypher users can
+  query ``n.insee_code``; ``names`` are the folded name and aliases;
+* ``(:Node)-[:<TYPE> {key, role, attrs, ...}]->(:Node)``: the derived relations;
+* ``(:Source {name, seq, format, contributor, at, authoritative, digest})``;
+* ``(:NodeClaim {node_id, source, kind, name, aliases, attrs, place})`` and
+  ``(:RelationClaim {key, rel_source, type, rel_target, role, source, attrs, place})``:
+  what each source asserted (``aliases`` and ``attrs`` as JSON text);
+* ``(:NameKey {key, node_id})``: the folded names and aliases, for lookups;
+* ``(:StoredDocument {address, collection, key, seq, value})``: JSON documents;
+* ``(:MaillageStore {key: "store"})``: the lock every write takes first.
+
+Every write runs in one managed transaction (``execute_write``) that first takes
+the store lock, so concurrent writers queue like they do on SQLite, and then
+folds the claims of the touched nodes and relations in Python with the same
+functions as the embedded store: both backends derive the same graph. Writes are
+batched ``UNWIND $rows ...`` queries; derived nodes and relations are ``MERGE``\\ d
+on their unique id / key, so a retried transaction or a second load changes
+nothing. Uniqueness constraints on ids are created by :meth:`Neo4jStore.init`
+and checked before every first write of a connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+from collections import defaultdict
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+import networkx as nx
+import neo4j
+from neo4j import exceptions as neo4j_errors
+
+from ..errors import AuthenticationFailed, LoadError, StoreError, StoreUnavailable, UsageError
+from ..model import KINDS, RELATION_TYPES, Batch, Node, NodeRecord, Relation, RelationRecord, Source, normalise
+from .base import (
+    NodeClaim,
+    Problem,
+    RelationClaim,
+    SourceSummary,
+    WriteResult,
+    batch_digest,
+    build_networkx,
+    check_batch_endpoints,
+    fold_node_claims,
+    fold_relation_claims,
+)
+
+__all__ = ["Neo4jStore", "CHUNK_SIZE"]
+
+# The driver logs retries as warnings; the store reports failures itself, as one line.
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
+
+#: rows per ``UNWIND`` query
+CHUNK_SIZE = 10_000
+SCHEMA_VERSION = 1
+
+NODE = "Node"
+SOURCE = "Source"
+NODE_CLAIM = "NodeClaim"
+RELATION_CLAIM = "RelationClaim"
+NAME_KEY = "NameKey"
+DOCUMENT = "StoredDocument"
+META = "MaillageStore"
+
+_NODE_PROPERTIES = ("id", "kind", "name", "aliases", "names", "attrs")
+_RELATION_PROPERTIES = ("key", "role", "attrs")
+
+_CONSTRAINTS = {
+    "maillage_node_id": f"FOR (n:{NODE}) REQUIRE n.id IS UNIQUE",
+    "maillage_source_name": f"FOR (s:{SOURCE}) REQUIRE s.name IS UNIQUE",
+    "maillage_node_claim": f"FOR (c:{NODE_CLAIM}) REQUIRE (c.node_id, c.source) IS UNIQUE",
+    "maillage_relation_claim": f"FOR (c:{RELATION_CLAIM}) REQUIRE (c.key, c.source) IS UNIQUE",
+    "maillage_document_address": f"FOR (d:{DOCUMENT}) REQUIRE d.address IS UNIQUE",
+    "maillage_store_key": f"FOR (m:{META}) REQUIRE m.key IS UNIQUE",
+}
+_INDEXES = {
+    "maillage_node_claim_source": f"FOR (c:{NODE_CLAIM}) ON (c.source)",
+    "maillage_relation_claim_source": f"FOR (c:{RELATION_CLAIM}) ON (c.source)",
+    "maillage_relation_claim_start": f"FOR (c:{RELATION_CLAIM}) ON (c.rel_source)",
+    "maillage_relation_claim_end": f"FOR (c:{RELATION_CLAIM}) ON (c.rel_target)",
+    "maillage_name_key": f"FOR (k:{NAME_KEY}) ON (k.key)",
+    "maillage_name_node": f"FOR (k:{NAME_KEY}) ON (k.node_id)",
+    "maillage_node_kind": f"FOR (n:{NODE}) ON (n.kind)",
+}
+
+_LOCK = f"MERGE (m:{META} {{key: 'store'}}) ON CREATE SET m.schema_version = $version SET m.writes = coalesce(m.writes, 0) + 1"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _relation_key_text(key: tuple[str, str, str, str]) -> str:
+    return json.dumps(list(key), ensure_ascii=False, separators=(",", ":"))
+
+
+def _label(kind: str) -> str:
+    """A node kind as a label: only from the closed list."""
+    if kind not in KINDS:
+        raise StoreError(f"refusing to use {kind!r} as a Neo4j label: not a known kind")
+    return kind
+
+
+def _relationship_type(type_: str) -> str:
+    """A relation type as a relationship type: only from the closed list."""
+    if type_ not in RELATION_TYPES:
+        raise StoreError(f"refusing to use {type_!r} as a Neo4j relationship type: not a known relation type")
+    return type_
+
+
+def _plain(value: Any) -> bool:
+    """True when Neo4j can keep ``value`` as a property as it is."""
+    if isinstance(value, (str, bool, int, float)):
+        return True
+    return isinstance(value, list) and bool(value) and all(isinstance(item, str) for item in value)
+
+
+def _chunks(items: Sequence, size: int = CHUNK_SIZE) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _like_pattern(search: str) -> str:
+    """The Java regex matching what SQLite's ``id LIKE '%search%'`` matches (ASCII case folding)."""
+    parts = []
+    for char in search:
+        if char == "%":
+            parts.append(".*")
+        elif char == "_":
+            parts.append(".")
+        elif char.isascii() and char.isalnum():
+            parts.append(char)
+        elif char.isascii():
+            parts.append("\\" + char)
+        else:
+            parts.append(char)
+    return "(?s)(?i).*" + "".join(parts) + ".*"
+
+
+def _reason(error: Exception) -> str:
+    """The useful part of a driver error, on one line."""
+    text = " ".join(str(error).split())
+    match = re.search(r"\(reason:? ([^()]*(?:\([^()]*\)[^()]*)*)\)", text)
+    return match.group(1) if match else text
+
+
+class _Unchanged(Exception):
+    """Raised inside a streamed write whose content equals what the source asserted: roll back."""
+
+
+class Neo4jStore:
+    """A graph kept in a Neo4j database.
+
+    Parameters
+    ----------
+    uri : str
+        ``neo4j://``, ``bolt://`` or a ``+s`` / ``+ssc`` variant; it must not carry
+        credentials.
+    user : str, optional
+        Default: env ``NEO4J_USER``, else ``neo4j``.
+    password : str, optional
+        Default: env ``NEO4J_PASSWORD``. Never shown, logged or kept by the store.
+    database : str, optional
+        Default: the server's default database.
+    """
+
+    def __init__(self, uri: str, user: str | None = None, password: str | None = None, database: str | None = None):
+        scheme, _, rest = uri.partition("://")
+        if "@" in rest.split("/", 1)[0]:
+            raise UsageError(
+                "a store URI must not carry credentials (user:password@host): "
+                "give the user in NEO4J_USER and the password in NEO4J_PASSWORD or at the prompt"
+            )
+        self.location = uri
+        self.database = database or None
+        self.user = user or os.environ.get("NEO4J_USER") or "neo4j"
+        if password is None:
+            password = os.environ.get("NEO4J_PASSWORD")
+        if password is None:
+            raise AuthenticationFailed(f"no password for the Neo4j server at {uri}: set NEO4J_PASSWORD")
+        self._schema_checked = False
+        try:
+            self._driver = neo4j.GraphDatabase.driver(
+                uri,
+                auth=(self.user, password),
+                connection_timeout=10.0,
+                max_transaction_retry_time=15.0,
+                notifications_min_severity="OFF",
+                user_agent="maillage",
+            )
+        except (ValueError, neo4j_errors.ConfigurationError) as error:
+            raise UsageError(f"cannot use {uri} as a Neo4j store: {_reason(error)}") from None
+        try:
+            with self._errors():
+                self._driver.verify_connectivity()
+        except BaseException:
+            self._driver.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"Neo4jStore({self.location!r}, user={self.user!r}, database={self.database!r})"
+
+    def __enter__(self) -> "Neo4jStore":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._driver.close()
+
+    # ------------------------------------------------------------------ errors
+
+    def _errors(self):
+        store = self
+
+        class _Translate:
+            def __enter__(self_inner):
+                return None
+
+            def __exit__(self_inner, exc_type, exc, tb):
+                if exc is None or not isinstance(exc, (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError)):
+                    return False
+                raise store._translate(exc) from None
+
+        return _Translate()
+
+    def _translate(self, error: Exception) -> Exception:
+        where = f"the Neo4j server at {self.location}"
+        if isinstance(error, neo4j_errors.AuthError):
+            return AuthenticationFailed(
+                f"{where} refused the credentials of user {self.user!r} (check NEO4J_USER and NEO4J_PASSWORD)"
+            )
+        if isinstance(error, neo4j_errors.ConfigurationError):
+            return UsageError(f"cannot use {self.location} as a Neo4j store: {_reason(error)}")
+        reason = _reason(error)
+        if isinstance(error, (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired, OSError)):
+            if "SSL" in reason or "TLS" in reason or "certificate" in reason.lower():
+                return StoreUnavailable(
+                    f"cannot open an encrypted connection to {where} ({reason}): "
+                    "if the server does not offer TLS, use neo4j:// or bolt://"
+                )
+            return StoreUnavailable(f"cannot reach {where}: {reason}")
+        if isinstance(error, neo4j_errors.Neo4jError):
+            code = error.code or ""
+            if code.endswith("DatabaseNotFound"):
+                return StoreUnavailable(f"{where} has no database {self.database!r}")
+            if "MemoryPoolOutOfMemoryError" in code or "TransactionOutOfMemory" in code:
+                return StoreError(
+                    f"{where} ran out of transaction memory: split the source into smaller ones "
+                    "or raise db.memory.transaction.total.max on the server"
+                )
+            if isinstance(error, neo4j_errors.TransientError):
+                return StoreUnavailable(f"{where} kept failing ({code}): {error.message}")
+            return StoreError(f"{where} refused a query ({code}): {error.message}")
+        return StoreUnavailable(f"cannot use {where}: {reason}")
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _session(self, write: bool = False):
+        mode = neo4j.WRITE_ACCESS if write else neo4j.READ_ACCESS
+        return self._driver.session(database=self.database, default_access_mode=mode)
+
+    def _read(self, query: str, **params: Any) -> list[neo4j.Record]:
+        with self._errors(), self._session() as session:
+            return session.execute_read(lambda tx: list(tx.run(query, params)))
+
+    def _stream(self, query: str, **params: Any) -> Iterator[neo4j.Record]:
+        """Records of a read query, as the server sends them (never all held by the driver)."""
+        with self._errors(), self._session() as session:
+            result = session.run(query, params)
+            yield from result
+
+    def _write(self, work: Callable[[neo4j.ManagedTransaction], Any]) -> Any:
+        self._ensure_schema()
+        with self._errors(), self._session(write=True) as session:
+            return session.execute_write(work)
+
+    # ------------------------------------------------------------------ schema
+
+    def init(self) -> None:
+        with self._errors(), self._session(write=True) as session:
+            for name, body in {**_CONSTRAINTS, **_INDEXES}.items():
+                statement = "CONSTRAINT" if name in _CONSTRAINTS else "INDEX"
+                try:
+                    session.run(f"CREATE {statement} {name} IF NOT EXISTS {body}").consume()
+                except neo4j_errors.ClientError as error:
+                    # Another process created it between our check and our statement.
+                    if "EquivalentSchemaRule" not in (error.code or "") and "AlreadyExists" not in (error.code or ""):
+                        raise
+            session.run("CALL db.awaitIndexes(300)").consume()
+            session.execute_write(lambda tx: tx.run(_LOCK, version=SCHEMA_VERSION).consume())
+        self._schema_checked = True
+
+    def _ensure_schema(self) -> None:
+        if self._schema_checked:
+            return
+        with self._errors(), self._session() as session:
+            present = {record["name"] for record in session.run("SHOW CONSTRAINTS YIELD name")}
+            present |= {record["name"] for record in session.run("SHOW INDEXES YIELD name")}
+        if not set(_CONSTRAINTS) | set(_INDEXES) <= present:
+            self.init()
+        self._schema_checked = True
+
+    # ------------------------------------------------------------------ writes
+
+    def write(self, batch: Batch) -> WriteResult:
+        def work(tx: neo4j.ManagedTransaction) -> WriteResult:
+            writer = _Writer(tx)
+            writer.lock()
+            digest = batch_digest(batch)
+            name = batch.source.name
+            previous = writer.source_row(name)
+            if previous and previous["digest"] == digest:
+                return WriteResult(name, 0, 0, unchanged=True)
+            nodes, relations = _by_key(batch.nodes, batch.relations)
+            writer.check_kinds(nodes.values())
+            ends = {end for record in batch.relations for end in (record.relation.source, record.relation.target)}
+            check_batch_endpoints(batch, writer.existing_ids(ends - set(nodes)))
+            writer.replace(batch.source, digest, nodes, relations, keep_seq=False)
+            return WriteResult(name, len(batch.nodes), len(batch.relations))
+
+        return self._write(work)
+
+    def replace_sources(self, batches: Sequence[Batch]) -> list[WriteResult]:
+        def work(tx: neo4j.ManagedTransaction) -> list[WriteResult]:
+            writer = _Writer(tx)
+            writer.lock()
+            results = []
+            for batch in batches:
+                digest = batch_digest(batch)
+                name = batch.source.name
+                previous = writer.source_row(name)
+                if previous and previous["digest"] == digest:
+                    results.append(WriteResult(name, 0, 0, unchanged=True))
+                    continue
+                nodes, relations = _by_key(batch.nodes, batch.relations)
+                writer.check_kinds(nodes.values())
+                writer.replace(batch.source, digest, nodes, relations, keep_seq=previous is not None)
+                results.append(WriteResult(name, len(batch.nodes), len(batch.relations)))
+            return results
+
+        return self._write(work)
+
+    def unload(self, source: str) -> WriteResult:
+        def work(tx: neo4j.ManagedTransaction) -> WriteResult:
+            writer = _Writer(tx)
+            writer.lock()
+            if writer.source_row(source) is None:
+                raise LoadError([], f"no source named {source!r} is loaded")
+            old_ids, old_keys = writer.delete_claims(source)
+            tx.run(f"MATCH (s:{SOURCE} {{name: $name}}) DELETE s", name=source).consume()
+            writer.rebuild(source, old_ids, old_keys, own_nodes={}, own_relations={})
+            return WriteResult(source, len(old_ids), len(old_keys))
+
+        return self._write(work)
+
+    def write_stream(
+        self,
+        source: Source,
+        records: Iterable[NodeRecord | RelationRecord],
+        digest: str | None = None,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> WriteResult:
+        """Replace what ``source`` asserts by ``records``, read once, in one transaction.
+
+        See :meth:`GraphStore.write_stream` for the contract. Records go to the
+        server in chunks of ``chunk_size``; the store keeps only the ids and keys
+        it must re-derive, not the records. Because ``records`` can be read only
+        once, this transaction is not retried by the driver: if the server fails
+        in the middle, nothing is written and the error says so.
+        """
+        name = source.name
+        self._ensure_schema()
+        if digest is not None:
+            stored = self._read(f"MATCH (s:{SOURCE} {{name: $name}}) RETURN s.digest AS digest", name=name)
+            if stored and stored[0]["digest"] == digest:
+                return WriteResult(name, 0, 0, unchanged=True)
+        try:
+            with self._errors(), self._session(write=True) as session, session.begin_transaction() as tx:
+                writer = _Writer(tx)
+                writer.lock()
+                previous = writer.source_row(name)
+                previous_digest = previous["digest"] if previous else None
+                if digest is not None and digest == previous_digest:
+                    raise _Unchanged
+                streamed = writer.stream(source, records, chunk_size, fingerprint=digest is None)
+                final = digest if digest is not None else streamed.digest
+                if final == previous_digest:
+                    raise _Unchanged
+                tx.run(f"MATCH (s:{SOURCE} {{name: $name}}) SET s.digest = $digest", name=name, digest=final).consume()
+                tx.commit()
+        except _Unchanged:
+            return WriteResult(name, 0, 0, unchanged=True)
+        return WriteResult(name, streamed.node_count, streamed.relation_count)
+
+    # ------------------------------------------------------------------ reads
+
+    @staticmethod
+    def _node(record: Mapping[str, Any]) -> Node:
+        return Node(record["id"], record["kind"], record["name"], tuple(record["aliases"]), json.loads(record["attrs"]))
+
+    _NODE_FIELDS = "n.id AS id, n.kind AS kind, n.name AS name, n.aliases AS aliases, n.attrs AS attrs"
+    _RELATION_FIELDS = "a.id AS source, type(r) AS type, b.id AS target, r.role AS role, r.attrs AS attrs"
+
+    @staticmethod
+    def _relation(record: Mapping[str, Any]) -> Relation:
+        return Relation(record["source"], record["type"], record["target"], record["role"], json.loads(record["attrs"]))
+
+    def get(self, node_id: str) -> Node | None:
+        rows = self._read(f"MATCH (n:{NODE} {{id: $id}}) RETURN {self._NODE_FIELDS}", id=node_id)
+        return self._node(rows[0]) if rows else None
+
+    def find(self, reference: str) -> list[Node]:
+        exact = self.get(reference.strip())
+        if exact:
+            return [exact]
+        rows = self._read(
+            f"MATCH (k:{NAME_KEY} {{key: $key}}) MATCH (n:{NODE} {{id: k.node_id}}) RETURN DISTINCT {self._NODE_FIELDS}",
+            key=normalise(reference),
+        )
+        return sorted((self._node(row) for row in rows), key=lambda node: node.id)
+
+    def nodes(self, kind: str | None = None, search: str | None = None) -> list[Node]:
+        conditions = []
+        params: dict[str, Any] = {}
+        if kind:
+            conditions.append("n.kind = $kind")
+            params["kind"] = kind
+        if search:
+            conditions.append("(n.id =~ $pattern OR any(key IN n.names WHERE key CONTAINS $folded))")
+            params.update(pattern=_like_pattern(search), folded=normalise(search))
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        rows = self._stream(f"MATCH (n:{NODE}){where} RETURN {self._NODE_FIELDS}", **params)
+        return sorted((self._node(row) for row in rows), key=lambda node: node.id)
+
+    def relations(self, node_id: str | None = None) -> list[Relation]:
+        if node_id is None:
+            rows = self._stream(f"MATCH (a:{NODE})-[r]->(b:{NODE}) RETURN {self._RELATION_FIELDS}")
+        else:
+            rows = self._stream(
+                f"MATCH (a:{NODE} {{id: $id}})-[r]->(b:{NODE}) RETURN {self._RELATION_FIELDS} "
+                f"UNION MATCH (a:{NODE})-[r]->(b:{NODE} {{id: $id}}) RETURN {self._RELATION_FIELDS}",
+                id=node_id,
+            )
+        return sorted((self._relation(row) for row in rows), key=lambda relation: relation.key)
+
+    def _source_precedence(self) -> dict[str, tuple[bool, int, str, str]]:
+        rows = self._read(
+            f"MATCH (s:{SOURCE}) RETURN s.name AS name, s.authoritative AS authoritative, s.seq AS seq, "
+            "s.contributor AS contributor, s.at AS at"
+        )
+        return {row["name"]: (row["authoritative"], row["seq"], row["contributor"], row["at"]) for row in rows}
+
+    def node_claims(self, node_id: str) -> list[NodeClaim]:
+        rows = self._read(
+            f"MATCH (c:{NODE_CLAIM} {{node_id: $id}}) MATCH (s:{SOURCE} {{name: c.source}}) "
+            "RETURN c.source AS source, c.kind AS kind, c.name AS name, c.aliases AS aliases, c.attrs AS attrs, "
+            "c.place AS place, s.contributor AS contributor, s.at AS at, s.seq AS seq",
+            id=node_id,
+        )
+        return [
+            NodeClaim(
+                row["source"], node_id, row["kind"], row["name"], tuple(json.loads(row["aliases"])),
+                json.loads(row["attrs"]), row["place"], row["contributor"], row["at"],
+            )
+            for row in sorted(rows, key=lambda row: row["seq"])
+        ]
+
+    def relation_claims(self, node_id: str) -> list[RelationClaim]:
+        fields = (
+            "c.source AS source, c.rel_source AS rel_source, c.type AS type, c.rel_target AS rel_target, "
+            "c.role AS role, c.attrs AS attrs, c.place AS place, s.contributor AS contributor, s.at AS at, s.seq AS seq"
+        )
+        rows = self._read(
+            f"MATCH (c:{RELATION_CLAIM} {{rel_source: $id}}) MATCH (s:{SOURCE} {{name: c.source}}) RETURN {fields} "
+            f"UNION MATCH (c:{RELATION_CLAIM} {{rel_target: $id}}) MATCH (s:{SOURCE} {{name: c.source}}) RETURN {fields}",
+            id=node_id,
+        )
+        ordered = sorted(rows, key=lambda r: (r["seq"], r["rel_source"], r["type"], r["rel_target"], r["role"]))
+        return [
+            RelationClaim(
+                row["source"],
+                Relation(row["rel_source"], row["type"], row["rel_target"], row["role"], json.loads(row["attrs"])),
+                row["place"], row["contributor"], row["at"],
+            )
+            for row in ordered
+        ]
+
+    def sources(self) -> list[SourceSummary]:
+        rows = self._read(
+            f"MATCH (s:{SOURCE}) "
+            f"RETURN s.name AS name, s.format AS format, s.contributor AS contributor, s.at AS at, "
+            f"s.authoritative AS authoritative, s.seq AS seq, "
+            f"COUNT {{ MATCH (c:{NODE_CLAIM} {{source: s.name}}) }} AS nodes, "
+            f"COUNT {{ MATCH (c:{RELATION_CLAIM} {{source: s.name}}) }} AS relations"
+        )
+        return [
+            SourceSummary(r["name"], r["format"], r["contributor"], r["at"], bool(r["authoritative"]), r["nodes"], r["relations"])
+            for r in sorted(rows, key=lambda row: row["seq"])
+        ]
+
+    def dump(self) -> Iterator[Batch]:
+        names = [row["name"] for row in sorted(self._read(f"MATCH (s:{SOURCE}) RETURN s.name AS name, s.seq AS seq"), key=lambda r: r["seq"])]
+        for name in names:
+            batch = self.dump_source(name)
+            if batch is not None:
+                yield batch
+
+    def dump_source(self, name: str) -> Batch | None:
+        rows = self._read(
+            f"MATCH (s:{SOURCE} {{name: $name}}) RETURN s.format AS format, s.contributor AS contributor, "
+            "s.at AS at, s.authoritative AS authoritative",
+            name=name,
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        batch = Batch(Source(name, row["format"], row["contributor"], row["at"], bool(row["authoritative"])))
+        nodes = [
+            NodeRecord(
+                Node(r["node_id"], r["kind"], r["name"], tuple(json.loads(r["aliases"])), json.loads(r["attrs"])), r["place"]
+            )
+            for r in self._stream(
+                f"MATCH (c:{NODE_CLAIM} {{source: $name}}) RETURN c.node_id AS node_id, c.kind AS kind, c.name AS name, "
+                "c.aliases AS aliases, c.attrs AS attrs, c.place AS place",
+                name=name,
+            )
+        ]
+        batch.nodes = sorted(nodes, key=lambda record: record.node.id)
+        relations = [
+            RelationRecord(
+                Relation(r["rel_source"], r["type"], r["rel_target"], r["role"], json.loads(r["attrs"])), r["place"]
+            )
+            for r in self._stream(
+                f"MATCH (c:{RELATION_CLAIM} {{source: $name}}) RETURN c.rel_source AS rel_source, c.type AS type, "
+                "c.rel_target AS rel_target, c.role AS role, c.attrs AS attrs, c.place AS place",
+                name=name,
+            )
+        ]
+        batch.relations = sorted(relations, key=lambda record: record.relation.key)
+        return batch
+
+    # ------------------------------------------------------------------ documents
+
+    def put_document(self, collection: str, key: str, value: Mapping[str, Any]) -> None:
+        text = _dumps(dict(value))
+
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            tx.run(_LOCK, version=SCHEMA_VERSION).consume()
+            tx.run(
+                f"MATCH (m:{META} {{key: 'store'}}) MERGE (d:{DOCUMENT} {{address: $address}}) "
+                "ON CREATE SET d.collection = $collection, d.key = $key, d.seq = coalesce(m.documents, 0) + 1, "
+                "m.documents = coalesce(m.documents, 0) + 1 SET d.value = $value",
+                address=_dumps([collection, key]), collection=collection, key=key, value=text,
+            ).consume()
+
+        self._write(work)
+
+    def get_document(self, collection: str, key: str) -> dict[str, Any] | None:
+        rows = self._read(f"MATCH (d:{DOCUMENT} {{address: $address}}) RETURN d.value AS value", address=_dumps([collection, key]))
+        return json.loads(rows[0]["value"]) if rows else None
+
+    def documents(self, collection: str) -> list[tuple[str, dict[str, Any]]]:
+        rows = self._read(
+            f"MATCH (d:{DOCUMENT}) WHERE d.collection = $collection RETURN d.key AS key, d.value AS value, d.seq AS seq",
+            collection=collection,
+        )
+        return [(row["key"], json.loads(row["value"])) for row in sorted(rows, key=lambda row: row["seq"])]
+
+    def delete_document(self, collection: str, key: str) -> None:
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            tx.run(f"MATCH (d:{DOCUMENT} {{address: $address}}) DELETE d", address=_dumps([collection, key])).consume()
+
+        self._write(work)
+
+    # ------------------------------------------------------------------ graph reads
+
+    def neighbourhood(self, node_ids: Iterable[str], depth: int) -> set[str]:
+        wanted = list(dict.fromkeys(node_ids))
+        reached = {row["id"] for row in self._read(f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) RETURN n.id AS id", ids=wanted)}
+        frontier = set(reached)
+        for _ in range(depth):
+            if not frontier:
+                break
+            found = {
+                row["id"]
+                for row in self._stream(
+                    f"UNWIND $ids AS id MATCH (:{NODE} {{id: id}})--(m:{NODE}) RETURN DISTINCT m.id AS id", ids=sorted(frontier)
+                )
+            }
+            frontier = found - reached
+            reached |= found
+        return reached
+
+    def to_networkx(self, kinds: Sequence[str] | None = None, node_ids: Iterable[str] | None = None) -> nx.MultiDiGraph:
+        params: dict[str, Any] = {}
+        kind_filter = ""
+        if kinds:
+            params["kinds"] = list(kinds)
+            kind_filter = " WHERE n.kind IN $kinds"
+        if node_ids is None:
+            node_query = f"MATCH (n:{NODE}){kind_filter} RETURN {self._NODE_FIELDS}"
+        else:
+            params["ids"] = list(dict.fromkeys(node_ids))
+            node_query = f"UNWIND $ids AS wanted MATCH (n:{NODE} {{id: wanted}}){kind_filter} RETURN {self._NODE_FIELDS}"
+        nodes = sorted((self._node(row) for row in self._stream(node_query, **params)), key=lambda node: node.id)
+        selected = {node.id for node in nodes}
+        if node_ids is not None:
+            relation_rows = self._stream(
+                f"UNWIND $ids AS wanted MATCH (a:{NODE} {{id: wanted}})-[r]->(b:{NODE}) RETURN {self._RELATION_FIELDS}",
+                ids=sorted(selected),
+            )
+        elif kinds:
+            relation_rows = self._stream(
+                f"MATCH (a:{NODE})-[r]->(b:{NODE}) WHERE a.kind IN $kinds AND b.kind IN $kinds RETURN {self._RELATION_FIELDS}",
+                kinds=list(kinds),
+            )
+        else:
+            relation_rows = self._stream(f"MATCH (a:{NODE})-[r]->(b:{NODE}) RETURN {self._RELATION_FIELDS}")
+        relations = [
+            self._relation(row) for row in relation_rows if row["source"] in selected and row["target"] in selected
+        ]
+        relations.sort(key=lambda relation: relation.key)
+        return build_networkx(nodes, relations)
+
+    def counts(self) -> dict[str, int]:
+        kinds = self._read(f"MATCH (n:{NODE}) RETURN n.kind AS name, count(*) AS count")
+        types = self._read(f"MATCH (:{NODE})-[r]->(:{NODE}) RETURN type(r) AS name, count(*) AS count")
+        counts = {row["name"]: row["count"] for row in sorted(kinds, key=lambda row: row["name"])}
+        counts.update({row["name"]: row["count"] for row in sorted(types, key=lambda row: row["name"])})
+        return counts
+
+
+def _by_key(
+    nodes: Iterable[NodeRecord], relations: Iterable[RelationRecord]
+) -> tuple[dict[str, NodeRecord], dict[tuple[str, str, str, str], RelationRecord]]:
+    """Claims of one source by node id and relation key; a later record replaces an earlier one."""
+    by_id: dict[str, NodeRecord] = {}
+    for record in nodes:
+        by_id[record.node.id] = record
+    by_key: dict[tuple[str, str, str, str], RelationRecord] = {}
+    for record in relations:
+        by_key[record.relation.key] = record
+    return by_id, by_key
+
+
+def _node_claim_row(source: str, record: NodeRecord) -> dict[str, Any]:
+    node = record.node
+    return {
+        "node_id": node.id,
+        "source": source,
+        "kind": node.kind,
+        "name": node.name,
+        "aliases": _dumps(list(node.aliases)),
+        "attrs": _dumps(dict(node.attrs)),
+        "place": record.place,
+    }
+
+
+def _relation_claim_row(source: str, record: RelationRecord) -> dict[str, Any]:
+    relation = record.relation
+    return {
+        "key": _relation_key_text(relation.key),
+        "rel_source": relation.source,
+        "type": relation.type,
+        "rel_target": relation.target,
+        "role": relation.role,
+        "source": source,
+        "attrs": _dumps(dict(relation.attrs)),
+        "place": record.place,
+    }
+
+
+class _Streamed:
+    """What a streamed write saw: counts and the fingerprint of its records."""
+
+    def __init__(self) -> None:
+        self.node_count = 0
+        self.relation_count = 0
+        self.digest = ""
+
+
+class _Writer:
+    """The steps of a write, all inside one transaction that holds the store lock."""
+
+    def __init__(self, tx: neo4j.ManagedTransaction | neo4j.Transaction):
+        self.tx = tx
+
+    def run(self, query: str, **params: Any) -> list[neo4j.Record]:
+        return list(self.tx.run(query, params))
+
+    def lock(self) -> None:
+        self.tx.run(_LOCK, version=SCHEMA_VERSION).consume()
+
+    def source_row(self, name: str) -> neo4j.Record | None:
+        rows = self.run(f"MATCH (s:{SOURCE} {{name: $name}}) RETURN s.digest AS digest, s.seq AS seq", name=name)
+        return rows[0] if rows else None
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        ids = sorted(set(ids))
+        found: set[str] = set()
+        for chunk in _chunks(ids):
+            found.update(row["id"] for row in self.run(f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) RETURN n.id AS id", ids=list(chunk)))
+        return found
+
+    def check_kinds(self, records: Iterable[NodeRecord]) -> None:
+        records = list(records)
+        stored: dict[str, str] = {}
+        for chunk in _chunks(records):
+            rows = self.run(
+                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) RETURN n.id AS id, n.kind AS kind",
+                ids=[record.node.id for record in chunk],
+            )
+            stored.update((row["id"], row["kind"]) for row in rows)
+        problems = [
+            Problem(record.place, None, "kind", f"{record.node.id} is a {stored[record.node.id]} in the store, not a {record.node.kind}")
+            for record in records
+            if record.node.id in stored and stored[record.node.id] != record.node.kind
+        ]
+        if problems:
+            raise LoadError(problems)
+
+    def put_source(self, source: Source, digest: str, keep_seq: bool) -> None:
+        if keep_seq:
+            self.tx.run(
+                f"MATCH (s:{SOURCE} {{name: $name}}) SET s.format = $format, s.contributor = $contributor, s.at = $at, "
+                "s.authoritative = $authoritative, s.digest = $digest",
+                name=source.name, format=source.format, contributor=source.contributor, at=source.at,
+                authoritative=bool(source.authoritative), digest=digest,
+            ).consume()
+            return
+        self.tx.run(
+            f"OPTIONAL MATCH (other:{SOURCE}) WITH coalesce(max(other.seq), 0) + 1 AS next "
+            f"MERGE (s:{SOURCE} {{name: $name}}) SET s.seq = next, s.format = $format, s.contributor = $contributor, "
+            "s.at = $at, s.authoritative = $authoritative, s.digest = $digest",
+            name=source.name, format=source.format, contributor=source.contributor, at=source.at,
+            authoritative=bool(source.authoritative), digest=digest,
+        ).consume()
+
+    def delete_claims(self, source: str) -> tuple[set[str], set[tuple[str, str, str, str]]]:
+        """Forget what ``source`` asserted; return the node ids and relation keys it touched."""
+        ids = {
+            row["id"]
+            for row in self.run(f"MATCH (c:{NODE_CLAIM} {{source: $source}}) WITH c, c.node_id AS id DELETE c RETURN id", source=source)
+        }
+        keys = {
+            (row["s"], row["t"], row["g"], row["r"])
+            for row in self.run(
+                f"MATCH (c:{RELATION_CLAIM} {{source: $source}}) "
+                "WITH c, c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS r DELETE c RETURN s, t, g, r",
+                source=source,
+            )
+        }
+        return ids, keys
+
+    def create_claims(self, source: str, nodes: Iterable[NodeRecord], relations: Iterable[RelationRecord], merge: bool = False) -> None:
+        verb_node = "MERGE (c:%s {node_id: row.node_id, source: row.source})" % NODE_CLAIM if merge else f"CREATE (c:{NODE_CLAIM})"
+        verb_relation = "MERGE (c:%s {key: row.key, source: row.source})" % RELATION_CLAIM if merge else f"CREATE (c:{RELATION_CLAIM})"
+        for chunk in _chunks([_node_claim_row(source, record) for record in nodes]):
+            self.tx.run(f"UNWIND $rows AS row {verb_node} SET c = row", rows=list(chunk)).consume()
+        for chunk in _chunks([_relation_claim_row(source, record) for record in relations]):
+            self.tx.run(f"UNWIND $rows AS row {verb_relation} SET c = row", rows=list(chunk)).consume()
+
+    def replace(
+        self,
+        source: Source,
+        digest: str,
+        nodes: dict[str, NodeRecord],
+        relations: dict[tuple[str, str, str, str], RelationRecord],
+        keep_seq: bool,
+    ) -> None:
+        """Make ``source`` assert exactly ``nodes`` and ``relations``, and re-derive what that touches."""
+        self.put_source(source, digest, keep_seq)
+        old_ids, old_keys = self.delete_claims(source.name)
+        self.create_claims(source.name, nodes.values(), relations.values())
+        self.rebuild(source.name, old_ids | set(nodes), old_keys | set(relations), own_nodes=nodes, own_relations=relations)
+
+    # -- re-deriving the graph
+
+    def precedence(self) -> dict[str, tuple[bool, int]]:
+        rows = self.run(f"MATCH (s:{SOURCE}) RETURN s.name AS name, s.authoritative AS authoritative, s.seq AS seq")
+        return {row["name"]: (bool(row["authoritative"]), row["seq"]) for row in rows}
+
+    def rebuild(
+        self,
+        source: str,
+        node_ids: set[str],
+        keys: set[tuple[str, str, str, str]],
+        own_nodes: dict[str, NodeRecord] | None,
+        own_relations: dict[tuple[str, str, str, str], RelationRecord] | None,
+    ) -> None:
+        """Re-derive the nodes ``node_ids`` and the relations ``keys`` plus those touching the nodes.
+
+        ``own_nodes`` / ``own_relations`` are the claims ``source`` now makes when the
+        caller holds them (they are then not read back); None reads them from the database.
+        """
+        order = self.precedence()
+        ids = sorted(node_ids)
+        for chunk in _chunks(ids):
+            self._rebuild_nodes(list(chunk), source, own_nodes, order)
+        keys = set(keys)
+        for chunk in _chunks(ids):
+            for row in self.run(
+                f"UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_source: id}}) WHERE c.source <> $source "
+                "RETURN c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS r "
+                f"UNION UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_target: id}}) WHERE c.source <> $source "
+                "RETURN c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS r",
+                ids=list(chunk), source=source,
+            ):
+                keys.add((row["s"], row["t"], row["g"], row["r"]))
+        for chunk in _chunks(sorted(keys)):
+            self._rebuild_relations(list(chunk), source, own_relations, order)
+
+    def _rebuild_nodes(
+        self, ids: list[str], source: str, own: dict[str, NodeRecord] | None, order: dict[str, tuple[bool, int]]
+    ) -> None:
+        claims: dict[str, list[tuple[tuple[bool, int], tuple]]] = defaultdict(list)
+        condition = "WHERE c.source <> $source " if own is not None else ""
+        for row in self.run(
+            f"UNWIND $ids AS id MATCH (c:{NODE_CLAIM} {{node_id: id}}) {condition}"
+            "RETURN c.node_id AS id, c.source AS source, c.kind AS kind, c.name AS name, c.aliases AS aliases, c.attrs AS attrs",
+            ids=ids, source=source,
+        ):
+            claims[row["id"]].append(
+                (order[row["source"]], (row["kind"], row["name"], json.loads(row["aliases"]), json.loads(row["attrs"])))
+            )
+        if own is not None:
+            for node_id in ids:
+                record = own.get(node_id)
+                if record is not None:
+                    node = record.node
+                    claims[node_id].append((order[source], (node.kind, node.name, list(node.aliases), dict(node.attrs))))
+        by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        names: list[dict[str, str]] = []
+        gone = []
+        for node_id in ids:
+            node = fold_node_claims(node_id, [claim for _, claim in sorted(claims.get(node_id, []), key=lambda c: c[0])])
+            if node is None:
+                gone.append(node_id)
+                continue
+            keys = list(dict.fromkeys(normalise(label) for label in (node.name, *node.aliases)))
+            props: dict[str, Any] = {
+                attribute: value
+                for attribute, value in node.attrs.items()
+                if attribute not in _NODE_PROPERTIES and _plain(value)
+            }
+            props.update(
+                id=node.id, kind=node.kind, name=node.name, aliases=list(node.aliases), names=keys, attrs=_dumps(dict(node.attrs))
+            )
+            by_kind[node.kind].append({"id": node.id, "props": props})
+            names.extend({"key": key, "node_id": node.id} for key in keys)
+        self.tx.run(f"UNWIND $ids AS id MATCH (k:{NAME_KEY} {{node_id: id}}) DELETE k", ids=ids).consume()
+        if gone:
+            self.tx.run(f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) DETACH DELETE n", ids=gone).consume()
+        for kind, rows in by_kind.items():
+            others = "".join(f":{_label(other)}" for other in KINDS if other != kind)
+            self.tx.run(
+                f"UNWIND $rows AS row MERGE (n:{NODE} {{id: row.id}}) SET n = row.props SET n:{_label(kind)} REMOVE n{others}",
+                rows=rows,
+            ).consume()
+        if names:
+            self.tx.run(f"UNWIND $rows AS row CREATE (k:{NAME_KEY}) SET k = row", rows=names).consume()
+
+    def _rebuild_relations(
+        self,
+        keys: list[tuple[str, str, str, str]],
+        source: str,
+        own: dict[tuple[str, str, str, str], RelationRecord] | None,
+        order: dict[str, tuple[bool, int]],
+    ) -> None:
+        texts = {_relation_key_text(key): key for key in keys}
+        claims: dict[tuple, list[tuple[tuple[bool, int], dict]]] = defaultdict(list)
+        condition = "WHERE c.source <> $source " if own is not None else ""
+        for row in self.run(
+            f"UNWIND $keys AS key MATCH (c:{RELATION_CLAIM} {{key: key}}) {condition}"
+            "RETURN c.key AS key, c.source AS source, c.attrs AS attrs",
+            keys=list(texts), source=source,
+        ):
+            claims[texts[row["key"]]].append((order[row["source"]], json.loads(row["attrs"])))
+        if own is not None:
+            for key in keys:
+                record = own.get(key)
+                if record is not None:
+                    claims[key].append((order[source], dict(record.relation.attrs)))
+        existing = self.existing_ids({end for key in keys for end in (key[0], key[2])})
+        present: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        absent: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for key in keys:
+            text = _relation_key_text(key)
+            row = {"s": key[0], "t": key[2], "key": text}
+            if claims.get(key) and key[0] in existing and key[2] in existing:
+                attrs = fold_relation_claims([attrs for _, attrs in sorted(claims[key], key=lambda c: c[0])])
+                props: dict[str, Any] = {
+                    attribute: value for attribute, value in attrs.items() if attribute not in _RELATION_PROPERTIES and _plain(value)
+                }
+                props.update(key=text, role=key[3], attrs=_dumps(attrs))
+                row["props"] = props
+                present[key[1]].append(row)
+            elif key[0] in existing and key[2] in existing:
+                absent[key[1]].append(row)
+        for type_, rows in absent.items():
+            self.tx.run(
+                f"UNWIND $rows AS row MATCH (:{NODE} {{id: row.s}})-[r:{_relationship_type(type_)} {{key: row.key}}]->(:{NODE} {{id: row.t}}) DELETE r",
+                rows=rows,
+            ).consume()
+        for type_, rows in present.items():
+            self.tx.run(
+                f"UNWIND $rows AS row MATCH (a:{NODE} {{id: row.s}}) MATCH (b:{NODE} {{id: row.t}}) "
+                f"MERGE (a)-[r:{_relationship_type(type_)} {{key: row.key}}]->(b) SET r = row.props",
+                rows=rows,
+            ).consume()
+
+    # -- streaming
+
+    def stream(self, source: Source, records: Iterable[NodeRecord | RelationRecord], chunk_size: int, fingerprint: bool) -> _Streamed:
+        """Write a streamed source's claims chunk by chunk, then re-derive what they touch."""
+        name = source.name
+        streamed = _Streamed()
+        fingerprinter = hashlib.sha256()
+        self.put_source(source, "", keep_seq=False)
+        old_ids, old_keys = self.delete_claims(name)
+        touched_ids = set(old_ids)
+        touched_keys = set(old_keys)
+        problems: list[Problem] = []
+        nodes: dict[str, NodeRecord] = {}
+        relations: dict[tuple[str, str, str, str], RelationRecord] = {}
+
+        def flush_nodes() -> None:
+            if not nodes:
+                return
+            for record in nodes.values():
+                row = _node_claim_row(name, record)
+                fingerprinter.update(_dumps(["N", row["node_id"], row["kind"], row["name"], row["aliases"], row["attrs"], row["place"]]).encode())
+            others = {
+                row["id"]: row["kind"]
+                for row in self.run(
+                    f"UNWIND $ids AS id MATCH (c:{NODE_CLAIM} {{node_id: id}}) WHERE c.source <> $source "
+                    "RETURN c.node_id AS id, c.kind AS kind",
+                    ids=list(nodes), source=name,
+                )
+            }
+            problems.extend(
+                Problem(record.place, None, "kind", f"{node_id} is a {others[node_id]} in the store, not a {record.node.kind}")
+                for node_id, record in nodes.items()
+                if node_id in others and others[node_id] != record.node.kind
+            )
+            self.create_claims(name, nodes.values(), (), merge=True)
+            touched_ids.update(nodes)
+            streamed.node_count += len(nodes)
+            nodes.clear()
+
+        def flush_relations() -> None:
+            if not relations:
+                return
+            for record in relations.values():
+                row = _relation_claim_row(name, record)
+                fingerprinter.update(_dumps(["R", row["key"], row["attrs"], row["place"]]).encode())
+            self.create_claims(name, (), relations.values(), merge=True)
+            touched_keys.update(relations)
+            streamed.relation_count += len(relations)
+            relations.clear()
+
+        for record in records:
+            if isinstance(record, NodeRecord):
+                nodes.pop(record.node.id, None)
+                nodes[record.node.id] = record
+                if len(nodes) >= chunk_size:
+                    flush_nodes()
+            elif isinstance(record, RelationRecord):
+                relations.pop(record.relation.key, None)
+                relations[record.relation.key] = record
+                if len(relations) >= chunk_size:
+                    flush_relations()
+            else:
+                raise TypeError(f"not a NodeRecord or RelationRecord: {type(record).__name__}")
+        flush_nodes()
+        flush_relations()
+        if problems:
+            raise LoadError(problems)
+        order = self.precedence()
+        ids = sorted(touched_ids)
+        for chunk in _chunks(ids, chunk_size):
+            self._rebuild_nodes(list(chunk), name, None, order)
+        missing = self.run(
+            f"MATCH (c:{RELATION_CLAIM} {{source: $source}}) "
+            f"OPTIONAL MATCH (a:{NODE} {{id: c.rel_source}}) OPTIONAL MATCH (b:{NODE} {{id: c.rel_target}}) "
+            "WITH c, a, b WHERE a IS NULL OR b IS NULL "
+            "RETURN c.place AS place, c.type AS type, CASE WHEN a IS NULL THEN c.rel_source ELSE c.rel_target END AS end "
+            "LIMIT 1000",
+            source=name,
+        )
+        if missing:
+            raise LoadError(
+                [Problem(row["place"], None, None, f"relation {row['type']} points to unknown node {row['end']!r}") for row in missing]
+            )
+        for chunk in _chunks(ids, chunk_size):
+            for row in self.run(
+                f"UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_source: id}}) "
+                "RETURN c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS r "
+                f"UNION UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_target: id}}) "
+                "RETURN c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS r",
+                ids=list(chunk),
+            ):
+                touched_keys.add((row["s"], row["t"], row["g"], row["r"]))
+        for chunk in _chunks(sorted(touched_keys), chunk_size):
+            self._rebuild_relations(list(chunk), name, None, order)
+        fingerprinter.update(b"authoritative" if source.authoritative else b"plain")
+        streamed.digest = fingerprinter.hexdigest()
+        return streamed
