@@ -1,0 +1,313 @@
+"""The national register of associations (RNA): ``rna_waldec`` and ``rna_import`` extracts.
+
+``rna_waldec`` files have 39 columns separated by ``;``, starting
+``id;id_ex;siret;rup_mi;gestion;date_creat;...`` and ending
+``...;observation;position;maj_time``; ``rna_import`` files (associations
+declared before the register went digital) have fewer, read by header. Both
+come one file per département, in a monthly zip, in UTF-8 (with a byte-order
+mark on some releases) or ISO-8859-1/cp1252, with CRLF line ends.
+
+Quirks handled: ``0001-01-01`` means "no date"; ids are ``W`` + 9 characters
+or, for old associations, a prefecture number; ``position`` is ``A`` (active),
+``D`` (dissolved), ``S`` (deleted) or ``R`` (re-registered elsewhere) and only
+``A`` rows are kept unless ``include_inactive``; ``objet_social1``/``2`` are
+6-digit codes kept as the ``object_codes`` attribute; codes are text, so
+``01001`` and ``2A004`` keep their form.
+
+Each kept row becomes an ``Association`` (id ``association:rna-W932001234``,
+name ``titre``, alias ``titre_court``) ``LOCATED_IN`` the place of
+``adrs_codeinsee``: the commune (``com-``), or the municipal arrondissement
+(``arm-``) or delegated/associated commune (``comd-``/``coma-``) the COG
+loader creates. When no such node is in the store the link is left out and
+counted in a notice: load the COG first. No commune is made up here.
+
+Rows stream from disk; nothing but the current row and the store's chunk is
+in memory, whatever the size of the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Iterator, Sequence
+
+from ..graph.errors import ModelError, UsageError
+from ..graph.model import Node, NodeRecord, Relation, RelationRecord, Source, normalise, validate_siret
+from ..graph.store.base import Problem
+from .loading import Load, LoadOptions, LoadReport, Lookup, checked, file_digest
+from .tables import SAMPLE_SIZE, detect_encoding, fold_header, suspicious_text
+
+__all__ = ["WALDEC_COLUMNS", "IMPORT_COLUMNS", "detect_rna", "read_rna", "rna_members"]
+
+WALDEC_COLUMNS: tuple[str, ...] = (
+    "id", "id_ex", "siret", "rup_mi", "gestion", "date_creat", "date_decla", "date_publi", "date_disso",
+    "nature", "groupement", "titre", "titre_court", "objet", "objet_social1", "objet_social2",
+    "adrs_complement", "adrs_numvoie", "adrs_repetition", "adrs_typevoie", "adrs_libvoie", "adrs_distrib",
+    "adrs_codeinsee", "adrs_codepostal", "adrs_libcommune",
+    "adrg_declarant", "adrg_complemid", "adrg_complemgeo", "adrg_libvoie", "adrg_distrib", "adrg_codepostal",
+    "adrg_achemine", "adrg_pays", "dir_civilite", "siteweb", "publiweb", "observation", "position", "maj_time",
+)
+IMPORT_COLUMNS: tuple[str, ...] = (
+    "id", "id_ex", "siret", "gestion", "date_creat", "date_publi", "nature", "groupement", "titre", "objet",
+    "objet_social1", "objet_social2", "adr1", "adr2", "adr3", "adrs_codepostal", "libcom", "adrs_codeinsee",
+    "dir_civilite", "siteweb", "observation", "position", "rup_mi", "maj_time",
+)
+_IMPORT_REQUIRED = ("id", "titre", "position", "adr1", "libcom")
+
+_RNA_ID = re.compile(r"W[0-9A-Z]{9}|[0-9][0-9A-Z/]{0,13}")
+_DATE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
+_CODE = re.compile(r"[0-9]{6}")
+_INSEE = re.compile(r"(0[1-9]|[1-8][0-9]|9[0-5]|2[AB])[0-9]{3}|97[1-6][0-9]{2}")
+#: The municipal arrondissements of Paris, Marseille and Lyon, so that a filter on
+#: the commune also keeps associations registered at an arrondissement's code.
+_PLM = {"75056": ("751",), "13055": ("132",), "69123": ("6938",)}
+
+
+def detect_rna(header: Sequence[str]) -> str | None:
+    """``rna-waldec``, ``rna-import`` or None, from a header.
+
+    >>> detect_rna("id;id_ex;siret;rup_mi;gestion;date_creat".split(";") + ["titre", "position"])
+    'rna-waldec'
+    """
+    folded = [fold_header(cell) for cell in header]
+    if folded[:5] == list(WALDEC_COLUMNS[:5]) and {"titre", "position"} <= set(folded):
+        return "rna-waldec"
+    if folded[:1] == ["id"] and set(_IMPORT_REQUIRED) <= set(folded):
+        return "rna-import"
+    return None
+
+
+@dataclass(frozen=True)
+class Member:
+    """One CSV file of an extract: a file on disk, or a member of a zip."""
+
+    path: Path
+    inner: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.path.name}!{self.inner}" if self.inner else self.path.name
+
+    def open(self) -> tuple[IO[str], str]:
+        if self.inner is None:
+            with open(self.path, "rb") as raw:
+                encoding = detect_encoding(raw.read(SAMPLE_SIZE))
+            return open(self.path, encoding=encoding, newline="", errors="strict"), encoding
+        archive = zipfile.ZipFile(self.path)
+        raw = archive.open(self.inner)
+        encoding = detect_encoding(raw.read(SAMPLE_SIZE))
+        raw.close()
+        return io.TextIOWrapper(archive.open(self.inner), encoding=encoding, newline="", errors="strict"), encoding
+
+    def header(self) -> list[str]:
+        stream, _ = self.open()
+        with stream:
+            line = stream.readline()
+        return [cell.strip().lstrip("\ufeff") for cell in next(csv.reader([line], delimiter=";"), [])]
+
+
+def rna_members(path: Path) -> list[Member]:
+    """The CSV files of an RNA extract: the file itself, or the ``.csv`` members of a zip, sorted."""
+    if path.suffix.lower() != ".zip":
+        return [Member(path)]
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = sorted(n for n in archive.namelist() if n.lower().endswith(".csv") and not n.endswith("/"))
+    except zipfile.BadZipFile as error:
+        raise UsageError(f"{path}: not a readable zip archive ({error})") from None
+    if not names:
+        raise UsageError(f"{path}: the archive holds no .csv file")
+    return [Member(path, name) for name in names]
+
+
+class _Places:
+    """Which node an ``adrs_codeinsee`` names, asked of the store once per code."""
+
+    def __init__(self, lookup: Lookup | None, known_ids: set[str]):
+        self.lookup = lookup
+        self.known_ids = known_ids
+        self.cache: dict[str, str | None] = {}
+
+    def __call__(self, code: str) -> str | None:
+        if code in self.cache:
+            return self.cache[code]
+        found = None
+        for prefix in ("com", "arm", "comd", "coma"):
+            node_id = f"collectivite:{prefix}-{code}"
+            if node_id in self.known_ids or (self.lookup and any(n.id == node_id for n in self.lookup(node_id))):
+                found = node_id
+                break
+        self.cache[code] = found
+        return found
+
+
+def _departement(code: str) -> str:
+    return code[:3] if code.startswith("97") else code[:2]
+
+
+def read_rna(
+    path: Path,
+    format_: str,
+    lookup: Lookup | None,
+    contributor: str,
+    options: LoadOptions,
+    known_ids: set[str],
+    source_name: str | None = None,
+) -> Load:
+    """Open an RNA extract (a CSV file or a monthly zip) as a streaming :class:`Load`.
+
+    The source is named after the register and the filters (``rna-waldec``,
+    ``rna-waldec dep=93``), so that next month's extract with the same filters
+    replaces this one instead of adding to it.
+    """
+    members = rna_members(path)
+    for member in members:
+        found = detect_rna(member.header())
+        if found != format_:
+            raise UsageError(f"{member.name}: not an {format_} file (its header reads as {found or 'something else'})")
+    report = LoadReport()
+    signature = options.signature()
+    name = source_name or (f"{format_} {signature}" if signature else format_)
+    source = Source(name, format_, contributor)
+    digest = file_digest([path], format_, signature, "strict" if options.strict else "skip")
+    records = _records(members, lookup, options, known_ids, report)
+    return Load(source, checked(records, report, options.strict), report, digest, (str(path),))
+
+
+def _records(
+    members: list[Member], lookup: Lookup | None, options: LoadOptions, known_ids: set[str], report: LoadReport
+) -> Iterator[NodeRecord | RelationRecord]:
+    place_of = _Places(lookup, known_ids)
+    unplaced: dict[str, int] = {}
+    departements = set(options.departements)
+    communes = set(options.communes)
+    commune_prefixes = tuple(p for c in communes for p in _PLM.get(c, ()))
+    object_codes = tuple(options.object_codes)
+    keywords = [normalise(k) for k in options.keywords]
+    seen: set[str] = set()
+    for member in members:
+        stream, encoding = member.open()
+        with stream:
+            reader = csv.reader(stream, delimiter=";")
+            try:
+                header = [fold_header(cell) for cell in next(reader)]
+            except StopIteration:
+                continue
+            index = {column: position for position, column in enumerate(header)}
+            width = len(header)
+
+            def at(cells: list[str], column: str) -> str:
+                position = index.get(column)
+                return cells[position].strip() if position is not None and position < len(cells) else ""
+
+            line = 1
+            try:
+                for cells in reader:
+                    start, line = line + 1, reader.line_num
+                    if not cells or (len(cells) == 1 and not cells[0].strip()):
+                        continue
+                    report.rows_read += 1
+                    if len(cells) != width:
+                        message = f"{len(cells)} cells where the header has {width} columns"
+                        report.reject(Problem(member.name, start, None, message), dict(zip(header, cells)))
+                        continue
+                    position = at(cells, "position").upper()
+                    if position != "A" and not options.include_inactive:
+                        report.rows_filtered += 1
+                        continue
+                    code = at(cells, "adrs_codeinsee").upper()
+                    if departements and _departement(code) not in departements:
+                        report.rows_filtered += 1
+                        continue
+                    if communes and code not in communes and not (commune_prefixes and code.startswith(commune_prefixes)):
+                        report.rows_filtered += 1
+                        continue
+                    codes = [c for c in (at(cells, "objet_social1"), at(cells, "objet_social2")) if c and c != "000000"]
+                    if object_codes and not any(c.startswith(object_codes) for c in codes):
+                        report.rows_filtered += 1
+                        continue
+                    title = at(cells, "titre")
+                    short = at(cells, "titre_court")
+                    if keywords:
+                        text = normalise(f"{title} {short} {at(cells, 'objet')}")
+                        if not any(k in text for k in keywords):
+                            report.rows_filtered += 1
+                            continue
+                    problem = _check(cells, title, code, codes, at)
+                    if problem:
+                        column, message = problem
+                        report.reject(Problem(member.name, start, column, message), dict(zip(header, cells)))
+                        continue
+                    rna_id = at(cells, "id").upper()
+                    if rna_id in seen:
+                        report.reject(Problem(member.name, start, "id", f"{rna_id} appears twice in the extract"), dict(zip(header, cells)))
+                        continue
+                    seen.add(rna_id)
+                    attrs: dict[str, object] = {"rna_id": rna_id}
+                    siret = at(cells, "siret")
+                    if siret:
+                        attrs["siret"] = siret
+                    if codes:
+                        attrs["object_codes"] = codes
+                    created = at(cells, "date_creat")
+                    if created and created != "0001-01-01":
+                        attrs["date"] = created
+                    website = at(cells, "siteweb")
+                    if website:
+                        attrs["website"] = website
+                    node_id = f"association:rna-{rna_id}"
+                    place = f"{member.name}:{start}"
+                    aliases = (short,) if short and short != title else ()
+                    yield NodeRecord(Node(node_id, "Association", title, aliases, attrs), place)
+                    report.rows_kept += 1
+                    where = place_of(code) if code else None
+                    if where:
+                        yield RelationRecord(Relation(node_id, "LOCATED_IN", where), place)
+                    elif code:
+                        unplaced[code] = unplaced.get(code, 0) + 1
+            except UnicodeDecodeError as error:
+                report.reject(Problem(member.name, line + 1, None, f"cannot be decoded as {encoding}: {error.reason}"))
+            except csv.Error as error:
+                report.reject(Problem(member.name, line + 1, None, f"unreadable CSV: {error}"))
+    if unplaced:
+        listed = ", ".join(sorted(unplaced)[:10]) + (" ..." if len(unplaced) > 10 else "")
+        report.notice(
+            f"{sum(unplaced.values())} association(s) not linked to their commune: {len(unplaced)} commune code(s) "
+            f"not in the store ({listed}); load the INSEE COG communes first"
+        )
+
+
+def _check(cells: list[str], title: str, code: str, codes: list[str], at) -> tuple[str | None, str] | None:
+    """Why a kept row is malformed, as (column, reason), or None."""
+    rna_id = at(cells, "id").upper()
+    if not rna_id:
+        return "id", "id is empty"
+    if not _RNA_ID.fullmatch(rna_id):
+        return "id", f"{rna_id!r} is not an RNA id (W + 9 characters, or a prefecture number)"
+    if not title:
+        return "titre", "titre is empty"
+    for column, value in (("titre", title), ("titre_court", at(cells, "titre_court")), ("siteweb", at(cells, "siteweb"))):
+        # Plain printable ASCII can hold neither mis-decoded accents nor control characters.
+        if value and not (value.isascii() and value.isprintable()):
+            reason = suspicious_text(value)
+            if reason:
+                return column, reason
+    if code and not _INSEE.fullmatch(code):
+        return "adrs_codeinsee", f"{code!r} is not an INSEE commune code"
+    for value in codes:
+        if not _CODE.fullmatch(value):
+            return ("objet_social1" if value == at(cells, "objet_social1") else "objet_social2"), f"{value!r} is not a social-object code (6 digits)"
+    created = at(cells, "date_creat")
+    if created and created != "0001-01-01" and not _DATE.fullmatch(created):
+        return "date_creat", f"{created!r} is not a date (YYYY-MM-DD)"
+    siret = at(cells, "siret")
+    if siret:
+        try:
+            validate_siret(siret)
+        except ModelError as error:
+            return "siret", str(error)
+    return None
