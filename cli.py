@@ -213,8 +213,9 @@ def init(settings: Settings) -> None:
 @click.option("--format", "format_", help="Source format, when it cannot be told from the header.")
 @click.option("--source", "source_name", help="Name the source is known by (default: the file or folder name).")
 @click.option("--dry-run", is_flag=True, help="Check and show what would be loaded; write nothing.")
+@click.option("--authoritative", is_flag=True, help="Mark the source authoritative: its values win over other sources'.")
 @pass_settings
-def load(settings: Settings, paths: tuple[Path, ...], format_: str | None, source_name: str | None, dry_run: bool) -> None:
+def load(settings: Settings, paths: tuple[Path, ...], format_: str | None, source_name: str | None, dry_run: bool, authoritative: bool = False) -> None:
     """Load spreadsheets or register extracts into the store.
 
     A workbook is an .xlsx with sheets 'actors' and 'relations', a folder with
@@ -225,12 +226,18 @@ def load(settings: Settings, paths: tuple[Path, ...], format_: str | None, sourc
     from .loaders import read_sources
 
     store = settings.store()
-    batches = read_sources(paths, store.find, settings.contributor, format_, source_name)
+    from .graph.merge import redirect_aware_lookup
+
+    batches = read_sources(paths, redirect_aware_lookup(store), settings.contributor, format_, source_name)
+    batches = collaborative_batches(store, batches, authoritative)
+    if not dry_run and is_export_load(paths):
+        restore_exported(settings, batches)
+        return
     for batch in batches:
         if dry_run:
             click.echo(f"{batch.source.name}: {len(batch.nodes)} nodes, {len(batch.relations)} relations (dry run, nothing written)")
             continue
-        result = store.write(batch)
+        result = write_recorded(settings, batch)
         if result.unchanged:
             click.echo(f"{result.source}: unchanged (already loaded)")
         else:
@@ -272,8 +279,11 @@ def actors(settings: Settings, kinds: tuple[str, ...], search: str | None, forma
 def show(settings: Settings, actor: str, format_: str) -> None:
     """Show an actor: attributes, relations, and the sources that assert them.
 
-    ACTOR is an id, a name or an alias.
+    ACTOR is an id, a name or an alias. Each attribute, name and relation cites
+    the source(s) asserting it: source, place, contributor and date.
     """
+    from .graph.provenance import describe
+
     store = settings.store()
     node = resolve(store, actor)
     names = {n.id: n.name for n in (store.get(i) for r in store.relations(node.id) for i in (r.source, r.target)) if n}
@@ -286,6 +296,7 @@ def show(settings: Settings, actor: str, format_: str) -> None:
             "name": node.name,
             "aliases": list(node.aliases),
             "attributes": dict(node.attrs),
+            "provenance": describe(store, node.id),
             "relations": [
                 {"source": r.source, "type": r.type, "target": r.target, "role": r.role, **dict(r.attrs),
                  "asserted_by": [
@@ -304,17 +315,20 @@ def show(settings: Settings, actor: str, format_: str) -> None:
     if node.aliases:
         click.echo(f"  aliases: {' | '.join(node.aliases)}")
     for key, value in sorted(node.attrs.items()):
-        sources = [f"{c.place}" for c in claims if key in c.attrs and c.attrs[key] == value]
-        click.echo(f"  {key}: {_cell(value)}    ({', '.join(sources)})")
+        sources = [cite(c) for c in claims if key in c.attrs and c.attrs[key] == value]
+        click.echo(f"  {key}: {_cell(value)}    ({'; '.join(sources)})")
+        for c in claims:
+            if key in c.attrs and c.attrs[key] != value:
+                click.echo(f"      also {_cell(c.attrs[key])}    ({cite(c)}; see 'maillage conflicts')")
     click.echo("  asserted by:")
     for c in claims:
-        click.echo(f"    {c.place}  by {c.contributor}, {c.at}")
+        click.echo(f"    {cite(c)}")
     relations = store.relations(node.id)
     click.echo(f"  relations ({len(relations)}):")
     for r in relations:
         role = f" ({r.role})" if r.role else ""
         arrow = f"-> {r.type}{role} -> {names.get(r.target, r.target)}" if r.source == node.id else f"<- {r.type}{role} <- {names.get(r.source, r.source)}"
-        places = ", ".join(c.place for c in relation_claims if c.relation.key == r.key)
+        places = "; ".join(cite(c) for c in relation_claims if c.relation.key == r.key)
         note = f"  « {r.attrs['note']} »" if r.attrs.get("note") else ""
         click.echo(f"    {arrow}{note}    ({places})")
 
@@ -381,3 +395,318 @@ def demo(ctx: click.Context, directory: Path) -> None:
     ctx.invoke(load, paths=(demo_data_path(),), format_=None, source_name="demo", dry_run=False)
     ctx.invoke(report_centrality, metric="degree", kinds=(), top=20, format_="md", output=directory / "centrality.md")
     ctx.invoke(map_, output=directory / "map.html", title="Programme Aitec – Cités Unies France", lang="fr")
+
+
+# ---- collaboration: provenance, conflicts, duplicates, merges, history, exports ----
+
+
+def cite(claim: Any) -> str:
+    """One claim's provenance in words: source, place, contributor, date."""
+    place = "" if claim.place in ("", claim.source) else f" {claim.place}"
+    return f"{claim.source}{place}, by {claim.contributor}, {claim.at}"
+
+
+def collaborative_batches(store: GraphStore, batches: Sequence[Any], authoritative: bool) -> list[Any]:
+    """Batches as they will be written: merged nodes redirected, authoritative flag set."""
+    from dataclasses import replace
+
+    from .graph.merge import apply_redirects
+
+    prepared = []
+    for batch in batches:
+        batch = apply_redirects(store, batch)
+        if authoritative:
+            batch = replace(batch, source=replace(batch.source, authoritative=True))
+        prepared.append(batch)
+    return prepared
+
+
+def is_export_load(paths: Sequence[Path]) -> bool:
+    """True when every path is a maillage JSON export."""
+    from .graph.export import is_export
+
+    return bool(paths) and all(is_export(path) for path in paths)
+
+
+def write_recorded(settings: Settings, batch: Any) -> Any:
+    """Write one batch and record what it changed in the history."""
+    from .graph.history import record_load
+
+    store = settings.store()
+    previous = store.dump_source(batch.source.name)
+    result = store.write(batch)
+    if not result.unchanged:
+        record_load(store, previous, batch, settings.contributor)
+    return result
+
+
+def restore_exported(settings: Settings, batches: Sequence[Any]) -> None:
+    """Load the sources of a maillage export in one transaction, provenance kept."""
+    from .graph.history import record_load
+
+    store = settings.store()
+    previous = {batch.source.name: store.dump_source(batch.source.name) for batch in batches}
+    results = store.replace_sources(batches)
+    for batch, result in zip(batches, results):
+        if result.unchanged:
+            click.echo(f"{result.source}: unchanged (already loaded)")
+            continue
+        record_load(store, previous[batch.source.name], batch, settings.contributor)
+        click.echo(f"{result.source}: {result.nodes} nodes, {result.relations} relations loaded (from an export)")
+
+
+@main.command()
+@click.option("--authoritative", "mark", multiple=True, metavar="SOURCE", help="Mark this source authoritative (repeatable).")
+@click.option("--not-authoritative", "unmark", multiple=True, metavar="SOURCE", help="Remove the authoritative mark (repeatable).")
+@format_option
+@output_option
+@pass_settings
+def sources(settings: Settings, mark: tuple[str, ...], unmark: tuple[str, ...], format_: str, output: Path | None) -> None:
+    """List loaded sources: who loaded them, when, how many facts.
+
+    When sources disagree on a value, the latest load wins, unless a source is
+    authoritative: authoritative sources win over all others.
+    """
+    from .graph.provenance import set_authoritative, source_rows
+
+    store = settings.store()
+    for name in mark:
+        set_authoritative(store, name, True, settings.contributor)
+    for name in unmark:
+        set_authoritative(store, name, False, settings.contributor)
+    columns = ["source", "format", "contributor", "at", "authoritative", "nodes", "relations"]
+    emit(source_rows(store), columns, format_, output, title="Sources")
+
+
+@main.command()
+@click.argument("source")
+@pass_settings
+def unload(settings: Settings, source: str) -> None:
+    """Remove what SOURCE asserted; what other sources also assert stays."""
+    from .graph.history import record_unload
+
+    store = settings.store()
+    previous = store.dump_source(source)
+    if previous is None:
+        known = ", ".join(s.name for s in store.sources()) or "none"
+        raise UsageError(f"no source named {source!r} is loaded (loaded: {known})")
+    result = store.unload(source)
+    record_unload(store, previous, settings.contributor)
+    click.echo(f"{source}: unloaded ({result.nodes} node claims, {result.relations} relation claims removed)")
+
+
+@main.command()
+@format_option
+@output_option
+@pass_settings
+def conflicts(settings: Settings, format_: str, output: Path | None) -> None:
+    """Attributes to which sources give different values, and which value is current.
+
+    Rule: the latest load wins, unless a source is authoritative
+    ('maillage sources --authoritative SOURCE' or 'maillage load --authoritative').
+    """
+    from .graph.provenance import conflicts as find_conflicts
+
+    rows = []
+    for conflict in find_conflicts(settings.store()):
+        rows.append(
+            {
+                "subject": conflict.subject,
+                "name": conflict.name,
+                "attribute": conflict.attribute,
+                "current": conflict.current,
+                "values": [
+                    {"value": a.value, "source": a.source, "place": a.place, "contributor": a.contributor, "at": a.at,
+                     "authoritative": a.authoritative}
+                    for a in conflict.assertions
+                ] if format_ == "json" else [
+                    f"{_cell(a.value)} ({a.source} {a.place}, {a.contributor}, {a.at}{', authoritative' if a.authoritative else ''})"
+                    for a in conflict.assertions
+                ],
+            }
+        )
+    emit(rows, ["subject", "name", "attribute", "current", "values"], format_, output, title="Conflicts")
+
+
+@main.command()
+@click.option("--kind", "kinds", multiple=True, type=kind_choice, help="Only this kind (repeatable).")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="Hide weaker proposals.")
+@format_option
+@output_option
+@pass_settings
+def dedupe(settings: Settings, kinds: tuple[str, ...], min_score: float, format_: str, output: Path | None) -> None:
+    """Propose likely duplicates, with the evidence and a score (1 = same official code).
+
+    Merge a pair with 'maillage merge A B'.
+    """
+    from .graph.duplicates import duplicates
+
+    rows = [
+        {"score": p.score, "a": p.a, "a_name": p.a_name, "b": p.b, "b_name": p.b_name, "kind": p.kind, "evidence": list(p.evidence)}
+        for p in duplicates(settings.store(), _kinds(kinds) or None)
+        if p.score >= min_score
+    ]
+    emit(rows, ["score", "a", "a_name", "b", "b_name", "kind", "evidence"], format_, output, title="Likely duplicates")
+
+
+@main.command()
+@click.argument("actors", nargs=-1, required=True)
+@click.option("--into", "into", help="The actor to keep (default: the first one named).")
+@pass_settings
+def merge(settings: Settings, actors: tuple[str, ...], into: str | None) -> None:
+    """Merge duplicates into one actor: names kept as aliases, relations and provenance re-pointed.
+
+    ACTORS are ids, names or aliases; all but the kept one are merged into it.
+    The merge is recorded: 'maillage unmerge' undoes it.
+    """
+    from .graph.merge import merge as merge_nodes
+
+    store = settings.store()
+    nodes = [resolve(store, actor) for actor in actors]
+    kept = resolve(store, into) if into else nodes[0]
+    others = [node.id for node in nodes if node.id != kept.id]
+    if not others:
+        raise UsageError("name at least two different actors to merge")
+    result = merge_nodes(store, kept.id, others, settings.contributor)
+    click.echo(
+        f"merged {', '.join(result.merged)} into {result.into} (merge {result.id}; "
+        f"{len(result.sources)} source(s) rewritten: {', '.join(result.sources)})"
+    )
+
+
+@main.command()
+@click.argument("reference")
+@pass_settings
+def unmerge(settings: Settings, reference: str) -> None:
+    """Undo a merge, named by its id or by an actor it merged (the latest merge).
+
+    Sources the merge rewrote are put back as they were, unless they were
+    unloaded or changed since: those are left alone and listed.
+    """
+    from .graph.merge import unmerge as unmerge_nodes
+
+    result = unmerge_nodes(settings.store(), reference, settings.contributor)
+    click.echo(f"unmerged {', '.join(result.merged)} from {result.into} (merge {result.id}; restored: {', '.join(result.restored) or 'none'})")
+    for name, reason in result.skipped.items():
+        click.echo(f"warning: {name} left as it is: {reason}", err=True)
+
+
+@main.command()
+@click.argument("actor")
+@format_option
+@output_option
+@pass_settings
+def history(settings: Settings, actor: str, format_: str, output: Path | None) -> None:
+    """What happened to an actor: loads, unloads, changes, merges; who and when.
+
+    ACTOR is an id, name or alias; the id of an actor merged away works too.
+    """
+    from .graph.errors import UnknownReference
+    from .graph.history import history as actor_history
+    from .graph.merge import redirects
+
+    store = settings.store()
+    try:
+        node_id = resolve(store, actor).id
+    except UnknownReference:
+        if actor not in redirects(store):
+            raise
+        node_id = actor
+    rows = actor_history(store, node_id)
+    emit(rows, ["at", "action", "contributor", "source", "what"], format_, output, title=f"History of {node_id}")
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--replace", is_flag=True, help="Replace a snapshot of the same name.")
+@pass_settings
+def snapshot(settings: Settings, name: str | None, replace: bool) -> None:
+    """Keep the graph as it is now (nodes, relations, centrality) under NAME.
+
+    Without NAME, list the snapshots. Compare them with 'maillage diff A B'.
+    """
+    from .graph.history import snapshot as take_snapshot
+    from .graph.history import snapshots
+
+    store = settings.store()
+    if name is None:
+        emit(snapshots(store), ["name", "at", "contributor", "nodes", "relations"], "table", None)
+        return
+    state = take_snapshot(store, name, settings.contributor, replace)
+    click.echo(f"snapshot {name}: {len(state['nodes'])} nodes, {len(state['relations'])} relations")
+
+
+@main.command()
+@click.argument("before")
+@click.argument("after", required=False, default="now")
+@click.option("--metric", type=click.Choice(["degree", "betweenness", "pagerank"]), default="betweenness", show_default=True,
+              help="Centrality whose biggest movers are listed.")
+@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True, help="Number of movers.")
+@click.option("--format", "format_", type=click.Choice(["text", "json", "md"]), default="text", show_default=True)
+@output_option
+@pass_settings
+def diff(settings: Settings, before: str, after: str, metric: str, top: int, format_: str, output: Path | None) -> None:
+    """What changed between two snapshots (AFTER defaults to 'now', the graph as it is).
+
+    Nodes and relations added or removed, attributes changed, biggest movers in centrality.
+    """
+    from .graph.history import diff as compare
+    from .graph.history import get_snapshot
+
+    store = settings.store()
+    changes = compare(get_snapshot(store, before), get_snapshot(store, after), metric, top)
+    if format_ == "json":
+        text = json.dumps(changes, ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = _diff_text(changes, markdown=format_ == "md")
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_text(output, text)
+        click.echo(f"wrote {output}", err=True)
+
+
+def _diff_text(changes: dict[str, Any], markdown: bool) -> str:
+    def rel(row: dict) -> str:
+        role = f" ({row['role']})" if row["role"] else ""
+        return f"{row['source']} -{row['type']}{role}-> {row['target']}"
+
+    sections = [
+        ("Nodes added", [f"{r['id']} {r['name']} [{r['kind']}]" for r in changes["added_nodes"]]),
+        ("Nodes removed", [f"{r['id']} {r['name']} [{r['kind']}]" for r in changes["removed_nodes"]]),
+        ("Attributes changed", [f"{r['id']} {r['attribute']}: {_cell(r['before'])} -> {_cell(r['after'])}" for r in changes["changed_nodes"]]),
+        ("Relations added", [rel(r) for r in changes["added_relations"]]),
+        ("Relations removed", [rel(r) for r in changes["removed_relations"]]),
+        ("Relation attributes changed", [f"{rel(r)} {r['attribute']}: {_cell(r['before'])} -> {_cell(r['after'])}" for r in changes["changed_relations"]]),
+        (f"Biggest movers ({changes['metric']})", [f"{r['id']} {r['name']}: {r['before']:.4f} -> {r['after']:.4f} ({r['change']:+.4f})" for r in changes["movers"]]),
+    ]
+    heading = "#" if markdown else ""
+    lines = [f"{heading}{'# ' if markdown else ''}Changes from {changes['from']} to {changes['to']}".strip(), ""]
+    for title, items in sections:
+        lines.append(f"{'## ' if markdown else ''}{title} ({len(items)})")
+        lines.extend(f"{'- ' if markdown else '  '}{item}" for item in items)
+        lines.append("")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.option("--format", "format_", type=click.Choice(["json", "csv", "gexf", "graphml", "cypher"]), required=True)
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="File to write; for csv a folder, or FILE.csv for FILE-actors.csv and FILE-relations.csv.")
+@click.option("--kind", "kinds", multiple=True, type=kind_choice, help="Only nodes of this kind (repeatable).")
+@click.option("--theme", "themes", multiple=True, help="Only a theme and what is tied to it (repeatable).")
+@click.option("--focus", "focus", multiple=True, help="Only what is within --depth relations of this actor (repeatable).")
+@click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True)
+@click.option("--include-personal", is_flag=True, help="Keep Person nodes and contact details (left out by default).")
+@pass_settings
+def export(settings: Settings, format_: str, output: Path, kinds: tuple[str, ...], themes: tuple[str, ...],
+           focus: tuple[str, ...], depth: int, include_personal: bool) -> None:
+    """Export the graph or part of it: JSON or CSV with provenance (re-importable by
+    'maillage load'), GEXF or GraphML for Gephi, Cypher for a Neo4j without maillage."""
+    from .graph.export import select, write_export
+
+    store = settings.store()
+    selection = select(store, _kinds(kinds), themes, focus, depth, include_personal)
+    for path in write_export(store, format_, output, selection):
+        click.echo(f"wrote {path}")
+

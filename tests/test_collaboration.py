@@ -1,0 +1,252 @@
+"""Provenance, conflicts, duplicates, merges, history and snapshots, through the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from maillage.graph.duplicates import territory_key
+from maillage.graph.store import open_store
+
+SSD_ACTORS = """kind,name,aliases,level,insee_code
+Collectivite,Conseil général du 93,,,
+Collectivite,Conseil départemental de la Seine-Saint-Denis,,,
+Collectivite,CG93,,,
+Collectivite,Rosny-sous-Bois,,commune,93064
+Association,Via le Monde,,,
+Association,CRID,,,
+Theme,Coopération décentralisée,,,
+Project,Programme Aitec/CUF,,,
+"""
+
+SSD_RELATIONS = """source,type,target,role,note
+Conseil général du 93,TAKES_PART_IN,Programme Aitec/CUF,participant,d'après la lettre 2009
+Conseil général du 93,WORKS_ON,Coopération décentralisée,,
+Via le Monde,MEMBER_OF,Conseil départemental de la Seine-Saint-Denis,,service du Département
+Conseil départemental de la Seine-Saint-Denis,WORKS_ON,Coopération décentralisée,,
+CG93,PARTNERS_WITH,CRID,,
+Rosny-sous-Bois,LOCATED_IN,CG93,,
+CG93,TAKES_PART_IN,Programme Aitec/CUF,participant,
+"""
+
+SSD_IDS = {
+    "collectivite:conseil-general-du-93",
+    "collectivite:conseil-departemental-de-la-seine-saint-denis",
+    "collectivite:cg93",
+}
+
+
+def write_workbook(folder: Path, actors: str, relations: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "actors.csv").write_text(actors, encoding="utf-8")
+    (folder / "relations.csv").write_text(relations, encoding="utf-8")
+    return folder
+
+
+def state(location) -> tuple:
+    """Everything the graph and its provenance hold, comparable (times included)."""
+    store = open_store(str(location))
+    try:
+        return (
+            [(n.id, n.kind, n.name, n.aliases, json.dumps(n.attrs, sort_keys=True)) for n in store.nodes()],
+            [(r.key, json.dumps(r.attrs, sort_keys=True)) for r in store.relations()],
+            [(b.source, [(r.node, r.place) for r in b.nodes], [(r.relation, r.place) for r in b.relations]) for b in store.dump()],
+        )
+    finally:
+        store.close()
+
+
+def ok(result):
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def ssd(tmp_path) -> Path:
+    return write_workbook(tmp_path / "ssd", SSD_ACTORS, SSD_RELATIONS)
+
+
+def test_three_names_of_seine_saint_denis_fold_to_departement_93():
+    keys = {territory_key(name) for name in ("Conseil général du 93", "Conseil départemental de la Seine-Saint-Denis", "CG93")}
+    assert keys == {("departement", "93")}
+    assert territory_key("Conseil général du 92") == ("departement", "92")
+    assert territory_key("CG 2A") == ("departement", "2A")
+    assert territory_key("Ville de Nanterre") == territory_key("Mairie de Nanterre") == ("commune", "nanterre")
+
+
+def test_dedupe_proposes_every_pair_of_the_three_names(invoke, ssd):
+    ok(invoke("load", str(ssd), "--source", "ssd"))
+    rows = json.loads(ok(invoke("dedupe", "--format", "json")).output)
+    pairs = {frozenset((row["a"], row["b"])) for row in rows if row["score"] >= 0.9}
+    assert {frozenset(p) for p in [SSD_IDS - {i} for i in SSD_IDS]} <= pairs
+    evidence = next(row["evidence"] for row in rows if {row["a"], row["b"]} == {"collectivite:cg93", "collectivite:conseil-general-du-93"})
+    assert any("département 93" in line for line in evidence)
+    assert not any("collectivite:com-93064" in (row["a"], row["b"]) for row in rows)
+
+
+def test_merge_keeps_one_node_with_the_union_of_relations_and_unmerge_restores(invoke, ssd):
+    ok(invoke("load", str(ssd), "--source", "ssd"))
+    before = state(invoke.store)
+    store = open_store(str(invoke.store))
+    expected = set()
+    for node_id in SSD_IDS:
+        for relation in store.relations(node_id):
+            expected.add(tuple("SSD" if end in SSD_IDS else end for end in relation.key))
+    store.close()
+
+    out = ok(invoke("merge", "Conseil départemental de la Seine-Saint-Denis", "Conseil général du 93", "CG93")).output
+    assert "merged" in out
+    store = open_store(str(invoke.store))
+    kept = "collectivite:conseil-departemental-de-la-seine-saint-denis"
+    assert [n.id for n in store.nodes("Collectivite")] == ["collectivite:com-93064", kept]
+    node = store.get(kept)
+    assert {"Conseil général du 93", "CG93"} <= set(node.aliases)
+    relations = store.relations(kept)
+    assert {tuple("SSD" if end == kept else end for end in r.key) for r in relations} == expected
+    assert len(relations) == len(expected) == 5
+    claims = [c for c in store.relation_claims(kept) if c.relation.type == "WORKS_ON"]
+    assert len(claims) == 1 and " + " in claims[0].place
+    participation = next(r for r in relations if r.type == "TAKES_PART_IN")
+    assert participation.attrs["note"] == "d'après la lettre 2009"
+    assert store.find("CG93")[0].id == kept
+    store.close()
+
+    ok(invoke("unmerge", "CG93"))
+    assert state(invoke.store) == before
+
+
+def test_a_reload_naming_a_merged_actor_lands_on_the_kept_one(invoke, ssd, tmp_path):
+    ok(invoke("load", str(ssd), "--source", "ssd"))
+    ok(invoke("merge", "CG93", "Conseil général du 93", "Conseil départemental de la Seine-Saint-Denis"))
+    ok(invoke("load", str(ssd), "--source", "copy"))
+    store = open_store(str(invoke.store))
+    assert [n.id for n in store.nodes("Collectivite")] == ["collectivite:cg93", "collectivite:com-93064"]
+    assert len(store.relations("collectivite:cg93")) == 5
+    assert {c.source for c in store.node_claims("collectivite:cg93")} == {"ssd", "copy"}
+    store.close()
+
+
+def test_unload_removes_only_what_the_source_alone_asserted(invoke, ssd, tmp_path):
+    ok(invoke("load", str(ssd), "--source", "ssd"))
+    extra = write_workbook(
+        tmp_path / "extra",
+        "kind,name\nAssociation,CRID\nAssociation,Ritimo\n",
+        "source,type,target\nRitimo,PARTNERS_WITH,CRID\nCG93,PARTNERS_WITH,CRID\n",
+    )
+    ok(invoke("load", str(extra), "--source", "extra"))
+    ok(invoke("unload", "extra"))
+    store = open_store(str(invoke.store))
+    assert store.get("association:ritimo") is None
+    assert store.get("association:crid") is not None
+    assert [c.source for c in store.node_claims("association:crid")] == ["ssd"]
+    assert store.relations("association:crid")[0].key == ("collectivite:cg93", "PARTNERS_WITH", "association:crid", "")
+    assert [c.source for c in store.relation_claims("association:crid")] == ["ssd"]
+    assert [s.name for s in store.sources()] == ["ssd"]
+    store.close()
+    result = invoke("unload", "extra")
+    assert result.exit_code == 2 and "no source named 'extra'" in result.output
+
+
+def test_conflicts_follow_latest_load_unless_authoritative(invoke, tmp_path):
+    first = write_workbook(tmp_path / "registre", "kind,name,website\nAssociation,CRID,https://crid.asso.fr\n", "source,type,target\n")
+    second = write_workbook(tmp_path / "tableur", "kind,name,website\nAssociation,CRID,http://www.crid.fr\n", "source,type,target\n")
+    ok(invoke("load", str(first), "--source", "registre"))
+    ok(invoke("load", str(second), "--source", "tableur"))
+    rows = json.loads(ok(invoke("conflicts", "--format", "json")).output)
+    assert len(rows) == 1
+    assert rows[0]["attribute"] == "website" and rows[0]["current"] == "http://www.crid.fr"
+    assert [v["source"] for v in rows[0]["values"]] == ["registre", "tableur"]
+
+    ok(invoke("sources", "--authoritative", "registre"))
+    rows = json.loads(ok(invoke("conflicts", "--format", "json")).output)
+    assert rows[0]["current"] == "https://crid.asso.fr"
+    sources = json.loads(ok(invoke("sources", "--format", "json")).output)
+    assert [(s["source"], s["authoritative"]) for s in sources] == [("registre", True), ("tableur", False)]
+    shown = ok(invoke("show", "CRID")).output
+    assert "website: https://crid.asso.fr    (registre registre/actors.csv:2, by test, " in shown
+    assert "also http://www.crid.fr" in shown
+
+    third = write_workbook(tmp_path / "autre", "kind,name,website\nAssociation,CRID,https://autre.example\n", "source,type,target\n")
+    ok(invoke("load", str(third), "--source", "autre", "--authoritative"))
+    rows = json.loads(ok(invoke("conflicts", "--format", "json")).output)
+    assert rows[0]["current"] == "https://autre.example"
+
+
+def test_show_cites_source_contributor_and_date_for_every_fact(invoke, ssd):
+    ok(invoke("load", str(ssd), "--source", "ssd"))
+    payload = json.loads(ok(invoke("show", "Rosny-sous-Bois", "--format", "json")).output)
+    provenance = payload["provenance"]
+    level = next(a for a in provenance["attributes"] if a["attribute"] == "level")
+    assert level["asserted_by"][0]["source"] == "ssd"
+    assert level["asserted_by"][0]["contributor"] == "test"
+    assert level["asserted_by"][0]["place"] == "ssd/actors.csv:5"
+    assert provenance["relations"][0]["asserted_by"][0]["place"] == "ssd/relations.csv:7"
+    text = ok(invoke("show", "Rosny-sous-Bois")).output
+    assert "-> LOCATED_IN -> CG93    (ssd ssd/relations.csv:7, by test, 20" in text
+
+
+def test_history_lists_loads_and_merges_with_who(invoke, ssd, runner, tmp_path):
+    ok(invoke("load", str(ssd), "--source", "ssd"))
+    from maillage.cli import main
+
+    result = runner.invoke(main, ["--store", str(invoke.store), "--contributor", "marie", "merge", "CG93", "Conseil général du 93"])
+    ok(result)
+    rows = json.loads(ok(invoke("history", "CG93", "--format", "json")).output)
+    assert [(r["action"], r["contributor"]) for r in rows] == [("load", "test"), ("merge", "marie")]
+    assert any("ssd asserts collectivite:cg93" in line for line in rows[0]["what"])
+    assert "collectivite:conseil-general-du-93" in rows[1]["what"][0]
+    merged_away = json.loads(ok(invoke("history", "collectivite:conseil-general-du-93", "--format", "json")).output)
+    assert [r["action"] for r in merged_away] == ["load", "merge"]
+    ok(invoke("unmerge", "Conseil général du 93"))
+    rows = json.loads(ok(invoke("history", "CG93", "--format", "json")).output)
+    assert rows[-1]["action"] == "unmerge"
+
+
+def test_diff_between_snapshots_around_a_load_reports_exactly_what_it_added(invoke, ssd, tmp_path):
+    ok(invoke("load", str(ssd), "--source", "ssd"))
+    ok(invoke("snapshot", "comite-mars"))
+    extra = write_workbook(
+        tmp_path / "extra",
+        "kind,name\nAssociation,Ritimo\nTheme,Initiatives de paix\n",
+        "source,type,target\nRitimo,PARTNERS_WITH,CRID\nRitimo,WORKS_ON,Initiatives de paix\nCRID,WORKS_ON,Initiatives de paix\n",
+    )
+    ok(invoke("load", str(extra), "--source", "extra"))
+    ok(invoke("snapshot", "comite-juin"))
+    changes = json.loads(ok(invoke("diff", "comite-mars", "comite-juin", "--format", "json")).output)
+    assert [n["id"] for n in changes["added_nodes"]] == ["association:ritimo", "theme:initiatives-de-paix"]
+    assert [(r["source"], r["type"], r["target"]) for r in changes["added_relations"]] == [
+        ("association:crid", "WORKS_ON", "theme:initiatives-de-paix"),
+        ("association:ritimo", "PARTNERS_WITH", "association:crid"),
+        ("association:ritimo", "WORKS_ON", "theme:initiatives-de-paix"),
+    ]
+    assert changes["removed_nodes"] == changes["removed_relations"] == changes["changed_nodes"] == []
+    assert changes["movers"] and changes["movers"][0]["change"] != 0
+    assert "association:crid" in {m["id"] for m in changes["movers"]}
+    same = json.loads(ok(invoke("diff", "comite-juin", "--format", "json")).output)
+    assert same["added_nodes"] == same["added_relations"] == same["movers"] == []
+    text = ok(invoke("diff", "comite-mars", "comite-juin")).output
+    assert "Nodes added (2)" in text and "Relations added (3)" in text
+    result = invoke("snapshot", "comite-juin")
+    assert result.exit_code == 2 and "exists" in result.output
+
+
+def test_unmerge_leaves_a_source_changed_since_the_merge(invoke, ssd, tmp_path):
+    ok(invoke("load", str(ssd), "--source", "ssd"))
+    ok(invoke("merge", "CG93", "Conseil général du 93"))
+    changed = write_workbook(tmp_path / "ssd2", SSD_ACTORS + "Association,Ritimo,,,\n", SSD_RELATIONS)
+    ok(invoke("load", str(changed), "--source", "ssd"))
+    result = ok(invoke("unmerge", "CG93"))
+    assert "ssd left as it is: changed since the merge" in result.output
+    store = open_store(str(invoke.store))
+    assert store.get("collectivite:conseil-general-du-93") is None
+    store.close()
+    again = invoke("unmerge", "CG93")
+    assert again.exit_code == 2
+
+
+def test_merge_refuses_nodes_of_different_kinds(invoke, ssd):
+    ok(invoke("load", str(ssd), "--source", "ssd"))
+    result = invoke("merge", "CG93", "CRID")
+    assert result.exit_code == 2 and "a Association" in result.output
