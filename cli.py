@@ -215,16 +215,24 @@ def init(settings: Settings) -> None:
 @click.option("--dry-run", is_flag=True, help="Check and show what would be loaded; write nothing.")
 @click.option("--authoritative", is_flag=True, help="Mark the source authoritative: its values win over other sources'.")
 @pass_settings
-def load(settings: Settings, paths: tuple[Path, ...], format_: str | None, source_name: str | None, dry_run: bool, authoritative: bool = False) -> None:
+def load(settings: Settings, paths: tuple[Path, ...], format_: str | None, source_name: str | None, dry_run: bool, authoritative: bool = False, **registers: Any) -> None:
     """Load spreadsheets or register extracts into the store.
 
     A workbook is an .xlsx with sheets 'actors' and 'relations', a folder with
     actors.csv and relations.csv, or those CSV files. Any problem rejects the
     source: every problem is listed with its file, line and column, and the
     store is left unchanged.
+
+    Public registers are told from their header too: INSEE COG régions,
+    départements and communes, BANATIC EPCI perimeters, RNA extracts (a CSV or
+    the monthly zip); any other table loads through --mapping (a YAML file, or
+    the preset 'cooperation').
     """
     from .loaders import read_sources
 
+    if wants_registers(paths, format_, registers):
+        load_registers(settings, paths, format_, source_name, dry_run, authoritative, registers)
+        return
     store = settings.store()
     from .graph.merge import redirect_aware_lookup
 
@@ -710,3 +718,106 @@ def export(settings: Settings, format_: str, output: Path, kinds: tuple[str, ...
     for path in write_export(store, format_, output, selection):
         click.echo(f"wrote {path}")
 
+
+# ---- registers ----
+# Public registers (INSEE COG, BANATIC, RNA) and YAML-mapped tables, loaded by `load`.
+# Their options are added to `load` here, next to the code that uses them.
+
+_REGISTER_OPTIONS = [
+    click.Option(["--mapping"], metavar="FILE.yaml|PRESET", help="Read tables through this YAML mapping, or a preset (cooperation)."),
+    click.Option(["--cog-year"], metavar="YYYY", help="Vintage of INSEE COG files whose name does not tell it."),
+    click.Option(["--siren-table"], type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Commune SIREN↔INSEE table, to tie BANATIC members to communes."),
+    click.Option(["--strict/--skip-bad-rows"], default=True, show_default=True, help="Reject the whole file on any malformed row, or load the rest."),
+    click.Option(["--rejected"], type=click.Path(dir_okay=False, path_type=Path), help="With --skip-bad-rows: write rejected rows and their reasons to this CSV file."),
+    click.Option(["--departement", "departements"], multiple=True, metavar="CODE", help="RNA: only associations of this département (repeatable)."),
+    click.Option(["--commune", "communes"], multiple=True, metavar="INSEE", help="RNA: only associations of this commune (repeatable)."),
+    click.Option(["--object-code", "object_codes"], multiple=True, metavar="CODE", help="RNA: only this social-object code or code prefix (repeatable)."),
+    click.Option(["--keyword", "keywords"], multiple=True, metavar="TEXT", help="RNA: only titles or objects containing this text (repeatable)."),
+    click.Option(["--include-inactive"], is_flag=True, help="RNA: keep dissolved and deleted associations too."),
+]
+load.params.extend(_REGISTER_OPTIONS)
+_STREAMED_FORMATS = ("rna-waldec", "rna-import")
+
+
+def wants_registers(paths: Sequence[Path], format_: str | None, registers: dict[str, Any]) -> bool:
+    """True when a load involves a register or a mapping rather than only workbooks or exports."""
+    from .loaders import detect_format
+
+    if is_export_load(paths):
+        return False
+    if registers.get("mapping") or (format_ and format_ != "workbook"):
+        return True
+    return any(detect_format(Path(path)) not in ("workbook", None) for path in paths)
+
+
+def load_registers(
+    settings: Settings,
+    paths: Sequence[Path],
+    format_: str | None,
+    source_name: str | None,
+    dry_run: bool,
+    authoritative: bool,
+    registers: dict[str, Any],
+) -> None:
+    """Load register extracts and mapped tables: stream the large ones, report what was met."""
+    from dataclasses import replace
+
+    from .graph.merge import redirect_aware_lookup
+    from .loaders import open_sources
+    from .loaders.loading import LoadOptions, write_rejected
+
+    if registers.get("rejected") and registers.get("strict", True):
+        raise UsageError("--rejected goes with --skip-bad-rows (under --strict a bad row rejects the whole file)")
+    options = LoadOptions(
+        strict=registers.get("strict", True),
+        cog_year=registers.get("cog_year"),
+        mapping=registers.get("mapping"),
+        siren_table=registers.get("siren_table"),
+        departements=tuple(code.upper() for code in registers.get("departements") or ()),
+        communes=tuple(code.upper() for code in registers.get("communes") or ()),
+        object_codes=tuple(registers.get("object_codes") or ()),
+        keywords=tuple(registers.get("keywords") or ()),
+        include_inactive=bool(registers.get("include_inactive")),
+    )
+    store = settings.store()
+    loads = open_sources(paths, redirect_aware_lookup(store), settings.contributor, format_, source_name, options)
+    for load_ in loads:
+        if authoritative:
+            load_.source = replace(load_.source, authoritative=True)
+        report = load_.report
+        if dry_run:
+            nodes = relations = 0
+            for record in load_.records:
+                if hasattr(record, "node"):
+                    nodes += 1
+                else:
+                    relations += 1
+            click.echo(f"{load_.source.name} [{load_.source.format}]: {nodes} nodes, {relations} relations (dry run, nothing written)")
+            for column, use in report.columns_used.items():
+                click.echo(f"  column {column!r} -> {use}")
+            for column in report.columns_ignored:
+                click.echo(f"  column {column!r} ignored")
+        elif load_.source.format in _STREAMED_FORMATS and hasattr(store, "write_stream"):
+            result = store.write_stream(load_.source, load_.records, load_.digest)
+            _echo_result(result, report)
+        else:
+            (batch,) = collaborative_batches(store, [load_.batch()], False)
+            batch.source = load_.source
+            _echo_result(write_recorded(settings, batch), report)
+        for notice in report.notices:
+            click.echo(f"notice: {notice}", err=True)
+        for problem in report.problems:
+            click.echo(f"rejected: {problem}", err=True)
+    if registers.get("rejected"):
+        count = write_rejected([load_.report for load_ in loads], registers["rejected"])
+        click.echo(f"wrote {registers['rejected']} ({count} rejected row{'s' if count != 1 else ''})", err=True)
+
+
+def _echo_result(result: Any, report: Any) -> None:
+    read = f" from {report.rows_read} rows" if report.rows_read else ""
+    skipped = f", {report.rows_filtered} filtered out" if report.rows_filtered else ""
+    rejected = f", {len(report.problems)} rejected" if report.problems else ""
+    if result.unchanged:
+        click.echo(f"{result.source}: unchanged (already loaded)")
+    else:
+        click.echo(f"{result.source}: {result.nodes} nodes, {result.relations} relations loaded{read}{skipped}{rejected}")
