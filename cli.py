@@ -341,32 +341,72 @@ def show(settings: Settings, actor: str, format_: str) -> None:
         click.echo(f"    {arrow}{note}    ({places})")
 
 
+REPORT_FORMATS = FORMATS + ("html",)
+report_format_option = click.option(
+    "--format", "format_", type=click.Choice(REPORT_FORMATS), default="table", show_default=True, help="Output format."
+)
+lang_option = click.option("--lang", type=click.Choice(LANGS), default="fr", show_default=True, help="Language of the text.")
+
+
+def analysis_options(graph: str = "full") -> Callable:
+    """The options every analysis shares: which graph, what to include, engine and seed."""
+    options = [
+        click.option("--graph", "graph_name", type=click.Choice(["full", "actors"]), default=graph, show_default=True,
+                     help="The whole graph, or the weighted actor–actor projection."),
+        click.option("--include", "include", multiple=True, type=click.Choice(["documents", "people"]),
+                     help="Keep Document nodes (and MENTIONS) or Person nodes, left out by default (repeatable)."),
+        click.option("--min-weight", type=click.FloatRange(min=0), default=1.0, show_default=True,
+                     help="Projection: drop links lighter than this (project 3, direct tie 3, theme 1, country 1)."),
+        click.option("--engine", type=click.Choice(["auto", "networkx", "igraph"]), default="auto", show_default=True,
+                     help="auto: igraph for large graphs when installed."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Seed of sampling and community detection."),
+    ]
+
+    def decorate(function: Callable) -> Callable:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
 @main.group()
 def report() -> None:
-    """Analyses of the graph, as tables, CSV, JSON or Markdown."""
+    """Analyses of the graph, as tables, CSV, JSON, Markdown or printable HTML."""
 
 
 @report.command("centrality")
 @click.option(
-    "--metric", type=click.Choice(["degree", "betweenness", "closeness", "eigenvector", "pagerank"]),
+    "--metric",
+    type=click.Choice(["degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]),
     default="degree", show_default=True, help="Sort by this metric.",
 )
 @click.option("--kind", "kinds", multiple=True, type=kind_choice, help="Only rows of this kind (repeatable).")
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="Number of rows.")
-@format_option
+@click.option("--sample", "sample", type=click.IntRange(min=1), help="Estimate betweenness from this many sampled sources.")
+@analysis_options()
+@lang_option
+@report_format_option
 @output_option
 @pass_settings
-def report_centrality(settings: Settings, metric: str, kinds: tuple[str, ...], top: int, format_: str, output: Path | None) -> None:
-    """Who holds the network together: degree, betweenness, closeness, eigenvector, PageRank.
+def report_centrality(settings: Settings, metric: str, kinds: tuple[str, ...], top: int, format_: str, output: Path | None,
+                      sample: int | None = None, graph_name: str = "full", include: tuple[str, ...] = (),
+                      min_weight: float = 1.0, engine: str = "auto", seed: int = 0, lang: str = "fr") -> None:
+    """Who holds the network together: degree, betweenness, closeness, harmonic, eigenvector, PageRank.
 
-    Computed on the whole graph, relations read as undirected ties.
+    Relations are read as undirected ties. Document and Person nodes are left
+    out unless --include says otherwise; every report says which graph it used.
     """
-    from .graph.analysis import centrality_table
+    from .graph.analysis import analysis_graph, centrality_report
 
-    graph = settings.store().to_networkx()
-    rows = centrality_table(graph, metric, set(_kinds(kinds)) or None)[:top]
-    columns = ["id", "name", "kind", "degree", "betweenness", "closeness", "eigenvector", "pagerank"]
-    emit(rows, columns, format_, output, title=f"Centrality (sorted by {metric})")
+    graph = analysis_graph(settings.store().to_networkx(), graph_name, include, min_weight=min_weight)
+    result = centrality_report(graph, metric, set(_kinds(kinds)) or None, k=sample, seed=seed, engine=engine)
+    columns = ["id", "name", "kind", "degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]
+    if result["betweenness"]["k"]:
+        columns.append("betweenness_stderr")
+    notes = [_scope_note(graph, lang), _sampling_note(result, lang)]
+    title = f"Centralité (triée par {metric})" if lang == "fr" else f"Centrality (sorted by {metric})"
+    emit_report(result["rows"][:top], columns, format_, output, title, notes, lang)
 
 
 @main.command("map")
@@ -821,3 +861,295 @@ def _echo_result(result: Any, report: Any) -> None:
         click.echo(f"{result.source}: unchanged (already loaded)")
     else:
         click.echo(f"{result.source}: {result.nodes} nodes, {result.relations} relations loaded{read}{skipped}{rejected}")
+
+
+# ---- analysis: reports, recommendations, paths ----
+
+
+def _scope_note(graph, lang: str) -> str:
+    from .graph.analysis import scope_of
+
+    return scope_of(graph).describe(lang)
+
+
+def _sampling_note(result: dict, lang: str) -> str:
+    sampling = result.get("betweenness") or {}
+    engine = result.get("engine", "networkx")
+    if sampling.get("k"):
+        if lang == "fr":
+            return (f"Intermédiarité estimée à partir de {sampling['k']} sources tirées (graine {sampling['seed']}) ; "
+                    f"erreur type au plus {sampling['max_stderr']:.2g}. Moteur : {engine}.")
+        return (f"Betweenness estimated from {sampling['k']} sampled sources (seed {sampling['seed']}); "
+                f"standard error at most {sampling['max_stderr']:.2g}. Engine: {engine}.")
+    return f"Intermédiarité exacte. Moteur : {engine}." if lang == "fr" else f"Exact betweenness. Engine: {engine}."
+
+
+def emit_report(rows: Sequence[dict], columns: Sequence[str], format_: str, output: Path | None, title: str,
+                notes: Sequence[str], lang: str, payload: Any = None) -> None:
+    """Print or write a report: the notes say which graph it was computed on.
+
+    JSON is ``payload`` when given (an object with its scope), else the rows; CSV is the
+    rows alone (the notes then go to stderr when writing a file).
+    """
+    notes = [note for note in notes if note]
+    if format_ == "json":
+        text = (json.dumps(payload, ensure_ascii=False, indent=2) + "\n") if payload is not None else render(rows, columns, "json")
+    elif format_ == "csv":
+        text = render(rows, columns, "csv")
+    elif format_ == "html":
+        from .visualise.report import table_report_html
+
+        text = table_report_html(title, notes, rows, columns, lang)
+    elif format_ == "md":
+        escaped = [note.replace("<", "&lt;").replace(">", "&gt;") for note in notes]
+        body = render(rows, columns, "md")
+        quoted = "\n>\n".join(f"> {note}" for note in escaped)
+        text = f"# {title}\n\n" + (f"{quoted}\n\n" if quoted else "") + body
+    else:
+        text = "".join(f"{note}\n" for note in notes) + ("\n" if notes else "") + render(rows, columns, "table")
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    write_text(output, text)
+    click.echo(f"wrote {output}", err=True)
+    if format_ in ("csv", "json") and payload is None:
+        for note in notes:
+            click.echo(note, err=True)
+
+
+@report.command("brokers")
+@click.option("--by", type=click.Choice(["kind", "departement", "region"]), default="kind", show_default=True,
+              help="Groups for the Gould–Fernandez roles: actor kind, or territory (following LOCATED_IN).")
+@click.option("--between", nargs=2, type=kind_choice, default=("Collectivite", "Association"), show_default=True,
+              help="The two kinds whose bridges are counted.")
+@click.option("--kind", "kinds", multiple=True, type=kind_choice, help="Only rows of this kind (repeatable).")
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="Number of rows.")
+@analysis_options("actors")
+@lang_option
+@report_format_option
+@output_option
+@pass_settings
+def report_brokers(settings: Settings, by: str, between: tuple[str, str], kinds: tuple[str, ...], top: int,
+                   graph_name: str, include: tuple[str, ...], min_weight: float, engine: str, seed: int,
+                   lang: str, format_: str, output: Path | None) -> None:
+    """Who bridges whom: bridges between two kinds (default: local authorities and
+    associations), Gould–Fernandez brokerage roles, Burt's constraint and effective size.
+
+    Computed on the actor–actor projection unless --graph full.
+    """
+    from .graph.analysis import analysis_graph, brokers_report
+
+    store_graph = settings.store().to_networkx()
+    graph = analysis_graph(store_graph, graph_name, include, min_weight=min_weight)
+    result = brokers_report(graph, by, store_graph, tuple(_kinds(between)), set(_kinds(kinds)) or None)
+    result["rows"] = result["rows"][:top]
+    columns = ["id", "name", "kind", "group", "bridges", "coordinator", "itinerant", "representative",
+               "gatekeeper", "liaison", "total", "constraint", "effective_size"]
+    title = "Courtiers" if lang == "fr" else "Brokers"
+    emit_report(result["rows"], columns, format_, output, title, [_scope_note(graph, lang)], lang, result)
+
+
+@report.command("communities")
+@click.option("--method", type=click.Choice(["louvain", "leiden"]), default="louvain", show_default=True,
+              help="Leiden needs igraph.")
+@click.option("--resolution", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="Above 1: smaller communities; below 1: larger ones.")
+@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True, help="Members and themes named per community.")
+@analysis_options("actors")
+@lang_option
+@report_format_option
+@output_option
+@pass_settings
+def report_communities(settings: Settings, method: str, resolution: float, top: int, graph_name: str,
+                       include: tuple[str, ...], min_weight: float, engine: str, seed: int, lang: str,
+                       format_: str, output: Path | None) -> None:
+    """Groups of actors more tied to each other than to the rest (Louvain or Leiden, seeded),
+    with modularity, largest members and dominant themes.
+
+    Computed on the actor–actor projection unless --graph full.
+    """
+    from .graph.analysis import analysis_graph, communities_report
+
+    store_graph = settings.store().to_networkx()
+    graph = analysis_graph(store_graph, graph_name, include, min_weight=min_weight)
+    result = communities_report(graph, method, seed, resolution, engine, top, store_graph)
+    rows = [
+        {"community": c["community"], "size": c["size"], "members": [m["name"] for m in c["members"]],
+         "themes": [t["name"] for t in c["themes"]]}
+        for c in result["communities"]
+    ]
+    note = (f"Méthode {method}, graine {seed}, moteur {result['engine']} ; modularité {result['modularity']:.4f}."
+            if lang == "fr" else
+            f"Method {method}, seed {seed}, engine {result['engine']}; modularity {result['modularity']:.4f}.")
+    title = "Groupes" if lang == "fr" else "Communities"
+    emit_report(rows, ["community", "size", "members", "themes"], format_, output, title,
+                [_scope_note(graph, lang), note], lang, result)
+
+
+@report.command("gaps")
+@click.option("--level", type=click.Choice(["departement", "region", "country"]), default="departement", show_default=True,
+              help="Territories (following LOCATED_IN) or countries (ACTS_IN).")
+@lang_option
+@report_format_option
+@output_option
+@pass_settings
+def report_gaps(settings: Settings, level: str, lang: str, format_: str, output: Path | None) -> None:
+    """What nobody covers: themes × territories with actors but no links between them,
+    and themes nobody in a territory works on (though others elsewhere do)."""
+    from .graph.analysis import gaps_report
+
+    result = gaps_report(settings.store().to_networkx(), level)
+    unlinked = "sans lien" if lang == "fr" else "unlinked"
+    uncovered = "non couvert" if lang == "fr" else "uncovered"
+    rows = [{"gap": unlinked, "territory": g["territory_name"], "theme": g["theme_name"], "actors": g["actor_names"]}
+            for g in result["unlinked"]]
+    rows += [{"gap": uncovered, "territory": g["territory_name"], "theme": theme, "actors": g["actors"]}
+             for g in result["uncovered"] for theme in g["theme_names"]]
+    note = ("Un acteur travaille sur un thème s'il y est lié (WORKS_ON) ou participe à un projet qui le traite ; "
+            "deux acteurs sont liés par une relation directe ou un projet commun." if lang == "fr" else
+            "An actor works on a theme if tied to it (WORKS_ON) or taking part in a project addressing it; "
+            "two actors are linked by a direct relation or a common project.")
+    title = "Manques" if lang == "fr" else "Gaps"
+    emit_report(rows, ["gap", "territory", "theme", "actors"], format_, output, title, [note], lang, result)
+
+
+@report.command("all")
+@click.option("--format", "format_", type=click.Choice(["html", "json"]), default="html", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
+@click.option("--title", help="Title of the report.")
+@click.option("--metric", type=click.Choice(["degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]),
+              default="betweenness", show_default=True, help="Sort the centrality table by this metric.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Rows per table.")
+@click.option("--sample", "sample", type=click.IntRange(min=1), help="Estimate betweenness from this many sampled sources.")
+@click.option("--include", "include", multiple=True, type=click.Choice(["documents", "people"]),
+              help="Keep Document or Person nodes, left out by default (repeatable).")
+@click.option("--min-weight", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Projection: weakest link kept.")
+@click.option("--engine", type=click.Choice(["auto", "networkx", "igraph"]), default="auto", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--no-map", is_flag=True, help="Leave the interactive map out.")
+@lang_option
+@pass_settings
+def report_all(settings: Settings, format_: str, output: Path | None, title: str | None, metric: str, top: int,
+               sample: int | None, include: tuple[str, ...], min_weight: float, engine: str, seed: int,
+               no_map: bool, lang: str) -> None:
+    """Everything in one document: the graph analysed, centrality, brokers, communities,
+    recommendations for the most central actors, gaps and the map — a self-contained,
+    printable HTML file (or all the data as one JSON object)."""
+    store_graph = settings.store().to_networkx()
+    if format_ == "html":
+        from .visualise.report import full_report_html
+
+        text = full_report_html(store_graph, lang, title, seed, sample, top, metric, include, min_weight, engine,
+                                with_map=not no_map)
+    else:
+        from .graph.analysis import (analysis_graph, brokers_report, centrality_report, communities_report,
+                                     gaps_report, recommend)
+
+        full = analysis_graph(store_graph, "full", include)
+        actors = analysis_graph(store_graph, "actors", include, min_weight=min_weight)
+        central = centrality_report(full, metric, {"Collectivite", "Association"}, k=sample, seed=seed, engine=engine)
+        central["rows"] = central["rows"][:top]
+        brokers = brokers_report(actors, "kind")
+        brokers["rows"] = brokers["rows"][:top]
+        payload = {
+            "centrality": central,
+            "brokers": brokers,
+            "communities": communities_report(actors, seed=seed, engine=engine, source=store_graph),
+            "recommendations": {row["id"]: recommend(store_graph, row["id"], 5, lang, include) for row in central["rows"][:3]},
+            "gaps": gaps_report(store_graph),
+        }
+        text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_text(output, text)
+        click.echo(f"wrote {output}", err=True)
+
+
+def _resolved_id(settings: Settings, reference: str) -> str:
+    return resolve(settings.store(), reference).id
+
+
+@main.command()
+@click.argument("actor")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Number of recommendations.")
+@click.option("--include", "include", multiple=True, type=click.Choice(["documents", "people"]),
+              help="Keep Document or Person nodes, left out by default (repeatable).")
+@lang_option
+@report_format_option
+@output_option
+@pass_settings
+def recommend(settings: Settings, actor: str, top: int, include: tuple[str, ...], lang: str, format_: str,
+              output: Path | None) -> None:
+    """Who ACTOR should meet next, and why: actors it has no direct relation with, ranked
+    by common neighbours, Adamic–Adar, shared projects, themes and countries.
+
+    ACTOR is an id, a name or an alias.
+    """
+    from .graph.analysis import recommend as recommend_actors
+    from .graph.analysis.recommend import SCORE_WEIGHTS
+
+    node_id = _resolved_id(settings, actor)
+    store_graph = settings.store().to_networkx()
+    found = recommend_actors(store_graph, node_id, top, lang, include)
+    rows = [{**row, "reasons": [reason["text"] for reason in row["reasons"]]} for row in found]
+    weights = ", ".join(f"{name} × {weight:g}" for name, weight in SCORE_WEIGHTS.items())
+    name = store_graph.nodes[node_id].get("name", node_id)
+    note = (f"Score = {weights} (voisins communs, Adamic–Adar, projets, thèmes, pays partagés)." if lang == "fr"
+            else f"Score = {weights} (common neighbours, Adamic–Adar, shared projects, themes, countries).")
+    title = f"Qui {name} devrait rencontrer" if lang == "fr" else f"Who {name} should meet"
+    payload = {"actor": node_id, "name": name, "weights": SCORE_WEIGHTS, "recommendations": found}
+    emit_report(rows, ["rank", "id", "name", "kind", "score", "reasons"], format_, output, title, [note], lang, payload)
+
+
+@main.command()
+@click.argument("source")
+@click.argument("target")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="At most this many shortest paths.")
+@click.option("--include", "include", multiple=True, type=click.Choice(["documents", "people"]),
+              help="Keep Document or Person nodes, left out by default (repeatable).")
+@click.option("--format", "format_", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@pass_settings
+def path(settings: Settings, source: str, target: str, limit: int, include: tuple[str, ...], format_: str) -> None:
+    """How SOURCE is connected to TARGET: every shortest path (up to --limit), with the
+    relations (type, role, direction) along it.
+
+    SOURCE and TARGET are ids, names or aliases.
+    """
+    from .graph.analysis import shortest_paths
+
+    first, second = _resolved_id(settings, source), _resolved_id(settings, target)
+    found = shortest_paths(settings.store().to_networkx(), first, second, limit, include)
+    if format_ == "json":
+        click.echo(json.dumps({"source": first, "target": second, "paths": found}, ensure_ascii=False, indent=2))
+        return
+    if not found:
+        raise click.ClickException(f"no path between {first} and {second}")
+    click.echo(f"{len(found)} shortest path(s) of length {found[0]['length']}:")
+    for number, found_path in enumerate(found, start=1):
+        click.echo(f"{number}. {found_path['text']}")
+
+
+@main.command()
+@click.argument("actor")
+@click.option("--depth", type=click.IntRange(min=1), default=1, show_default=True, help="How many steps out.")
+@click.option("--include", "include", multiple=True, type=click.Choice(["documents", "people"]),
+              help="Keep Document or Person nodes, left out by default (repeatable).")
+@format_option
+@output_option
+@pass_settings
+def ego(settings: Settings, actor: str, depth: int, include: tuple[str, ...], format_: str, output: Path | None) -> None:
+    """The neighbourhood of ACTOR: every node within --depth steps, nearest first, with the
+    relation that reaches it.
+
+    ACTOR is an id, a name or an alias.
+    """
+    from .graph.analysis import ego_network
+
+    node_id = _resolved_id(settings, actor)
+    rows = ego_network(settings.store().to_networkx(), node_id, depth, include)
+    for row in rows:
+        row["relations"] = [
+            r["type"] + (f" ({r['role']})" if r["role"] else "") + ("" if r["forward"] else " ←") for r in row["relations"]
+        ]
+    emit(rows, ["distance", "id", "name", "kind", "via", "relations"], format_, output, title=f"Ego: {node_id}")

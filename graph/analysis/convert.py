@@ -125,7 +125,8 @@ class Scope:
             what = "the full graph" if self.graph == "full" else "the actor–actor projection"
             text = f"Computed on {what}: {self.nodes} nodes, {self.edges} ties (relations read as undirected)."
             if self.graph == "actors":
-                parts = ", ".join(f"{k} {v:g}" for k, v in sorted(self.weights.items()))
+                labels = {"projects": "project", "themes": "theme", "countries": "country", "ties": "direct tie"}
+                parts = ", ".join(f"{labels.get(k, k)} {v:g}" for k, v in sorted(self.weights.items()))
                 text += f" Two actors are linked by what they share, weighted ({parts}); links below {self.min_weight:g} dropped."
             if self.left_out_kinds or self.left_out_types:
                 text += (
@@ -136,7 +137,8 @@ class Scope:
         what = "le graphe complet" if self.graph == "full" else "la projection acteur–acteur"
         text = f"Calculé sur {what} : {self.nodes} nœuds, {self.edges} liens (relations lues sans orientation)."
         if self.graph == "actors":
-            parts = ", ".join(f"{k} {v:g}" for k, v in sorted(self.weights.items()))
+            labels = {"projects": "projet", "themes": "thème", "countries": "pays", "ties": "lien direct"}
+            parts = ", ".join(f"{labels.get(k, k)} {v:g}" for k, v in sorted(self.weights.items()))
             text += f" Deux acteurs sont liés par ce qu'ils partagent, avec un poids ({parts}) ; liens de poids inférieur à {self.min_weight:g} écartés."
         if self.left_out_kinds or self.left_out_types:
             text += (

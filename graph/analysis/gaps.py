@@ -17,7 +17,7 @@ from itertools import combinations
 
 import networkx as nx
 
-from ..model import ACTOR_KINDS
+from ..model import ACTOR_KINDS, normalise
 from .brokerage import territories
 from .projection import memberships
 
@@ -135,16 +135,16 @@ def gaps_report(G: nx.Graph, level: str = "departement") -> dict:
                 "theme": theme, "theme_name": name(theme), "territory": place, "territory_name": name(place),
                 "actors": members, "actor_names": [name(a) for a in members],
             })
-    unlinked.sort(key=lambda gap: (gap["theme_name"], gap["territory_name"], gap["theme"], gap["territory"]))
+    unlinked.sort(key=lambda gap: (normalise(gap["theme_name"]), normalise(gap["territory_name"]), gap["theme"], gap["territory"]))
     covered = {theme for actor_themes in themes.values() for theme in actor_themes}
     uncovered = []
     for place, actors in actors_in.items():
         here = set().union(*(themes.get(actor, set()) for actor in actors))
-        missing = sorted(covered - here, key=lambda t: (name(t), str(t)))
+        missing = sorted(covered - here, key=lambda t: (normalise(name(t)), str(t)))
         if missing:
             uncovered.append({
                 "territory": place, "territory_name": name(place), "actors": len(actors),
                 "themes": missing, "theme_names": [name(t) for t in missing],
             })
-    uncovered.sort(key=lambda row: (row["territory_name"], str(row["territory"])))
+    uncovered.sort(key=lambda row: (normalise(row["territory_name"]), str(row["territory"])))
     return {"level": level, "unlinked": unlinked, "uncovered": uncovered}

@@ -1,0 +1,388 @@
+"""The printable HTML report: one self-contained file, every metric explained in plain words.
+
+Every string that comes from the data goes through :func:`html.escape`; the
+document has no outside reference (no script, font, image or stylesheet from
+elsewhere) and prints cleanly (``@media print``). The interactive map, when the
+map module provides it, is embedded as an ``<iframe srcdoc>`` whose whole
+content is escaped as one attribute value.
+
+The same graph, options and seed give the same bytes: everything is sorted,
+numbers are rounded the same way, and no date is written.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Sequence
+
+import networkx as nx
+
+from ..graph.analysis.brokerage import brokers_report
+from ..graph.analysis.centrality import centrality_report
+from ..graph.analysis.communities import communities_report
+from ..graph.analysis.convert import analysis_graph, scope_of
+from ..graph.analysis.gaps import gaps_report
+from ..graph.analysis.recommend import recommend
+
+__all__ = ["LABELS", "format_value", "html_table", "html_document", "table_report_html", "full_report_html"]
+
+ACTORS = ("Collectivite", "Association")
+
+#: wording of the report, French first
+LABELS: dict[str, dict[str, str]] = {
+    "fr": {
+        "title": "Rapport d'analyse du réseau",
+        "graph": "Graphe analysé",
+        "centrality": "Qui tient le réseau",
+        "centrality_intro": "Les acteurs les plus centraux, triés par {metric}. Les mesures sont calculées sur le graphe complet ; seuls les acteurs (collectivités et associations) sont listés.",
+        "brokers": "Qui fait le pont",
+        "brokers_intro": "Sur la projection acteur–acteur. « Ponts » : nombre de chemins en deux pas qui relient une collectivité et une association non liées directement en passant par l'acteur — qui fait le lien entre collectivités et associations.",
+        "brokers_territory": "Courtiers entre territoires (rôles de Gould et Fernandez, groupes par département)",
+        "communities": "Groupes",
+        "communities_intro": "Groupes d'acteurs plus liés entre eux qu'avec le reste (méthode {method}, graine {seed}) sur la projection acteur–acteur. Modularité : {modularity} (0 : pas mieux que le hasard ; au-delà de 0,3 : groupes nets).",
+        "community": "Groupe {number} ({size} acteurs)",
+        "members": "Principaux membres",
+        "themes": "Thèmes dominants",
+        "recommendations": "Qui rencontrer ensuite",
+        "recommendations_intro": "Pour les acteurs les plus centraux, les acteurs auxquels ils ne sont pas liés directement, classés par un score qui additionne voisins communs, Adamic–Adar, projets (×2), thèmes et pays (×0,5) partagés. Chaque raison est un fait du graphe.",
+        "recommendations_for": "Pour {name}",
+        "gaps": "Manques",
+        "gaps_unlinked": "Thèmes × territoires où plusieurs acteurs travaillent sans être liés",
+        "gaps_uncovered": "Thèmes que personne ne couvre dans un territoire (parmi ceux couverts ailleurs)",
+        "map": "Carte",
+        "map_missing": "Carte non disponible dans cette installation.",
+        "none": "Aucun.",
+        "method": "Méthode",
+        "method_text": "Moteur de calcul : {engine}. Graine : {seed}. {sampling}",
+        "sampled": "Intermédiarité estimée à partir de {k} sources tirées au hasard ; erreur type au plus {error}.",
+        "exact": "Intermédiarité exacte (toutes les sources).",
+        "explain": "Ce que mesurent les indicateurs",
+        "score": "score",
+        "reasons": "raisons",
+        "actors": "acteurs",
+        "territory": "territoire",
+        "theme": "thème",
+    },
+    "en": {
+        "title": "Network analysis report",
+        "graph": "Graph analysed",
+        "centrality": "Who holds the network together",
+        "centrality_intro": "The most central actors, sorted by {metric}. Metrics are computed on the full graph; only actors (local authorities and associations) are listed.",
+        "brokers": "Who bridges",
+        "brokers_intro": "On the actor–actor projection. \"Bridges\": the number of two-step paths joining a local authority and an association that are not tied directly, through the actor — who bridges local authorities and associations.",
+        "brokers_territory": "Brokers between territories (Gould and Fernandez roles, grouped by département)",
+        "communities": "Communities",
+        "communities_intro": "Groups of actors more tied to each other than to the rest ({method}, seed {seed}) on the actor–actor projection. Modularity: {modularity} (0: no better than chance; above 0.3: clear groups).",
+        "community": "Community {number} ({size} actors)",
+        "members": "Main members",
+        "themes": "Dominant themes",
+        "recommendations": "Who to meet next",
+        "recommendations_intro": "For the most central actors, the actors they have no direct tie to, ranked by a score adding common neighbours, Adamic–Adar, shared projects (×2), themes and countries (×0.5). Every reason is a fact of the graph.",
+        "recommendations_for": "For {name}",
+        "gaps": "Gaps",
+        "gaps_unlinked": "Themes × territories where several actors work without being linked",
+        "gaps_uncovered": "Themes nobody covers in a territory (among those covered elsewhere)",
+        "map": "Map",
+        "map_missing": "Map not available in this installation.",
+        "none": "None.",
+        "method": "Method",
+        "method_text": "Engine: {engine}. Seed: {seed}. {sampling}",
+        "sampled": "Betweenness estimated from {k} randomly drawn sources; standard error at most {error}.",
+        "exact": "Exact betweenness (all sources).",
+        "explain": "What the metrics measure",
+        "score": "score",
+        "reasons": "reasons",
+        "actors": "actors",
+        "territory": "territory",
+        "theme": "theme",
+    },
+}
+
+#: metric -> (French, English) plain-words explanation
+EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
+    "degree": ("degré", "Nombre de voisins distincts : avec combien de nœuds l'acteur est en relation.",
+               "degree", "Number of distinct neighbours: how many nodes the actor is tied to."),
+    "weighted_degree": ("degré pondéré", "Somme des poids de ses liens : les relations multiples comptent plusieurs fois.",
+                        "weighted degree", "Sum of the weights of its ties: repeated relations count several times."),
+    "betweenness": ("intermédiarité", "Part des plus courts chemins entre deux autres nœuds qui passent par lui : qui est sur le chemin des autres.",
+                    "betweenness", "Share of shortest paths between two other nodes that pass through it: who stands on the others' way."),
+    "closeness": ("proximité", "Proximité moyenne à tous les nœuds qu'il peut atteindre : qui touche vite tout le monde.",
+                  "closeness", "How near it is, on average, to every node it can reach: who reaches everyone fast."),
+    "harmonic": ("proximité harmonique", "Moyenne de 1/distance vers tous les autres : comme la proximité, mais robuste quand le réseau est en morceaux.",
+                 "harmonic closeness", "Mean of 1/distance to every other node: like closeness, but robust when the network falls apart."),
+    "eigenvector": ("vecteur propre", "Être lié à des nœuds eux-mêmes bien liés.",
+                    "eigenvector", "Being tied to nodes that are themselves well tied."),
+    "pagerank": ("PageRank", "Où passe le plus de temps une marche au hasard le long des relations.",
+                 "PageRank", "Where a random walk along relations spends most of its time."),
+    "constraint": ("contrainte (Burt)", "Faible quand les contacts de l'acteur ne sont pas liés entre eux : il a de la place pour faire le lien.",
+                   "constraint (Burt)", "Low when the actor's contacts are not tied to each other: it has room to broker."),
+    "effective_size": ("taille effective", "Nombre de contacts non redondants.",
+                       "effective size", "Number of non-redundant contacts."),
+    "coordinator": ("coordinateur", "Relie deux membres de son propre groupe.",
+                    "coordinator", "Links two members of its own group."),
+    "itinerant": ("consultant", "Relie deux membres d'un même groupe qui n'est pas le sien.",
+                  "itinerant", "Links two members of one group that is not its own."),
+    "representative": ("représentant", "Porte son groupe vers un autre groupe.",
+                       "representative", "Carries its group towards another group."),
+    "gatekeeper": ("gardien", "Fait entrer un autre groupe dans le sien (sur des liens non orientés, égal au représentant).",
+                   "gatekeeper", "Lets another group into its own (equal to representative on undirected ties)."),
+    "liaison": ("agent de liaison", "Relie deux groupes dont aucun n'est le sien.",
+                "liaison", "Links two groups, neither of them its own."),
+}
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; line-height: 1.45; }
+h1 { font-size: 1.8rem; border-bottom: 3px solid #0072B2; padding-bottom: .3rem; }
+h2 { font-size: 1.35rem; margin-top: 2.2rem; color: #0072B2; }
+h3 { font-size: 1.05rem; margin-bottom: .3rem; }
+table { border-collapse: collapse; width: 100%; font-size: .85rem; margin: .6rem 0 1rem; }
+th, td { border: 1px solid #ccc; padding: .25rem .45rem; text-align: left; vertical-align: top; }
+th { background: #eef4fa; }
+td.number { text-align: right; font-variant-numeric: tabular-nums; }
+p.scope { background: #f6f6f6; border-left: 4px solid #999; padding: .4rem .7rem; font-size: .9rem; }
+dl.metrics dt { font-weight: 600; }
+dl.metrics dd { margin: 0 0 .4rem 1rem; }
+iframe.map { width: 100%; height: 40rem; border: 1px solid #ccc; }
+ul.reasons { margin: 0; padding-left: 1.1rem; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 10pt; }
+  h2 { break-before: page; }
+  h2.first { break-before: avoid; }
+  table, section.community, tr { break-inside: avoid; }
+  iframe.map { height: 18cm; }
+  a { color: inherit; text-decoration: none; }
+}
+@page { size: A4; margin: 1.5cm; }
+"""
+
+
+def format_value(value: Any, lang: str = "fr") -> str:
+    """Text of a cell: floats to 4 decimals (French decimal comma), lists joined, None empty.
+
+    >>> format_value(0.123456, "fr"), format_value(0.123456, "en"), format_value(["a", "b"])
+    ('0,1235', '0.1235', 'a ; b')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        text = f"{value:.4f}"
+        return text.replace(".", ",") if lang == "fr" else text
+    if isinstance(value, (list, tuple)):
+        return " ; ".join(format_value(v, lang) for v in value)
+    return str(value)
+
+
+def html_table(rows: Sequence[dict], columns: Sequence[str], headers: Sequence[str] | None = None, lang: str = "fr") -> str:
+    """An HTML table of ``rows``; every header and cell escaped.
+
+    >>> html_table([{"name": "<b>"}], ["name"])
+    '<table><thead><tr><th>name</th></tr></thead><tbody><tr><td>&lt;b&gt;</td></tr></tbody></table>'
+    """
+    headers = list(headers or columns)
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
+    body = []
+    for row in rows:
+        cells = []
+        for column in columns:
+            value = row.get(column)
+            css = ' class="number"' if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
+            cells.append(f"<td{css}>{html.escape(format_value(value, lang))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def html_document(title: str, body: str, lang: str = "fr") -> str:
+    """A complete, self-contained HTML page around ``body`` (already HTML); ``title`` is escaped.
+
+    >>> "<title>a &amp; b</title>" in html_document("a & b", "")
+    True
+    """
+    return (
+        f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        f"<h1>{html.escape(title)}</h1>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def table_report_html(title: str, notes: Sequence[str], rows: Sequence[dict], columns: Sequence[str], lang: str = "fr") -> str:
+    """One report (centrality, brokers, ...) as a printable HTML page: notes, then the table.
+
+    >>> page = table_report_html("Centralité", ["Calculé sur ..."], [{"id": "<x>"}], ["id"])
+    >>> "&lt;x&gt;" in page and "<x>" not in page
+    True
+    """
+    paragraphs = "".join(f'<p class="scope">{html.escape(note)}</p>' for note in notes)
+    return html_document(title, paragraphs + html_table(rows, columns, lang=lang), lang)
+
+
+def _explanations(names: Sequence[str], lang: str) -> str:
+    items = []
+    for name in names:
+        fr_label, fr_text, en_label, en_text = EXPLANATIONS[name]
+        label, text = (fr_label, fr_text) if lang == "fr" else (en_label, en_text)
+        items.append(f"<dt>{html.escape(label)}</dt><dd>{html.escape(text)}</dd>")
+    return f'<dl class="metrics">{"".join(items)}</dl>'
+
+
+def _headers(columns: Sequence[str], lang: str) -> list[str]:
+    index = 0 if lang == "fr" else 2
+    return [EXPLANATIONS[c][index] if c in EXPLANATIONS else c for c in columns]
+
+
+def _map_section(G: nx.Graph, lang: str, words: dict) -> str:
+    """The interactive map in an iframe, or a note when the map module does not provide it."""
+    try:
+        from . import map_html
+    except ImportError:
+        return f"<p>{html.escape(words['map_missing'])}</p>"
+    document = map_html(G, lang=lang)
+    return f'<iframe class="map" title="{html.escape(words["map"])}" sandbox="allow-scripts" srcdoc="{html.escape(document, quote=True)}"></iframe>'
+
+
+def full_report_html(
+    G: nx.Graph,
+    lang: str = "fr",
+    title: str | None = None,
+    seed: int = 0,
+    k: int | None = None,
+    top: int = 10,
+    metric: str = "betweenness",
+    include: Sequence[str] = (),
+    min_weight: float = 1.0,
+    engine: str = "auto",
+    recommend_for: int = 3,
+    with_map: bool = True,
+) -> str:
+    """The whole report: graph analysed, centrality, brokers, communities, recommendations, gaps, map.
+
+    Parameters
+    ----------
+    G : networkx graph
+        The store's graph (``store.to_networkx()``).
+    lang : {"fr", "en"}
+    title : str, optional
+    seed : int
+        Seed of communities and sampled betweenness.
+    k : int, optional
+        Sampled betweenness from ``k`` sources (exact when ``None``).
+    top : int
+        Rows per table.
+    metric : str
+        Sort key of the centrality table.
+    include : collection of {"documents", "people"}
+    min_weight : float
+        Weakest link kept in the actor–actor projection.
+    engine : {"auto", "networkx", "igraph"}
+    recommend_for : int
+        Recommendations are given for this many of the most central actors.
+    with_map : bool
+        Embed the interactive map.
+
+    Examples
+    --------
+    >>> G = nx.MultiDiGraph()
+    >>> G.add_nodes_from([("a", {"kind": "Association", "name": "<script>alert(1)</script>"}),
+    ...                   ("b", {"kind": "Collectivite", "name": "Rosny"}), ("p", {"kind": "Project", "name": "P"})])
+    >>> _ = G.add_edge("a", "p", type="TAKES_PART_IN"); _ = G.add_edge("b", "p", type="TAKES_PART_IN")
+    >>> page = full_report_html(G, with_map=False)
+    >>> "<script>" in page, "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    (False, True)
+    """
+    words = LABELS[lang]
+    title = title or words["title"]
+    full = analysis_graph(G, "full", include)
+    actors = analysis_graph(G, "actors", include, min_weight=min_weight)
+    central = centrality_report(full, metric, ACTORS, k=k, seed=seed, engine=engine)
+    brokers = brokers_report(actors, "kind")
+    by_territory = brokers_report(actors, "departement", source=G)
+    groups = communities_report(actors, seed=seed, engine=engine, top=5, source=G)
+    gaps = gaps_report(G)
+    metric_label = EXPLANATIONS[metric][0 if lang == "fr" else 2]
+    parts = []
+
+    parts.append(f'<h2 class="first">{html.escape(words["graph"])}</h2>')
+    for graph in (full, actors):
+        parts.append(f'<p class="scope">{html.escape(scope_of(graph).describe(lang))}</p>')
+
+    parts.append(f'<h2>{html.escape(words["centrality"])}</h2>')
+    parts.append(f"<p>{html.escape(words['centrality_intro'].format(metric=metric_label))}</p>")
+    centrality_columns = ["name", "kind", "degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]
+    parts.append(html_table(central["rows"][:top], centrality_columns, ["", ""] + _headers(centrality_columns[2:], lang), lang))
+    parts.append(f"<h3>{html.escape(words['explain'])}</h3>")
+    parts.append(_explanations(centrality_columns[2:], lang))
+
+    parts.append(f'<h2>{html.escape(words["brokers"])}</h2>')
+    parts.append(f"<p>{html.escape(words['brokers_intro'])}</p>")
+    broker_columns = ["name", "kind", "bridges", "constraint", "effective_size"]
+    bridges_label = "ponts" if lang == "fr" else "bridges"
+    parts.append(html_table(brokers["rows"][:top], broker_columns, ["", "", bridges_label] + _headers(broker_columns[3:], lang), lang))
+    parts.append(f"<h3>{html.escape(words['brokers_territory'])}</h3>")
+    role_columns = ["name", "group", "coordinator", "itinerant", "representative", "gatekeeper", "liaison", "total"]
+    territory_rows = sorted(by_territory["rows"], key=lambda row: (-row["total"], str(row["id"])))[:top]
+    parts.append(html_table(territory_rows, role_columns, ["", words["territory"]] + _headers(role_columns[2:], lang), lang))
+    parts.append(_explanations(["constraint", "effective_size", "coordinator", "itinerant", "representative", "gatekeeper", "liaison"], lang))
+
+    parts.append(f'<h2>{html.escape(words["communities"])}</h2>')
+    modularity = format_value(float(groups["modularity"]), lang)
+    parts.append(f"<p>{html.escape(words['communities_intro'].format(method=groups['method'], seed=seed, modularity=modularity))}</p>")
+    for community in groups["communities"]:
+        members = ", ".join(member["name"] for member in community["members"])
+        themes = ", ".join(f"{theme['name']} ({theme['members']})" for theme in community["themes"]) or words["none"]
+        colon = " :" if lang == "fr" else ":"
+        heading = words["community"].format(number=community["community"], size=community["size"])
+        parts.append(
+            f'<section class="community"><h3>{html.escape(heading)}</h3>'
+            f"<p><strong>{html.escape(words['members'])}</strong>{colon} {html.escape(members)}<br>"
+            f"<strong>{html.escape(words['themes'])}</strong>{colon} {html.escape(themes)}</p></section>"
+        )
+
+    parts.append(f'<h2>{html.escape(words["recommendations"])}</h2>')
+    parts.append(f"<p>{html.escape(words['recommendations_intro'])}</p>")
+    for row in central["rows"][:recommend_for]:
+        parts.append(f"<h3>{html.escape(words['recommendations_for'].format(name=row['name']))}</h3>")
+        found = recommend(G, row["id"], top=5, lang=lang, include=include)
+        if not found:
+            parts.append(f"<p>{html.escape(words['none'])}</p>")
+            continue
+        items = []
+        for item in found:
+            reasons = "".join(f"<li>{html.escape(reason['text'])}</li>" for reason in item["reasons"])
+            items.append(
+                f"<tr><td>{item['rank']}</td><td>{html.escape(item['name'])}</td>"
+                f'<td class="number">{html.escape(format_value(float(item["score"]), lang))}</td>'
+                f'<td><ul class="reasons">{reasons}</ul></td></tr>'
+            )
+        parts.append(
+            f"<table><thead><tr><th>#</th><th></th><th>{html.escape(words['score'])}</th><th>{html.escape(words['reasons'])}</th></tr></thead>"
+            f"<tbody>{''.join(items)}</tbody></table>"
+        )
+
+    parts.append(f'<h2>{html.escape(words["gaps"])}</h2>')
+    parts.append(f"<h3>{html.escape(words['gaps_unlinked'])}</h3>")
+    if gaps["unlinked"]:
+        parts.append(html_table(gaps["unlinked"], ["theme_name", "territory_name", "actor_names"],
+                                [words["theme"], words["territory"], words["actors"]], lang))
+    else:
+        parts.append(f"<p>{html.escape(words['none'])}</p>")
+    parts.append(f"<h3>{html.escape(words['gaps_uncovered'])}</h3>")
+    if gaps["uncovered"]:
+        parts.append(html_table(gaps["uncovered"], ["territory_name", "actors", "theme_names"],
+                                [words["territory"], words["actors"], words["themes"]], lang))
+    else:
+        parts.append(f"<p>{html.escape(words['none'])}</p>")
+
+    if with_map:
+        parts.append(f'<h2>{html.escape(words["map"])}</h2>')
+        parts.append(_map_section(G, lang, words))
+
+    sampling = central["betweenness"]
+    if sampling and sampling["k"]:
+        note = words["sampled"].format(k=sampling["k"], error=format_value(float(sampling["max_stderr"]), lang))
+    else:
+        note = words["exact"]
+    parts.append(f'<h2>{html.escape(words["method"])}</h2>')
+    parts.append(f"<p>{html.escape(words['method_text'].format(engine=central['engine'], seed=seed, sampling=note))}</p>")
+    return html_document(title, "\n".join(parts), lang)
