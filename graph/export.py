@@ -358,7 +358,8 @@ def _plain(value: Any) -> str | int | float | bool:
 def export_graph(store: GraphStore, selection: Selection = Selection()) -> nx.MultiDiGraph:
     """The selected graph with plain attribute values (lists joined with `` | ``,
     dicts as JSON) and metrics ``degree``, ``betweenness`` and ``pagerank``, ready
-    for the GEXF and GraphML writers."""
+    for the GEXF and GraphML writers. Nodes carry ``label`` (the name) and
+    ``kind``; edges carry ``relation`` (the type), ``role`` and ``label``."""
     ids = [node.id for node in store.nodes() if selection.keeps(node.id, node.kind)]
     graph = store.to_networkx(node_ids=ids)
     metrics = {"degree": degree(graph), "betweenness": betweenness(graph), "pagerank": pagerank(graph)}
@@ -369,7 +370,10 @@ def export_graph(store: GraphStore, selection: Selection = Selection()) -> nx.Mu
         attrs.update({name: values.get(node_id, 0) for name, values in metrics.items()})
         plain.add_node(node_id, **attrs)
     for source, target, key, data in graph.edges(keys=True, data=True):
-        attrs = {name: _plain(value) for name, value in data.items() if value is not None}
+        # GEXF reserves an edge's "type" for directed/undirected: the relation type goes in "relation".
+        attrs = {name: _plain(value) for name, value in data.items() if value is not None and name != "type"}
+        attrs["relation"] = data["type"]
+        attrs["label"] = key
         plain.add_edge(source, target, key=key, id=f"{source}|{key}|{target}", **attrs)
     return plain
 

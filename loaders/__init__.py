@@ -18,6 +18,7 @@ Formats, told apart by their header:
 ``rna-waldec``      RNA ``rna_waldec`` extract (CSV, or monthly zip of CSVs)
 ``rna-import``      RNA ``rna_import`` extract (CSV, or monthly zip of CSVs)
 ``mapped``          any table read through ``--mapping`` (a YAML file or preset)
+JSON export         ``maillage export --format json``: every source it holds
 ==================  ==========================================================
 """
 
@@ -155,5 +156,13 @@ def read_sources(
     source_name: str | None = None,
     options: LoadOptions | None = None,
 ) -> list[Batch]:
-    """Read ``paths`` into batches in memory, one per source; every problem of every file is collected."""
+    """Read ``paths`` into batches in memory, one per source; every problem of every file is collected.
+
+    A maillage JSON export (``maillage export --format json``) gives back every
+    source it holds, with its own name, contributor, time and places.
+    """
+    from ..graph.export import is_export, read_export
+
+    if paths and all(is_export(Path(path)) for path in paths):
+        return [batch for path in paths for batch in read_export(Path(path))]
     return [load.batch() for load in open_sources(paths, lookup, contributor, format, source_name, options)]

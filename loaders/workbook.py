@@ -56,6 +56,8 @@ __all__ = [
 
 ACTOR_COLUMNS: tuple[str, ...] = ("id", "kind", "name", "aliases", *ATTRIBUTES)
 RELATION_COLUMNS: tuple[str, ...] = ("source", "type", "target", "role", "start", "end", "note")
+#: read and ignored: the provenance a CSV export writes beside each row
+PROVENANCE_COLUMNS: tuple[str, ...] = ("sources",)
 
 _SHEET_NAMES = {"actors": ("actors", "acteurs"), "relations": ("relations", "liens")}
 _KIND_NAMES = {normalise(kind): kind for kind in KINDS}
@@ -137,7 +139,7 @@ def _checked_cells(table: Table, row: Row, problems: list[Problem]) -> bool:
 def _read_actors(table: Table, problems: list[Problem], rejected: ReferenceIndex) -> list[NodeRecord]:
     """Read the actors table; rows with problems go to ``rejected`` so that relations
     naming them are not reported a second time."""
-    mapping = _columns(table, ACTOR_COLUMNS, problems)
+    mapping = _columns(table, (*ACTOR_COLUMNS, *PROVENANCE_COLUMNS), problems)
     for required in ("kind", "name"):
         if required not in mapping.values():
             problems.append(Problem(table.name, 1, None, f"missing column {required!r}"))
@@ -164,7 +166,7 @@ def _read_actors(table: Table, problems: list[Problem], rejected: ReferenceIndex
         aliases = tuple(a.strip() for a in cells.get("aliases", "").split(MULTI_VALUE_SEPARATOR) if a.strip())
         attrs = {}
         for field, value in cells.items():
-            if field in ("id", "kind", "name", "aliases") or kind is None:
+            if field in ("id", "kind", "name", "aliases", *PROVENANCE_COLUMNS) or kind is None:
                 continue
             try:
                 attrs[field] = check_attribute(kind, field, value)
@@ -198,7 +200,7 @@ def _read_actors(table: Table, problems: list[Problem], rejected: ReferenceIndex
 def _read_relations(
     table: Table, index: ReferenceIndex, rejected: ReferenceIndex, problems: list[Problem]
 ) -> list[RelationRecord]:
-    mapping = _columns(table, RELATION_COLUMNS, problems)
+    mapping = _columns(table, (*RELATION_COLUMNS, *PROVENANCE_COLUMNS), problems)
     for required in ("source", "type", "target"):
         if required not in mapping.values():
             problems.append(Problem(table.name, 1, None, f"missing column {required!r}"))
