@@ -413,14 +413,62 @@ def report_centrality(settings: Settings, metric: str, kinds: tuple[str, ...], t
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("map.html"), show_default=True)
 @click.option("--title", default="maillage", show_default=True, help="Title shown on the map.")
 @click.option("--lang", type=click.Choice(LANGS), default="fr", show_default=True)
+@click.option("--color-by", "color_by", type=click.Choice(["kind", "community", "theme"]), default="kind", show_default=True,
+              help="Colour nodes by kind, by Louvain community, or by their main theme.")
+@click.option("--size-by", "size_by", type=click.Choice(["degree", "betweenness", "pagerank", "closeness", "eigenvector"]),
+              default="degree", show_default=True, help="Size nodes by this centrality.")
+@click.option("--focus", help="Draw only this actor (id, name or alias) and its neighbourhood.")
+@click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True, help="Neighbourhood depth for --focus.")
+@click.option("--kind", "kinds", multiple=True, type=kind_choice, help="Only nodes of this kind (repeatable).")
+@click.option("--theme", "themes", multiple=True, help="Only the actors and projects linked to this theme (repeatable).")
+@click.option("--layout", type=click.Choice(["force", "geo"]), default="force", show_default=True,
+              help="force: a network layout; geo: actors placed on a map of France by coordinates or INSEE code.")
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Also write a PNG image (needs chromium).")
+@click.option("--svg", type=click.Path(dir_okay=False, path_type=Path), help="Also write an SVG image.")
 @pass_settings
-def map_(settings: Settings, output: Path, title: str, lang: str) -> None:
-    """Draw an interactive HTML map of the graph: one file that opens offline."""
-    from .visualise import write_map
+def map_(settings: Settings, output: Path, title: str, lang: str, color_by: str = "kind", size_by: str = "degree",
+         focus: str | None = None, depth: int = 1, kinds: tuple[str, ...] = (), themes: tuple[str, ...] = (),
+         layout: str = "force", png: Path | None = None, svg: Path | None = None) -> None:
+    """Draw an interactive HTML map of the graph: one file that opens offline.
 
-    graph = settings.store().to_networkx()
-    write_map(graph, output, title=title, lang=lang)
+    Search, filters by kind, theme and relation type, and a side panel with each
+    actor's attributes, relations and sources are in the page; --png and --svg
+    add still images for reports and slides.
+    """
+    from .visualise import find_chromium, select, write_map, write_png, write_svg
+
+    if png is not None:
+        find_chromium()
+    store = settings.store()
+    keep = []
+    if focus is not None:
+        centre = resolve(store, focus)
+        keep.append(centre.id)
+        graph = store.to_networkx(node_ids=store.neighbourhood([centre.id], depth))
+    else:
+        if depth != 1:
+            raise UsageError("--depth only applies with --focus")
+        graph = store.to_networkx()
+    theme_ids = []
+    for reference in themes:
+        theme = resolve(store, reference)
+        if theme.kind != "Theme":
+            raise UsageError(f"--theme {reference!r} names {theme.id} (kind {theme.kind}), not a theme")
+        theme_ids.append(theme.id)
+    graph = select(graph, kinds=_kinds(kinds), themes=theme_ids, keep=keep)
+    provenance = {
+        node: [{"place": c.place, "source": c.source, "contributor": c.contributor, "at": c.at} for c in store.node_claims(node)]
+        for node in graph.nodes
+    }
+    options = dict(title=title, lang=lang, color_by=color_by, size_by=size_by, layout=layout)
+    write_map(graph, output, provenance=provenance, focus=keep[0] if keep else None, **options)
     click.echo(f"wrote {output} ({graph.number_of_nodes()} nodes, {graph.number_of_edges()} relations)")
+    if svg is not None:
+        write_svg(graph, svg, **options)
+        click.echo(f"wrote {svg}")
+    if png is not None:
+        write_png(graph, png, **options)
+        click.echo(f"wrote {png}")
 
 
 def demo_data_path() -> Path:

@@ -1,0 +1,521 @@
+/* maillage map page. Every string from the data goes into the page with
+   textContent or as canvas text: never as markup. */
+(function () {
+  "use strict";
+
+  var data = JSON.parse(document.getElementById("map-data").textContent);
+  var T = data.text;
+  var nodesData = data.nodes;
+  var edgesData = data.edges;
+  var kinds = data.kinds;
+  var types = data.relationTypes;
+  var N = nodesData.length;
+  var E = edgesData.length;
+  var large = !data.physics;
+  var api = { ready: false, totalNodes: N, totalEdges: E };
+  window.maillageMap = api;
+
+  // ------------------------------------------------------------------ helpers
+
+  function el(tag, className, content) {
+    var element = document.createElement(tag);
+    if (className) element.className = className;
+    if (content !== undefined && content !== null) element.textContent = String(content);
+    return element;
+  }
+
+  function clear(element) {
+    while (element.firstChild) element.removeChild(element.firstChild);
+  }
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, key) { return String(values[key]); });
+  }
+
+  function fold(value) {
+    return String(value).normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  function number(value) {
+    if (typeof value !== "number") return String(value);
+    if (Number.isInteger(value)) return String(value);
+    return value.toLocaleString(data.lang, { maximumSignificantDigits: 3 });
+  }
+
+  function shortLabel(name) {
+    return name.length > 32 ? name.slice(0, 31) + "\u2026" : name;
+  }
+
+  function relationText(edge, outgoing) {
+    var type = types[edge[2]];
+    var words = type.label;
+    if (edge[3]) words += " (" + (data.roles[edge[3]] || edge[3]) + ")";
+    return (outgoing ? "\u2192 " : "\u2190 ") + words;
+  }
+
+  // ------------------------------------------------------------------ static text
+
+  document.getElementById("search-label").textContent = T.search;
+  var searchInput = document.getElementById("search");
+  searchInput.placeholder = T.searchPlaceholder;
+  var loading = document.getElementById("loading");
+  loading.textContent = T.loading;
+
+  // adjacency: edge indices touching each node
+  var adjacency = new Array(N);
+  for (var a = 0; a < N; a++) adjacency[a] = [];
+  for (var b = 0; b < E; b++) {
+    adjacency[edgesData[b][0]].push(b);
+    if (edgesData[b][1] !== edgesData[b][0]) adjacency[edgesData[b][1]].push(b);
+  }
+
+  // ------------------------------------------------------------------ tooltips (DOM elements, built on hover)
+
+  function nodeTooltip(index) {
+    var node = nodesData[index];
+    var box = el("div", "tip");
+    box.appendChild(el("strong", null, node.name));
+    box.appendChild(el("div", "tip-kind", kinds[node.kind].label));
+    if (node.aliases.length) box.appendChild(el("div", "tip-aliases", node.aliases.join(" \u00b7 ")));
+    box.appendChild(el("div", "tip-metric", data.sizeBy.label + " : " + number(node.score)));
+    return box;
+  }
+
+  function edgeTooltip(index) {
+    var edge = edgesData[index];
+    var box = el("div", "tip");
+    box.appendChild(el("strong", null, nodesData[edge[0]].name));
+    var type = types[edge[2]];
+    box.appendChild(el("div", "tip-relation", type.label));
+    if (edge[3]) box.appendChild(el("div", "tip-role", T.role + " : " + (data.roles[edge[3]] || edge[3])));
+    box.appendChild(el("strong", null, nodesData[edge[1]].name));
+    var attrs = edge[4] || {};
+    Object.keys(attrs).forEach(function (key) {
+      box.appendChild(el("div", "tip-attr", (data.attributeLabels[key] || key) + " : " + attrs[key]));
+    });
+    return box;
+  }
+
+  // ------------------------------------------------------------------ data sets
+
+  var visible = new Uint8Array(N);
+  var kindOn = kinds.map(function () { return true; });
+  var typeOn = types.map(function () { return true; });
+  var themeFilter = -1;
+
+  var visNodes = new vis.DataSet(nodesData.map(function (node, index) {
+    var kind = kinds[node.kind];
+    var item = {
+      id: index,
+      label: shortLabel(node.name),
+      shape: kind.shape,
+      size: 8 + 30 * node.size,
+      font: { size: 12 + 12 * node.size },
+      color: { background: node.color, border: "#3a3a3a", highlight: { background: node.color, border: "#000000" },
+               hover: { background: node.color, border: "#000000" } }
+    };
+    if (node.x !== undefined) { item.x = node.x; item.y = node.y; }
+    if (index === data.focus) item.borderWidth = 4;
+    return item;
+  }));
+
+  var seenPairs = {};
+  var visEdges = new vis.DataSet(edgesData.map(function (edge, index) {
+    var type = types[edge[2]];
+    var item = {
+      id: index,
+      from: edge[0],
+      to: edge[1],
+      color: { color: type.color, highlight: "#000000", hover: "#000000", opacity: large ? 0.5 : 0.85 },
+      dashes: type.dashes,
+      width: type.key === "PARTNERS_WITH" ? 2 : 1
+    };
+    if (type.arrow) item.arrows = { to: { enabled: true, scaleFactor: 0.5 } };
+    if (!large) {
+      // parallel relations between the same two nodes are drawn as distinct curves
+      var pair = edge[0] < edge[1] ? edge[0] + "-" + edge[1] : edge[1] + "-" + edge[0];
+      var rank = seenPairs[pair] = (seenPairs[pair] || 0) + 1;
+      if (rank > 1) item.smooth = { enabled: true, type: rank % 2 ? "curvedCW" : "curvedCCW", roundness: 0.15 * Math.ceil(rank / 2) };
+    }
+    return item;
+  }));
+
+  function computeVisible() {
+    for (var i = 0; i < N; i++) {
+      var node = nodesData[i];
+      visible[i] = kindOn[node.kind] && (themeFilter < 0 || i === themeFilter || node.themes.indexOf(themeFilter) >= 0) ? 1 : 0;
+    }
+  }
+  computeVisible();
+
+  var nodeView = new vis.DataView(visNodes, { filter: function (item) { return visible[item.id] === 1; } });
+  var edgeView = new vis.DataView(visEdges, {
+    filter: function (item) {
+      var edge = edgesData[item.id];
+      return typeOn[edge[2]] && visible[edge[0]] === 1 && visible[edge[1]] === 1;
+    }
+  });
+
+  var status = document.getElementById("status");
+  function updateStatus() {
+    status.textContent = fill(T.shown, { nodes: nodeView.length, edges: edgeView.length, totalNodes: N, totalEdges: E });
+  }
+
+  function applyFilters() {
+    computeVisible();
+    nodeView.refresh();
+    edgeView.refresh();
+    updateStatus();
+  }
+
+  // ------------------------------------------------------------------ network
+
+  var options = {
+    autoResize: true,
+    nodes: {
+      borderWidth: 1,
+      borderWidthSelected: 3,
+      font: { face: "system-ui, -apple-system, 'Segoe UI', sans-serif", color: "#1a1a1a", strokeWidth: 3, strokeColor: "#ffffff" },
+      scaling: { label: { drawThreshold: 7, maxVisible: 28 } }
+    },
+    edges: {
+      selectionWidth: 2,
+      hoverWidth: 0.5,
+      smooth: large ? false : { enabled: true, type: "continuous", roundness: 0.3 },
+      color: { inherit: false }
+    },
+    layout: { improvedLayout: N <= 150, randomSeed: 7 },
+    interaction: {
+      hover: true,
+      tooltipDelay: 120,
+      hideEdgesOnDrag: N > 3000,
+      hideEdgesOnZoom: N > 3000,
+      navigationButtons: false,
+      keyboard: false
+    },
+    physics: data.physics ? {
+      enabled: true,
+      solver: "forceAtlas2Based",
+      forceAtlas2Based: { gravitationalConstant: -70, centralGravity: 0.01, springLength: 110, springConstant: 0.06, avoidOverlap: 0.4 },
+      stabilization: { enabled: true, iterations: N > 600 ? 250 : 600, updateInterval: 50, fit: true }
+    } : false
+  };
+
+  var container = document.getElementById("network");
+  var network = new vis.Network(container, { nodes: nodeView, edges: edgeView }, options);
+  api.network = network;
+  api.nodes = visNodes;
+  api.edges = visEdges;
+  api.nodeView = nodeView;
+  api.edgeView = edgeView;
+
+  function markReady() {
+    if (api.ready) return;
+    api.ready = true;
+    loading.hidden = true;
+    if (data.focus !== null && data.focus !== undefined) focusNode(data.focus, false);
+  }
+
+  if (data.physics) {
+    network.once("stabilizationIterationsDone", function () {
+      network.setOptions({ physics: false });
+      network.fit();
+      markReady();
+    });
+  } else {
+    network.once("afterDrawing", markReady);
+  }
+
+  if (data.backdrop.length) {
+    // a sketch of France behind a geographic map: one faint dot per département
+    network.on("beforeDrawing", function (context) {
+      context.save();
+      context.fillStyle = "rgba(120, 120, 120, 0.18)";
+      context.font = "10px system-ui, sans-serif";
+      context.textAlign = "center";
+      data.backdrop.forEach(function (point) {
+        context.beginPath();
+        context.arc(point[0], point[1], 22, 0, 2 * Math.PI);
+        context.fill();
+      });
+      context.fillStyle = "rgba(90, 90, 90, 0.5)";
+      data.backdrop.forEach(function (point) { context.fillText(point[2], point[0], point[1] + 3); });
+      context.restore();
+    });
+  }
+
+  network.on("hoverNode", function (params) {
+    var item = visNodes.get(params.node);
+    if (item && !item.title) visNodes.update({ id: params.node, title: nodeTooltip(params.node) });
+  });
+  network.on("hoverEdge", function (params) {
+    var item = visEdges.get(params.edge);
+    if (item && !item.title) visEdges.update({ id: params.edge, title: edgeTooltip(params.edge) });
+  });
+  network.on("click", function (params) {
+    if (params.nodes.length) showPanel(params.nodes[0]);
+    else if (!params.edges.length) hidePanel();
+  });
+
+  // ------------------------------------------------------------------ side panel
+
+  var panel = document.getElementById("panel");
+
+  function hidePanel() {
+    panel.hidden = true;
+    clear(panel);
+  }
+
+  function definition(list, term, value) {
+    list.appendChild(el("dt", null, term));
+    list.appendChild(el("dd", null, value));
+  }
+
+  function showPanel(index) {
+    var node = nodesData[index];
+    clear(panel);
+    panel.hidden = false;
+    var close = el("button", "close", "\u00d7");
+    close.type = "button";
+    close.title = T.close;
+    close.setAttribute("aria-label", T.close);
+    close.addEventListener("click", hidePanel);
+    panel.appendChild(close);
+    panel.appendChild(el("h2", null, node.name));
+    var kind = el("p", "kind", kinds[node.kind].label);
+    panel.appendChild(kind);
+
+    var facts = el("dl");
+    definition(facts, T.id, node.id);
+    if (node.aliases.length) definition(facts, T.aliases, node.aliases.join(" \u00b7 "));
+    definition(facts, data.sizeBy.label, number(node.score));
+    panel.appendChild(facts);
+
+    var keys = Object.keys(node.attrs);
+    if (keys.length) {
+      panel.appendChild(el("h3", null, T.attributes));
+      var attributes = el("dl");
+      keys.sort().forEach(function (key) {
+        var value = node.attrs[key];
+        definition(attributes, data.attributeLabels[key] || key, Array.isArray(value) ? value.join(", ") : typeof value === "object" && value !== null ? JSON.stringify(value) : value);
+      });
+      panel.appendChild(attributes);
+    }
+
+    var touching = adjacency[index];
+    panel.appendChild(el("h3", null, T.relationsOf + " (" + touching.length + ")"));
+    var relations = el("ul", "relations");
+    touching.slice(0, 300).forEach(function (edgeIndex) {
+      var edge = edgesData[edgeIndex];
+      var outgoing = edge[0] === index;
+      var other = outgoing ? edge[1] : edge[0];
+      var item = el("li");
+      item.appendChild(el("span", "relation-type", relationText(edge, outgoing) + " "));
+      var link = el("button", "node-link", nodesData[other].name);
+      link.type = "button";
+      link.addEventListener("click", function () { focusNode(other, true); });
+      item.appendChild(link);
+      var attrs = edge[4] || {};
+      Object.keys(attrs).forEach(function (key) {
+        item.appendChild(el("span", "relation-attr", " \u2014 " + (data.attributeLabels[key] || key) + " : " + attrs[key]));
+      });
+      relations.appendChild(item);
+    });
+    if (touching.length > 300) relations.appendChild(el("li", "more", "\u2026 +" + (touching.length - 300)));
+    panel.appendChild(relations);
+
+    panel.appendChild(el("h3", null, T.sources));
+    if (node.sources.length) {
+      var sources = el("ul", "sources");
+      node.sources.forEach(function (source) { sources.appendChild(el("li", null, source)); });
+      panel.appendChild(sources);
+    } else {
+      panel.appendChild(el("p", "empty", T.noSource));
+    }
+  }
+
+  function focusNode(index, animate) {
+    if (!visible[index]) {
+      kindOn[nodesData[index].kind] = true;
+      themeFilter = -1;
+      syncFilterInputs();
+      applyFilters();
+    }
+    network.selectNodes([index]);
+    network.focus(index, { scale: Math.max(network.getScale(), 1.1), animation: animate && N < 3000 ? { duration: 400 } : false });
+    showPanel(index);
+  }
+  api.focusNode = focusNode;
+  api.showPanel = showPanel;
+
+  // ------------------------------------------------------------------ search
+
+  var results = document.getElementById("search-results");
+  var haystack = null;
+
+  function search(query) {
+    if (haystack === null) {
+      haystack = nodesData.map(function (node) { return [fold(node.name), fold(node.aliases.join(" ")), fold(node.id)]; });
+    }
+    var wanted = fold(query.trim());
+    var starts = [], contains = [];
+    if (!wanted) return [];
+    for (var i = 0; i < N && starts.length < 15; i++) {
+      var entry = haystack[i];
+      if (entry[0].indexOf(wanted) === 0) starts.push(i);
+      else if (contains.length < 15 && (entry[0].indexOf(wanted) > 0 || entry[1].indexOf(wanted) >= 0 || entry[2].indexOf(wanted) >= 0)) contains.push(i);
+    }
+    return starts.concat(contains).slice(0, 15);
+  }
+
+  function showResults() {
+    clear(results);
+    var query = searchInput.value;
+    if (!query.trim()) return;
+    var found = search(query);
+    if (!found.length) {
+      results.appendChild(el("li", "empty", T.noResult));
+      return;
+    }
+    found.forEach(function (index) {
+      var item = el("li");
+      var button = el("button", "result");
+      button.type = "button";
+      button.appendChild(el("span", "result-name", nodesData[index].name));
+      button.appendChild(el("span", "result-kind", kinds[nodesData[index].kind].label));
+      button.addEventListener("click", function () {
+        clear(results);
+        searchInput.value = nodesData[index].name;
+        focusNode(index, true);
+      });
+      item.appendChild(button);
+      results.appendChild(item);
+    });
+  }
+
+  searchInput.addEventListener("input", showResults);
+  searchInput.addEventListener("keydown", function (event) {
+    if (event.key === "Enter") {
+      var first = results.querySelector("button.result");
+      if (first) first.click();
+      event.preventDefault();
+    } else if (event.key === "Escape") {
+      clear(results);
+    }
+  });
+  api.search = function (query) { searchInput.value = query; showResults(); return search(query); };
+
+  // ------------------------------------------------------------------ legend and filters
+
+  var legend = document.getElementById("legend");
+  legend.appendChild(el("h2", null, T.legend));
+  legend.appendChild(el("h3", null, T["colourBy." + data.colorBy]));
+  var entries = el("ul", "legend-entries");
+  data.legend.forEach(function (entry) {
+    var item = el("li");
+    var swatch = el("span", "swatch");
+    swatch.style.background = entry.color;
+    item.appendChild(swatch);
+    item.appendChild(el("span", "legend-label", entry.label));
+    if (entry.detail) item.appendChild(el("span", "legend-detail", " (" + entry.detail + ")"));
+    item.appendChild(el("span", "count", " " + entry.count));
+    entries.appendChild(item);
+  });
+  legend.appendChild(entries);
+  legend.appendChild(el("h3", null, T.sizeBy + data.sizeBy.label));
+  legend.appendChild(el("p", "size-range", number(data.sizeBy.min) + " \u2013 " + number(data.sizeBy.max)));
+
+  var SHAPES = { dot: "\u25cf", hexagon: "\u2b22", diamond: "\u25c6", triangle: "\u25b2", triangleDown: "\u25bc", star: "\u2605", square: "\u25a0" };
+  var filters = document.getElementById("filters");
+  var kindInputs = [], typeInputs = [];
+  var themeSelect = null;
+  filters.appendChild(el("h2", null, T.filters));
+
+  function checkbox(list, label, checked, onChange, decorate) {
+    var item = el("li");
+    var holder = el("label");
+    var input = el("input");
+    input.type = "checkbox";
+    input.checked = checked;
+    input.addEventListener("change", function () { onChange(input.checked); });
+    holder.appendChild(input);
+    if (decorate) holder.appendChild(decorate);
+    holder.appendChild(el("span", null, label));
+    item.appendChild(holder);
+    list.appendChild(item);
+    return input;
+  }
+
+  var kindCounts = kinds.map(function () { return 0; });
+  nodesData.forEach(function (node) { kindCounts[node.kind] += 1; });
+  filters.appendChild(el("h3", null, T.kinds));
+  var kindList = el("ul", "filter-kinds");
+  kinds.forEach(function (kind, index) {
+    if (!kind.used) return;
+    var glyph = el("span", "glyph", SHAPES[kind.shape] || "\u25cf");
+    glyph.style.color = kind.color;
+    var input = checkbox(kindList, kind.label + " (" + kindCounts[index] + ")", true, function (on) { kindOn[index] = on; applyFilters(); }, glyph);
+    input.dataset.kind = kind.key;
+    kindInputs[index] = input;
+  });
+  filters.appendChild(kindList);
+
+  filters.appendChild(el("h3", null, T.relations));
+  var typeList = el("ul", "filter-types");
+  types.forEach(function (type, index) {
+    if (!type.used) return;
+    var line = el("span", "line");
+    line.style.borderTop = "3px " + (type.dashes ? "dashed " : "solid ") + type.color;
+    var input = checkbox(typeList, type.label, true, function (on) { typeOn[index] = on; applyFilters(); }, line);
+    input.dataset.type = type.key;
+    typeInputs[index] = input;
+  });
+  filters.appendChild(typeList);
+
+  if (data.themes.length) {
+    filters.appendChild(el("h3", null, T.theme));
+    themeSelect = el("select");
+    themeSelect.id = "theme-filter";
+    var all = el("option", null, T.allThemes);
+    all.value = "-1";
+    themeSelect.appendChild(all);
+    data.themes.forEach(function (index) {
+      var option = el("option", null, nodesData[index].name);
+      option.value = String(index);
+      themeSelect.appendChild(option);
+    });
+    themeSelect.addEventListener("change", function () { themeFilter = parseInt(themeSelect.value, 10); applyFilters(); });
+    filters.appendChild(themeSelect);
+  }
+
+  function syncFilterInputs() {
+    kindInputs.forEach(function (input, index) { if (input) input.checked = kindOn[index]; });
+    typeInputs.forEach(function (input, index) { if (input) input.checked = typeOn[index]; });
+    if (themeSelect) themeSelect.value = String(themeFilter);
+  }
+
+  var actions = el("p", "actions");
+  var reset = el("button", null, T.reset);
+  reset.type = "button";
+  reset.addEventListener("click", function () {
+    kindOn = kinds.map(function () { return true; });
+    typeOn = types.map(function () { return true; });
+    themeFilter = -1;
+    syncFilterInputs();
+    applyFilters();
+  });
+  var fit = el("button", null, T.fit);
+  fit.type = "button";
+  fit.addEventListener("click", function () { network.fit(); });
+  actions.appendChild(reset);
+  actions.appendChild(fit);
+  filters.appendChild(actions);
+
+  api.setKind = function (key, on) {
+    kinds.forEach(function (kind, index) { if (kind.key === key) kindOn[index] = on; });
+    syncFilterInputs();
+    applyFilters();
+  };
+
+  updateStatus();
+})();
