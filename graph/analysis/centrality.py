@@ -259,7 +259,8 @@ def harmonic(G: nx.Graph, engine: str = "auto", view: IGraphView | None = None) 
     if n < 2:
         return {node: 0.0 for node in H}
     if view is None and choose_engine(engine, H) == "networkx":
-        return {node: value / (n - 1) for node, value in nx.harmonic_centrality(H).items()}
+        values = nx.harmonic_centrality(H)
+        return {node: values[node] / (n - 1) for node in H}
     view = view or to_igraph(H)
     return view.scores(view.graph.harmonic_centrality(normalized=True))
 

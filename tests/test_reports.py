@@ -1,0 +1,190 @@
+"""Reports through the command line, on the demo data: formats, escaping, determinism."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+OUTSIDE = re.compile(r"""(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//|@import|url\(\s*["']?(?:https?:)?//""", re.I)
+EVIL = "<script>alert(1)</script>"
+
+
+def outside_references(page: str) -> list[str]:
+    """Outside references in a page and in the documents embedded in its iframes."""
+    found = OUTSIDE.findall(page)
+    for embedded in re.findall(r'srcdoc="([^"]*)"', page):
+        found += OUTSIDE.findall(html.unescape(embedded))
+    return found
+
+
+@pytest.fixture
+def demo(invoke, demo_path):
+    assert invoke("load", str(demo_path)).exit_code == 0
+    return invoke
+
+
+@pytest.fixture
+def evil(invoke, tmp_path):
+    """A store whose actors have names that are HTML."""
+    folder = tmp_path / "evil"
+    folder.mkdir()
+    (folder / "actors.csv").write_text(
+        "id,kind,name\n"
+        f"association:evil,Association,{EVIL}\n"
+        "collectivite:com-93064,Collectivite,Rosny-sous-Bois\n"
+        "association:crid,Association,CRID\n"
+        'project:atelier,Project,"Atelier ""paix"" & <b>co</b>"\n'
+        "theme:paix,Theme,Paix\n",
+        encoding="utf-8",
+    )
+    (folder / "relations.csv").write_text(
+        "source,type,target,role\n"
+        "association:evil,TAKES_PART_IN,project:atelier,lead\n"
+        "collectivite:com-93064,TAKES_PART_IN,project:atelier,partner\n"
+        "association:evil,WORKS_ON,theme:paix,\n"
+        "association:crid,WORKS_ON,theme:paix,\n",
+        encoding="utf-8",
+    )
+    assert invoke("load", str(folder)).exit_code == 0
+    return invoke
+
+
+def test_centrality_in_every_format_says_which_graph(demo):
+    table = demo("report", "centrality", "--top", "5")
+    assert table.exit_code == 0 and "graphe complet" in table.output and "Document" in table.output
+    markdown = demo("report", "centrality", "--graph", "actors", "--format", "md", "--lang", "en").output
+    assert markdown.startswith("# Centrality") and "actor–actor projection" in markdown and "| Aitec |" in markdown
+    rows = list(csv.DictReader(io.StringIO(demo("report", "centrality", "--format", "csv").output)))
+    assert len(rows) == 20 and {"harmonic", "weighted_degree"} <= set(rows[0])
+    page = demo("report", "centrality", "--format", "html").output
+    assert page.startswith("<!DOCTYPE html>") and "graphe complet" in page and not outside_references(page)
+
+
+def test_centrality_json_rows_and_the_document_left_out(demo):
+    rows = json.loads(demo("report", "centrality", "--format", "json", "--top", "100").stdout)
+    assert not {row["kind"] for row in rows} & {"Document", "Person"}
+    values = [row["degree"] for row in rows]
+    assert values == sorted(values, reverse=True)
+    with_documents = json.loads(demo("report", "centrality", "--include", "documents", "--format", "json").stdout)
+    assert with_documents[0]["kind"] == "Document"
+
+
+def test_sampled_betweenness_states_sample_and_error(demo):
+    markdown = demo("report", "centrality", "--sample", "10", "--seed", "3", "--metric", "betweenness", "--format", "md").output
+    assert "10 sources" in markdown and "graine 3" in markdown and "erreur type" in markdown
+    rows = json.loads(demo("report", "centrality", "--sample", "10", "--format", "json").stdout)
+    assert all("betweenness_stderr" in row for row in rows)
+    exact = json.loads(demo("report", "centrality", "--format", "json", "--engine", "igraph", "--top", "60").stdout)
+    reference = json.loads(demo("report", "centrality", "--format", "json", "--engine", "networkx", "--top", "60").stdout)
+    assert [r["id"] for r in exact] == [r["id"] for r in reference]
+    assert all(abs(a["pagerank"] - b["pagerank"]) < 1e-6 for a, b in zip(exact, reference))
+
+
+def test_brokers_answer_who_bridges_local_authorities_and_associations(demo):
+    result = json.loads(demo("report", "brokers", "--format", "json").stdout)
+    assert result["scope"]["graph"] == "actors" and result["between"] == ["Collectivite", "Association"]
+    top = result["rows"][0]
+    assert top["bridges"] > 0 and top["name"] == "Aitec"
+    assert {"coordinator", "itinerant", "representative", "gatekeeper", "liaison", "constraint", "effective_size"} <= set(top)
+    by_territory = json.loads(demo("report", "brokers", "--by", "departement", "--format", "json").stdout)
+    assert {row["group"] for row in by_territory["rows"]} >= {"Seine-Saint-Denis", "Hauts-de-Seine"}
+    assert any(row["liaison"] > 0 for row in by_territory["rows"])
+
+
+def test_communities_report(demo):
+    result = json.loads(demo("report", "communities", "--format", "json", "--seed", "1").stdout)
+    assert result["count"] >= 2 and 0 < result["modularity"] < 1 and result["seed"] == 1
+    first = result["communities"][0]
+    assert first["members"] and first["themes"] and first["size"] >= len(first["members"])
+    table = demo("report", "communities", "--method", "leiden").output
+    assert "leiden" in table and "modularit" in table
+
+
+def test_gaps_report(demo):
+    result = json.loads(demo("report", "gaps", "--format", "json").stdout)
+    assert result["level"] == "departement"
+    territories = {row["territory_name"] for row in result["uncovered"]}
+    assert "Hauts-de-Seine" in territories
+    countries = json.loads(demo("report", "gaps", "--level", "country", "--format", "json").stdout)
+    assert countries["level"] == "country"
+
+
+def test_recommend_by_name_with_reasons(demo):
+    result = demo("recommend", "Nanterre", "--top", "3")
+    assert result.exit_code == 0 and "Participent tous deux" in result.output
+    data = json.loads(demo("recommend", "Ville de Nanterre", "--lang", "en", "--format", "json").stdout)
+    assert data["actor"] == "collectivite:com-92050" and data["recommendations"]
+    assert all(r["reasons"] and r["reasons"][0]["text"].startswith("Both") for r in data["recommendations"])
+    assert demo("recommend", "Nobody at all").exit_code == 1
+
+
+def test_path_and_ego(demo):
+    result = demo("path", "Rosny-sous-Bois", "Ritimo")
+    assert result.exit_code == 0 and "shortest path(s) of length 3" in result.output
+    assert "Rosny-sous-Bois -[TAKES_PART_IN" in result.output
+    data = json.loads(demo("path", "CG93", "Aitec", "--format", "json").stdout)
+    assert data["paths"] and all(step["relations"] for p in data["paths"] for step in p["steps"])
+    rows = json.loads(demo("ego", "CG93", "--depth", "2", "--format", "json").stdout)
+    assert rows[0]["distance"] == 0 and {row["distance"] for row in rows} == {0, 1, 2}
+
+
+def test_full_html_report_is_self_contained_printable_and_complete(demo, tmp_path):
+    target = tmp_path / "rapport.html"
+    result = demo("report", "all", "--format", "html", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    page = target.read_text(encoding="utf-8")
+    assert not outside_references(page)
+    assert "@media print" in page and '<html lang="fr">' in page
+    for heading in ("Graphe analysé", "Qui tient le réseau", "Qui fait le pont", "Groupes", "Qui rencontrer ensuite", "Manques"):
+        assert f"{heading}</h2>" in page
+    assert "intermédiarité" in page and "Aitec" in page
+    english = demo("report", "all", "--lang", "en", "--no-map").output
+    assert '<html lang="en">' in english and "Who bridges</h2>" in english and "<iframe" not in english
+
+
+def test_data_strings_are_escaped_in_every_html_output(evil, tmp_path):
+    pages = [
+        evil("report", "all").output,
+        evil("report", "centrality", "--format", "html").output,
+        evil("report", "brokers", "--format", "html", "--graph", "full").output,
+        evil("recommend", "CRID", "--format", "html").output,
+    ]
+    for page in pages:
+        assert EVIL not in page and "<b>co</b>" not in page
+        assert html.escape(EVIL) in page
+    markdown = evil("report", "centrality", "--format", "md").output
+    assert EVIL not in markdown and "&lt;script&gt;" in markdown
+
+
+def test_reports_are_byte_identical_for_the_same_graph_and_seed(demo, tmp_path):
+    first, second = tmp_path / "a.html", tmp_path / "b.html"
+    demo("report", "all", "--sample", "12", "--seed", "5", "-o", str(first))
+    demo("report", "all", "--sample", "12", "--seed", "5", "-o", str(second))
+    assert first.read_bytes() == second.read_bytes()
+    assert demo("report", "all", "--format", "json").stdout == demo("report", "all", "--format", "json").stdout
+    for command in (["report", "brokers"], ["report", "communities"], ["report", "gaps"], ["recommend", "Aitec"]):
+        assert demo(*command, "--format", "json").stdout == demo(*command, "--format", "json").stdout
+
+
+def test_reports_do_not_depend_on_the_process_hash_seed(demo, tmp_path):
+    """Set iteration order changes between processes; the report must not."""
+    outputs = []
+    for hash_seed in ("1", "2"):
+        target = tmp_path / f"report-{hash_seed}.json"
+        environment = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run(
+            [str(Path(sys.executable).with_name("maillage")), "--store", str(demo.store), "report", "all", "--format", "json",
+             "-o", str(target)],
+            check=True, env=environment, capture_output=True,
+        )
+        outputs.append(Path(target).read_bytes())
+    assert outputs[0] == outputs[1]
