@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
+import unicodedata
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -543,8 +545,42 @@ def _clean_aliases(name: str, aliases: Sequence[str]) -> list[str]:
     return out
 
 
+_LATIN_MARKS = re.compile("[\u0300-\u036f]")
+_APOSTROPHE_LIKE = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
+_DASH_LIKE = re.compile(r"[\u2010-\u2015\u2212-]")
+_BLANKS = re.compile(r"\s+")
+
+
+def _name_key(text: str) -> str:
+    """:func:`normalise`, faster for the Latin names registers are made of.
+
+    When the decomposed text is plain ASCII once its Latin accents are dropped,
+    case folding is lowering and the result is the same as ``normalise``'s;
+    anything else goes through ``normalise`` itself.
+    """
+    decomposed = _LATIN_MARKS.sub("", unicodedata.normalize("NFKD", text.translate(_APOSTROPHE_LIKE)))
+    if not decomposed.isascii():
+        return normalise(text)
+    return _BLANKS.sub(" ", _DASH_LIKE.sub(" ", decomposed.lower())).strip()
+
+
+def _json_list(values: Sequence[str]) -> str:
+    return _dumps(list(values)) if values else "[]"
+
+
+def _json_dict(values: Any) -> str:
+    return _dumps(dict(values)) if values else "{}"
+
+
 class _StreamWriter:
-    """The chunked steps of :meth:`SQLiteStore.write_stream`, inside its transaction."""
+    """The chunked steps of :meth:`SQLiteStore.write_stream`, inside its transaction.
+
+    Records are buffered up to ``chunk_size`` and flushed nodes first, then
+    relations. A node no other source claims is written straight to ``nodes``
+    and ``names``; a relation from such a node, to a node that exists, whose key
+    no other claim shares, straight to ``relations``. Everything else is
+    rebuilt at the end from the claims, as :meth:`SQLiteStore.write` does.
+    """
 
     def __init__(self, store: SQLiteStore, source: str, chunk_size: int, fingerprint: bool):
         self.store = store
@@ -557,14 +593,12 @@ class _StreamWriter:
         self.relation_count = 0
         self.problems: list[Problem] = []
         self._hash = hashlib.sha256() if fingerprint else None
+        self._alone: set[str] = set()
+        self._contested: set[tuple[str, str, str, str]] = set()
 
     def start(self) -> None:
         db, source = self.db, self.source
-        for table, columns in (
-            ("stream_touched_nodes", ("id",)),
-            ("stream_chunk", ("id",)),
-            ("stream_keys", ("s", "t", "g", "r")),
-        ):
+        for table, columns in (("stream_touched_nodes", ("id",)), ("stream_keys", ("s", "t", "g", "r"))):
             self.store._fill_temp(table, (), columns)
         # What the source asserted before: to rebuild unless asserted again alone.
         db.execute("INSERT OR IGNORE INTO stream_touched_nodes SELECT node_id FROM node_claims WHERE source = ?", (source,))
@@ -577,31 +611,35 @@ class _StreamWriter:
 
     def add(self, record: NodeRecord | RelationRecord) -> None:
         if isinstance(record, NodeRecord):
-            self.nodes.pop(record.node.id, None)
+            if record.node.id in self.nodes:
+                del self.nodes[record.node.id]
             self.nodes[record.node.id] = record
-            if len(self.nodes) >= self.chunk_size:
-                self._flush_nodes()
         elif isinstance(record, RelationRecord):
             self.relations.append(record)
-            if len(self.relations) >= self.chunk_size:
-                self._flush_relations()
         else:
             raise TypeError(f"not a NodeRecord or RelationRecord: {type(record).__name__}")
+        if len(self.nodes) >= self.chunk_size or len(self.relations) >= self.chunk_size:
+            self._flush()
 
     def digest(self, authoritative: bool) -> str:
         assert self._hash is not None
         self._hash.update(b"authoritative" if authoritative else b"plain")
         return self._hash.hexdigest()
 
+    def _flush(self) -> None:
+        self._flush_nodes()
+        self._flush_relations()
+
     def _flush_nodes(self) -> None:
+        self._alone, self._contested = set(), set()
         if not self.nodes:
             return
         db, source = self.db, self.source
         rows = []
         for record in self.nodes.values():
             node = record.node
-            aliases = _clean_aliases(node.name, node.aliases)
-            rows.append((node.id, source, node.kind, node.name, _dumps(aliases), _dumps(dict(node.attrs)), record.place))
+            aliases = _clean_aliases(node.name, node.aliases) if node.aliases else ()
+            rows.append((node.id, source, node.kind, node.name, _json_list(aliases), _json_dict(node.attrs), record.place))
         if self._hash is not None:
             for row in rows:
                 self._hash.update("\x1f".join(("N", *row[:1], *row[2:])).encode("utf-8") + b"\x1e")
@@ -609,13 +647,23 @@ class _StreamWriter:
             "INSERT OR REPLACE INTO node_claims(node_id, source, kind, name, aliases, attrs, place) VALUES (?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-        self.store._fill_temp("stream_chunk", ((row[0],) for row in rows))
+        ids = json.dumps(list(self.nodes))
         others: dict[str, str] = dict(
             db.execute(
-                "SELECT c.node_id, c.kind FROM node_claims c JOIN stream_chunk k ON k.id = c.node_id WHERE c.source != ?",
-                (source,),
+                "SELECT node_id, kind FROM node_claims WHERE node_id IN (SELECT value FROM json_each(?)) AND source != ?",
+                (ids, source),
             )
         )
+        # Relations other sources assert about these nodes may appear or change with them.
+        self._contested = set(
+            db.execute(
+                "SELECT rel_source, type, rel_target, role FROM relation_claims WHERE rel_source IN (SELECT value FROM json_each(?1)) "
+                "UNION SELECT rel_source, type, rel_target, role FROM relation_claims WHERE rel_target IN (SELECT value FROM json_each(?1))",
+                (ids,),
+            )
+        )
+        if self._contested:
+            db.executemany("INSERT OR IGNORE INTO stream_keys VALUES (?, ?, ?, ?)", self._contested)
         alone = []
         for row in rows:
             node_id, kind = row[0], row[2]
@@ -628,19 +676,10 @@ class _StreamWriter:
                 )
         if others:
             db.executemany("INSERT OR IGNORE INTO stream_touched_nodes VALUES (?)", ((node_id,) for node_id in others))
-        # Relations other sources assert about these nodes may appear or change with them.
-        db.execute(
-            "INSERT OR IGNORE INTO stream_keys SELECT c.rel_source, c.type, c.rel_target, c.role "
-            "FROM relation_claims c JOIN stream_chunk k ON k.id = c.rel_source"
-        )
-        db.execute(
-            "INSERT OR IGNORE INTO stream_keys SELECT c.rel_source, c.type, c.rel_target, c.role "
-            "FROM relation_claims c JOIN stream_chunk k ON k.id = c.rel_target"
-        )
         if alone:
-            self.store._fill_temp("stream_chunk", ((row[0],) for row in alone))
-            db.execute("DELETE FROM stream_touched_nodes WHERE id IN (SELECT id FROM stream_chunk)")
-            db.execute("DELETE FROM names WHERE node_id IN (SELECT id FROM stream_chunk)")
+            alone_ids = json.dumps([row[0] for row in alone])
+            db.execute("DELETE FROM stream_touched_nodes WHERE id IN (SELECT value FROM json_each(?))", (alone_ids,))
+            db.execute("DELETE FROM names WHERE node_id IN (SELECT value FROM json_each(?))", (alone_ids,))
             db.executemany(
                 "INSERT OR REPLACE INTO nodes(id, kind, name, aliases, attrs) VALUES (?, ?, ?, ?, ?)",
                 ((row[0], row[2], row[3], row[4], row[5]) for row in alone),
@@ -648,32 +687,46 @@ class _StreamWriter:
             db.executemany(
                 "INSERT OR IGNORE INTO names(key, node_id) VALUES (?, ?)",
                 (
-                    (normalise(label), record.node.id)
+                    (_name_key(label), record.node.id)
                     for record in (self.nodes[row[0]] for row in alone)
                     for label in (record.node.name, *record.node.aliases)
                 ),
             )
+            self._alone = {row[0] for row in alone}
         self.node_count += len(rows)
         self.nodes = {}
 
     def _flush_relations(self) -> None:
         if not self.relations:
             return
-        rows = [(*r.relation.key, self.source, _dumps(dict(r.relation.attrs)), r.place) for r in self.relations]
+        db = self.db
+        rows = [(*r.relation.key, self.source, _json_dict(r.relation.attrs), r.place) for r in self.relations]
         if self._hash is not None:
             for row in rows:
                 self._hash.update("\x1f".join(("R", *row[:4], *row[5:])).encode("utf-8") + b"\x1e")
-        self.db.executemany(
+        db.executemany(
             "INSERT OR REPLACE INTO relation_claims(rel_source, type, rel_target, role, source, attrs, place) VALUES (?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-        self.db.executemany("INSERT OR IGNORE INTO stream_keys VALUES (?, ?, ?, ?)", (row[:4] for row in rows))
+        alone, contested = self._alone, self._contested
+        targets = {row[2] for row in rows if row[0] in alone and row[2] not in alone}
+        existing = {
+            row[0]
+            for row in db.execute("SELECT id FROM nodes WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(targets)),))
+        } if targets else set()
+        direct, later = [], []
+        for row in rows:
+            if row[0] in alone and (row[2] in alone or row[2] in existing) and row[:4] not in contested:
+                direct.append((*row[:4], row[5]))
+            else:
+                later.append(row[:4])
+        db.executemany("INSERT OR REPLACE INTO relations(source, type, target, role, attrs) VALUES (?, ?, ?, ?, ?)", direct)
+        db.executemany("INSERT OR IGNORE INTO stream_keys VALUES (?, ?, ?, ?)", later)
         self.relation_count += len(rows)
         self.relations = []
 
     def finish(self) -> None:
-        self._flush_nodes()
-        self._flush_relations()
+        self._flush()
         if self.problems:
             raise LoadError(self.problems)
         db, store = self.db, self.store
