@@ -181,6 +181,7 @@ def read_rna(
 def _records(
     members: list[Member], lookup: Lookup | None, options: LoadOptions, known_ids: set[str], report: LoadReport
 ) -> Iterator[NodeRecord | RelationRecord]:
+    """Stream the kept rows as records; an id met twice keeps its last row (the store's rule)."""
     place_of = _Places(lookup, known_ids)
     unplaced: dict[str, int] = {}
     departements = set(options.departements)
@@ -188,7 +189,7 @@ def _records(
     commune_prefixes = tuple(p for c in communes for p in _PLM.get(c, ()))
     object_codes = tuple(options.object_codes)
     keywords = [normalise(k) for k in options.keywords]
-    seen: set[str] = set()
+    inactive = options.include_inactive
     for member in members:
         stream, encoding = member.open()
         with stream:
@@ -197,13 +198,14 @@ def _records(
                 header = [fold_header(cell) for cell in next(reader)]
             except StopIteration:
                 continue
-            index = {column: position for position, column in enumerate(header)}
             width = len(header)
-
-            def at(cells: list[str], column: str) -> str:
-                position = index.get(column)
-                return cells[position].strip() if position is not None and position < len(cells) else ""
-
+            # A column the format lacks reads as the empty cell appended at the end of each row.
+            col = {column: header.index(column) if column in header else width for column in WALDEC_COLUMNS + IMPORT_COLUMNS}
+            i_id, i_position, i_code = col["id"], col["position"], col["adrs_codeinsee"]
+            i_title, i_short, i_object = col["titre"], col["titre_court"], col["objet"]
+            i_o1, i_o2, i_siret, i_created, i_web = (
+                col["objet_social1"], col["objet_social2"], col["siret"], col["date_creat"], col["siteweb"]
+            )
             line = 1
             try:
                 for cells in reader:
@@ -215,54 +217,49 @@ def _records(
                         message = f"{len(cells)} cells where the header has {width} columns"
                         report.reject(Problem(member.name, start, None, message), dict(zip(header, cells)))
                         continue
-                    position = at(cells, "position").upper()
-                    if position != "A" and not options.include_inactive:
+                    cells.append("")
+                    if not inactive and cells[i_position].strip().upper() != "A":
                         report.rows_filtered += 1
                         continue
-                    code = at(cells, "adrs_codeinsee").upper()
+                    code = cells[i_code].strip().upper()
                     if departements and _departement(code) not in departements:
                         report.rows_filtered += 1
                         continue
                     if communes and code not in communes and not (commune_prefixes and code.startswith(commune_prefixes)):
                         report.rows_filtered += 1
                         continue
-                    codes = [c for c in (at(cells, "objet_social1"), at(cells, "objet_social2")) if c and c != "000000"]
+                    codes = [c for c in (cells[i_o1].strip(), cells[i_o2].strip()) if c and c != "000000"]
                     if object_codes and not any(c.startswith(object_codes) for c in codes):
                         report.rows_filtered += 1
                         continue
-                    title = at(cells, "titre")
-                    short = at(cells, "titre_court")
+                    title = cells[i_title].strip()
+                    short = cells[i_short].strip()
                     if keywords:
-                        text = normalise(f"{title} {short} {at(cells, 'objet')}")
+                        text = normalise(f"{title} {short} {cells[i_object]}")
                         if not any(k in text for k in keywords):
                             report.rows_filtered += 1
                             continue
-                    problem = _check(cells, title, code, codes, at)
+                    rna_id = cells[i_id].strip().upper()
+                    siret = cells[i_siret].strip()
+                    created = cells[i_created].strip()
+                    website = cells[i_web].strip()
+                    problem = _check(rna_id, title, short, website, code, codes, siret, created)
                     if problem:
                         column, message = problem
                         report.reject(Problem(member.name, start, column, message), dict(zip(header, cells)))
                         continue
-                    rna_id = at(cells, "id").upper()
-                    if rna_id in seen:
-                        report.reject(Problem(member.name, start, "id", f"{rna_id} appears twice in the extract"), dict(zip(header, cells)))
-                        continue
-                    seen.add(rna_id)
                     attrs: dict[str, object] = {"rna_id": rna_id}
-                    siret = at(cells, "siret")
                     if siret:
                         attrs["siret"] = siret
                     if codes:
                         attrs["object_codes"] = codes
-                    created = at(cells, "date_creat")
                     if created and created != "0001-01-01":
                         attrs["date"] = created
-                    website = at(cells, "siteweb")
                     if website:
                         attrs["website"] = website
-                    node_id = f"association:rna-{rna_id}"
+                    node_id = "association:rna-" + rna_id
                     place = f"{member.name}:{start}"
-                    aliases = (short,) if short and short != title else ()
-                    yield NodeRecord(Node(node_id, "Association", title, aliases, attrs), place)
+                    yield NodeRecord(Node(node_id, "Association", title, (short,) if short and short != title else (), attrs), place)
                     report.rows_kept += 1
                     where = place_of(code) if code else None
                     if where:
@@ -281,16 +278,17 @@ def _records(
         )
 
 
-def _check(cells: list[str], title: str, code: str, codes: list[str], at) -> tuple[str | None, str] | None:
+def _check(
+    rna_id: str, title: str, short: str, website: str, code: str, codes: list[str], siret: str, created: str
+) -> tuple[str | None, str] | None:
     """Why a kept row is malformed, as (column, reason), or None."""
-    rna_id = at(cells, "id").upper()
     if not rna_id:
         return "id", "id is empty"
     if not _RNA_ID.fullmatch(rna_id):
         return "id", f"{rna_id!r} is not an RNA id (W + 9 characters, or a prefecture number)"
     if not title:
         return "titre", "titre is empty"
-    for column, value in (("titre", title), ("titre_court", at(cells, "titre_court")), ("siteweb", at(cells, "siteweb"))):
+    for column, value in (("titre", title), ("titre_court", short), ("siteweb", website)):
         # Plain printable ASCII can hold neither mis-decoded accents nor control characters.
         if value and not (value.isascii() and value.isprintable()):
             reason = suspicious_text(value)
@@ -298,13 +296,11 @@ def _check(cells: list[str], title: str, code: str, codes: list[str], at) -> tup
                 return column, reason
     if code and not _INSEE.fullmatch(code):
         return "adrs_codeinsee", f"{code!r} is not an INSEE commune code"
-    for value in codes:
+    for number, value in enumerate(codes, start=1):
         if not _CODE.fullmatch(value):
-            return ("objet_social1" if value == at(cells, "objet_social1") else "objet_social2"), f"{value!r} is not a social-object code (6 digits)"
-    created = at(cells, "date_creat")
+            return f"objet_social{number}", f"{value!r} is not a social-object code (6 digits)"
     if created and created != "0001-01-01" and not _DATE.fullmatch(created):
         return "date_creat", f"{created!r} is not a date (YYYY-MM-DD)"
-    siret = at(cells, "siret")
     if siret:
         try:
             validate_siret(siret)

@@ -564,12 +564,16 @@ def _name_key(text: str) -> str:
     return _BLANKS.sub(" ", _DASH_LIKE.sub(" ", decomposed.lower())).strip()
 
 
+# json.dumps builds an encoder per call; the streamed path encodes millions of values.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
 def _json_list(values: Sequence[str]) -> str:
-    return _dumps(list(values)) if values else "[]"
+    return _ENCODE(list(values)) if values else "[]"
 
 
 def _json_dict(values: Any) -> str:
-    return _dumps(dict(values)) if values else "{}"
+    return _ENCODE(dict(values)) if values else "{}"
 
 
 class _StreamWriter:

@@ -1,0 +1,140 @@
+"""Load a generated 1,000,000-row RNA extract (real ``rna_waldec`` format) into the embedded store.
+
+Prints the load's rows per second and the process's peak memory (RSS), with a
+baseline measured in the same run over the same file: a bare ``csv.reader``
+pass, which no loader can beat. Targets: at least 100,000 rows/s, under 1 GiB.
+
+    python bench/load_rna.py [--rows 1000000] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from maillage.graph.store.sqlite import SQLiteStore
+from maillage.loaders import open_sources
+from maillage.loaders.loading import LoadOptions
+from maillage.loaders.rna import WALDEC_COLUMNS
+
+COMMUNES_PER_DEPARTEMENT = 12
+DEPARTEMENTS = [f"{n:02d}" for n in range(1, 96) if n != 20] + ["2A", "2B", "971", "972", "973", "974", "976"]
+WORDS = ["solidarité", "internationale", "culture", "sport", "quartier", "jeunesse", "école", "musique", "environnement",
+         "échanges", "Sahel", "jumelage", "santé", "éducation", "théâtre", "randonnée", "entraide", "femmes"]
+
+
+def commune_codes() -> list[str]:
+    return [
+        (dep + f"{i:02d}" if len(dep) == 3 else dep + f"{i:03d}")
+        for dep in DEPARTEMENTS
+        for i in range(1, COMMUNES_PER_DEPARTEMENT + 1)
+    ]
+
+
+def write_cog(directory: Path) -> list[Path]:
+    """A COG sized like the real one's upper levels, and some communes in each département."""
+    region = directory / "v_region_2024.csv"
+    region.write_text("REG,CHEFLIEU,TNCC,NCC,NCCENR,LIBELLE\n11,75056,1,ILE DE FRANCE,Île-de-France,Île-de-France\n", encoding="utf-8")
+    departement = directory / "v_departement_2024.csv"
+    with open(departement, "w", encoding="utf-8") as out:
+        out.write("DEP,REG,CHEFLIEU,TNCC,NCC,NCCENR,LIBELLE\n")
+        for dep in DEPARTEMENTS:
+            out.write(f"{dep},11,{dep}001,0,DEP {dep},Département {dep},Département {dep}\n")
+    commune = directory / "v_commune_2024.csv"
+    with open(commune, "w", encoding="utf-8") as out:
+        out.write("TYPECOM,COM,REG,DEP,CTCD,ARR,TNCC,NCC,NCCENR,LIBELLE,CAN,COMPARENT\n")
+        for code in commune_codes():
+            dep = code[:3] if code.startswith("97") else code[:2]
+            out.write(f"COM,{code},11,{dep},{dep}D,,0,COMMUNE {code},Commune {code},Commune {code},,\n")
+    return [region, departement, commune]
+
+
+def write_waldec(path: Path, rows: int, seed: int = 7) -> None:
+    """``rows`` associations in the 39-column rna_waldec format, 95 % of them active."""
+    rng = random.Random(seed)
+    codes = commune_codes()
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        writer.writerow(WALDEC_COLUMNS)
+        for n in range(rows):
+            code = codes[n % len(codes)]
+            title = " ".join(rng.choice(WORDS) for _ in range(4)).upper()
+            position = "A" if rng.random() < 0.95 else rng.choice("DSR")
+            created = f"{rng.randint(1950, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}" if n % 10 else "0001-01-01"
+            cells = {
+                "id": f"W{n:09d}", "gestion": "932P", "date_creat": created, "date_decla": created,
+                "date_publi": created, "date_disso": "0001-01-01", "nature": "D", "groupement": "S",
+                "titre": title, "titre_court": title[:12] if n % 3 == 0 else "",
+                "objet": "objet : " + " ".join(rng.choice(WORDS) for _ in range(12)),
+                "objet_social1": f"{rng.randint(1, 40):03d}000", "objet_social2": f"{rng.randint(1, 40):03d}020" if n % 2 else "",
+                "adrs_numvoie": str(rng.randint(1, 200)), "adrs_typevoie": "RUE", "adrs_libvoie": "DE LA REPUBLIQUE",
+                "adrs_codeinsee": code, "adrs_codepostal": code.replace("A", "0").replace("B", "0"), "adrs_libcommune": f"Commune {code}",
+                "adrg_pays": "FRANCE", "dir_civilite": "PM", "publiweb": "0", "position": position,
+                "maj_time": "2024-09-12 10:15:42",
+            }
+            writer.writerow([cells.get(column, "") for column in WALDEC_COLUMNS])
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--keep", type=Path, help="Work in this folder and keep the files.")
+    args = parser.parse_args()
+    directory = args.keep or Path(tempfile.mkdtemp(prefix="maillage-bench-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        extract = directory / "rna_waldec_20241001_bench.csv"
+        started = time.perf_counter()
+        write_waldec(extract, args.rows)
+        cog = write_cog(directory)
+        print(f"generated {args.rows:,} rows ({extract.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - started:.1f} s")
+
+        started = time.perf_counter()
+        with open(extract, encoding="utf-8", newline="") as stream:
+            baseline_rows = sum(1 for _ in csv.reader(stream, delimiter=";")) - 1
+        baseline = baseline_rows / (time.perf_counter() - started)
+        print(f"baseline  csv.reader pass:    {baseline:>10,.0f} rows/s")
+
+        store_path = directory / "bench.db"
+        store_path.unlink(missing_ok=True)
+        store = SQLiteStore(store_path)
+        for load in open_sources(cog, store.find, "bench"):
+            store.write_stream(load.source, load.records, load.digest)
+        rss_before = peak_rss_mib()
+        started = time.perf_counter()
+        (load,) = open_sources([extract], store.find, "bench", options=LoadOptions())
+        result = store.write_stream(load.source, load.records, load.digest)
+        elapsed = time.perf_counter() - started
+        rate = load.report.rows_read / elapsed
+        peak = peak_rss_mib()
+        counts = store.counts()
+        print(f"maillage  load into SQLite:   {rate:>10,.0f} rows/s  ({load.report.rows_read:,} rows read, "
+              f"{result.nodes:,} associations, {result.relations:,} LOCATED_IN, {elapsed:.1f} s)")
+        print(f"ratio     load / baseline:    {rate / baseline:>10.3f}")
+        print(f"peak RSS: {peak:,.0f} MiB (before the load: {rss_before:,.0f} MiB); store {store_path.stat().st_size / 2**20:,.0f} MiB")
+        started = time.perf_counter()
+        (again,) = open_sources([extract], store.find, "bench", options=LoadOptions())
+        unchanged = store.write_stream(again.source, again.records, again.digest).unchanged
+        print(f"second load of the same file: {'unchanged' if unchanged else 'REWRITTEN'} in {time.perf_counter() - started:.1f} s")
+        store.close()
+        ok = rate >= 100_000 and peak < 1024 and counts.get("Association") == result.nodes and unchanged
+        print(f"targets (>= 100,000 rows/s, < 1 GiB, no duplicates): {'met' if ok else 'NOT met'}")
+        return 0
+    finally:
+        if not args.keep:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
