@@ -9,10 +9,11 @@ comes from data travels as a query parameter):
   nodes; ``attrs`` is the JSON text of the attributes (exact round trip), and the
   plain-text attributes are also copied as properties so that Cypher users can
   query ``n.insee_code``; ``names`` are the folded name and aliases;
-* ``(:Node)-[:<TYPE> {key, role, attrs, ...}]->(:Node)``: the derived relations;
+* ``(:Node)-[:<TYPE> {role, attrs, ...}]->(:Node)``: the derived relations, one per
+  (start, type, end, role);
 * ``(:Source {name, seq, format, contributor, at, authoritative, digest})``;
 * ``(:NodeClaim {node_id, source, kind, name, aliases, attrs, place})`` and
-  ``(:RelationClaim {key, rel_source, type, rel_target, role, source, attrs, place})``:
+  ``(:RelationClaim {rel_source, type, rel_target, role, source, attrs, place})``:
   what each source asserted (``aliases`` and ``attrs`` as JSON text);
 * ``(:NameKey {key, node_id})``: the folded names and aliases, for lookups;
 * ``(:StoredDocument {address, collection, key, seq, value})``: JSON documents;
@@ -63,7 +64,7 @@ __all__ = ["Neo4jStore", "CHUNK_SIZE"]
 logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
 #: rows per ``UNWIND`` query
-CHUNK_SIZE = 10_000
+CHUNK_SIZE = 20_000
 SCHEMA_VERSION = 1
 
 NODE = "Node"
@@ -75,17 +76,16 @@ DOCUMENT = "StoredDocument"
 META = "MaillageStore"
 
 _NODE_PROPERTIES = ("id", "kind", "name", "aliases", "names", "attrs")
-_RELATION_PROPERTIES = ("key", "role", "attrs")
+_RELATION_PROPERTIES = ("role", "attrs")
 
 _CONSTRAINTS = {
     "maillage_node_id": f"FOR (n:{NODE}) REQUIRE n.id IS UNIQUE",
     "maillage_source_name": f"FOR (s:{SOURCE}) REQUIRE s.name IS UNIQUE",
-    "maillage_node_claim": f"FOR (c:{NODE_CLAIM}) REQUIRE (c.node_id, c.source) IS UNIQUE",
-    "maillage_relation_claim": f"FOR (c:{RELATION_CLAIM}) REQUIRE (c.key, c.source) IS UNIQUE",
     "maillage_document_address": f"FOR (d:{DOCUMENT}) REQUIRE d.address IS UNIQUE",
     "maillage_store_key": f"FOR (m:{META}) REQUIRE m.key IS UNIQUE",
 }
 _INDEXES = {
+    "maillage_node_claim_node": f"FOR (c:{NODE_CLAIM}) ON (c.node_id)",
     "maillage_node_claim_source": f"FOR (c:{NODE_CLAIM}) ON (c.source)",
     "maillage_relation_claim_source": f"FOR (c:{RELATION_CLAIM}) ON (c.source)",
     "maillage_relation_claim_start": f"FOR (c:{RELATION_CLAIM}) ON (c.rel_source)",
@@ -100,10 +100,6 @@ _LOCK = f"MERGE (m:{META} {{key: 'store'}}) ON CREATE SET m.schema_version = $ve
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def _relation_key_text(key: tuple[str, str, str, str]) -> str:
-    return json.dumps(list(key), ensure_ascii=False, separators=(",", ":"))
 
 
 def _label(kind: str) -> str:
@@ -247,11 +243,18 @@ class Neo4jStore:
             return UsageError(f"cannot use {self.location} as a Neo4j store: {_reason(error)}")
         reason = _reason(error)
         if isinstance(error, (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired, OSError)):
-            if "SSL" in reason or "TLS" in reason or "certificate" in reason.lower():
+            encrypted = self.location.partition("://")[0].lower().endswith(("+s", "+ssc"))
+            ssl_error = re.search(r"\[(SSL\w*|CERTIFICATE\w*)\]", reason)
+            if "certificate" in reason.lower() and "verify" in reason.lower():
+                return StoreUnavailable(f"cannot verify the TLS certificate of {where}: use +ssc to accept a self-signed one")
+            if ssl_error or (encrypted and "routing information" in reason):
+                detail = f" ({ssl_error.group(1)})" if ssl_error else ""
                 return StoreUnavailable(
-                    f"cannot open an encrypted connection to {where} ({reason}): "
-                    "if the server does not offer TLS, use neo4j:// or bolt://"
+                    f"cannot open an encrypted (TLS) connection to {where}{detail}: the server does not answer "
+                    "with TLS or cannot be reached; if it does not offer TLS, use neo4j:// or bolt://"
                 )
+            if reason == "Unable to retrieve routing information":
+                reason = "no answer (is it running, and are the host and port right?)"
             return StoreUnavailable(f"cannot reach {where}: {reason}")
         if isinstance(error, neo4j_errors.Neo4jError):
             code = error.code or ""
@@ -673,7 +676,6 @@ def _node_claim_row(source: str, record: NodeRecord) -> dict[str, Any]:
 def _relation_claim_row(source: str, record: RelationRecord) -> dict[str, Any]:
     relation = record.relation
     return {
-        "key": _relation_key_text(relation.key),
         "rel_source": relation.source,
         "type": relation.type,
         "rel_target": relation.target,
@@ -698,6 +700,13 @@ class _Writer:
 
     def __init__(self, tx: neo4j.ManagedTransaction | neo4j.Transaction):
         self.tx = tx
+        # What this transaction already knows of the derived nodes, to ask the server once.
+        self.present: set[str] = set()
+        self.absent: set[str] = set()
+        # Node ids and relation keys no claim named before this write: nothing derived exists
+        # for them, so they are created without looking for one first.
+        self.fresh_ids: set[str] = set()
+        self.fresh_keys: set[tuple[str, str, str, str]] = set()
 
     def run(self, query: str, **params: Any) -> list[neo4j.Record]:
         return list(self.tx.run(query, params))
@@ -710,11 +719,13 @@ class _Writer:
         return rows[0] if rows else None
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
-        ids = sorted(set(ids))
-        found: set[str] = set()
-        for chunk in _chunks(ids):
-            found.update(row["id"] for row in self.run(f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) RETURN n.id AS id", ids=list(chunk)))
-        return found
+        ids = set(ids)
+        unknown = sorted(ids - self.present - self.absent)
+        for chunk in _chunks(unknown):
+            found = {row["id"] for row in self.run(f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) RETURN n.id AS id", ids=list(chunk))}
+            self.present |= found
+            self.absent |= set(chunk) - found
+        return ids & self.present
 
     def check_kinds(self, records: Iterable[NodeRecord]) -> None:
         records = list(records)
@@ -767,8 +778,13 @@ class _Writer:
         return ids, keys
 
     def create_claims(self, source: str, nodes: Iterable[NodeRecord], relations: Iterable[RelationRecord], merge: bool = False) -> None:
-        verb_node = "MERGE (c:%s {node_id: row.node_id, source: row.source})" % NODE_CLAIM if merge else f"CREATE (c:{NODE_CLAIM})"
-        verb_relation = "MERGE (c:%s {key: row.key, source: row.source})" % RELATION_CLAIM if merge else f"CREATE (c:{RELATION_CLAIM})"
+        verb_node = f"MERGE (c:{NODE_CLAIM} {{node_id: row.node_id, source: row.source}})" if merge else f"CREATE (c:{NODE_CLAIM})"
+        verb_relation = (
+            f"MERGE (c:{RELATION_CLAIM} {{rel_source: row.rel_source, type: row.type, rel_target: row.rel_target, "
+            "role: row.role, source: row.source})"
+            if merge
+            else f"CREATE (c:{RELATION_CLAIM})"
+        )
         for chunk in _chunks([_node_claim_row(source, record) for record in nodes]):
             self.tx.run(f"UNWIND $rows AS row {verb_node} SET c = row", rows=list(chunk)).consume()
         for chunk in _chunks([_relation_claim_row(source, record) for record in relations]):
@@ -785,6 +801,8 @@ class _Writer:
         """Make ``source`` assert exactly ``nodes`` and ``relations``, and re-derive what that touches."""
         self.put_source(source, digest, keep_seq)
         old_ids, old_keys = self.delete_claims(source.name)
+        self.fresh_ids = set(nodes) - old_ids
+        self.fresh_keys = set(relations) - old_keys
         self.create_claims(source.name, nodes.values(), relations.values())
         self.rebuild(source.name, old_ids | set(nodes), old_keys | set(relations), own_nodes=nodes, own_relations=relations)
 
@@ -843,14 +861,16 @@ class _Writer:
                 if record is not None:
                     node = record.node
                     claims[node_id].append((order[source], (node.kind, node.name, list(node.aliases), dict(node.attrs))))
-        by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        by_kind: dict[tuple[str, bool], list[dict[str, Any]]] = defaultdict(list)
         names: list[dict[str, str]] = []
         gone = []
         for node_id in ids:
-            node = fold_node_claims(node_id, [claim for _, claim in sorted(claims.get(node_id, []), key=lambda c: c[0])])
+            node_claims = sorted(claims.get(node_id, []), key=lambda c: c[0])
+            node = fold_node_claims(node_id, [claim for _, claim in node_claims])
             if node is None:
                 gone.append(node_id)
                 continue
+            new = node_id in self.fresh_ids and len(node_claims) == 1
             keys = list(dict.fromkeys(normalise(label) for label in (node.name, *node.aliases)))
             props: dict[str, Any] = {
                 attribute: value
@@ -860,17 +880,25 @@ class _Writer:
             props.update(
                 id=node.id, kind=node.kind, name=node.name, aliases=list(node.aliases), names=keys, attrs=_dumps(dict(node.attrs))
             )
-            by_kind[node.kind].append({"id": node.id, "props": props})
+            by_kind[node.kind, new].append({"id": node.id, "props": props})
             names.extend({"key": key, "node_id": node.id} for key in keys)
         self.tx.run(f"UNWIND $ids AS id MATCH (k:{NAME_KEY} {{node_id: id}}) DELETE k", ids=ids).consume()
         if gone:
             self.tx.run(f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) DETACH DELETE n", ids=gone).consume()
-        for kind, rows in by_kind.items():
-            others = "".join(f":{_label(other)}" for other in KINDS if other != kind)
-            self.tx.run(
-                f"UNWIND $rows AS row MERGE (n:{NODE} {{id: row.id}}) SET n = row.props SET n:{_label(kind)} REMOVE n{others}",
-                rows=rows,
-            ).consume()
+        for (kind, new), rows in by_kind.items():
+            if new:
+                query = f"UNWIND $rows AS row CREATE (n:{NODE}:{_label(kind)}) SET n = row.props"
+            else:
+                others = "".join(f":{_label(other)}" for other in KINDS if other != kind)
+                query = (
+                    f"UNWIND $rows AS row MERGE (n:{NODE} {{id: row.id}}) SET n = row.props "
+                    f"SET n:{_label(kind)} REMOVE n{others}"
+                )
+            self.tx.run(query, rows=rows).consume()
+        self.present |= {row["id"] for rows in by_kind.values() for row in rows}
+        self.absent -= self.present
+        self.absent |= set(gone)
+        self.present -= set(gone)
         if names:
             self.tx.run(f"UNWIND $rows AS row CREATE (k:{NAME_KEY}) SET k = row", rows=names).consume()
 
@@ -881,45 +909,47 @@ class _Writer:
         own: dict[tuple[str, str, str, str], RelationRecord] | None,
         order: dict[str, tuple[bool, int]],
     ) -> None:
-        texts = {_relation_key_text(key): key for key in keys}
+        wanted = set(keys)
         claims: dict[tuple, list[tuple[tuple[bool, int], dict]]] = defaultdict(list)
         condition = "WHERE c.source <> $source " if own is not None else ""
         for row in self.run(
-            f"UNWIND $keys AS key MATCH (c:{RELATION_CLAIM} {{key: key}}) {condition}"
-            "RETURN c.key AS key, c.source AS source, c.attrs AS attrs",
-            keys=list(texts), source=source,
+            f"UNWIND $starts AS start MATCH (c:{RELATION_CLAIM} {{rel_source: start}}) {condition}"
+            "RETURN c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS r, c.source AS source, c.attrs AS attrs",
+            starts=sorted({key[0] for key in keys}), source=source,
         ):
-            claims[texts[row["key"]]].append((order[row["source"]], json.loads(row["attrs"])))
+            key = (row["s"], row["t"], row["g"], row["r"])
+            if key in wanted:
+                claims[key].append((order[row["source"]], json.loads(row["attrs"])))
         if own is not None:
             for key in keys:
                 record = own.get(key)
                 if record is not None:
                     claims[key].append((order[source], dict(record.relation.attrs)))
         existing = self.existing_ids({end for key in keys for end in (key[0], key[2])})
-        present: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        present: dict[tuple[str, bool], list[dict[str, Any]]] = defaultdict(list)
         absent: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for key in keys:
-            text = _relation_key_text(key)
-            row = {"s": key[0], "t": key[2], "key": text}
+            row = {"s": key[0], "t": key[2], "role": key[3]}
             if claims.get(key) and key[0] in existing and key[2] in existing:
                 attrs = fold_relation_claims([attrs for _, attrs in sorted(claims[key], key=lambda c: c[0])])
                 props: dict[str, Any] = {
                     attribute: value for attribute, value in attrs.items() if attribute not in _RELATION_PROPERTIES and _plain(value)
                 }
-                props.update(key=text, role=key[3], attrs=_dumps(attrs))
+                props.update(role=key[3], attrs=_dumps(attrs))
                 row["props"] = props
-                present[key[1]].append(row)
+                present[key[1], key in self.fresh_keys and len(claims[key]) == 1].append(row)
             elif key[0] in existing and key[2] in existing:
                 absent[key[1]].append(row)
         for type_, rows in absent.items():
             self.tx.run(
-                f"UNWIND $rows AS row MATCH (:{NODE} {{id: row.s}})-[r:{_relationship_type(type_)} {{key: row.key}}]->(:{NODE} {{id: row.t}}) DELETE r",
+                f"UNWIND $rows AS row MATCH (:{NODE} {{id: row.s}})-[r:{_relationship_type(type_)} {{role: row.role}}]->(:{NODE} {{id: row.t}}) DELETE r",
                 rows=rows,
             ).consume()
-        for type_, rows in present.items():
+        for (type_, new), rows in present.items():
+            verb = "CREATE" if new else "MERGE"
             self.tx.run(
                 f"UNWIND $rows AS row MATCH (a:{NODE} {{id: row.s}}) MATCH (b:{NODE} {{id: row.t}}) "
-                f"MERGE (a)-[r:{_relationship_type(type_)} {{key: row.key}}]->(b) SET r = row.props",
+                f"{verb} (a)-[r:{_relationship_type(type_)} {{role: row.role}}]->(b) SET r = row.props",
                 rows=rows,
             ).consume()
 
@@ -967,7 +997,9 @@ class _Writer:
                 return
             for record in relations.values():
                 row = _relation_claim_row(name, record)
-                fingerprinter.update(_dumps(["R", row["key"], row["attrs"], row["place"]]).encode())
+                fingerprinter.update(
+                    _dumps(["R", row["rel_source"], row["type"], row["rel_target"], row["role"], row["attrs"], row["place"]]).encode()
+                )
             self.create_claims(name, (), relations.values(), merge=True)
             touched_keys.update(relations)
             streamed.relation_count += len(relations)
