@@ -20,7 +20,7 @@ import click
 
 from .graph.errors import LoadError, MaillageError, UsageError
 from .graph.model import KINDS
-from .graph.store import GraphStore, open_store
+from .graph.store import GraphStore, is_neo4j_location, open_store
 
 FORMATS = ("table", "csv", "json", "md")
 LANGS = ("fr", "en")
@@ -73,8 +73,18 @@ class Settings:
             self._store = open_store(self.location, **self.store_options())
         return self._store
 
-    def store_options(self) -> dict[str, Any]:
-        return {"database": self.database} if self.database else {}
+    def store_options(self, location: str | None = None, database: str | None = None) -> dict[str, Any]:
+        """Options to open a store: for Neo4j, the user (``NEO4J_USER``, default ``neo4j``),
+        the password (``NEO4J_PASSWORD``, else a hidden prompt) and the database."""
+        location = location or self.location
+        database = database or (self.database if location == self.location else None)
+        if not is_neo4j_location(location):
+            return {"database": database} if database else {}
+        user = os.environ.get("NEO4J_USER") or "neo4j"
+        password = os.environ.get("NEO4J_PASSWORD")
+        if password is None:
+            password = click.prompt(f"Neo4j password for {user} at {location}", hide_input=True, err=True)
+        return {"user": user, "password": password, "database": database}
 
     def close(self) -> None:
         if self._store is not None:
@@ -1201,3 +1211,61 @@ def ego(settings: Settings, actor: str, depth: int, include: tuple[str, ...], fo
             r["type"] + (f" ({r['role']})" if r["role"] else "") + ("" if r["forward"] else " ←") for r in row["relations"]
         ]
     emit(rows, ["distance", "id", "name", "kind", "via", "relations"], format_, output, title=f"Ego: {node_id}")
+
+
+# ---- push / pull: copy a graph between stores ----
+
+
+def _copy_graph(origin: GraphStore, destination: GraphStore) -> None:
+    """Copy every source of ``origin``, with its provenance and in load order, into ``destination``.
+
+    Each source is one transaction on the destination; a source the destination
+    already holds with the same content is left as it is, so copying twice
+    changes nothing.
+    """
+    copied = unchanged = 0
+    for batch in origin.dump():
+        [result] = destination.replace_sources([batch])
+        if result.unchanged:
+            unchanged += 1
+            click.echo(f"{result.source}: unchanged", err=True)
+        else:
+            copied += 1
+            click.echo(f"{result.source}: {result.nodes} nodes, {result.relations} relations copied", err=True)
+    click.echo(f"copied {copied} source{'s' if copied != 1 else ''} from {origin.location} to {destination.location} ({unchanged} unchanged)")
+
+
+@main.command()
+@click.option("--to", "destination", required=True, help="The store to copy into: a SQLite file or a Neo4j URI.")
+@click.option("--remote-database", help="Neo4j database of the destination (Neo4j only).")
+@pass_settings
+def push(settings: Settings, destination: str, remote_database: str | None) -> None:
+    """Copy the whole graph, with its provenance, from --store to another store.
+
+    Sources keep their name, contributor, date and load order. Pushing twice
+    changes nothing. For a Neo4j destination the user and password come from
+    NEO4J_USER and NEO4J_PASSWORD (or a prompt).
+    """
+    target = open_store(destination, **settings.store_options(destination, remote_database))
+    try:
+        _copy_graph(settings.store(), target)
+    finally:
+        target.close()
+
+
+@main.command()
+@click.option("--from", "origin", required=True, help="The store to copy from: a SQLite file or a Neo4j URI.")
+@click.option("--remote-database", help="Neo4j database of the origin (Neo4j only).")
+@pass_settings
+def pull(settings: Settings, origin: str, remote_database: str | None) -> None:
+    """Copy the whole graph, with its provenance, from another store into --store.
+
+    Sources keep their name, contributor, date and load order. Pulling twice
+    changes nothing.
+    """
+    source_store = open_store(origin, **settings.store_options(origin, remote_database))
+    try:
+        _copy_graph(source_store, settings.store())
+    finally:
+        source_store.close()
+
