@@ -38,8 +38,8 @@ from typing import IO, Iterator, Sequence
 from ..graph.errors import ModelError, UsageError
 from ..graph.model import Node, NodeRecord, Relation, RelationRecord, Source, normalise, validate_siret
 from ..graph.store.base import Problem
-from .loading import Load, LoadOptions, LoadReport, Lookup, checked, file_digest
-from .tables import SAMPLE_SIZE, detect_encoding, fold_header, suspicious_text
+from .loading import damaged_text, Load, LoadOptions, LoadReport, Lookup, checked, file_digest
+from .tables import SAMPLE_SIZE, detect_encoding, fold_header
 
 __all__ = ["WALDEC_COLUMNS", "IMPORT_COLUMNS", "detect_rna", "read_rna", "rna_members"]
 
@@ -291,7 +291,7 @@ def _check(
     for column, value in (("titre", title), ("titre_court", short), ("siteweb", website)):
         # Plain printable ASCII can hold neither mis-decoded accents nor control characters.
         if value and not (value.isascii() and value.isprintable()):
-            reason = suspicious_text(value)
+            reason = damaged_text(value)
             if reason:
                 return column, reason
     if code and not _INSEE.fullmatch(code):
