@@ -982,14 +982,15 @@ def emit_report(rows: Sequence[dict], columns: Sequence[str], format_: str, outp
               help="The two kinds whose bridges are counted.")
 @click.option("--kind", "kinds", multiple=True, type=kind_choice, help="Only rows of this kind (repeatable).")
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="Number of rows.")
+@click.option("--directed", is_flag=True, help="Roles on relations as written (source to target); needs --graph full.")
 @analysis_options("actors")
 @lang_option
 @report_format_option
 @output_option
 @pass_settings
 def report_brokers(settings: Settings, by: str, between: tuple[str, str], kinds: tuple[str, ...], top: int,
-                   graph_name: str, include: tuple[str, ...], min_weight: float, engine: str, seed: int,
-                   lang: str, format_: str, output: Path | None) -> None:
+                   directed: bool, graph_name: str, include: tuple[str, ...], min_weight: float, engine: str,
+                   seed: int, lang: str, format_: str, output: Path | None) -> None:
     """Who bridges whom: bridges between two kinds (default: local authorities and
     associations), Gould–Fernandez brokerage roles, Burt's constraint and effective size.
 
@@ -997,8 +998,10 @@ def report_brokers(settings: Settings, by: str, between: tuple[str, str], kinds:
     """
     from .graph.analysis import analysis_graph, brokers_report
 
+    if directed and graph_name != "full":
+        raise UsageError("--directed needs --graph full: the actor projection has no direction")
     store_graph = settings.store().to_networkx()
-    graph = analysis_graph(store_graph, graph_name, include, min_weight=min_weight)
+    graph = analysis_graph(store_graph, graph_name, include, min_weight=min_weight, directed=directed)
     result = brokers_report(graph, by, store_graph, tuple(_kinds(between)), set(_kinds(kinds)) or None)
     result["rows"] = result["rows"][:top]
     columns = ["id", "name", "kind", "group", "bridges", "coordinator", "itinerant", "representative",
@@ -1211,7 +1214,6 @@ def ego(settings: Settings, actor: str, depth: int, include: tuple[str, ...], fo
             r["type"] + (f" ({r['role']})" if r["role"] else "") + ("" if r["forward"] else " ←") for r in row["relations"]
         ]
     emit(rows, ["distance", "id", "name", "kind", "via", "relations"], format_, output, title=f"Ego: {node_id}")
-
 
 # ---- push / pull: copy a graph between stores ----
 

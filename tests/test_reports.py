@@ -188,3 +188,14 @@ def test_reports_do_not_depend_on_the_process_hash_seed(demo, tmp_path):
         )
         outputs.append(Path(target).read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def test_directed_brokerage_on_the_full_graph(demo):
+    result = json.loads(demo("report", "brokers", "--graph", "full", "--directed", "--format", "json").stdout)
+    assert result["directed"] and result["scope"]["directed"]
+    programme = next(row for row in result["rows"] if row["id"] == "project:programme-aitec-cuf")
+    # sub-projects point to the programme, which points only to themes and a country: it represents
+    # projects to them, and is never a gatekeeper (that needs an arc out to another project)
+    assert programme["representative"] > 0 and programme["gatekeeper"] == 0
+    misuse = demo("report", "brokers", "--directed")
+    assert misuse.exit_code == 2 and "--graph full" in misuse.output

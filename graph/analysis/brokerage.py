@@ -258,7 +258,8 @@ def brokers_report(
     Parameters
     ----------
     G : networkx graph
-        The analysed graph (usually the actor–actor projection).
+        The analysed graph (usually the actor–actor projection). A ``DiGraph`` gives
+        directed roles; constraint, effective size and bridges always read ties as undirected.
     by : {"kind", "departement", "region"}
         How actors are grouped for the roles.
     source : networkx graph, optional
@@ -285,7 +286,7 @@ def brokers_report(
     H = simple_graph(G)
     groups = groups_of(H, by, source)
     group_for_bridges = groups if by == "kind" else groups_of(H, "kind")
-    roles = brokerage_roles(H, groups)
+    roles = brokerage_roles(G if G.is_directed() and not G.is_multigraph() else H, groups)
     bridges = bridging(H, group_for_bridges, *between)
     holes = structural_holes(H)
     rows = []
@@ -304,4 +305,5 @@ def brokers_report(
             "effective_size": None if holes_here["effective_size"] is None else round(holes_here["effective_size"], 9),
         })
     rows.sort(key=lambda row: (-row["bridges"], -row["total"], str(row["id"])))
-    return {"scope": scope_of(H).as_dict(), "grouping": by, "between": list(between), "rows": rows}
+    return {"scope": scope_of(H).as_dict(), "grouping": by, "between": list(between),
+            "directed": G.is_directed() and not G.is_multigraph(), "rows": rows}

@@ -85,6 +85,8 @@ class Scope:
         For the projection: what each shared project, theme, country or direct tie weighs.
     min_weight : float
         For the projection: the weakest link kept.
+    directed : bool
+        Whether relations keep the direction they were written in.
     """
 
     graph: str
@@ -96,6 +98,7 @@ class Scope:
     left_out_relations: int = 0
     weights: dict = field(default_factory=dict)
     min_weight: float | None = None
+    directed: bool = False
 
     def as_dict(self) -> dict:
         """The scope as plain JSON-ready data.
@@ -113,6 +116,7 @@ class Scope:
             "left_out_relations": self.left_out_relations,
             "weights": dict(sorted(self.weights.items())),
             "min_weight": self.min_weight,
+            "directed": self.directed,
         }
 
     def describe(self, lang: str = "fr") -> str:
@@ -123,7 +127,8 @@ class Scope:
         """
         if lang == "en":
             what = "the full graph" if self.graph == "full" else "the actor–actor projection"
-            text = f"Computed on {what}: {self.nodes} nodes, {self.edges} ties (relations read as undirected)."
+            how = "relations keep their direction" if self.directed else "relations read as undirected"
+            text = f"Computed on {what}: {self.nodes} nodes, {self.edges} ties ({how})."
             if self.graph == "actors":
                 labels = {"projects": "project", "themes": "theme", "countries": "country", "ties": "direct tie"}
                 parts = ", ".join(f"{labels.get(k, k)} {v:g}" for k, v in sorted(self.weights.items()))
@@ -135,7 +140,8 @@ class Scope:
                 )
             return text
         what = "le graphe complet" if self.graph == "full" else "la projection acteur–acteur"
-        text = f"Calculé sur {what} : {self.nodes} nœuds, {self.edges} liens (relations lues sans orientation)."
+        how = "relations orientées" if self.directed else "relations lues sans orientation"
+        text = f"Calculé sur {what} : {self.nodes} nœuds, {self.edges} liens ({how})."
         if self.graph == "actors":
             labels = {"projects": "projet", "themes": "thème", "countries": "pays", "ties": "lien direct"}
             parts = ", ".join(f"{labels.get(k, k)} {v:g}" for k, v in sorted(self.weights.items()))
@@ -166,6 +172,7 @@ def analysis_graph(
     include: tuple[str, ...] | list[str] = (),
     weights: dict | None = None,
     min_weight: float = 1.0,
+    directed: bool = False,
 ) -> nx.Graph:
     """The undirected simple graph an analysis runs on, with its :class:`Scope`.
 
@@ -181,6 +188,9 @@ def analysis_graph(
         Parts left out by default that should be kept.
     weights, min_weight
         Passed to the projection (``graph="actors"``).
+    directed : bool
+        Full graph only: a ``DiGraph`` keeping the direction relations were written in
+        (for directed brokerage roles); parallel relations become one arc.
 
     Returns
     -------
@@ -218,6 +228,12 @@ def analysis_graph(
         used = H.graph["weights"]
         scope = Scope("actors", H.number_of_nodes(), H.number_of_edges(), left_kinds, left_types,
                       left_nodes, left_relations, dict(used), min_weight)
+    elif directed:
+        H = nx.DiGraph()
+        H.add_nodes_from(kept.nodes(data=True))
+        H.add_edges_from((u, v) for u, v in kept.edges() if u != v)
+        scope = Scope("full", H.number_of_nodes(), H.number_of_edges(), left_kinds, left_types, left_nodes,
+                      left_relations, directed=True)
     else:
         H = simple_graph(kept)
         if H is kept:
