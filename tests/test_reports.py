@@ -199,3 +199,39 @@ def test_directed_brokerage_on_the_full_graph(demo):
     assert programme["representative"] > 0 and programme["gatekeeper"] == 0
     misuse = demo("report", "brokers", "--directed")
     assert misuse.exit_code == 2 and "--graph full" in misuse.output
+
+
+@pytest.mark.browser
+def test_full_report_in_headless_chromium_opens_offline_runs_the_map_and_prints(evil, tmp_path):
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed but CI is set")
+        pytest.skip("chromium is not installed (scripts/chromium installs it)")
+    from playwright.sync_api import sync_playwright
+
+    target = tmp_path / "rapport.html"
+    assert evil("report", "all", "-o", str(target)).exit_code == 0
+    url = target.resolve().as_uri()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            context = browser.new_context()
+            outside, dialogs = [], []
+            context.route("**/*", lambda route: route.continue_() if route.request.url == url
+                          else (outside.append(route.request.url), route.abort()))
+            page = context.new_page()
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.goto(url)
+            assert EVIL in page.inner_text("body")
+            frame = page.frame_locator("iframe.map")
+            frame.locator("body").wait_for(timeout=60_000)
+            map_frame = next(f for f in page.frames if f != page.main_frame)
+            map_frame.wait_for_function("() => !!(window.maillageMap && window.maillageMap.ready)", timeout=120_000)
+            pdf = page.pdf(format="A4", print_background=True)
+        finally:
+            browser.close()
+    assert outside == [] and dialogs == []
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") >= 3

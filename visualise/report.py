@@ -232,13 +232,13 @@ def _headers(columns: Sequence[str], lang: str) -> list[str]:
     return [EXPLANATIONS[c][index] if c in EXPLANATIONS else c for c in columns]
 
 
-def _map_section(G: nx.Graph, lang: str, words: dict) -> str:
-    """The interactive map in an iframe, or a note when the map module does not provide it."""
+def _map_section(G: nx.Graph, lang: str, words: dict, title: str, seed: int) -> str:
+    """The interactive map in a sandboxed iframe, or a note when the map module does not provide it."""
     try:
         from . import map_html
     except ImportError:
         return f"<p>{html.escape(words['map_missing'])}</p>"
-    document = map_html(G, lang=lang)
+    document = map_html(G, lang=lang, title=title, seed=seed)
     return f'<iframe class="map" title="{html.escape(words["map"])}" sandbox="allow-scripts" srcdoc="{html.escape(document, quote=True)}"></iframe>'
 
 
@@ -376,7 +376,7 @@ def full_report_html(
 
     if with_map:
         parts.append(f'<h2>{html.escape(words["map"])}</h2>')
-        parts.append(_map_section(G, lang, words))
+        parts.append(_map_section(G, lang, words, title, seed))
 
     sampling = central["betweenness"]
     if sampling and sampling["k"]:
