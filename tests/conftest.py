@@ -41,3 +41,49 @@ def sqlite_store(tmp_path):
     store = open_store(str(tmp_path / "graph.db"))
     yield store
     store.close()
+
+
+# ---- Neo4j: the server started by `make test` (scripts/neo4j) ----
+
+NEO4J_URI_VARIABLE = "MAILLAGE_NEO4J_URI"
+
+
+@pytest.fixture(scope="session")
+def neo4j_uri() -> str:
+    """The test Neo4j server, from env MAILLAGE_NEO4J_URI (``make test`` starts it and sets it).
+
+    Without that variable the Neo4j tests skip, except in CI (env CI set) where
+    they fail: CI must run them. With it, an unreachable server is a failure.
+    """
+    import os
+
+    uri = os.environ.get(NEO4J_URI_VARIABLE)
+    if not uri:
+        if os.environ.get("CI"):
+            pytest.fail(f"{NEO4J_URI_VARIABLE} is not set: CI must run the Neo4j tests (make test starts the server)")
+        pytest.skip(f"{NEO4J_URI_VARIABLE} is not set: run `make test` (or scripts/neo4j start and set it)")
+    if not os.environ.get("NEO4J_PASSWORD"):
+        pytest.fail(f"{NEO4J_URI_VARIABLE} is set but NEO4J_PASSWORD is not")
+    return uri
+
+
+@pytest.fixture
+def neo4j_store(neo4j_uri):
+    """A Neo4j store on the test server, emptied first (Community has one user database: it is cleaned)."""
+    from maillage.graph.store.neo4j import Neo4jStore
+
+    store = Neo4jStore(neo4j_uri)
+    store.clear()
+    store.init()
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def any_store(request, tmp_path):
+    """Each backend in turn: the embedded SQLite store, then a clean Neo4j database."""
+    if request.param == "neo4j":
+        return request.getfixturevalue("neo4j_store")
+    store = open_store(str(tmp_path / "any.db"))
+    request.addfinalizer(store.close)
+    return store

@@ -270,6 +270,29 @@ class Neo4jStore:
             return StoreError(f"{where} refused a query ({code}): {error.message}")
         return StoreUnavailable(f"cannot use {where}: {reason}")
 
+    # ------------------------------------------------------------------ maintenance
+
+    def clear(self) -> None:
+        """Delete everything maillage keeps in the database (the schema stays), in chunks."""
+        labels = (NODE, SOURCE, NODE_CLAIM, RELATION_CLAIM, NAME_KEY, DOCUMENT, META)
+        with self._errors(), self._session(write=True) as session:
+            for label in labels:
+                while session.run(
+                    f"MATCH (n:{label}) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS deleted"
+                ).single()["deleted"]:
+                    pass
+
+    def duplicates(self) -> dict[str, int]:
+        """How many node ids and relation keys the derived graph holds more than once (0 and 0 when sound)."""
+        nodes = self._read(
+            f"MATCH (n:{NODE}) WITH n.id AS id, count(*) AS copies WHERE copies > 1 RETURN count(*) AS duplicated"
+        )
+        relations = self._read(
+            f"MATCH (a:{NODE})-[r]->(b:{NODE}) WITH a, type(r) AS type, r.role AS role, b, count(*) AS copies "
+            "WHERE copies > 1 RETURN count(*) AS duplicated"
+        )
+        return {"nodes": nodes[0]["duplicated"], "relations": relations[0]["duplicated"]}
+
     # ------------------------------------------------------------------ plumbing
 
     def _session(self, write: bool = False):

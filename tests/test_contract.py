@@ -1,0 +1,396 @@
+"""The GraphStore contract, run on every backend (``any_store``: SQLite, then Neo4j).
+
+The second half runs the same CLI commands on both stores and compares the answers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from maillage.cli import main
+from maillage.graph.errors import AmbiguousReference, LoadError, UnknownReference
+from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
+from maillage.graph.store import open_store
+from maillage.graph.store.base import resolve_one
+from maillage.loaders import read_sources
+
+
+def batch(name, nodes=(), relations=(), authoritative=False, contributor="alice", at="2026-01-01T00:00:00+00:00"):
+    return Batch(
+        Source(name, "test", contributor, at, authoritative),
+        [NodeRecord(node, f"{name}:{i + 2}") for i, node in enumerate(nodes)],
+        [RelationRecord(rel, f"{name}:{i + 2}") for i, rel in enumerate(relations)],
+    )
+
+
+CUF = Node("association:cuf", "Association", "Cités Unies France", ("CUF",), {"category": "réseau"})
+CUF_BIS = Node("association:cuf-bis", "Association", "Coopération Urbaine Française", ("CUF",))
+PAIX = Node("theme:paix", "Theme", "Initiatives de paix")
+DD = Node("theme:developpement-durable", "Theme", "Développement durable", ("DD", "Agenda 21"))
+NANTERRE = Node(
+    "collectivite:com-92050", "Collectivite", "Nanterre", ("Ville de Nanterre",),
+    {"level": "commune", "insee_code": "92050", "country": "FR"},
+)
+PROJECT = Node("project:atelier", "Project", "Atelier paix", (), {"countries": ["SN", "ML"], "start": "2008"})
+WORKS = Relation("association:cuf", "WORKS_ON", "theme:paix", "", {"note": "atelier 2008"})
+WORKS_DD = Relation("association:cuf", "WORKS_ON", "theme:developpement-durable")
+LEADS = Relation("association:cuf", "TAKES_PART_IN", "project:atelier", "lead", {"start": "2008"})
+FUNDS = Relation("association:cuf", "TAKES_PART_IN", "project:atelier", "funder")
+NANTERRE_WORKS = Relation("collectivite:com-92050", "WORKS_ON", "theme:paix")
+
+
+def state(store):
+    """Everything a reader can see, to compare before and after."""
+    return (
+        store.counts(),
+        store.nodes(),
+        store.relations(),
+        [(s.name, s.format, s.contributor, s.at, s.authoritative, s.nodes, s.relations) for s in store.sources()],
+        list(store.dump()),
+    )
+
+
+# --------------------------------------------------------------------------- writes and reads
+
+
+def test_upsert_and_read_back_with_provenance(any_store):
+    result = any_store.write(batch("a.csv", [CUF, PAIX, PROJECT], [WORKS, LEADS, FUNDS]))
+    assert (result.nodes, result.relations, result.unchanged) == (3, 3, False)
+    assert any_store.get("association:cuf") == CUF
+    assert any_store.get("project:atelier").attrs == {"countries": ["SN", "ML"], "start": "2008"}
+    assert any_store.get("theme:absent") is None
+    assert any_store.relations() == sorted([WORKS, LEADS, FUNDS], key=lambda r: r.key)
+    assert any_store.relations("theme:paix") == [WORKS]
+    [claim] = any_store.node_claims("association:cuf")
+    assert (claim.source, claim.place, claim.contributor, claim.at, claim.aliases) == (
+        "a.csv", "a.csv:2", "alice", "2026-01-01T00:00:00+00:00", ("CUF",),
+    )
+    claims = any_store.relation_claims("project:atelier")
+    assert [(c.relation.role, c.place) for c in claims] == [("funder", "a.csv:4"), ("lead", "a.csv:3")]
+    assert any_store.counts() == {"Association": 1, "Project": 1, "Theme": 1, "TAKES_PART_IN": 2, "WORKS_ON": 1}
+
+
+def test_a_second_source_adds_aliases_and_provenance(any_store):
+    any_store.write(batch("a.csv", [CUF, PAIX], [WORKS]))
+    renamed = Node("association:cuf", "Association", "CUF – Cités Unies France", ("Cités Unies",), {"website": "https://cites-unies-france.org"})
+    any_store.write(batch("b.csv", [renamed, PAIX], [WORKS], contributor="bob"))
+    node = any_store.get("association:cuf")
+    assert node.name == "CUF – Cités Unies France"
+    assert node.aliases == ("Cités Unies France", "CUF", "Cités Unies")
+    assert node.attrs == {"category": "réseau", "website": "https://cites-unies-france.org"}
+    assert [(c.source, c.contributor) for c in any_store.node_claims("association:cuf")] == [("a.csv", "alice"), ("b.csv", "bob")]
+    assert [c.source for c in any_store.relation_claims("association:cuf")] == ["a.csv", "b.csv"]
+    assert len(any_store.relations()) == 1
+
+
+def test_lookup_by_id_name_and_alias_is_folded(any_store):
+    any_store.write(batch("a.csv", [CUF, PAIX, DD]))
+    for reference in ("association:cuf", "cités unies france", "CITES UNIES-FRANCE", " cuf ", "Cites  Unies France"):
+        assert [n.id for n in any_store.find(reference)] == ["association:cuf"]
+    assert [n.id for n in any_store.find("agenda 21")] == ["theme:developpement-durable"]
+    with pytest.raises(UnknownReference):
+        resolve_one("Oxfam", any_store.find("Oxfam"))
+
+
+def test_ambiguous_lookup_lists_candidates(any_store):
+    any_store.write(batch("a.csv", [CUF, CUF_BIS]))
+    with pytest.raises(AmbiguousReference) as caught:
+        resolve_one("CUF", any_store.find("CUF"))
+    assert [c[0] for c in caught.value.candidates] == ["association:cuf", "association:cuf-bis"]
+
+
+def test_nodes_by_kind_and_search(any_store):
+    any_store.write(batch("a.csv", [CUF, CUF_BIS, PAIX, DD, NANTERRE]))
+    assert [n.id for n in any_store.nodes("Theme")] == ["theme:developpement-durable", "theme:paix"]
+    assert [n.id for n in any_store.nodes(search="ville de")] == ["collectivite:com-92050"]
+    assert [n.id for n in any_store.nodes(search="COM-92")] == ["collectivite:com-92050"]
+    assert [n.id for n in any_store.nodes("Association", "française")] == ["association:cuf-bis"]
+    assert [n.id for n in any_store.nodes(search="cuf")] == ["association:cuf", "association:cuf-bis"]
+    assert any_store.nodes(search="nowhere") == []
+
+
+def test_same_content_twice_changes_nothing(any_store):
+    any_store.write(batch("a.csv", [CUF, PAIX], [WORKS]))
+    before = state(any_store)
+    again = any_store.write(batch("a.csv", [CUF, PAIX], [WORKS], contributor="bob", at="2030-01-01T00:00:00+00:00"))
+    assert again.unchanged
+    assert state(any_store) == before
+
+
+def test_a_failed_load_leaves_the_store_as_it_was(any_store):
+    any_store.write(batch("a.csv", [CUF, PAIX], [WORKS]))
+    before = state(any_store)
+    dangling = Relation("association:cuf", "WORKS_ON", "theme:nowhere")
+    with pytest.raises(LoadError) as caught:
+        any_store.write(batch("b.csv", [DD, NANTERRE], [WORKS_DD, dangling]))
+    assert [p.file for p in caught.value.problems] == ["b.csv:3"]
+    assert "theme:nowhere" in caught.value.problems[0].message
+    assert state(any_store) == before
+    assert any_store.get("theme:developpement-durable") is None
+
+
+def test_a_kind_clash_is_refused_and_nothing_changes(any_store):
+    any_store.write(batch("a.csv", [CUF]))
+    before = state(any_store)
+    clash = Node("association:cuf", "Theme", "CUF")
+    with pytest.raises(LoadError) as caught:
+        any_store.write(batch("b.csv", [PAIX, clash]))
+    assert caught.value.problems[0].column == "kind"
+    assert state(any_store) == before
+
+
+def test_a_new_version_of_a_source_replaces_the_old_one(any_store):
+    any_store.write(batch("a.csv", [CUF, PAIX, DD], [WORKS, WORKS_DD]))
+    any_store.write(batch("b.csv", [NANTERRE, PAIX], [NANTERRE_WORKS]))
+    any_store.write(batch("a.csv", [CUF, PAIX], [WORKS]))
+    assert any_store.get("theme:developpement-durable") is None
+    assert any_store.relations() == sorted([WORKS, NANTERRE_WORKS], key=lambda r: r.key)
+    assert [s.name for s in any_store.sources()] == ["b.csv", "a.csv"]
+    assert [(c.source, c.place) for c in any_store.node_claims("theme:paix")] == [("b.csv", "b.csv:3"), ("a.csv", "a.csv:3")]
+    assert any_store.find("Agenda 21") == []
+
+
+def test_latest_load_wins_unless_a_source_is_authoritative(any_store):
+    official = Node("association:cuf", "Association", "Cités Unies France (officiel)", (), {"category": "fédération"})
+    any_store.write(batch("register", [official], authoritative=True))
+    any_store.write(batch("a.csv", [CUF]))
+    node = any_store.get("association:cuf")
+    assert node.name == "Cités Unies France (officiel)"
+    assert node.attrs["category"] == "fédération"
+    assert "Cités Unies France" in node.aliases and "CUF" in node.aliases
+    any_store.unload("register")
+    assert any_store.get("association:cuf") == CUF
+
+
+def test_unload_keeps_what_other_sources_also_assert(any_store):
+    any_store.write(batch("a.csv", [CUF, PAIX, DD], [WORKS, WORKS_DD]))
+    any_store.write(batch("b.csv", [CUF, PAIX], [WORKS]))
+    result = any_store.unload("a.csv")
+    assert (result.nodes, result.relations) == (3, 2)
+    assert any_store.get("theme:developpement-durable") is None
+    assert any_store.relations() == [WORKS]
+    assert [c.source for c in any_store.node_claims("association:cuf")] == ["b.csv"]
+    assert [s.name for s in any_store.sources()] == ["b.csv"]
+    with pytest.raises(LoadError, match="no source named 'a.csv'"):
+        any_store.unload("a.csv")
+
+
+def test_a_relation_comes_back_when_its_end_is_loaded_again(any_store):
+    any_store.write(batch("themes.csv", [PAIX]))
+    any_store.write(batch("cuf.csv", [CUF], [WORKS]))
+    any_store.unload("themes.csv")
+    assert any_store.relations() == []
+    assert [c.relation for c in any_store.relation_claims("association:cuf")] == [WORKS]
+    any_store.write(batch("themes.csv", [PAIX]))
+    assert any_store.relations() == [WORKS]
+
+
+def test_dump_source_recreates_the_source_on_another_store(any_store, tmp_path):
+    any_store.write(batch("a.csv", [CUF, PAIX, PROJECT], [WORKS, LEADS]))
+    any_store.write(batch("b.csv", [NANTERRE, PAIX], [NANTERRE_WORKS], authoritative=True, contributor="bob"))
+    assert any_store.dump_source("nowhere") == None  # noqa: E711 - the contract says None
+    copy = open_store(str(tmp_path / "copy.db"))
+    for dumped in any_store.dump():
+        copy.write(dumped)
+    assert list(copy.dump()) == list(any_store.dump())
+    assert copy.nodes() == any_store.nodes() and copy.relations() == any_store.relations()
+    dumped_b = any_store.dump_source("b.csv")
+    assert dumped_b.source == Source("b.csv", "test", "bob", "2026-01-01T00:00:00+00:00", True)
+    assert [r.place for r in dumped_b.nodes] == ["b.csv:2", "b.csv:3"]
+    copy.close()
+
+
+def test_replace_sources_keeps_load_order_and_does_not_check_ends(any_store):
+    any_store.write(batch("a.csv", [CUF, PAIX], [WORKS]))
+    any_store.write(batch("b.csv", [NANTERRE, PAIX], [NANTERRE_WORKS]))
+    dangling = Relation("association:cuf", "WORKS_ON", "theme:developpement-durable")
+    renamed = Node("association:cuf", "Association", "CUF renommée")
+    results = any_store.replace_sources(
+        [batch("a.csv", [renamed, PAIX], [WORKS, dangling], contributor="carol"), batch("c.csv", [DD])]
+    )
+    assert [(r.source, r.unchanged) for r in results] == [("a.csv", False), ("c.csv", False)]
+    assert [(s.name, s.contributor) for s in any_store.sources()] == [("a.csv", "carol"), ("b.csv", "alice"), ("c.csv", "alice")]
+    assert any_store.get("association:cuf").name == "CUF renommée"
+    assert dangling in any_store.relations()
+    assert any_store.replace_sources([batch("c.csv", [DD])])[0].unchanged
+
+
+def test_write_stream_gives_the_graph_write_gives(any_store, tmp_path):
+    records = [NodeRecord(CUF, "s:2"), RelationRecord(WORKS, "s:3"), NodeRecord(PAIX, "s:4"), NodeRecord(CUF_BIS, "s:5")]
+    source = Source("s.csv", "test", "alice", "2026-01-01T00:00:00+00:00")
+    result = any_store.write_stream(source, iter(records), chunk_size=2)
+    assert (result.nodes, result.relations, result.unchanged) == (3, 1, False)
+    reference = open_store(str(tmp_path / "reference.db"))
+    reference.write(Batch(source, [r for r in records if isinstance(r, NodeRecord)], [r for r in records if isinstance(r, RelationRecord)]))
+    assert any_store.nodes() == reference.nodes() and any_store.relations() == reference.relations()
+    assert any_store.node_claims("association:cuf") == reference.node_claims("association:cuf")
+    assert any_store.write_stream(source, iter(records), chunk_size=2).unchanged
+    reference.close()
+
+
+def test_a_failed_stream_leaves_the_store_as_it_was(any_store):
+    any_store.write(batch("a.csv", [CUF, PAIX], [WORKS]))
+    before = state(any_store)
+    source = Source("s.csv", "test", "alice")
+    dangling = Relation("association:cuf", "WORKS_ON", "theme:nowhere")
+    with pytest.raises(LoadError):
+        any_store.write_stream(source, iter([NodeRecord(DD, "s:2"), RelationRecord(dangling, "s:3")]))
+
+    def failing():
+        yield NodeRecord(DD, "s:2")
+        raise LoadError([], "the file ends badly")
+
+    with pytest.raises(LoadError, match="ends badly"):
+        any_store.write_stream(source, failing())
+    assert state(any_store) == before
+
+
+# --------------------------------------------------------------------------- subgraphs
+
+
+def test_subgraph_reads(any_store, demo_path):
+    [demo] = read_sources([demo_path], None, "test")
+    any_store.write(demo)
+    whole = any_store.to_networkx()
+    assert whole.number_of_nodes() == 60 and whole.number_of_edges() == 191
+    themes = any_store.to_networkx(kinds=["Theme"])
+    assert {d["kind"] for _, d in themes.nodes(data=True)} == {"Theme"}
+    near = any_store.neighbourhood(["collectivite:dep-93"], 1)
+    assert "collectivite:dep-93" in near and len(near) > 1
+    assert near < any_store.neighbourhood(["collectivite:dep-93"], 2)
+    assert any_store.neighbourhood(["nobody:here"], 2) == set()
+    ego = any_store.to_networkx(node_ids=near)
+    assert set(ego.nodes) == near
+    assert all(u in near and v in near for u, v in ego.edges())
+    assert ego.number_of_edges() == sum(1 for u, v in whole.edges() if u in near and v in near)
+    node = ego.nodes["collectivite:dep-93"]
+    assert node["kind"] == "Collectivite" and "CG93" in node["aliases"] and node["insee_code"] == "93"
+    mixed = any_store.to_networkx(kinds=["Association"], node_ids=near)
+    assert set(mixed.nodes) == {n for n in near if whole.nodes[n]["kind"] == "Association"}
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def test_documents_keep_their_first_order_and_their_latest_value(any_store):
+    assert any_store.get_document("merges", "m1") is None
+    any_store.put_document("merges", "m1", {"into": "association:cuf", "ids": ["a", "b"]})
+    any_store.put_document("merges", "m2", {"into": "theme:paix"})
+    any_store.put_document("snapshots", "s1", {"nodes": 3})
+    any_store.put_document("merges", "m1", {"into": "association:cuf-bis", "note": "é « ok »"})
+    assert any_store.get_document("merges", "m1") == {"into": "association:cuf-bis", "note": "é « ok »"}
+    assert [key for key, _ in any_store.documents("merges")] == ["m1", "m2"]
+    any_store.delete_document("merges", "m1")
+    any_store.delete_document("merges", "never")
+    assert any_store.documents("merges") == [("m2", {"into": "theme:paix"})]
+    assert any_store.documents("snapshots") == [("s1", {"nodes": 3})]
+
+
+# --------------------------------------------------------------------------- the same answers on both stores
+
+
+@pytest.mark.neo4j
+def test_both_stores_derive_the_same_graph_from_the_same_loads(neo4j_store, sqlite_store, demo_path):
+    [demo] = read_sources([demo_path], None, "test")
+    loads = [
+        demo,
+        batch("a.csv", [CUF, PAIX, DD], [WORKS, WORKS_DD]),
+        batch("b.csv", [Node("association:cuf", "Association", "CUF"), NANTERRE], [NANTERRE_WORKS], authoritative=True),
+        batch("a.csv", [CUF, PAIX], [WORKS]),
+    ]
+    for store in (neo4j_store, sqlite_store):
+        for load in loads:
+            store.write(load)
+        store.unload("b.csv")
+    assert state(neo4j_store) == state(sqlite_store)
+    for node in sqlite_store.nodes():
+        assert neo4j_store.node_claims(node.id) == sqlite_store.node_claims(node.id)
+        assert neo4j_store.relation_claims(node.id) == sqlite_store.relation_claims(node.id)
+    for graph_a, graph_b in ((neo4j_store.to_networkx(), sqlite_store.to_networkx()),):
+        assert list(graph_a.nodes(data=True)) == list(graph_b.nodes(data=True))
+        assert list(graph_a.edges(keys=True, data=True)) == list(graph_b.edges(keys=True, data=True))
+
+
+@pytest.fixture
+def both_locations(neo4j_store, tmp_path):
+    """A SQLite file and the clean Neo4j test database, as --store locations."""
+    neo4j_store.close()
+    return {"sqlite": str(tmp_path / "cli.db"), "neo4j": neo4j_store.location}
+
+
+LOAD_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
+
+
+def _run(runner, location, *args):
+    """The output of a successful command, load times blanked (two loads are never at the same second)."""
+    result = runner.invoke(main, ["--store", location, "--contributor", "test", *args])
+    assert result.exit_code == 0, result.output
+    return LOAD_TIME.sub("<at>", result.output)
+
+
+@pytest.mark.neo4j
+def test_cli_commands_give_the_same_answers_on_both_stores(both_locations, runner, demo_path, tmp_path):
+    outputs = {}
+    for backend, location in both_locations.items():
+        out = {}
+        _run(runner, location, "init")
+        out["load"] = _run(runner, location, "load", str(demo_path))
+        out["reload"] = _run(runner, location, "load", str(demo_path))
+        out["actors"] = _run(runner, location, "actors")
+        out["actors-json"] = json.loads(_run(runner, location, "actors", "--kind", "Association", "--search", "seine", "--format", "json"))
+        out["show"] = _run(runner, location, "show", "CG93")
+        out["show-json"] = json.loads(_run(runner, location, "show", "Ritimo", "--format", "json"))
+        for metric in ("degree", "betweenness", "pagerank"):
+            out[f"centrality-{metric}"] = json.loads(
+                _run(runner, location, "report", "centrality", "--metric", metric, "--top", "60", "--format", "json")
+            )
+        map_file = tmp_path / f"map-{backend}.html"
+        said = _run(runner, location, "map", "-o", str(map_file))
+        out["map"] = re.search(r"\((\d+) nodes, (\d+) relations\)", said).groups()
+        assert map_file.stat().st_size > 10_000
+        outputs[backend] = out
+    assert outputs["sqlite"]["load"] == "demo: 60 nodes, 191 relations loaded\n"
+    assert outputs["sqlite"]["reload"] == "demo: unchanged (already loaded)\n"
+    assert outputs["sqlite"]["map"] == ("60", "191")
+    for key in outputs["sqlite"]:
+        assert outputs["neo4j"][key] == outputs["sqlite"][key], key
+
+
+@pytest.mark.neo4j
+def test_push_and_pull_copy_the_graph_with_its_provenance(both_locations, runner, demo_path, tmp_path):
+    sqlite, neo4j = both_locations["sqlite"], both_locations["neo4j"]
+    _run(runner, sqlite, "load", str(demo_path))
+    local = open_store(sqlite)
+    local.write(batch("a.csv", [CUF, PAIX, DD], [WORKS, WORKS_DD], contributor="bob"))
+    local.write(batch("register", [Node("association:cuf", "Association", "CUF officielle")], authoritative=True))
+    expected = state(local)
+    local.close()
+
+    said = _run(runner, sqlite, "push", "--to", neo4j)
+    assert said.endswith("copied 3 sources from " + sqlite + " to " + neo4j + " (0 unchanged)\n")
+    said = _run(runner, sqlite, "push", "--to", neo4j)
+    assert "copied 0 sources" in said and "(3 unchanged)" in said
+
+    back = str(tmp_path / "back.db")
+    _run(runner, back, "pull", "--from", neo4j)
+    with open_store(neo4j) as remote:
+        assert state(remote) == expected
+    pulled = open_store(back)
+    assert state(pulled) == expected
+    pulled.close()
+
+
+def test_push_between_two_sqlite_files(invoke, demo_path, tmp_path):
+    assert invoke("load", str(demo_path)).exit_code == 0
+    target = str(tmp_path / "target.db")
+    first = invoke("push", "--to", target)
+    assert first.exit_code == 0 and "copied 1 source" in first.output
+    second = invoke("push", "--to", target)
+    assert second.exit_code == 0 and "copied 0 sources" in second.output and "(1 unchanged)" in second.output
+    origin, copy = open_store(str(invoke.store)), open_store(target)
+    assert state(copy) == state(origin)
+    origin.close()
+    copy.close()
