@@ -250,3 +250,64 @@ def test_merge_refuses_nodes_of_different_kinds(invoke, ssd):
     ok(invoke("load", str(ssd), "--source", "ssd"))
     result = invoke("merge", "CG93", "CRID")
     assert result.exit_code == 2 and "a Association" in result.output
+
+
+def load_with_redirects(store, path, source):
+    """What 'maillage load' does: resolve with merged names known, redirect, write."""
+    from maillage.graph.merge import apply_redirects, redirect_aware_lookup
+    from maillage.loaders import read_sources
+
+    for batch in read_sources([path], redirect_aware_lookup(store), "test", source_name=source):
+        store.write(apply_redirects(store, batch))
+
+
+def test_merge_unmerge_unload_conflicts_and_json_export_on_each_backend(any_store, ssd, tmp_path):
+    from maillage.graph.duplicates import duplicates
+    from maillage.graph.export import export_json, read_export
+    from maillage.graph.history import diff, get_snapshot, snapshot
+    from maillage.graph.merge import merge, unmerge
+    from maillage.graph.provenance import conflicts, set_authoritative
+
+    store = any_store
+    load_with_redirects(store, ssd, "ssd")
+    other = write_workbook(tmp_path / "other", "kind,name,website\nAssociation,CRID,https://crid.example\nAssociation,Ritimo,\n",
+                           "source,type,target\nRitimo,PARTNERS_WITH,CRID\n")
+    first = write_workbook(tmp_path / "first", "kind,name,website\nAssociation,CRID,https://old.example\n", "source,type,target\n")
+    load_with_redirects(store, first, "first")
+    snapshot(store, "before", "test")
+    load_with_redirects(store, other, "other")
+    changes = diff(get_snapshot(store, "before"), get_snapshot(store, "now"))
+    assert [n["id"] for n in changes["added_nodes"]] == ["association:ritimo"]
+    assert [(c.subject, c.current) for c in conflicts(store)] == [("association:crid", "https://crid.example")]
+    set_authoritative(store, "first", True, "test")
+    assert store.get("association:crid").attrs["website"] == "https://old.example"
+    assert [s.name for s in store.sources()] == ["ssd", "first", "other"]
+
+    pairs = {frozenset((p.a, p.b)) for p in duplicates(store) if p.score >= 0.9}
+    assert frozenset(("collectivite:cg93", "collectivite:conseil-general-du-93")) in pairs
+    before = [(b.source, sorted(b.nodes, key=lambda r: r.node.id), sorted(b.relations, key=lambda r: r.relation.key)) for b in store.dump()]
+    result = merge(store, "collectivite:cg93", sorted(SSD_IDS - {"collectivite:cg93"}), "test")
+    assert result.sources == ("ssd",)
+    assert [n.id for n in store.nodes("Collectivite")] == ["collectivite:cg93", "collectivite:com-93064"]
+    assert len(store.relations("collectivite:cg93")) == 5
+    load_with_redirects(store, ssd, "again")
+    assert [n.id for n in store.nodes("Collectivite")] == ["collectivite:cg93", "collectivite:com-93064"]
+    store.unload("again")
+    unmerge(store, "CG93", "test")
+    after = [(b.source, sorted(b.nodes, key=lambda r: r.node.id), sorted(b.relations, key=lambda r: r.relation.key)) for b in store.dump()]
+    assert after == before
+
+    exported = tmp_path / "graph.json"
+    exported.write_text(export_json(store), encoding="utf-8")
+    copy = open_store(str(tmp_path / "copy.db"))
+    try:
+        copy.replace_sources(read_export(exported))
+        assert [(n.id, n.name, n.aliases, dict(n.attrs)) for n in copy.nodes()] == [
+            (n.id, n.name, n.aliases, dict(n.attrs)) for n in store.nodes()
+        ]
+        assert [r.key for r in copy.relations()] == [r.key for r in store.relations()]
+        assert [(s.name, s.authoritative) for s in copy.sources()] == [(s.name, s.authoritative) for s in store.sources()]
+    finally:
+        copy.close()
+    store.unload("other")
+    assert store.get("association:ritimo") is None and store.get("association:crid") is not None
