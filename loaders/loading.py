@@ -71,7 +71,7 @@ class LoadOptions:
             ("dep", self.departements),
             ("com", self.communes),
             ("objet", self.object_codes),
-            ("titre", self.keywords),
+            ("keyword", self.keywords),
         ):
             if values:
                 parts.append(f"{label}={','.join(values)}")

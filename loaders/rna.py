@@ -199,6 +199,7 @@ def _records(
             except StopIteration:
                 continue
             width = len(header)
+            file_name = member.name
             # A column the format lacks reads as the empty cell appended at the end of each row.
             col = {column: header.index(column) if column in header else width for column in WALDEC_COLUMNS + IMPORT_COLUMNS}
             i_id, i_position, i_code = col["id"], col["position"], col["adrs_codeinsee"]
@@ -258,7 +259,7 @@ def _records(
                     if website:
                         attrs["website"] = website
                     node_id = "association:rna-" + rna_id
-                    place = f"{member.name}:{start}"
+                    place = f"{file_name}:{start}"
                     yield NodeRecord(Node(node_id, "Association", title, (short,) if short and short != title else (), attrs), place)
                     report.rows_kept += 1
                     where = place_of(code) if code else None
