@@ -331,7 +331,10 @@ def show(settings: Settings, actor: str, format_: str) -> None:
         return
     click.echo(f"{node.name}  [{node.kind}]  {node.id}")
     if node.aliases:
-        click.echo(f"  aliases: {' | '.join(node.aliases)}")
+        named = [
+            f"{label} ({', '.join(c.source for c in claims if label == c.name or label in c.aliases)})" for label in node.aliases
+        ]
+        click.echo(f"  aliases: {' | '.join(named)}")
     for key, value in sorted(node.attrs.items()):
         sources = [cite(c) for c in claims if key in c.attrs and c.attrs[key] == value]
         click.echo(f"  {key}: {_cell(value)}    ({'; '.join(sources)})")
