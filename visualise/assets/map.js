@@ -353,19 +353,27 @@
   var results = document.getElementById("search-results");
   var haystack = null;
 
+  // best matches first: a name or alias equal to the query, then names that start
+  // with it, then aliases that start with it, then anything containing it
   function search(query) {
     if (haystack === null) {
-      haystack = nodesData.map(function (node) { return [fold(node.name), fold(node.aliases.join(" ")), fold(node.id)]; });
+      haystack = nodesData.map(function (node) {
+        return { name: fold(node.name), aliases: node.aliases.map(fold), id: fold(node.id) };
+      });
     }
     var wanted = fold(query.trim());
-    var starts = [], contains = [];
     if (!wanted) return [];
-    for (var i = 0; i < N && starts.length < 15; i++) {
-      var entry = haystack[i];
-      if (entry[0].indexOf(wanted) === 0) starts.push(i);
-      else if (contains.length < 15 && (entry[0].indexOf(wanted) > 0 || entry[1].indexOf(wanted) >= 0 || entry[2].indexOf(wanted) >= 0)) contains.push(i);
+    var ranks = [[], [], [], []];
+    for (var i = 0; i < N && ranks[0].length < 15; i++) {
+      var entry = haystack[i], rank = -1;
+      if (entry.name === wanted || entry.id === wanted || entry.aliases.indexOf(wanted) >= 0) rank = 0;
+      else if (entry.name.indexOf(wanted) === 0) rank = 1;
+      else if (entry.aliases.some(function (alias) { return alias.indexOf(wanted) === 0; })) rank = 2;
+      else if (entry.name.indexOf(wanted) > 0 || entry.id.indexOf(wanted) >= 0 ||
+               entry.aliases.some(function (alias) { return alias.indexOf(wanted) > 0; })) rank = 3;
+      if (rank >= 0 && ranks[rank].length < 15) ranks[rank].push(i);
     }
-    return starts.concat(contains).slice(0, 15);
+    return ranks[0].concat(ranks[1], ranks[2], ranks[3]).slice(0, 15);
   }
 
   function showResults() {
