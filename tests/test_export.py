@@ -6,7 +6,6 @@ import json
 import os
 import re
 from collections import Counter
-from pathlib import Path
 
 import networkx as nx
 import pytest
