@@ -196,6 +196,8 @@ def analysis_graph(
     -------
     networkx.Graph
         Undirected, simple; ``weight`` on edges; ``H.graph["scope"]`` says what it is.
+        Frozen (no node or edge can be added or removed), so that analyses may share
+        one copy of it in the accelerated engine.
 
     Examples
     --------
@@ -240,4 +242,4 @@ def analysis_graph(
             H = nx.Graph(kept)
         scope = Scope("full", H.number_of_nodes(), H.number_of_edges(), left_kinds, left_types, left_nodes, left_relations)
     H.graph["scope"] = scope
-    return H
+    return nx.freeze(H)

@@ -17,6 +17,7 @@ check them against NetworkX.
 from __future__ import annotations
 
 import random
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -106,15 +107,35 @@ class IGraphView:
         return dict(zip(self.nodes, map(float, values)))
 
 
+#: copies of frozen graphs, kept while the graph lives
+_VIEWS: "weakref.WeakKeyDictionary[nx.Graph, IGraphView]" = weakref.WeakKeyDictionary()
+
+
 def to_igraph(H: nx.Graph) -> IGraphView:
-    """Copy an undirected simple graph into igraph (once per report, then reused).
+    """Copy an undirected simple graph into igraph.
+
+    A frozen graph (:func:`networkx.freeze`, as
+    :func:`~maillage.graph.analysis.convert.analysis_graph` returns) is copied once
+    and the copy reused by every analysis of it; its edge weights must not be changed.
 
     Examples
     --------
     >>> view = to_igraph(nx.Graph([("rosny", "cuf", {"weight": 2})]))
     >>> view.graph.vcount(), view.weights
     (2, [2.0])
+    >>> frozen = nx.freeze(nx.path_graph(3))
+    >>> to_igraph(frozen) is to_igraph(frozen)
+    True
     """
+    if nx.is_frozen(H):
+        view = _VIEWS.get(H)
+        if view is None:
+            view = _VIEWS[H] = _copy_into_igraph(H)
+        return view
+    return _copy_into_igraph(H)
+
+
+def _copy_into_igraph(H: nx.Graph) -> IGraphView:
     import igraph
 
     nodes = list(H)
