@@ -11,6 +11,7 @@ from itertools import islice
 
 import networkx as nx
 
+from ..model import normalise
 from .convert import analysis_graph
 
 __all__ = ["relations_between", "shortest_paths", "ego_network"]
@@ -90,7 +91,7 @@ def shortest_paths(G: nx.Graph, source, target, limit: int = 10, include=()) -> 
         found = list(islice(nx.all_shortest_paths(H, source, target), _ENUMERATION_CAP))
     except nx.NetworkXNoPath:
         return []
-    found.sort(key=lambda path: ([name(n) for n in path], [str(n) for n in path]))
+    found.sort(key=lambda path: ([normalise(name(n)) for n in path], [str(n) for n in path]))
     result = []
     for path in found[:limit]:
         steps = [{"from": u, "to": v, "relations": relations_between(G, u, v)} for u, v in zip(path, path[1:])]
@@ -139,5 +140,5 @@ def ego_network(G: nx.Graph, actor, depth: int = 1, include=()) -> list[dict]:
             "via": via,
             "relations": relations_between(G, via, node) if via is not None else [],
         })
-    rows.sort(key=lambda row: (row["distance"], row["name"], str(row["id"])))
+    rows.sort(key=lambda row: (row["distance"], normalise(row["name"]), str(row["id"])))
     return rows
