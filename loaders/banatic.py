@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Sequence
 
 from ..graph.errors import LoadError, ModelError, UsageError
-from ..graph.model import ATTRIBUTES, Node, NodeRecord, Relation, RelationRecord, Source, make_id, normalise, validate_siren
+from ..graph.model import Node, NodeRecord, Relation, RelationRecord, Source, make_id, normalise, validate_siren
 from ..graph.store.base import Problem
-from .loading import damaged_text, Load, LoadOptions, LoadReport, Lookup, checked
+from .loading import Load, LoadOptions, LoadReport, Lookup, checked, damaged_text
 from .tables import Table, fold_header, read_csv
 
 __all__ = ["BANATIC_COLUMNS", "detect_banatic", "read_banatic", "read_siren_table"]
@@ -97,6 +97,7 @@ def read_banatic(
     epcis: dict[str, NodeRecord] = {}
     relations: dict[tuple, RelationRecord] = {}
     unresolved: list[str] = []
+    other_members: list[str] = []
     by_name: dict[tuple[str, str], list[Node]] = {}
 
     def commune_by_code(code: str) -> str | None:
@@ -145,13 +146,12 @@ def read_banatic(
             continue
         place = f"{table.name}:{row.line}"
         attrs = {"level": "epci", "siren": siren, "nature": nature, "country": "FR"}
-        ATTRIBUTES["nature"].check(nature)
         epci_id = make_id("Collectivite", cells["name"], attrs)
         if epci_id not in epcis:
             epcis[epci_id] = NodeRecord(Node(epci_id, "Collectivite", cells["name"], (), attrs), place)
         member_type = normalise(cells.get("member_type", "commune") or "commune")
         if member_type != "commune":
-            report.notice(f"{place}: member {cells['member_name']!r} is a {cells['member_type']}, not a commune; left out")
+            other_members.append(f"{cells['member_name']} ({cells['member_type']})")
             continue
         member_id = None
         insee = sirens.get(cells["member_siren"])
@@ -174,6 +174,11 @@ def read_banatic(
             f"{table.name}: {len(unresolved)} member commune(s) not found in the store, MEMBER_OF left out "
             f"(load the COG communes first, or give --siren-table): {', '.join(unresolved[:10])}"
             + (" ..." if len(unresolved) > 10 else "")
+        )
+    if other_members:
+        report.notice(
+            f"{table.name}: {len(other_members)} member(s) that are not communes left out: {', '.join(other_members[:10])}"
+            + (" ..." if len(other_members) > 10 else "")
         )
     report.rows_kept = report.rows_read - len(report.problems)
     if options.strict and report.problems:

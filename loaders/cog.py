@@ -46,7 +46,7 @@ from typing import Sequence
 from ..graph.errors import LoadError, ModelError, UsageError
 from ..graph.model import Node, NodeRecord, Relation, RelationRecord, Source, make_id, normalise, validate_insee
 from ..graph.store.base import Problem
-from .loading import damaged_text, Load, LoadOptions, LoadReport, Lookup, checked, file_digest
+from .loading import Load, LoadOptions, LoadReport, Lookup, checked, damaged_text
 from .tables import Row, fold_header, read_csv
 
 __all__ = ["COG_FORMATS", "detect_cog", "read_cog", "cog_year"]

@@ -58,7 +58,7 @@ from ..graph.model import (
 )
 from ..graph.store.base import Problem
 from .countries import country_code
-from .loading import damaged_text, Load, LoadOptions, LoadReport, checked
+from .loading import Load, LoadOptions, LoadReport, checked, damaged_text
 from .tables import Table, fold_header, read_csv, read_xlsx_sheets
 
 __all__ = ["PRESETS", "Mapping", "load_mapping", "detect_preset", "read_mapped", "mapped_table"]

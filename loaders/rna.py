@@ -38,7 +38,7 @@ from typing import IO, Iterator, Sequence
 from ..graph.errors import ModelError, UsageError
 from ..graph.model import Node, NodeRecord, Relation, RelationRecord, Source, normalise, validate_siret
 from ..graph.store.base import Problem
-from .loading import damaged_text, Load, LoadOptions, LoadReport, Lookup, checked, file_digest
+from .loading import Load, LoadOptions, LoadReport, Lookup, checked, damaged_text, file_digest
 from .tables import SAMPLE_SIZE, detect_encoding, fold_header
 
 __all__ = ["WALDEC_COLUMNS", "IMPORT_COLUMNS", "detect_rna", "read_rna", "rna_members"]

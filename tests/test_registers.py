@@ -542,3 +542,32 @@ def test_loaders_stream_rna_without_holding_the_file(tmp_path):
     assert json.loads(json.dumps(first.node.attrs))["rna_id"] == "W751000123"
     with zipfile.ZipFile(SAMPLES / "rna_waldec_20241001.zip") as archive:
         assert len(archive.namelist()) == 3
+
+
+def test_banatic_members_that_are_not_communes_are_listed_not_loaded(invoke, tmp_path):
+    perimeter = tmp_path / "banatic_perimetre_epci_2024.xls"
+    text = (SAMPLES / "banatic_perimetre_epci_2024.xls").read_bytes().decode("cp1252")
+    text += "200054781\tMétropole du Grand Paris\tMETRO\t30/12/2015\t01/01/2016\t75\tParis\t131\t7075028\tGroupement\t257501234\tSyndicat des eaux\t75\tNon\r\n"
+    perimeter.write_bytes(text.encode("cp1252"))
+    result = invoke("load", str(perimeter))
+    assert result.exit_code == 0, result.output
+    assert "1 member(s) that are not communes left out: Syndicat des eaux (Groupement)" in result.output
+
+
+def test_mapped_xlsx_numbers_never_pass_as_codes_without_their_zero(invoke, tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Collectivité territoriale française", "Type de collectivité", "Code INSEE", "Collectivité partenaire", "Pays partenaire", "Intitulé du projet"])
+    sheet.append(["Seine-Saint-Denis", "Département", 93, "Commune de Figuig", "Maroc", "Eau à Figuig"])
+    sheet.append(["Ain", "Département", 1, "Commune de Ségou", "Mali", "Culture à Ségou"])
+    path = tmp_path / "export.xlsx"
+    workbook.save(path)
+    result = invoke("load", str(path), "--mapping", "cooperation")
+    assert result.exit_code == 1
+    assert "export.xlsx[Sheet]:3: column 'Code INSEE': '1' is not an INSEE departement code" in result.output
+    result = invoke("load", str(path), "--mapping", "cooperation", "--skip-bad-rows")
+    assert result.exit_code == 0, result.output
+    assert node(invoke.store, "collectivite:dep-93").attrs["insee_code"] == "93"
+    assert node(invoke.store, "collectivite:dep-1") is None
