@@ -863,7 +863,7 @@ def load_registers(
     """Load register extracts and mapped tables: stream the large ones, report what was met."""
     from dataclasses import replace
 
-    from .graph.merge import redirect_aware_lookup
+    from .graph.merge import redirect_aware_lookup, redirect_records
     from .loaders import open_sources
     from .loaders.loading import LoadOptions, write_rejected
 
@@ -899,7 +899,7 @@ def load_registers(
             for column in report.columns_ignored:
                 click.echo(f"  column {column!r} ignored")
         elif load_.source.format in _STREAMED_FORMATS and hasattr(store, "write_stream"):
-            result = store.write_stream(load_.source, load_.records, load_.digest)
+            result = store.write_stream(load_.source, redirect_records(store, load_.records), load_.digest)
             _echo_result(result, report)
         else:
             (batch,) = collaborative_batches(store, [load_.batch()], False)

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from .errors import UsageError
-from .model import Batch, Node, NodeRecord, Relation, RelationRecord, normalise, now_iso, slugify
+from .model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, normalise, now_iso, slugify
 from .export import batch_from_dict, batch_to_dict
 from .history import record_event
 from .store.base import GraphStore, batch_digest
@@ -39,6 +39,7 @@ __all__ = [
     "redirects",
     "apply_redirects",
     "redirect_aware_lookup",
+    "redirect_records",
 ]
 
 MERGES = "merges"
@@ -344,3 +345,43 @@ def redirect_aware_lookup(store: GraphStore) -> Callable[[str], list[Node]]:
         return sorted([node for node in found if node.id not in hidden] + virtual, key=lambda node: node.id)
 
     return lookup
+
+
+def redirect_records(store: GraphStore, records: Iterable[NodeRecord | RelationRecord]) -> Iterator[NodeRecord | RelationRecord]:
+    """:func:`apply_redirects` for a stream of records (a register extract too large
+    for memory), read once.
+
+    Relations are re-pointed as they pass (a loop the rewrite makes is dropped).
+    Claims about merged nodes and about the nodes they were merged into are held
+    back, then folded and given at the end of the stream, as
+    :func:`repoint_batch` folds them; there are as many as there are merges.
+    """
+    table = redirects(store)
+    if not table:
+        yield from records
+        return
+    targets = set(table.values())
+    held: list[NodeRecord] = []
+    for record in records:
+        if isinstance(record, NodeRecord):
+            if record.node.id in table or record.node.id in targets:
+                held.append(record)
+            else:
+                yield record
+            continue
+        relation = record.relation
+        start, end = table.get(relation.source, relation.source), table.get(relation.target, relation.target)
+        if (start, end) == (relation.source, relation.target):
+            yield record
+        elif start != end:
+            yield RelationRecord(Relation(start, relation.type, end, relation.role, dict(relation.attrs)), record.place)
+    if not held:
+        return
+    mapping = {record.node.id: table[record.node.id] for record in held if record.node.id in table}
+    names = {}
+    for target in set(mapping.values()):
+        node = store.get(target)
+        if node is not None:
+            names[target] = node.name
+    placeholder = Source("redirect", "stream", "")
+    yield from repoint_batch(Batch(placeholder, held), mapping, names).nodes

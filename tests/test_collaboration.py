@@ -311,3 +311,20 @@ def test_merge_unmerge_unload_conflicts_and_json_export_on_each_backend(any_stor
         copy.close()
     store.unload("other")
     assert store.get("association:ritimo") is None and store.get("association:crid") is not None
+
+
+def test_a_streamed_load_is_redirected_like_a_batch(sqlite_store, ssd, tmp_path):
+    from maillage.graph.merge import apply_redirects, merge, redirect_aware_lookup, redirect_records
+    from maillage.loaders import read_sources
+
+    load_with_redirects(sqlite_store, ssd, "ssd")
+    merge(sqlite_store, "collectivite:cg93", sorted(SSD_IDS - {"collectivite:cg93"}), "test")
+    (raw,) = read_sources([ssd], redirect_aware_lookup(sqlite_store), "test", source_name="stream")
+    as_batch = apply_redirects(sqlite_store, raw)
+    streamed = list(redirect_records(sqlite_store, iter([*raw.nodes, *raw.relations])))
+    streamed_nodes = [r for r in streamed if hasattr(r, "node")]
+    assert sorted(streamed_nodes, key=lambda r: r.node.id) == sorted(as_batch.nodes, key=lambda r: r.node.id)
+    assert {r.relation.key for r in streamed if hasattr(r, "relation")} == {r.relation.key for r in as_batch.relations}
+    sqlite_store.write_stream(raw.source, iter(streamed))
+    assert [n.id for n in sqlite_store.nodes("Collectivite")] == ["collectivite:cg93", "collectivite:com-93064"]
+    assert {c.source for c in sqlite_store.relation_claims("collectivite:cg93")} == {"ssd", "stream"}
