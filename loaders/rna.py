@@ -31,6 +31,7 @@ import csv
 import io
 import re
 import zipfile
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator, Sequence
@@ -92,20 +93,23 @@ class Member:
     def name(self) -> str:
         return f"{self.path.name}!{self.inner}" if self.inner else self.path.name
 
-    def open(self) -> tuple[IO[str], str]:
-        if self.inner is None:
-            with open(self.path, "rb") as raw:
+    @contextmanager
+    def reading(self) -> Iterator[tuple[IO[str], str]]:
+        """The member as text in the encoding its first megabyte shows, and that encoding."""
+        with ExitStack() as stack:
+            if self.inner is None:
+                with open(self.path, "rb") as raw:
+                    encoding = detect_encoding(raw.read(SAMPLE_SIZE))
+                yield stack.enter_context(open(self.path, encoding=encoding, newline="", errors="strict")), encoding
+                return
+            archive = stack.enter_context(zipfile.ZipFile(self.path))
+            with archive.open(self.inner) as raw:
                 encoding = detect_encoding(raw.read(SAMPLE_SIZE))
-            return open(self.path, encoding=encoding, newline="", errors="strict"), encoding
-        archive = zipfile.ZipFile(self.path)
-        raw = archive.open(self.inner)
-        encoding = detect_encoding(raw.read(SAMPLE_SIZE))
-        raw.close()
-        return io.TextIOWrapper(archive.open(self.inner), encoding=encoding, newline="", errors="strict"), encoding
+            binary = stack.enter_context(archive.open(self.inner))
+            yield stack.enter_context(io.TextIOWrapper(binary, encoding=encoding, newline="", errors="strict")), encoding
 
     def header(self) -> list[str]:
-        stream, _ = self.open()
-        with stream:
+        with self.reading() as (stream, _):
             line = stream.readline()
         return [cell.strip().lstrip("\ufeff") for cell in next(csv.reader([line], delimiter=";"), [])]
 
@@ -191,8 +195,7 @@ def _records(
     keywords = [normalise(k) for k in options.keywords]
     inactive = options.include_inactive
     for member in members:
-        stream, encoding = member.open()
-        with stream:
+        with member.reading() as (stream, encoding):
             reader = csv.reader(stream, delimiter=";")
             try:
                 header = [fold_header(cell) for cell in next(reader)]
