@@ -708,19 +708,18 @@ def unmerge(settings: Settings, reference: str) -> None:
 def history(settings: Settings, actor: str, format_: str, output: Path | None) -> None:
     """What happened to an actor: loads, unloads, changes, merges; who and when.
 
-    ACTOR is an id, name or alias; the id of an actor merged away works too.
+    ACTOR is an id, name or alias; the id of an actor merged away or unloaded works too.
     """
     from .graph.errors import UnknownReference
     from .graph.history import history as actor_history
-    from .graph.merge import redirects
 
     store = settings.store()
     try:
         node_id = resolve(store, actor).id
     except UnknownReference:
-        if actor not in redirects(store):
+        node_id = actor.strip()
+        if not actor_history(store, node_id):
             raise
-        node_id = actor
     rows = actor_history(store, node_id)
     emit(rows, ["at", "action", "contributor", "source", "what"], format_, output, title=f"History of {node_id}")
 

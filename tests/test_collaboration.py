@@ -147,6 +147,8 @@ def test_unload_removes_only_what_the_source_alone_asserted(invoke, ssd, tmp_pat
     store.close()
     result = invoke("unload", "extra")
     assert result.exit_code == 2 and "no source named 'extra'" in result.output
+    rows = json.loads(ok(invoke("history", "association:ritimo", "--format", "json")).output)
+    assert [(r["action"], r["source"]) for r in rows] == [("load", "extra"), ("unload", "extra")]
 
 
 def test_conflicts_follow_latest_load_unless_authoritative(invoke, tmp_path):
@@ -168,10 +170,21 @@ def test_conflicts_follow_latest_load_unless_authoritative(invoke, tmp_path):
     assert "website: https://crid.asso.fr    (registre registre/actors.csv:2, by test, " in shown
     assert "also http://www.crid.fr" in shown
 
+    noted = write_workbook(tmp_path / "notes", "kind,name\nAssociation,CRID\nAssociation,Ritimo\n",
+                           "source,type,target,note\nRitimo,PARTNERS_WITH,CRID,depuis 2005\n")
+    renoted = write_workbook(tmp_path / "renotes", "kind,name\nAssociation,CRID\nAssociation,Ritimo\n",
+                             "source,type,target,note\nRitimo,PARTNERS_WITH,CRID,depuis 2007\n")
+    ok(invoke("load", str(noted), "--source", "notes"))
+    ok(invoke("load", str(renoted), "--source", "renotes"))
+    rows = json.loads(ok(invoke("conflicts", "--format", "json")).output)
+    relation = next(r for r in rows if r["attribute"] == "note")
+    assert relation["subject"] == "association:ritimo -PARTNERS_WITH-> association:crid"
+    assert relation["current"] == "depuis 2007" and [v["value"] for v in relation["values"]] == ["depuis 2005", "depuis 2007"]
+
     third = write_workbook(tmp_path / "autre", "kind,name,website\nAssociation,CRID,https://autre.example\n", "source,type,target\n")
     ok(invoke("load", str(third), "--source", "autre", "--authoritative"))
     rows = json.loads(ok(invoke("conflicts", "--format", "json")).output)
-    assert rows[0]["current"] == "https://autre.example"
+    assert next(r for r in rows if r["attribute"] == "website")["current"] == "https://autre.example"
 
 
 def test_show_cites_source_contributor_and_date_for_every_fact(invoke, ssd):
