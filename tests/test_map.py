@@ -325,3 +325,15 @@ def test_png_without_chromium_is_one_clear_error(demo_store, tmp_path, monkeypat
     monkeypatch.setenv("PATH", str(tmp_path))
     result = demo_store("map", "-o", str(tmp_path / "m.html"), "--png", str(tmp_path / "m.png"))
     assert result.exit_code == 1 and "chromium" in result.output and "--svg works without it" in result.output
+
+
+def test_degree_sizes_count_distinct_neighbours_like_the_analysis():
+    from maillage.graph.analysis import degree
+
+    G = territory_graph(500, seed=2)
+    first, second = list(G)[:2]
+    G.add_edge(first, first, key="MEMBER_OF", type="MEMBER_OF", role="")
+    G.add_edge(second, first, key="PARTNERS_WITH", type="PARTNERS_WITH", role="")
+    G.add_edge(first, second, key="PARTNERS_WITH", type="PARTNERS_WITH", role="")
+    data = map_data(G)
+    assert {node["id"]: node["score"] for node in data["nodes"]} == degree(G)

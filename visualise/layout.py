@@ -58,8 +58,9 @@ def _pivot_mds(n: int, u: np.ndarray, v: np.ndarray, pivots: int, rng: np.random
     matrix[~finite] = (matrix[finite].max() if finite.any() else 0) + 2
     squared = (matrix ** 2).T
     centred = -0.5 * (squared - squared.mean(0) - squared.mean(1)[:, None] + squared.mean())
-    left, singular, _ = np.linalg.svd(centred, full_matrices=False)
-    coords = left[:, :2] * singular[:2]
+    # the top singular directions of the n x k matrix, from its small k x k Gram matrix
+    _values, vectors = np.linalg.eigh(centred.T @ centred)
+    coords = centred @ vectors[:, ::-1][:, :2]
     if coords.shape[1] < 2:
         coords = np.hstack([coords, np.zeros((n, 2 - coords.shape[1]))])
     return coords
@@ -79,7 +80,7 @@ def _add_pair_forces(displacement: np.ndarray, first: np.ndarray, second: np.nda
         displacement[:, axis] += np.bincount(first, force[:, axis], n) - np.bincount(second, force[:, axis], n)
 
 
-def fast_layout(n: int, u: np.ndarray, v: np.ndarray, seed: int = 0, iterations: int = 50) -> np.ndarray:
+def fast_layout(n: int, u: np.ndarray, v: np.ndarray, seed: int = 0, iterations: int = 40) -> np.ndarray:
     """Positions ``(n, 2)`` for a graph of ``n`` nodes and edges ``u[i] -- v[i]``.
 
     Nodes end up about one unit apart; edges pull their ends together. The

@@ -33,12 +33,13 @@ from pathlib import Path
 from typing import Any, Hashable, Mapping, Sequence
 
 import networkx as nx
+import numpy as np
 
 from ..graph.analysis import METRICS, simple_graph
 from ..graph.errors import UsageError
 from ..graph.model import KINDS, RELATION_TYPES
 from .geo import geo_layout, reference_points
-from .layout import edge_index, fast_layout
+from .layout import fast_layout
 from .selection import theme_members
 from .styles import (
     ATTRIBUTE_LABELS,
@@ -80,6 +81,7 @@ _LABEL_LENGTH = 32
 _UNIT = 45.0  # canvas units per unit of the Python layout
 
 _RESERVED = {"kind", "name", "aliases", "sources"}
+_EMPTY = (None, "", [])
 _UNKNOWN_KIND = ("#777777", "dot")
 _UNKNOWN_TYPE = ("#999999", False, False)
 _OTHER_THEMES = "#8C8C8C"
@@ -169,6 +171,16 @@ def _source_text(entry: Any) -> str:
         details = [str(entry[key]) for key in ("source", "contributor", "at") if entry.get(key) and entry.get(key) != place]
         return f"{place} ({', '.join(details)})" if details else str(place)
     return str(entry)
+
+
+def _degrees(n: int, ends: np.ndarray) -> np.ndarray:
+    """Distinct neighbours of each node, as :func:`maillage.graph.analysis.degree` counts them
+    (relations undirected, parallel ones once, loops left out), from the edge ends directly."""
+    if not len(ends):
+        return np.zeros(n, dtype=np.int64)
+    low, high = np.minimum(ends[:, 0], ends[:, 1]), np.maximum(ends[:, 0], ends[:, 1])
+    pairs = np.unique(low * n + high)
+    return np.bincount(np.concatenate([pairs // n, pairs % n]), minlength=n)
 
 
 def _scores(G: nx.Graph, metric: str, seed: int) -> dict:
@@ -287,11 +299,13 @@ def map_data(
     kinds = list(KINDS)
     types = list(RELATION_TYPES)
 
+    kind_index = {kind: index for index, kind in enumerate(kinds)}
     node_rows = []
     names = []
     for node, attributes in G.nodes(data=True):
         kind = str(attributes.get("kind") or "")
-        if kind not in kinds:
+        if kind not in kind_index:
+            kind_index[kind] = len(kinds)
             kinds.append(kind)
         name = str(attributes.get("name") or node)
         names.append(name)
@@ -299,15 +313,28 @@ def map_data(
         row = {
             "id": str(node),
             "name": name,
-            "kind": kinds.index(kind),
+            "kind": kind_index[kind],
             "aliases": [str(alias) for alias in attributes.get("aliases") or ()],
-            "attrs": {str(key): _plain(value) for key, value in attributes.items() if key not in _RESERVED and value not in (None, "", [])},
+            "attrs": {str(key): _plain(value) for key, value in attributes.items() if key not in _RESERVED and value not in _EMPTY},
             "sources": [_source_text(entry) for entry in sources],
         }
         node_rows.append(row)
 
-    scores = _scores(G, size_by, seed)
-    values = [float(scores.get(node, 0.0)) for node in nodes]
+    type_index = {type_: index for index, type_ in enumerate(types)}
+    edges = []
+    for source, target, attributes in G.edges(data=True):
+        type_ = str(attributes.get("type") or "")
+        if type_ not in type_index:
+            type_index[type_] = len(types)
+            types.append(type_)
+        extra = 0
+        if len(attributes) > 2:
+            extra = {str(key): _plain(value) for key, value in attributes.items() if key not in ("type", "role") and value not in _EMPTY} or 0
+        edges.append([position[source], position[target], type_index[type_], str(attributes.get("role") or ""), extra])
+    ends = np.array([edge[:2] for edge in edges if edge[0] != edge[1]], dtype=np.int64).reshape(-1, 2)
+
+    scores = _degrees(len(nodes), ends) if size_by == "degree" else _scores(G, size_by, seed)
+    values = [float(scores[i]) for i in range(len(nodes))] if size_by == "degree" else [float(scores.get(node, 0.0)) for node in nodes]
     low, high = (min(values), max(values)) if values else (0.0, 0.0)
     for row, value in zip(node_rows, values):
         row["score"] = round(value, 6)
@@ -335,21 +362,12 @@ def map_data(
         if layout == "geo":
             positions = geo_layout(G)
         elif len(nodes) > physics_threshold:
-            u, v = edge_index(nodes, G.edges())
-            computed = fast_layout(len(nodes), u, v, seed=seed) * _UNIT
+            computed = fast_layout(len(nodes), ends[:, 0], ends[:, 1], seed=seed) * _UNIT
             positions = {node: (float(x), float(y)) for node, (x, y) in zip(nodes, computed)}
     if positions is not None:
         for row, node in zip(node_rows, nodes):
             x, y = positions.get(node, (0.0, 0.0))
             row["x"], row["y"] = round(float(x), 1), round(float(y), 1)
-
-    edges = []
-    for source, target, attributes in G.edges(data=True):
-        type_ = str(attributes.get("type") or "")
-        if type_ not in types:
-            types.append(type_)
-        extra = {str(key): _plain(value) for key, value in attributes.items() if key not in ("type", "role") and value not in (None, "", [])}
-        edges.append([position[source], position[target], types.index(type_), str(attributes.get("role") or ""), extra])
 
     used_kinds = {row["kind"] for row in node_rows}
     used_types = {edge[2] for edge in edges}

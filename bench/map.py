@@ -1,0 +1,107 @@
+"""How long a map takes to write, against pyvis's own path, on graphs shaped like ours.
+
+For 1,000, 5,000 and 20,000 nodes (seeded, see maillage.visualise.sample), prints
+the time of ``maillage.visualise.map_html`` and of pyvis's ``Network.from_nx`` +
+``generate_html`` on the same graph in the same run, and their ratio. When
+Playwright and chromium are installed, also prints how long the page takes to be
+interactive in headless Chromium (physics off above 1,500 nodes).
+
+    python bench/map.py                 # 1000 5000 20000
+    python bench/map.py 1000 5000       # some sizes only
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import networkx as nx
+
+from maillage.visualise import map_html
+from maillage.visualise.sample import territory_graph
+
+TARGET_WRITE_20K = 3.0
+TARGET_INTERACTIVE_5K = 10.0
+
+
+def best_of(runs: int, function) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def pyvis_html(graph: nx.MultiDiGraph) -> str:
+    from pyvis.network import Network
+
+    # pyvis takes node attributes as vis options; keep what it can draw, as its users do
+    simple = nx.MultiDiGraph()
+    simple.add_nodes_from((node, {"label": data["name"], "title": data["kind"]}) for node, data in graph.nodes(data=True))
+    simple.add_edges_from((u, v, {"title": data["type"]}) for u, v, data in graph.edges(data=True))
+    network = Network(directed=True, cdn_resources="in_line")
+    network.from_nx(simple)
+    return network.generate_html()
+
+
+def time_to_interactive(html: str) -> float | None:
+    chromium = shutil.which("chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    if chromium is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "map.html"
+        path.write_text(html, encoding="utf-8")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            start = time.perf_counter()
+            page.goto(path.as_uri())
+            while not page.evaluate("() => !!(window.maillageMap && window.maillageMap.ready)"):
+                time.sleep(0.02)
+            # interactive: a search answers and an actor is focused
+            page.evaluate("() => maillageMap.focusNode(maillageMap.search('Association 1')[0], false)")
+            elapsed = time.perf_counter() - start
+            browser.close()
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[1000, 5000, 20000])
+    parser.add_argument("--no-pyvis", action="store_true", help="Skip pyvis's baseline (slow on 20,000 nodes).")
+    parser.add_argument("--no-browser", action="store_true", help="Skip the headless Chromium timing.")
+    options = parser.parse_args()
+
+    print(f"{'nodes':>6} {'edges':>7} {'maillage s':>11} {'size MB':>8} {'pyvis s':>9} {'ratio':>7} {'browser s':>10}")
+    for size in options.sizes:
+        graph = territory_graph(size, seed=1)
+        ours = best_of(3 if size <= 5000 else 1, lambda: map_html(graph, title="bench"))
+        page = map_html(graph, title="bench")
+        theirs = None if options.no_pyvis else best_of(1, lambda: pyvis_html(graph))
+        browser = None if options.no_browser else time_to_interactive(page)
+        ratio = f"{theirs / ours:6.1f}x" if theirs else "      -"
+        print(
+            f"{size:>6} {graph.number_of_edges():>7} {ours:>11.2f} {len(page.encode()) / 1e6:>8.1f} "
+            f"{(f'{theirs:9.2f}' if theirs else '        -')} {ratio} {(f'{browser:10.2f}' if browser else '         -')}",
+            flush=True,
+        )
+        if size == 20000 and ours > TARGET_WRITE_20K:
+            print(f"  above the {TARGET_WRITE_20K:.0f} s target for writing a 20,000-node map", flush=True)
+        if size == 5000 and browser and browser > TARGET_INTERACTIVE_5K:
+            print(f"  above the {TARGET_INTERACTIVE_5K:.0f} s target for a 5,000-node map to be interactive", flush=True)
+    print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
