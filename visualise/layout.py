@@ -14,7 +14,6 @@ from typing import Hashable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.signal import fftconvolve
 from scipy.sparse.csgraph import shortest_path
 from scipy.spatial import cKDTree
 
@@ -66,12 +65,21 @@ def _pivot_mds(n: int, u: np.ndarray, v: np.ndarray, pivots: int, rng: np.random
     return coords
 
 
-def _grid_kernels(size: int) -> tuple[np.ndarray, np.ndarray]:
+def _grid_kernels(size: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Fourier transforms of the two components of the 1/r repulsion kernel, padded
+    for a linear (not circular) convolution of a ``size`` x ``size`` density grid."""
     offsets = np.arange(-size + 1, size)
     dx, dy = np.meshgrid(offsets, offsets, indexing="ij")
     squared = (dx ** 2 + dy ** 2).astype(float)
     squared[size - 1, size - 1] = 1.0
-    return dx / squared, dy / squared
+    padded = 1 << int(np.ceil(np.log2(3 * size - 2)))
+    return np.fft.rfft2(dx / squared, s=(padded, padded)), np.fft.rfft2(dy / squared, s=(padded, padded)), padded
+
+
+def _convolve(density: np.ndarray, kernel: np.ndarray, padded: int) -> np.ndarray:
+    size = density.shape[0]
+    full = np.fft.irfft2(np.fft.rfft2(density, s=(padded, padded)) * kernel, s=(padded, padded))
+    return full[size - 1:2 * size - 1, size - 1:2 * size - 1]
 
 
 def _add_pair_forces(displacement: np.ndarray, first: np.ndarray, second: np.ndarray, force: np.ndarray) -> None:
@@ -120,7 +128,7 @@ def fast_layout(n: int, u: np.ndarray, v: np.ndarray, seed: int = 0, iterations:
     extent = float((positions.max(0) - positions.min(0)).max()) or 1.0
     positions = (positions - positions.mean(0)) / extent * side + rng.normal(scale=0.3, size=(n, 2))
 
-    kernel_x, kernel_y = _grid_kernels(_GRID)
+    kernel_x, kernel_y, padded = _grid_kernels(_GRID)
     temperature = side / 10
     for _ in range(iterations):
         low = positions.min(0)
@@ -137,8 +145,8 @@ def fast_layout(n: int, u: np.ndarray, v: np.ndarray, seed: int = 0, iterations:
         ]
         flat = [(base[:, 0] + dx) * _GRID + base[:, 1] + dy for dx, dy in corners]
         density = sum(np.bincount(index, weight, _GRID * _GRID) for index, weight in zip(flat, weights)).reshape(_GRID, _GRID)
-        field_x = fftconvolve(density, kernel_x, mode="same").ravel()
-        field_y = fftconvolve(density, kernel_y, mode="same").ravel()
+        field_x = _convolve(density, kernel_x, padded).ravel()
+        field_y = _convolve(density, kernel_y, padded).ravel()
         displacement = np.stack(
             [sum(field_x[index] * weight for index, weight in zip(flat, weights)),
              sum(field_y[index] * weight for index, weight in zip(flat, weights))],
