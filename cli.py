@@ -438,10 +438,11 @@ def report_centrality(settings: Settings, metric: str, kinds: tuple[str, ...], t
               help="force: a network layout; geo: actors placed on a map of France by coordinates or INSEE code.")
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Also write a PNG image (needs chromium).")
 @click.option("--svg", type=click.Path(dir_okay=False, path_type=Path), help="Also write an SVG image.")
+@click.option("--include-personal", is_flag=True, help="Show contact details (e-mail, phone) in the side panel (left out by default).")
 @pass_settings
 def map_(settings: Settings, output: Path, title: str, lang: str, color_by: str = "kind", size_by: str = "degree",
          focus: str | None = None, depth: int = 1, kinds: tuple[str, ...] = (), themes: tuple[str, ...] = (),
-         layout: str = "force", png: Path | None = None, svg: Path | None = None) -> None:
+         layout: str = "force", png: Path | None = None, svg: Path | None = None, include_personal: bool = False) -> None:
     """Draw an interactive HTML map of the graph: one file that opens offline.
 
     Search, filters by kind, theme and relation type, and a side panel with each
@@ -474,7 +475,7 @@ def map_(settings: Settings, output: Path, title: str, lang: str, color_by: str 
         for node in graph.nodes
     }
     options = dict(title=title, lang=lang, color_by=color_by, size_by=size_by, layout=layout)
-    write_map(graph, output, provenance=provenance, focus=keep[0] if keep else None, **options)
+    write_map(graph, output, provenance=provenance, focus=keep[0] if keep else None, personal=include_personal, **options)
     click.echo(f"wrote {output} ({graph.number_of_nodes()} nodes, {graph.number_of_edges()} relations)")
     if svg is not None:
         write_svg(graph, svg, **options)
@@ -504,6 +505,63 @@ def demo(ctx: click.Context, directory: Path) -> None:
     ctx.invoke(load, paths=(demo_data_path(),), format_=None, source_name="demo", dry_run=False)
     ctx.invoke(report_centrality, metric="degree", kinds=(), top=20, format_="md", output=directory / "centrality.md")
     ctx.invoke(map_, output=directory / "map.html", title="Programme Aitec – Cités Unies France", lang="fr")
+
+
+# ---- push / pull: copy a graph between stores ----
+
+
+def _copy_graph(origin: GraphStore, destination: GraphStore) -> None:
+    """Copy every source of ``origin``, with its provenance and in load order, into ``destination``.
+
+    Each source is one transaction on the destination; a source the destination
+    already holds with the same content is left as it is, so copying twice
+    changes nothing.
+    """
+    copied = unchanged = 0
+    for batch in origin.dump():
+        [result] = destination.replace_sources([batch])
+        if result.unchanged:
+            unchanged += 1
+            click.echo(f"{result.source}: unchanged", err=True)
+        else:
+            copied += 1
+            click.echo(f"{result.source}: {result.nodes} nodes, {result.relations} relations copied", err=True)
+    click.echo(f"copied {copied} source{'s' if copied != 1 else ''} from {origin.location} to {destination.location} ({unchanged} unchanged)")
+
+
+@main.command()
+@click.option("--to", "destination", required=True, help="The store to copy into: a SQLite file or a Neo4j URI.")
+@click.option("--remote-database", help="Neo4j database of the destination (Neo4j only).")
+@pass_settings
+def push(settings: Settings, destination: str, remote_database: str | None) -> None:
+    """Copy the whole graph, with its provenance, from --store to another store.
+
+    Sources keep their name, contributor, date and load order. Pushing twice
+    changes nothing. For a Neo4j destination the user and password come from
+    NEO4J_USER and NEO4J_PASSWORD (or a prompt).
+    """
+    target = open_store(destination, **settings.store_options(destination, remote_database))
+    try:
+        _copy_graph(settings.store(), target)
+    finally:
+        target.close()
+
+
+@main.command()
+@click.option("--from", "origin", required=True, help="The store to copy from: a SQLite file or a Neo4j URI.")
+@click.option("--remote-database", help="Neo4j database of the origin (Neo4j only).")
+@pass_settings
+def pull(settings: Settings, origin: str, remote_database: str | None) -> None:
+    """Copy the whole graph, with its provenance, from another store into --store.
+
+    Sources keep their name, contributor, date and load order. Pulling twice
+    changes nothing.
+    """
+    source_store = open_store(origin, **settings.store_options(origin, remote_database))
+    try:
+        _copy_graph(source_store, settings.store())
+    finally:
+        source_store.close()
 
 
 # ---- collaboration: provenance, conflicts, duplicates, merges, history, exports ----
@@ -937,11 +995,13 @@ def _sampling_note(result: dict, lang: str) -> str:
     engine = result.get("engine", "networkx")
     if sampling.get("k"):
         if lang == "fr":
-            return (f"Intermédiarité estimée à partir de {sampling['k']} sources tirées (graine {sampling['seed']}) ; "
-                    f"erreur type au plus {sampling['max_stderr']:.2g}. Moteur : {engine}.")
-        return (f"Betweenness estimated from {sampling['k']} sampled sources (seed {sampling['seed']}); "
-                f"standard error at most {sampling['max_stderr']:.2g}. Engine: {engine}.")
-    return f"Intermédiarité exacte. Moteur : {engine}." if lang == "fr" else f"Exact betweenness. Engine: {engine}."
+            return (f"Intermédiarité, proximité et proximité harmonique estimées à partir de {sampling['k']} sources "
+                    f"tirées (graine {sampling['seed']}) ; erreur type de l'intermédiarité au plus "
+                    f"{sampling['max_stderr']:.2g}. Moteur : {engine}.")
+        return (f"Betweenness, closeness and harmonic closeness estimated from {sampling['k']} sampled sources "
+                f"(seed {sampling['seed']}); betweenness standard error at most {sampling['max_stderr']:.2g}. "
+                f"Engine: {engine}.")
+    return f"Mesures exactes. Moteur : {engine}." if lang == "fr" else f"Exact measures. Engine: {engine}."
 
 
 def emit_report(rows: Sequence[dict], columns: Sequence[str], format_: str, output: Path | None, title: str,
@@ -1216,60 +1276,3 @@ def ego(settings: Settings, actor: str, depth: int, include: tuple[str, ...], fo
             r["type"] + (f" ({r['role']})" if r["role"] else "") + ("" if r["forward"] else " ←") for r in row["relations"]
         ]
     emit(rows, ["distance", "id", "name", "kind", "via", "relations"], format_, output, title=f"Ego: {node_id}")
-
-# ---- push / pull: copy a graph between stores ----
-
-
-def _copy_graph(origin: GraphStore, destination: GraphStore) -> None:
-    """Copy every source of ``origin``, with its provenance and in load order, into ``destination``.
-
-    Each source is one transaction on the destination; a source the destination
-    already holds with the same content is left as it is, so copying twice
-    changes nothing.
-    """
-    copied = unchanged = 0
-    for batch in origin.dump():
-        [result] = destination.replace_sources([batch])
-        if result.unchanged:
-            unchanged += 1
-            click.echo(f"{result.source}: unchanged", err=True)
-        else:
-            copied += 1
-            click.echo(f"{result.source}: {result.nodes} nodes, {result.relations} relations copied", err=True)
-    click.echo(f"copied {copied} source{'s' if copied != 1 else ''} from {origin.location} to {destination.location} ({unchanged} unchanged)")
-
-
-@main.command()
-@click.option("--to", "destination", required=True, help="The store to copy into: a SQLite file or a Neo4j URI.")
-@click.option("--remote-database", help="Neo4j database of the destination (Neo4j only).")
-@pass_settings
-def push(settings: Settings, destination: str, remote_database: str | None) -> None:
-    """Copy the whole graph, with its provenance, from --store to another store.
-
-    Sources keep their name, contributor, date and load order. Pushing twice
-    changes nothing. For a Neo4j destination the user and password come from
-    NEO4J_USER and NEO4J_PASSWORD (or a prompt).
-    """
-    target = open_store(destination, **settings.store_options(destination, remote_database))
-    try:
-        _copy_graph(settings.store(), target)
-    finally:
-        target.close()
-
-
-@main.command()
-@click.option("--from", "origin", required=True, help="The store to copy from: a SQLite file or a Neo4j URI.")
-@click.option("--remote-database", help="Neo4j database of the origin (Neo4j only).")
-@pass_settings
-def pull(settings: Settings, origin: str, remote_database: str | None) -> None:
-    """Copy the whole graph, with its provenance, from another store into --store.
-
-    Sources keep their name, contributor, date and load order. Pulling twice
-    changes nothing.
-    """
-    source_store = open_store(origin, **settings.store_options(origin, remote_database))
-    try:
-        _copy_graph(source_store, settings.store())
-    finally:
-        source_store.close()
-

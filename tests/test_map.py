@@ -337,3 +337,18 @@ def test_degree_sizes_count_distinct_neighbours_like_the_analysis():
     G.add_edge(first, second, key="PARTNERS_WITH", type="PARTNERS_WITH", role="")
     data = map_data(G)
     assert {node["id"]: node["score"] for node in data["nodes"]} == degree(G)
+
+
+def test_contact_details_stay_out_unless_asked(tmp_path, invoke):
+    (tmp_path / "actors.csv").write_text(
+        "id,kind,name,aliases,email,phone,role\n"
+        "person:ada,Person,Ada,,ada@example.org,+33 1 23 45 67 89,chargée de mission\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "relations.csv").write_text("source,type,target,role,start,end,note\n", encoding="utf-8")
+    assert invoke("load", str(tmp_path / "actors.csv"), str(tmp_path / "relations.csv")).exit_code == 0
+    page = run_map(invoke, tmp_path)
+    assert page_data(page)["nodes"][0]["attrs"] == {"role": "chargée de mission"}
+    assert "ada@example.org" not in page and "23 45 67" not in page
+    shown = page_data(run_map(invoke, tmp_path, "--include-personal"))["nodes"][0]["attrs"]
+    assert shown["email"] == "ada@example.org" and shown["phone"] == "+33 1 23 45 67 89"

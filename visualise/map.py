@@ -37,7 +37,7 @@ import numpy as np
 
 from ..graph.analysis import METRICS, simple_graph
 from ..graph.errors import UsageError
-from ..graph.model import KINDS, RELATION_TYPES
+from ..graph.model import ATTRIBUTES, KINDS, RELATION_TYPES
 from .geo import geo_layout, reference_points
 from .layout import fast_layout
 from .selection import theme_members
@@ -81,6 +81,8 @@ _LABEL_LENGTH = 32
 _UNIT = 45.0  # canvas units per unit of the Python layout
 
 _RESERVED = {"kind", "name", "aliases", "sources"}
+#: contact details the model marks personal: left out of maps unless asked for
+PERSONAL = frozenset(key for key, attribute in ATTRIBUTES.items() if attribute.personal)
 _EMPTY = (None, "", [])
 _UNKNOWN_KIND = ("#777777", "dot")
 _UNKNOWN_TYPE = ("#999999", False, False)
@@ -268,6 +270,7 @@ def map_data(
     focus: Hashable | None = None,
     physics_threshold: int = PHYSICS_THRESHOLD,
     positions: Mapping[Hashable, tuple[float, float]] | None = None,
+    personal: bool = False,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Everything the page shows, as plain JSON-ready data (see :func:`map_html` for the options).
@@ -293,6 +296,7 @@ def map_data(
     if layout not in LAYOUTS:
         raise UsageError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
     provenance = provenance or {}
+    hidden = _RESERVED if personal else _RESERVED | PERSONAL
 
     nodes = list(G.nodes)
     position = {node: i for i, node in enumerate(nodes)}
@@ -315,7 +319,7 @@ def map_data(
             "name": name,
             "kind": kind_index[kind],
             "aliases": [str(alias) for alias in attributes.get("aliases") or ()],
-            "attrs": {str(key): _plain(value) for key, value in attributes.items() if key not in _RESERVED and value not in _EMPTY},
+            "attrs": {str(key): _plain(value) for key, value in attributes.items() if key not in hidden and value not in _EMPTY},
             "sources": [_source_text(entry) for entry in sources],
         }
         node_rows.append(row)
@@ -469,6 +473,8 @@ def map_html(G: nx.Graph, **options: Any) -> str:
         Node to select and zoom on when the page opens.
     physics_threshold : int
         Above this many nodes, the layout is computed in Python and physics is off.
+    personal : bool
+        Show contact details the model marks personal (e-mail, phone); left out by default.
     seed : int
         Seed of the layout and of community detection.
 
