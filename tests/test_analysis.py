@@ -22,6 +22,7 @@ from maillage.graph.analysis import (
     ego_network,
     eigenvector,
     estimate_betweenness,
+    estimate_closeness,
     gaps_report,
     harmonic,
     modularity,
@@ -439,3 +440,20 @@ def test_ego_network_by_distance():
     assert distances["reseau"] == 2 and distances["nanterre"] == 2 and "ansi" not in distances
     reseau = next(row for row in rows if row["id"] == "reseau")
     assert reseau["via"] in ("paix", "rosny") and reseau["relations"]
+
+
+def test_sampled_closeness_is_exact_for_sources_and_unsampled_components_and_close_elsewhere():
+    big = nx.connected_watts_strogatz_graph(300, 6, 0.1, seed=2)
+    G = nx.disjoint_union_all([big, nx.path_graph(5), nx.empty_graph(2)])
+    exact_close, exact_harm = closeness(G), harmonic(G)
+    sources = sample_sources(G, 1, 0)
+    assert sources[0] < 300, "the single source falls in the large component"
+    close, harm = estimate_closeness(G, k=1, seed=0)
+    for node in list(range(300, 307)) + sources:
+        assert close[node] == pytest.approx(exact_close[node], abs=1e-12)
+        assert harm[node] == pytest.approx(exact_harm[node], abs=1e-12)
+    close, harm = estimate_closeness(G, k=60, seed=1)
+    rms = math.sqrt(sum((harm[v] - exact_harm[v]) ** 2 for v in G) / len(G))
+    assert rms < 0.02 and max(abs(close[v] - exact_close[v]) for v in G) < 0.05
+    other = estimate_closeness(G, k=60, seed=1, engine="igraph")
+    assert max(abs(other[0][v] - close[v]) for v in G) < 1e-12 and max(abs(other[1][v] - harm[v]) for v in G) < 1e-12

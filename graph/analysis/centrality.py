@@ -35,6 +35,7 @@ __all__ = [
     "estimate_betweenness",
     "closeness",
     "harmonic",
+    "estimate_closeness",
     "eigenvector",
     "pagerank",
     "METRICS",
@@ -265,6 +266,99 @@ def harmonic(G: nx.Graph, engine: str = "auto", view: IGraphView | None = None) 
     return view.scores(view.graph.harmonic_centrality(normalized=True))
 
 
+#: a component no sampled source falls in is measured from all its nodes up to this size, else from this many
+SMALL_COMPONENT = 64
+
+
+def estimate_closeness(
+    G: nx.Graph, k: int, seed: int | None = 0, engine: str = "auto", view: IGraphView | None = None
+) -> tuple[dict, dict]:
+    """Closeness and harmonic closeness estimated from ``k`` sampled sources (Eppstein–Wang).
+
+    The sources are those of :func:`sample_sources` (the same as sampled betweenness).
+    Within each connected component, the sum of a node's distances (and of their
+    inverses) to the component's nodes is estimated as ``size / sources`` times the
+    sum over the sources in the component; a component no source falls in is measured
+    from all its nodes (or :data:`SMALL_COMPONENT` of them, seeded). The sources
+    themselves get their exact values.
+
+    Returns
+    -------
+    (dict, dict)
+        ``closeness`` and ``harmonic`` as :func:`closeness` and :func:`harmonic` define them.
+
+    Examples
+    --------
+    >>> G = nx.path_graph(40)
+    >>> close, harm = estimate_closeness(G, k=40)
+    >>> round(close[0], 6) == round(closeness(G)[0], 6), round(harm[20], 6) == round(harmonic(G)[20], 6)
+    (True, True)
+    """
+    H = simple_graph(G)
+    nodes = list(H)
+    n = len(nodes)
+    if n < 2:
+        return {node: 0.0 for node in nodes}, {node: 0.0 for node in nodes}
+    index = {node: i for i, node in enumerate(nodes)}
+    component = np.empty(n, dtype=np.int64)
+    members: list[list[int]] = []
+    for number, part in enumerate(nx.connected_components(H)):
+        found = sorted(index[node] for node in part)
+        members.append(found)
+        component[found] = number
+    size = np.array([len(found) for found in members], dtype=float)
+    sources = [index[node] for node in sample_sources(H, min(k, n), seed)]
+    hit = set(component[sources].tolist())
+    rng = random.Random(seed)
+    for number, found in enumerate(members):
+        if number not in hit and len(found) > 1:
+            sources.extend(found if len(found) <= SMALL_COMPONENT else rng.sample(found, SMALL_COMPONENT))
+    if choose_engine(engine, H) == "igraph" or view is not None:
+        view = view or to_igraph(H)
+        order = [view.index[node] for node in nodes]
+
+        def distances(chunk):
+            rows = np.array(view.graph.distances(source=[view.index[nodes[i]] for i in chunk]), dtype=float)
+            return rows[:, order]
+    else:
+        def distances(chunk):
+            rows = np.full((len(chunk), n), np.inf)
+            for row, i in enumerate(chunk):
+                for node, steps in nx.single_source_shortest_path_length(H, nodes[i]).items():
+                    rows[row, index[node]] = steps
+            return rows
+
+    total = np.zeros(n)
+    inverse = np.zeros(n)
+    exact_total = {}
+    exact_inverse = {}
+    per_component = np.zeros(len(members))
+    for start in range(0, len(sources), 32):
+        chunk = sources[start:start + 32]
+        block = distances(chunk)
+        finite = np.isfinite(block)
+        steps = np.where(finite, block, 0.0)
+        with np.errstate(divide="ignore"):
+            inverted = np.where(finite & (block > 0), 1.0 / np.where(block > 0, block, 1.0), 0.0)
+        total += steps.sum(axis=0)
+        inverse += inverted.sum(axis=0)
+        for row, i in enumerate(chunk):
+            exact_total[i] = steps[row].sum()
+            exact_inverse[i] = inverted[row].sum()
+            per_component[component[i]] += 1
+    scale = size[component] / np.maximum(per_component[component], 1)
+    reach = size[component] - 1
+    estimated_total = total * scale
+    estimated_inverse = inverse * scale
+    for i in exact_total:
+        estimated_total[i] = exact_total[i]
+        estimated_inverse[i] = exact_inverse[i]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        close = np.where(estimated_total > 0, (reach / (n - 1)) * (reach / estimated_total), 0.0)
+    harm = estimated_inverse / (n - 1)
+    return dict(zip(nodes, map(float, close))), dict(zip(nodes, map(float, harm)))
+
+
 def eigenvector(G: nx.Graph, engine: str = "auto", view: IGraphView | None = None) -> dict:
     """Eigenvector centrality (weighted, unit length): being tied to well-tied nodes.
 
@@ -346,7 +440,9 @@ def centrality_report(
     kinds : collection of str, optional
         Keep only rows of these kinds; metrics are still computed on the whole graph.
     k, seed : int, optional
-        Sampled betweenness from ``k`` sources (exact when ``None``).
+        Betweenness, closeness and harmonic closeness estimated from ``k`` sampled
+        sources (exact when ``None``); see :func:`estimate_betweenness` and
+        :func:`estimate_closeness`.
     engine : {"auto", "networkx", "igraph"}
     metrics : collection of str, optional
         Compute only these (default: all of :data:`METRICS`); the others are absent from rows.
@@ -355,7 +451,7 @@ def centrality_report(
     -------
     dict
         ``{"scope": {...}, "engine": str, "metric": str, "betweenness": {"k", "seed",
-        "max_stderr"}, "rows": [...]}``; rows sorted by ``metric`` (highest first, then id),
+        "max_stderr"}, "sampled": [metrics estimated], "rows": [...]}``; rows sorted by ``metric`` (highest first, then id),
         each with ``id``, ``name``, ``kind`` and one key per metric, plus
         ``betweenness_stderr`` when sampled.
 
@@ -375,7 +471,12 @@ def centrality_report(
     view = to_igraph(H) if used == "igraph" else None
     scores: dict[str, dict] = {}
     estimate = BetweennessEstimate({})
+    sampled = k is not None and k < H.number_of_nodes()
+    if sampled and {"closeness", "harmonic"} & set(wanted):
+        scores["closeness"], scores["harmonic"] = estimate_closeness(H, k, seed, used, view)
     for name in wanted:
+        if name in scores:
+            continue
         if name == "betweenness":
             estimate = estimate_betweenness(H, k, seed, used, view)
             scores[name] = estimate.scores
@@ -401,6 +502,7 @@ def centrality_report(
         "metric": metric,
         "betweenness": {"k": estimate.k, "seed": estimate.seed, "max_stderr": _round(estimate.max_stderr)}
         if "betweenness" in wanted else None,
+        "sampled": sorted(m for m in ("betweenness", "closeness", "harmonic") if m in wanted) if sampled else [],
         "rows": rows,
     }
 
