@@ -413,6 +413,9 @@ def report_centrality(settings: Settings, metric: str, kinds: tuple[str, ...], t
     from .graph.analysis import analysis_graph, centrality_report
 
     graph = analysis_graph(settings.store().to_networkx(), graph_name, include, min_weight=min_weight)
+    if sample is None and graph.number_of_nodes() >= 20_000:
+        click.echo(f"note: exact betweenness and closeness on {graph.number_of_nodes()} nodes take long; "
+                   "--sample 256 estimates them", err=True)
     result = centrality_report(graph, metric, set(_kinds(kinds)) or None, k=sample, seed=seed, engine=engine)
     columns = ["id", "name", "kind", "degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]
     if result["betweenness"]["k"]:
