@@ -36,6 +36,7 @@ import networkx as nx
 import numpy as np
 
 from ..graph.analysis import METRICS, simple_graph
+from ..graph.analysis.communities import detect
 from ..graph.errors import UsageError
 from ..graph.model import ATTRIBUTES, KINDS, RELATION_TYPES
 from .geo import geo_layout, reference_points
@@ -67,6 +68,7 @@ __all__ = [
     "escape_json",
     "vis_network_assets",
     "atomic_write",
+    "script_hashes",
 ]
 
 COLOUR_BY: tuple[str, ...] = ("kind", "community", "theme")
@@ -122,7 +124,9 @@ def _csp_hash(script: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _script_hashes() -> str:
+def script_hashes() -> str:
+    """The CSP sources (``'sha256-...'``) of the map page's two scripts, for a page that embeds
+    the map in an ``iframe srcdoc`` (which inherits the embedding page's policy)."""
     return " ".join(_csp_hash(script) for script in (vis_network_assets()[0], _page_assets()[0]))
 
 
@@ -207,11 +211,11 @@ def _colours_by_kind(kinds: list[str], node_kinds: list[int], lang: str) -> tupl
 
 
 def _colours_by_community(G: nx.Graph, nodes: list, names: list[str], seed: int, lang: str) -> tuple[list[str], list[dict]]:
-    graph = simple_graph(G)
-    communities = nx.community.louvain_communities(graph, weight="weight", seed=seed) if graph.number_of_nodes() else []
-    communities = sorted(communities, key=lambda members: (-len(members), min(map(str, members))))
+    """Louvain communities, as the communities report finds them: largest first, the 15
+    largest coloured and named after their best-connected member, the rest grey."""
+    communities = detect(G, seed=seed)
     position = {node: i for i, node in enumerate(nodes)}
-    degrees = dict(graph.degree())
+    degrees = dict(simple_graph(G).degree())
     colours = [NO_GROUP_COLOUR] * len(nodes)
     legend = []
     for rank, members in enumerate(communities[:_MAX_GROUPS]):
@@ -492,7 +496,7 @@ def map_html(G: nx.Graph, **options: Any) -> str:
     title = html.escape(str(data["title"]), quote=True)
     replacements = {
         "@LANG@": data["lang"],
-        "@CSP@": _CSP.replace("@HASHES@", _script_hashes()),
+        "@CSP@": _CSP.replace("@HASHES@", script_hashes()),
         "@TITLE@": title,
         "@VIS_CSS@": vis_style,
         "@PAGE_CSS@": page_style,
