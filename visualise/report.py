@@ -40,7 +40,7 @@ LABELS: dict[str, dict[str, str]] = {
         "brokers_territory": "Courtiers entre territoires (rôles de Gould et Fernandez, groupes par département)",
         "communities": "Groupes",
         "communities_intro": "Groupes d'acteurs plus liés entre eux qu'avec le reste (méthode {method}, graine {seed}) sur la projection acteur–acteur. Modularité : {modularity} (0 : pas mieux que le hasard ; au-delà de 0,3 : groupes nets).",
-        "community": "Groupe {number} ({size} acteurs)",
+        "community": "Groupe {number} ({size} acteur{plural})",
         "members": "Principaux membres",
         "themes": "Thèmes dominants",
         "recommendations": "Qui rencontrer ensuite",
@@ -62,6 +62,10 @@ LABELS: dict[str, dict[str, str]] = {
         "actors": "acteurs",
         "territory": "territoire",
         "theme": "thème",
+        "missing_themes": "thèmes non couverts",
+        "actor": "acteur",
+        "kind": "type",
+        "bridges": "ponts",
     },
     "en": {
         "title": "Network analysis report",
@@ -73,7 +77,7 @@ LABELS: dict[str, dict[str, str]] = {
         "brokers_territory": "Brokers between territories (Gould and Fernandez roles, grouped by département)",
         "communities": "Communities",
         "communities_intro": "Groups of actors more tied to each other than to the rest ({method}, seed {seed}) on the actor–actor projection. Modularity: {modularity} (0: no better than chance; above 0.3: clear groups).",
-        "community": "Community {number} ({size} actors)",
+        "community": "Community {number} ({size} actor{plural})",
         "members": "Main members",
         "themes": "Dominant themes",
         "recommendations": "Who to meet next",
@@ -95,10 +99,22 @@ LABELS: dict[str, dict[str, str]] = {
         "actors": "actors",
         "territory": "territory",
         "theme": "theme",
+        "missing_themes": "themes not covered",
+        "actor": "actor",
+        "kind": "kind",
+        "bridges": "bridges",
     },
 }
 
-#: metric -> (French, English) plain-words explanation
+#: node kinds as the report names them
+KIND_NAMES: dict[str, dict[str, str]] = {
+    "fr": {"Collectivite": "Collectivité", "Association": "Association", "Theme": "Thème", "Project": "Projet",
+           "Person": "Personne", "Country": "Pays", "Document": "Document"},
+    "en": {"Collectivite": "Local authority", "Association": "Association", "Theme": "Theme", "Project": "Project",
+           "Person": "Person", "Country": "Country", "Document": "Document"},
+}
+
+#: metric -> (French label, French explanation, English label, English explanation)
 EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
     "degree": ("degré", "Nombre de voisins distincts : avec combien de nœuds l'acteur est en relation.",
                "degree", "Number of distinct neighbours: how many nodes the actor is tied to."),
@@ -157,15 +173,17 @@ ul.reasons { margin: 0; padding-left: 1.1rem; }
 
 
 def format_value(value: Any, lang: str = "fr") -> str:
-    """Text of a cell: floats to 4 decimals (French decimal comma), lists joined, None empty.
+    """Text of a cell: floats to 4 decimals (French decimal comma) unless whole, lists joined, None empty.
 
-    >>> format_value(0.123456, "fr"), format_value(0.123456, "en"), format_value(["a", "b"])
-    ('0,1235', '0.1235', 'a ; b')
+    >>> format_value(0.123456, "fr"), format_value(0.123456, "en"), format_value(["a", "b"]), format_value(19.0)
+    ('0,1235', '0.1235', 'a ; b', '19')
     """
     if value is None:
         return ""
     if isinstance(value, bool):
         return str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
     if isinstance(value, float):
         text = f"{value:.4f}"
         return text.replace(".", ",") if lang == "fr" else text
@@ -230,6 +248,11 @@ def _explanations(names: Sequence[str], lang: str) -> str:
 def _headers(columns: Sequence[str], lang: str) -> list[str]:
     index = 0 if lang == "fr" else 2
     return [EXPLANATIONS[c][index] if c in EXPLANATIONS else c for c in columns]
+
+
+def _kind_names(rows: Sequence[dict], lang: str) -> list[dict]:
+    """Rows with their ``kind`` in words."""
+    return [{**row, "kind": KIND_NAMES[lang].get(row.get("kind", ""), row.get("kind", ""))} for row in rows]
 
 
 def _map_section(G: nx.Graph, lang: str, words: dict, title: str, seed: int) -> str:
@@ -310,19 +333,21 @@ def full_report_html(
     parts.append(f'<h2>{html.escape(words["centrality"])}</h2>')
     parts.append(f"<p>{html.escape(words['centrality_intro'].format(metric=metric_label))}</p>")
     centrality_columns = ["name", "kind", "degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]
-    parts.append(html_table(central["rows"][:top], centrality_columns, ["", ""] + _headers(centrality_columns[2:], lang), lang))
+    named = [words["actor"], words["kind"]]
+    parts.append(html_table(_kind_names(central["rows"][:top], lang), centrality_columns,
+                            named + _headers(centrality_columns[2:], lang), lang))
     parts.append(f"<h3>{html.escape(words['explain'])}</h3>")
     parts.append(_explanations(centrality_columns[2:], lang))
 
     parts.append(f'<h2>{html.escape(words["brokers"])}</h2>')
     parts.append(f"<p>{html.escape(words['brokers_intro'])}</p>")
     broker_columns = ["name", "kind", "bridges", "constraint", "effective_size"]
-    bridges_label = "ponts" if lang == "fr" else "bridges"
-    parts.append(html_table(brokers["rows"][:top], broker_columns, ["", "", bridges_label] + _headers(broker_columns[3:], lang), lang))
+    parts.append(html_table(_kind_names(brokers["rows"][:top], lang), broker_columns,
+                            named + [words["bridges"]] + _headers(broker_columns[3:], lang), lang))
     parts.append(f"<h3>{html.escape(words['brokers_territory'])}</h3>")
     role_columns = ["name", "group", "coordinator", "itinerant", "representative", "gatekeeper", "liaison", "total"]
     territory_rows = sorted(by_territory["rows"], key=lambda row: (-row["total"], str(row["id"])))[:top]
-    parts.append(html_table(territory_rows, role_columns, ["", words["territory"]] + _headers(role_columns[2:], lang), lang))
+    parts.append(html_table(territory_rows, role_columns, [words["actor"], words["territory"]] + _headers(role_columns[2:], lang), lang))
     parts.append(_explanations(["constraint", "effective_size", "coordinator", "itinerant", "representative", "gatekeeper", "liaison"], lang))
 
     parts.append(f'<h2>{html.escape(words["communities"])}</h2>')
@@ -332,7 +357,8 @@ def full_report_html(
         members = ", ".join(member["name"] for member in community["members"])
         themes = ", ".join(f"{theme['name']} ({theme['members']})" for theme in community["themes"]) or words["none"]
         colon = " :" if lang == "fr" else ":"
-        heading = words["community"].format(number=community["community"], size=community["size"])
+        plural = "s" if community["size"] > 1 else ""
+        heading = words["community"].format(number=community["community"], size=community["size"], plural=plural)
         parts.append(
             f'<section class="community"><h3>{html.escape(heading)}</h3>'
             f"<p><strong>{html.escape(words['members'])}</strong>{colon} {html.escape(members)}<br>"
@@ -356,7 +382,7 @@ def full_report_html(
                 f'<td><ul class="reasons">{reasons}</ul></td></tr>'
             )
         parts.append(
-            f"<table><thead><tr><th>#</th><th></th><th>{html.escape(words['score'])}</th><th>{html.escape(words['reasons'])}</th></tr></thead>"
+            f"<table><thead><tr><th>#</th><th>{html.escape(words['actor'])}</th><th>{html.escape(words['score'])}</th><th>{html.escape(words['reasons'])}</th></tr></thead>"
             f"<tbody>{''.join(items)}</tbody></table>"
         )
 
@@ -370,13 +396,16 @@ def full_report_html(
     parts.append(f"<h3>{html.escape(words['gaps_uncovered'])}</h3>")
     if gaps["uncovered"]:
         parts.append(html_table(gaps["uncovered"], ["territory_name", "actors", "theme_names"],
-                                [words["territory"], words["actors"], words["themes"]], lang))
+                                [words["territory"], words["actors"], words["missing_themes"]], lang))
     else:
         parts.append(f"<p>{html.escape(words['none'])}</p>")
 
     if with_map:
+        # the map shows what was analysed: no documents or people unless included
+        left_out = set(scope_of(full).left_out_kinds)
+        shown = G.subgraph([n for n, kind in G.nodes(data="kind") if kind not in left_out])
         parts.append(f'<h2>{html.escape(words["map"])}</h2>')
-        parts.append(_map_section(G, lang, words, title, seed))
+        parts.append(_map_section(shown, lang, words, title, seed))
 
     sampling = central["betweenness"]
     if sampling and sampling["k"]:
