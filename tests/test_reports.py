@@ -147,6 +147,10 @@ def test_full_html_report_is_self_contained_printable_and_complete(demo, tmp_pat
     for heading in ("Graphe analysé", "Qui tient le réseau", "Qui fait le pont", "Groupes", "Qui rencontrer ensuite", "Manques"):
         assert f"{heading}</h2>" in page
     assert "intermédiarité" in page and "Aitec" in page
+    # people and documents are left out of the analysis, and so of the embedded map
+    assert "person:" not in html.unescape(page) and "document:" not in html.unescape(page)
+    with_people = demo("report", "all", "--include", "people").output
+    assert "person:gustave-massiah" in html.unescape(with_people)
     english = demo("report", "all", "--lang", "en", "--no-map").output
     assert '<html lang="en">' in english and "Who bridges</h2>" in english and "<iframe" not in english
 
