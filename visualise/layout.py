@@ -14,12 +14,13 @@ from typing import Hashable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import shortest_path
+from scipy.sparse.csgraph import connected_components, shortest_path
 from scipy.spatial import cKDTree
 
 __all__ = ["fast_layout", "edge_index"]
 
 _GRID = 64
+_SMALL_PIECE = 20
 
 
 def edge_index(nodes: Sequence[Hashable], edges) -> tuple[np.ndarray, np.ndarray]:
@@ -91,8 +92,10 @@ def _add_pair_forces(displacement: np.ndarray, first: np.ndarray, second: np.nda
 def fast_layout(n: int, u: np.ndarray, v: np.ndarray, seed: int = 0, iterations: int = 40) -> np.ndarray:
     """Positions ``(n, 2)`` for a graph of ``n`` nodes and edges ``u[i] -- v[i]``.
 
-    Nodes end up about one unit apart; edges pull their ends together. The
-    result depends only on the graph and ``seed``.
+    Nodes end up about one unit apart; edges pull their ends together. Each
+    connected piece is laid out on its own (pieces under 20 nodes on a small
+    circle) and the pieces are packed in rows, largest first, so isolated nodes
+    do not stretch the picture. The result depends only on the graph and ``seed``.
 
     Parameters
     ----------
@@ -116,10 +119,44 @@ def fast_layout(n: int, u: np.ndarray, v: np.ndarray, seed: int = 0, iterations:
     True
     """
     rng = np.random.default_rng(seed)
+    positions = np.zeros((n, 2))
     if n == 0:
-        return np.zeros((0, 2))
-    if n == 1:
-        return np.zeros((1, 2))
+        return positions
+    adjacency = sp.coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n)).tocsr()
+    count, labels = connected_components(adjacency, directed=False)
+    members = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[members], np.arange(count + 1))
+    pieces = sorted((members[bounds[i]:bounds[i + 1]] for i in range(count)), key=lambda nodes: (-len(nodes), int(nodes[0])))
+    local = np.full(n, -1, dtype=np.int64)
+    edge_piece = labels[u] if len(u) else np.zeros(0, dtype=np.int64)
+    boxes = []
+    for nodes in pieces:
+        size = len(nodes)
+        if size >= _SMALL_PIECE:
+            local[nodes] = np.arange(size)
+            inside = edge_piece == labels[nodes[0]]
+            placed = _force_layout(size, local[u[inside]], local[v[inside]], rng, iterations)
+        elif size == 1:
+            placed = np.zeros((1, 2))
+        else:
+            angles = 2 * np.pi * np.arange(size) / size
+            placed = 0.35 * np.sqrt(size) * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+        placed = placed - placed.min(0)
+        boxes.append((nodes, placed, placed.max(0) + 1.0))
+    # shelf packing: rows as wide as the largest piece (or the square root of the total area)
+    width = max(float(boxes[0][2][0]), float(np.sqrt(sum(float(b[2][0] * b[2][1]) for b in boxes))))
+    x = y = row_height = 0.0
+    for nodes, placed, (box_width, box_height) in boxes:
+        if x > 0 and x + box_width > width:
+            x, y, row_height = 0.0, y + row_height, 0.0
+        positions[nodes] = placed + (x, y)
+        x += box_width
+        row_height = max(row_height, float(box_height))
+    return positions - positions.mean(0)
+
+
+def _force_layout(n: int, u: np.ndarray, v: np.ndarray, rng: np.random.Generator, iterations: int) -> np.ndarray:
+    """One connected piece: pivot MDS, then force iterations."""
     side = 2.0 * np.sqrt(n)
     if len(u):
         positions = _pivot_mds(n, u, v, pivots=30, rng=rng)

@@ -80,7 +80,7 @@ PHYSICS_THRESHOLD = 1500
 BETWEENNESS_SAMPLE_ABOVE = 2000
 _MAX_GROUPS = 15
 _LABEL_LENGTH = 32
-_UNIT = 45.0  # canvas units per unit of the Python layout
+_UNIT = 150.0  # canvas units per unit of the Python layout (about the spacing of neighbours)
 
 _RESERVED = {"kind", "name", "aliases", "sources"}
 #: contact details the model marks personal: left out of maps unless asked for

@@ -342,7 +342,7 @@
       applyFilters();
     }
     network.selectNodes([index]);
-    network.focus(index, { scale: Math.max(network.getScale(), 1.1), animation: animate && N < 3000 ? { duration: 400 } : false });
+    network.focus(index, { scale: Math.max(network.getScale(), 1.0), animation: animate && N < 3000 ? { duration: 400 } : false });
     showPanel(index);
   }
   api.focusNode = focusNode;
