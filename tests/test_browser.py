@@ -355,3 +355,15 @@ def test_xss_corpus_never_executes(browser, invoke, tmp_path, bypass_csp):
             assert page.console == [] and page.blocked == []
         finally:
             page.close()
+
+
+def test_an_empty_map_opens_too(browser, tmp_path):
+    import networkx as nx
+
+    page = MapPage(browser, write_map(nx.MultiDiGraph(), tmp_path / "empty.html"))
+    try:
+        assert page.counts() == (0, 0)
+        assert page.js("() => document.getElementById('loading').hidden") is True
+        page.assert_clean()
+    finally:
+        page.close()

@@ -216,7 +216,9 @@
     if (data.focus !== null && data.focus !== undefined) focusNode(data.focus, false);
   }
 
-  if (data.physics) {
+  if (N === 0) {
+    markReady();
+  } else if (data.physics) {
     network.once("stabilizationIterationsDone", function () {
       network.setOptions({ physics: false });
       network.fit();
