@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from maillage.cli import demo_data_path
+
 OUTSIDE = re.compile(r"""(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//|@import|url\(\s*["']?(?:https?:)?//""", re.I)
 EVIL = "<script>alert(1)</script>"
 
@@ -239,3 +241,16 @@ def test_full_report_in_headless_chromium_opens_offline_runs_the_map_and_prints(
             browser.close()
     assert outside == [] and dialogs == []
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") >= 3
+
+
+@pytest.mark.neo4j
+def test_reports_on_neo4j_equal_those_on_the_embedded_store(neo4j_store, neo4j_uri, demo, runner):
+    from maillage.cli import main
+
+    assert runner.invoke(main, ["--store", neo4j_uri, "--contributor", "test", "load", str(demo_data_path())]).exit_code == 0
+    for command in (["report", "centrality", "--format", "json", "--top", "100"], ["report", "brokers", "--format", "json"],
+                    ["report", "communities", "--format", "json"], ["report", "gaps", "--format", "json"],
+                    ["recommend", "Nanterre", "--format", "json"], ["path", "Rosny-sous-Bois", "Ritimo", "--format", "json"]):
+        on_neo4j = runner.invoke(main, ["--store", neo4j_uri, *command])
+        assert on_neo4j.exit_code == 0, on_neo4j.output
+        assert on_neo4j.stdout == demo(*command).stdout, command
