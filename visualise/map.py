@@ -437,7 +437,8 @@ _PAGE = """<!DOCTYPE html>
 <section id="legend"></section>
 <section id="filters"></section>
 </aside>
-<div id="network"><p id="loading"></p></div>
+<div id="network"></div>
+<p id="loading"></p>
 <aside id="panel" hidden></aside>
 </main>
 <script type="application/json" id="map-data">@DATA@</script>
