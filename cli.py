@@ -1161,29 +1161,14 @@ def report_all(settings: Settings, format_: str, output: Path | None, title: str
     """Everything in one document: the graph analysed, centrality, brokers, communities,
     recommendations for the most central actors, gaps and the map — a self-contained,
     printable HTML file (or all the data as one JSON object)."""
+    from .visualise.report import full_report_data, full_report_html
+
     store_graph = settings.store().to_networkx()
     if format_ == "html":
-        from .visualise.report import full_report_html
-
         text = full_report_html(store_graph, lang, title, seed, sample, top, metric, include, min_weight, engine,
                                 with_map=not no_map)
     else:
-        from .graph.analysis import (analysis_graph, brokers_report, centrality_report, communities_report,
-                                     gaps_report, recommend)
-
-        full = analysis_graph(store_graph, "full", include)
-        actors = analysis_graph(store_graph, "actors", include, min_weight=min_weight)
-        central = centrality_report(full, metric, {"Collectivite", "Association"}, k=sample, seed=seed, engine=engine)
-        central["rows"] = central["rows"][:top]
-        brokers = brokers_report(actors, "kind")
-        brokers["rows"] = brokers["rows"][:top]
-        payload = {
-            "centrality": central,
-            "brokers": brokers,
-            "communities": communities_report(actors, seed=seed, engine=engine, source=store_graph),
-            "recommendations": {row["id"]: recommend(store_graph, row["id"], 5, lang, include) for row in central["rows"][:3]},
-            "gaps": gaps_report(store_graph),
-        }
+        payload = full_report_data(store_graph, lang, seed, sample, top, metric, include, min_weight, engine)
         text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
     if output is None:
         click.echo(text, nl=False)

@@ -20,11 +20,11 @@ import networkx as nx
 from ..graph.analysis.brokerage import brokers_report
 from ..graph.analysis.centrality import centrality_report
 from ..graph.analysis.communities import communities_report
-from ..graph.analysis.convert import analysis_graph, scope_of
+from ..graph.analysis.convert import Scope, analysis_graph, scope_of
 from ..graph.analysis.gaps import gaps_report
 from ..graph.analysis.recommend import recommend
 
-__all__ = ["LABELS", "format_value", "html_table", "html_document", "table_report_html", "full_report_html"]
+__all__ = ["LABELS", "KIND_NAMES", "format_value", "html_table", "html_document", "table_report_html", "full_report_data", "full_report_html"]
 
 ACTORS = ("Collectivite", "Association")
 
@@ -265,6 +265,63 @@ def _map_section(G: nx.Graph, lang: str, words: dict, title: str, seed: int) -> 
     return f'<iframe class="map" title="{html.escape(words["map"])}" sandbox="allow-scripts" srcdoc="{html.escape(document, quote=True)}"></iframe>'
 
 
+def full_report_data(
+    G: nx.Graph,
+    lang: str = "fr",
+    seed: int = 0,
+    k: int | None = None,
+    top: int = 10,
+    metric: str = "betweenness",
+    include: Sequence[str] = (),
+    min_weight: float = 1.0,
+    engine: str = "auto",
+    recommend_for: int = 3,
+) -> dict:
+    """Everything the full report shows, as JSON-ready data (``report all --format json``).
+
+    Parameters are those of :func:`full_report_html`.
+
+    Returns
+    -------
+    dict
+        ``{"scopes": [full graph scope, actor projection scope], "centrality": centrality
+        report of the actors on the full graph (``top`` rows), "brokers": brokers by kind
+        on the projection (``top`` rows), "brokers_by_territory": by département, sorted by
+        total roles (``top`` rows), "communities": Louvain on the projection,
+        "recommendations": {actor id: [...]} for the ``recommend_for`` most central actors,
+        "gaps": by département}``.
+
+    Examples
+    --------
+    >>> G = nx.MultiDiGraph()
+    >>> G.add_nodes_from([("a", {"kind": "Association", "name": "A"}), ("b", {"kind": "Collectivite", "name": "B"}),
+    ...                   ("p", {"kind": "Project", "name": "P"})])
+    >>> _ = G.add_edge("a", "p", type="TAKES_PART_IN"); _ = G.add_edge("b", "p", type="TAKES_PART_IN")
+    >>> data = full_report_data(G)
+    >>> [scope["graph"] for scope in data["scopes"]], sorted(data["recommendations"])
+    (['full', 'actors'], ['a', 'b'])
+    """
+    full = analysis_graph(G, "full", include)
+    actors = analysis_graph(G, "actors", include, min_weight=min_weight)
+    central = centrality_report(full, metric, ACTORS, k=k, seed=seed, engine=engine)
+    central["rows"] = central["rows"][:top]
+    brokers = brokers_report(actors, "kind")
+    brokers["rows"] = brokers["rows"][:top]
+    by_territory = brokers_report(actors, "departement", source=G)
+    by_territory["rows"] = sorted(by_territory["rows"], key=lambda row: (-row["total"], str(row["id"])))[:top]
+    return {
+        "scopes": [scope_of(full).as_dict(), scope_of(actors).as_dict()],
+        "centrality": central,
+        "brokers": brokers,
+        "brokers_by_territory": by_territory,
+        "communities": communities_report(actors, seed=seed, engine=engine, top=5, source=G),
+        "recommendations": {
+            row["id"]: recommend(G, row["id"], top=5, lang=lang, include=include) for row in central["rows"][:recommend_for]
+        },
+        "gaps": gaps_report(G),
+    }
+
+
 def full_report_html(
     G: nx.Graph,
     lang: str = "fr",
@@ -316,25 +373,21 @@ def full_report_html(
     """
     words = LABELS[lang]
     title = title or words["title"]
-    full = analysis_graph(G, "full", include)
-    actors = analysis_graph(G, "actors", include, min_weight=min_weight)
-    central = centrality_report(full, metric, ACTORS, k=k, seed=seed, engine=engine)
-    brokers = brokers_report(actors, "kind")
-    by_territory = brokers_report(actors, "departement", source=G)
-    groups = communities_report(actors, seed=seed, engine=engine, top=5, source=G)
-    gaps = gaps_report(G)
+    data = full_report_data(G, lang, seed, k, top, metric, include, min_weight, engine, recommend_for)
+    central, brokers, by_territory = data["centrality"], data["brokers"], data["brokers_by_territory"]
+    groups, gaps = data["communities"], data["gaps"]
     metric_label = EXPLANATIONS[metric][0 if lang == "fr" else 2]
     parts = []
 
     parts.append(f'<h2 class="first">{html.escape(words["graph"])}</h2>')
-    for graph in (full, actors):
-        parts.append(f'<p class="scope">{html.escape(scope_of(graph).describe(lang))}</p>')
+    for scope in data["scopes"]:
+        parts.append(f'<p class="scope">{html.escape(Scope(**scope).describe(lang))}</p>')
 
     parts.append(f'<h2>{html.escape(words["centrality"])}</h2>')
     parts.append(f"<p>{html.escape(words['centrality_intro'].format(metric=metric_label))}</p>")
     centrality_columns = ["name", "kind", "degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]
     named = [words["actor"], words["kind"]]
-    parts.append(html_table(_kind_names(central["rows"][:top], lang), centrality_columns,
+    parts.append(html_table(_kind_names(central["rows"], lang), centrality_columns,
                             named + _headers(centrality_columns[2:], lang), lang))
     parts.append(f"<h3>{html.escape(words['explain'])}</h3>")
     parts.append(_explanations(centrality_columns[2:], lang))
@@ -342,12 +395,11 @@ def full_report_html(
     parts.append(f'<h2>{html.escape(words["brokers"])}</h2>')
     parts.append(f"<p>{html.escape(words['brokers_intro'])}</p>")
     broker_columns = ["name", "kind", "bridges", "constraint", "effective_size"]
-    parts.append(html_table(_kind_names(brokers["rows"][:top], lang), broker_columns,
+    parts.append(html_table(_kind_names(brokers["rows"], lang), broker_columns,
                             named + [words["bridges"]] + _headers(broker_columns[3:], lang), lang))
     parts.append(f"<h3>{html.escape(words['brokers_territory'])}</h3>")
     role_columns = ["name", "group", "coordinator", "itinerant", "representative", "gatekeeper", "liaison", "total"]
-    territory_rows = sorted(by_territory["rows"], key=lambda row: (-row["total"], str(row["id"])))[:top]
-    parts.append(html_table(territory_rows, role_columns, [words["actor"], words["territory"]] + _headers(role_columns[2:], lang), lang))
+    parts.append(html_table(by_territory["rows"], role_columns, [words["actor"], words["territory"]] + _headers(role_columns[2:], lang), lang))
     parts.append(_explanations(["constraint", "effective_size", "coordinator", "itinerant", "representative", "gatekeeper", "liaison"], lang))
 
     parts.append(f'<h2>{html.escape(words["communities"])}</h2>')
@@ -369,7 +421,7 @@ def full_report_html(
     parts.append(f"<p>{html.escape(words['recommendations_intro'])}</p>")
     for row in central["rows"][:recommend_for]:
         parts.append(f"<h3>{html.escape(words['recommendations_for'].format(name=row['name']))}</h3>")
-        found = recommend(G, row["id"], top=5, lang=lang, include=include)
+        found = data["recommendations"][row["id"]]
         if not found:
             parts.append(f"<p>{html.escape(words['none'])}</p>")
             continue
@@ -402,7 +454,7 @@ def full_report_html(
 
     if with_map:
         # the map shows what was analysed: no documents or people unless included
-        left_out = set(scope_of(full).left_out_kinds)
+        left_out = set(data["scopes"][0]["left_out_kinds"])
         shown = G.subgraph([n for n, kind in G.nodes(data="kind") if kind not in left_out])
         parts.append(f'<h2>{html.escape(words["map"])}</h2>')
         parts.append(_map_section(shown, lang, words, title, seed))
