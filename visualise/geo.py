@@ -23,11 +23,11 @@ import networkx as nx
 import numpy as np
 from scipy.spatial import cKDTree
 
-__all__ = ["centroids", "insee_location", "node_location", "geo_layout", "project", "reference_points"]
+__all__ = ["centroids", "insee_location", "node_location", "geo_layout", "geo_scale", "project", "reference_points"]
 
 _CENTRE = (46.6, 2.45)
 _METROPOLE = ((41.2, 51.2), (-5.3, 9.7))
-_SCALE = 110.0  # canvas units per degree of latitude
+_SCALE = 110.0  # canvas units per degree of latitude, for small graphs
 _SPACING = 40.0  # canvas units kept between nodes
 _AROUND = ("Theme", "Document", "Country")
 
@@ -91,7 +91,17 @@ def node_location(data: Mapping) -> tuple[float, float] | None:
     return None
 
 
-def project(lat: float, lon: float) -> tuple[float, float]:
+def geo_scale(nodes: int) -> float:
+    """Canvas units per degree for a map of ``nodes`` nodes: France grows with the graph so
+    that nodes kept apart by the spacing still sit near their place.
+
+    >>> geo_scale(60), round(geo_scale(20000))
+    (110.0, 2000)
+    """
+    return max(_SCALE, _SPACING * math.sqrt(nodes / 8))
+
+
+def project(lat: float, lon: float, scale: float = _SCALE) -> tuple[float, float]:
     """Canvas (x, y) of a point: equirectangular around the centre of France, y downwards.
 
     Points outside metropolitan France land on a ring just outside it, in their direction.
@@ -104,18 +114,20 @@ def project(lat: float, lon: float) -> tuple[float, float]:
     True
     """
     cos = math.cos(math.radians(_CENTRE[0]))
-    x = (lon - _CENTRE[1]) * cos * _SCALE
-    y = -(lat - _CENTRE[0]) * _SCALE
+    x = (lon - _CENTRE[1]) * cos * scale
+    y = -(lat - _CENTRE[0]) * scale
     (lat_min, lat_max), (lon_min, lon_max) = _METROPOLE
     if lat_min <= lat <= lat_max and lon_min <= lon <= lon_max:
         return x, y
     angle = math.atan2(y, x)
-    radius = 7.0 * _SCALE
+    radius = 7.0 * scale
     return radius * math.cos(angle), radius * math.sin(angle)
 
 
-def geo_layout(G: nx.Graph) -> dict[Hashable, tuple[float, float]]:
+def geo_layout(G: nx.Graph, scale: float | None = None) -> dict[Hashable, tuple[float, float]]:
     """Canvas positions ``{node: (x, y)}`` for every node of ``G`` (see the module's text).
+
+    ``scale`` (canvas units per degree) defaults to :func:`geo_scale` of the graph's size.
 
     Examples
     --------
@@ -130,11 +142,12 @@ def geo_layout(G: nx.Graph) -> dict[Hashable, tuple[float, float]]:
     >>> abs(positions["asso"][0] - positions["dep-13"][0]) < 30
     True
     """
+    scale = scale or geo_scale(G.number_of_nodes())
     located: dict[Hashable, tuple[float, float]] = {}
     for node, data in G.nodes(data=True):
         place = node_location(data)
         if place is not None:
-            located[node] = project(*place)
+            located[node] = project(*place, scale=scale)
 
     located_in: dict[Hashable, list[Hashable]] = {}
     for source, target, data in G.edges(data=True):
@@ -169,7 +182,7 @@ def geo_layout(G: nx.Graph) -> dict[Hashable, tuple[float, float]]:
 
     # themes, documents, countries and whatever has no place go around the map, grouped by kind
     unplaced = sorted((node for node in G.nodes if node not in located), key=lambda node: (str(kinds.get(node)), str(node)))
-    ring = 9.0 * _SCALE
+    ring = 9.0 * scale
     for index, node in enumerate(unplaced):
         angle = 2 * math.pi * index / max(len(unplaced), 1) - math.pi / 2
         located[node] = (ring * math.cos(angle), ring * math.sin(angle))
@@ -177,7 +190,7 @@ def geo_layout(G: nx.Graph) -> dict[Hashable, tuple[float, float]]:
     return _separate(located)
 
 
-def reference_points() -> list[tuple[float, float, str]]:
+def reference_points(scale: float = _SCALE) -> list[tuple[float, float, str]]:
     """Canvas (x, y, code) of every metropolitan département, to sketch France behind a map.
 
     >>> len(reference_points())
@@ -186,7 +199,7 @@ def reference_points() -> list[tuple[float, float, str]]:
     points = []
     for code, (lat, lon, _name) in centroids()["departement"].items():
         if not code.startswith("97"):
-            x, y = project(lat, lon)
+            x, y = project(lat, lon, scale=scale)
             points.append((round(x, 1), round(y, 1), code))
     return points
 

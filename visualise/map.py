@@ -39,7 +39,7 @@ from ..graph.analysis import METRICS, simple_graph
 from ..graph.analysis.communities import detect
 from ..graph.errors import UsageError
 from ..graph.model import ATTRIBUTES, KINDS, RELATION_TYPES
-from .geo import geo_layout, reference_points
+from .geo import geo_layout, geo_scale, reference_points
 from .layout import fast_layout
 from .selection import theme_members
 from .styles import (
@@ -402,7 +402,8 @@ def map_data(
         "sizeBy": {"metric": size_by, "label": METRIC_LABELS[lang][size_by], "min": round(low, 6), "max": round(high, 6)},
         "themes": [position[theme] for theme in theme_list],
         "physics": positions is None,
-        "backdrop": reference_points() if layout == "geo" else [],
+        "backdrop": reference_points(geo_scale(len(nodes))) if layout == "geo" else [],
+        "backdropRadius": round(0.2 * geo_scale(len(nodes)), 1),
         "focus": position.get(focus) if focus is not None else None,
         "nodes": node_rows,
         "edges": edges,

@@ -146,7 +146,7 @@ def svg_document(G: nx.Graph, *, width: int = 1600, height: int = 1100, **option
         out.append('<g fill="#787878" fill-opacity="0.18">')
         for bx, by, _code in data["backdrop"]:
             out.append(f'<circle cx="{margin + (bx - min(xs)) * scale + (area_width - 2 * margin - span_x * scale) / 2:.1f}" '
-                       f'cy="{top + (by - min(ys)) * scale + (height - top - margin - span_y * scale) / 2:.1f}" r="{max(2.0, 20 * scale):.1f}"/>')
+                       f'cy="{top + (by - min(ys)) * scale + (height - top - margin - span_y * scale) / 2:.1f}" r="{max(2.0, data["backdropRadius"] * scale):.1f}"/>')
         out.append("</g>")
 
     opacity = 0.8 if len(edges) < 500 else 0.35

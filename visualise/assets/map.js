@@ -237,7 +237,7 @@
       context.textAlign = "center";
       data.backdrop.forEach(function (point) {
         context.beginPath();
-        context.arc(point[0], point[1], 22, 0, 2 * Math.PI);
+        context.arc(point[0], point[1], data.backdropRadius, 0, 2 * Math.PI);
         context.fill();
       });
       context.fillStyle = "rgba(90, 90, 90, 0.5)";
