@@ -196,7 +196,7 @@
     physics: data.physics ? {
       enabled: true,
       solver: "forceAtlas2Based",
-      forceAtlas2Based: { gravitationalConstant: -70, centralGravity: 0.01, springLength: 110, springConstant: 0.06, avoidOverlap: 0.4 },
+      forceAtlas2Based: { gravitationalConstant: -120, centralGravity: 0.012, springLength: 140, springConstant: 0.05, avoidOverlap: 0.8 },
       stabilization: { enabled: true, iterations: N > 600 ? 250 : 600, updateInterval: 50, fit: true }
     } : false
   };
