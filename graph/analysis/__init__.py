@@ -23,7 +23,7 @@ from .centrality import (
     weighted_degree,
 )
 from .communities import communities_report, describe, detect, modularity
-from .convert import GRAPHS, INCLUDABLE, Scope, analysis_graph, scope_of, simple_graph
+from .convert import GRAPHS, INCLUDABLE, Scope, analysis_graph, display_name, scope_of, simple_graph
 from .engine import ENGINES, choose_engine
 from .gaps import gaps_report
 from .paths import ego_network, relations_between, shortest_paths
@@ -52,6 +52,7 @@ __all__ = [
     "degree",
     "describe",
     "detect",
+    "display_name",
     "ego_network",
     "eigenvector",
     "estimate_betweenness",

@@ -166,9 +166,10 @@ def estimate_betweenness(
     scale = 2.0 / ((n - 1) * (n - 2)) if n > 2 else 0.0
     if choose_engine(engine, H) == "igraph" or view is not None:
         view = view or to_igraph(H)
-        dependencies = lambda sources: _dependencies_ig(view, sources)  # noqa: E731
-    else:
-        dependencies = lambda sources: _dependencies_nx(H, sources)  # noqa: E731
+
+    def dependencies(sources: list) -> np.ndarray:
+        return _dependencies_ig(view, sources) if view is not None else _dependencies_nx(H, sources)
+
     nodes = list(H)
     if k is None or k >= n:
         if n == 0:

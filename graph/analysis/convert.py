@@ -24,6 +24,7 @@ __all__ = [
     "INCLUDABLE",
     "analysis_graph",
     "scope_of",
+    "display_name",
 ]
 
 #: what ``--graph`` may name: the whole graph, or the weighted actor–actor projection
@@ -152,6 +153,16 @@ class Scope:
                 f" {self.left_out_relations} relations de type {', '.join(self.left_out_types) or '-'}."
             )
         return text
+
+
+def display_name(G: nx.Graph, node) -> str:
+    """The ``name`` of a node, or its id when it has none (or is not in ``G``).
+
+    >>> G = nx.Graph(); G.add_node("association:crid", name="CRID"); G.add_node("x")
+    >>> display_name(G, "association:crid"), display_name(G, "x"), display_name(G, "absent")
+    ('CRID', 'x', 'absent')
+    """
+    return G.nodes[node].get("name", str(node)) if node in G else str(node)
 
 
 def scope_of(H: nx.Graph) -> Scope:

@@ -19,6 +19,7 @@ import networkx as nx
 
 from ..model import ACTOR_KINDS, normalise
 from .brokerage import territories
+from .convert import display_name
 from .projection import memberships
 
 __all__ = ["TERRITORY_LEVELS", "themes_of_actors", "linked_pairs", "gaps_report"]
@@ -116,7 +117,6 @@ def gaps_report(G: nx.Graph, level: str = "departement") -> dict:
     """
     if level not in TERRITORY_LEVELS:
         raise ValueError(f"unknown level {level!r}; expected one of {', '.join(TERRITORY_LEVELS)}")
-    name = lambda n: G.nodes[n].get("name", str(n)) if n in G else str(n)  # noqa: E731
     themes = themes_of_actors(G)
     where = _where(G, level)
     linked = linked_pairs(G)
@@ -132,19 +132,19 @@ def gaps_report(G: nx.Graph, level: str = "departement") -> dict:
         members = sorted(actors, key=str)
         if len(members) >= 2 and not any(pair in linked for pair in combinations(members, 2)):
             unlinked.append({
-                "theme": theme, "theme_name": name(theme), "territory": place, "territory_name": name(place),
-                "actors": members, "actor_names": [name(a) for a in members],
+                "theme": theme, "theme_name": display_name(G, theme), "territory": place, "territory_name": display_name(G, place),
+                "actors": members, "actor_names": [display_name(G, a) for a in members],
             })
     unlinked.sort(key=lambda gap: (normalise(gap["theme_name"]), normalise(gap["territory_name"]), gap["theme"], gap["territory"]))
     covered = {theme for actor_themes in themes.values() for theme in actor_themes}
     uncovered = []
     for place, actors in actors_in.items():
         here = set().union(*(themes.get(actor, set()) for actor in actors))
-        missing = sorted(covered - here, key=lambda t: (normalise(name(t)), str(t)))
+        missing = sorted(covered - here, key=lambda t: (normalise(display_name(G, t)), str(t)))
         if missing:
             uncovered.append({
-                "territory": place, "territory_name": name(place), "actors": len(actors),
-                "themes": missing, "theme_names": [name(t) for t in missing],
+                "territory": place, "territory_name": display_name(G, place), "actors": len(actors),
+                "themes": missing, "theme_names": [display_name(G, t) for t in missing],
             })
     uncovered.sort(key=lambda row: (normalise(row["territory_name"]), str(row["territory"])))
     return {"level": level, "unlinked": unlinked, "uncovered": uncovered}

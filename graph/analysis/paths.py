@@ -12,7 +12,7 @@ from itertools import islice
 import networkx as nx
 
 from ..model import normalise
-from .convert import analysis_graph
+from .convert import analysis_graph, display_name
 
 __all__ = ["relations_between", "shortest_paths", "ego_network"]
 
@@ -86,21 +86,20 @@ def shortest_paths(G: nx.Graph, source, target, limit: int = 10, include=()) -> 
             raise ValueError(f"{end!r} is not in the analysed graph")
     if source == target:
         return []
-    name = lambda n: G.nodes[n].get("name", str(n))  # noqa: E731
     try:
         found = list(islice(nx.all_shortest_paths(H, source, target), _ENUMERATION_CAP))
     except nx.NetworkXNoPath:
         return []
-    found.sort(key=lambda path: ([normalise(name(n)) for n in path], [str(n) for n in path]))
+    found.sort(key=lambda path: ([normalise(display_name(G, n)) for n in path], [str(n) for n in path]))
     result = []
     for path in found[:limit]:
         steps = [{"from": u, "to": v, "relations": relations_between(G, u, v)} for u, v in zip(path, path[1:])]
-        text = name(path[0])
+        text = display_name(G, path[0])
         for step in steps:
-            text += f" {_step_text(step['relations'])} {name(step['to'])}"
+            text += f" {_step_text(step['relations'])} {display_name(G, step['to'])}"
         result.append({
             "length": len(path) - 1,
-            "nodes": [{"id": n, "name": name(n), "kind": G.nodes[n].get("kind", "")} for n in path],
+            "nodes": [{"id": n, "name": display_name(G, n), "kind": G.nodes[n].get("kind", "")} for n in path],
             "steps": steps,
             "text": text,
         })

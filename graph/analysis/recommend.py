@@ -23,7 +23,7 @@ import math
 import networkx as nx
 
 from ..model import ACTOR_KINDS
-from .convert import analysis_graph
+from .convert import analysis_graph, display_name
 from .projection import memberships
 
 __all__ = ["SCORE_WEIGHTS", "recommend"]
@@ -99,7 +99,6 @@ def recommend(G: nx.Graph, actor, top: int = 10, lang: str = "fr", include=()) -
     places = _places(G)
     mine = held.get(actor, {"projects": set(), "themes": set(), "countries": set()})
     my_places = places.get(actor, set())
-    name = lambda n: G.nodes[n].get("name", str(n))  # noqa: E731
     found = []
     for candidate in H:
         if candidate == actor or H.nodes[candidate].get("kind") not in ACTOR_KINDS or H.has_edge(actor, candidate):
@@ -119,13 +118,13 @@ def recommend(G: nx.Graph, actor, top: int = 10, lang: str = "fr", include=()) -
         explained = set().union(*shared.values(), same_place)
         others = [w for w in common if w not in explained]
         reasons = [
-            {"kind": what, "ids": ids, "text": _PHRASES[lang][what].format(", ".join(name(i) for i in ids))}
+            {"kind": what, "ids": ids, "text": _PHRASES[lang][what].format(", ".join(display_name(G, i) for i in ids))}
             for what, ids in (*shared.items(), ("places", same_place), ("contacts", others))
             if ids
         ]
         found.append({
             "id": candidate,
-            "name": name(candidate),
+            "name": display_name(G, candidate),
             "kind": H.nodes[candidate].get("kind", ""),
             "score": round(score, 6),
             "common_neighbours": len(common),
