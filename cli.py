@@ -959,7 +959,7 @@ def load_registers(
             for column in report.columns_ignored:
                 click.echo(f"  column {column!r} ignored")
         elif load_.source.format in _STREAMED_FORMATS and hasattr(store, "write_stream"):
-            result = store.write_stream(load_.source, redirect_records(store, load_.records), load_.digest)
+            result = store.write_stream(load_.source, redirect_records(store, _with_progress(load_)), load_.digest)
             _echo_result(result, report)
         else:
             (batch,) = collaborative_batches(store, [load_.batch()], False)
@@ -972,6 +972,19 @@ def load_registers(
     if registers.get("rejected"):
         count = write_rejected([load_.report for load_ in loads], registers["rejected"])
         click.echo(f"wrote {registers['rejected']} ({count} rejected row{'s' if count != 1 else ''})", err=True)
+
+
+_PROGRESS_EVERY = 100_000
+
+
+def _with_progress(load_: Any):
+    """The load's records, saying on stderr how many rows were read every 100,000 rows."""
+    report, shown = load_.report, 0
+    for record in load_.records:
+        if report.rows_read >= shown + _PROGRESS_EVERY:
+            shown = report.rows_read - report.rows_read % _PROGRESS_EVERY
+            click.echo(f"{load_.source.name}: {shown:,} rows read", err=True)
+        yield record
 
 
 def _echo_result(result: Any, report: Any) -> None:
