@@ -167,6 +167,11 @@ def file_digest(paths: Sequence[Path], *extra: str) -> str:
     return digest.hexdigest()
 
 
+def _shown(cell: str) -> str:
+    """A cell as text, undecodable bytes (kept as surrogates) written ``\\xc9``."""
+    return cell.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def write_rejected(reports: Iterable[LoadReport], path: Path) -> int:
     """Write rejected rows with their reasons to a CSV file (UTF-8); return how many.
 
@@ -182,8 +187,10 @@ def write_rejected(reports: Iterable[LoadReport], path: Path) -> int:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["file", "line", "column", "reason", *columns])
     for problem, cells in rows:
-        writer.writerow([problem.file, problem.line or "", problem.column or "", problem.message, *(cells.get(c, "") for c in columns)])
+        writer.writerow(
+            [problem.file, problem.line or "", problem.column or "", problem.message, *(_shown(cells.get(c, "")) for c in columns)]
+        )
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(buffer.getvalue(), encoding="utf-8")
+    tmp.write_text(buffer.getvalue(), encoding="utf-8", errors="backslashreplace")
     tmp.replace(path)
     return len(rows)

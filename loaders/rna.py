@@ -59,6 +59,7 @@ IMPORT_COLUMNS: tuple[str, ...] = (
 )
 _IMPORT_REQUIRED = ("id", "titre", "position", "adr1", "libcom")
 
+_UNDECODED = re.compile("[\udc80-\udcff]")
 _RNA_ID = re.compile(r"W[0-9A-Z]{9}|[0-9][0-9A-Z/]{0,13}")
 _DATE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
 _CODE = re.compile(r"[0-9]{6}")
@@ -100,13 +101,13 @@ class Member:
             if self.inner is None:
                 with open(self.path, "rb") as raw:
                     encoding = detect_encoding(raw.read(SAMPLE_SIZE))
-                yield stack.enter_context(open(self.path, encoding=encoding, newline="", errors="strict")), encoding
+                yield stack.enter_context(open(self.path, encoding=encoding, newline="", errors="surrogateescape")), encoding
                 return
             archive = stack.enter_context(zipfile.ZipFile(self.path))
             with archive.open(self.inner) as raw:
                 encoding = detect_encoding(raw.read(SAMPLE_SIZE))
             binary = stack.enter_context(archive.open(self.inner))
-            yield stack.enter_context(io.TextIOWrapper(binary, encoding=encoding, newline="", errors="strict")), encoding
+            yield stack.enter_context(io.TextIOWrapper(binary, encoding=encoding, newline="", errors="surrogateescape")), encoding
 
     def header(self) -> list[str]:
         with self.reading() as (stream, _):
@@ -220,6 +221,12 @@ def _records(
                     if len(cells) != width:
                         message = f"{len(cells)} cells where the header has {width} columns"
                         report.reject(Problem(member.name, start, None, message), dict(zip(header, cells)))
+                        continue
+                    # Undecodable bytes are kept as surrogates so that the row, not a buffer ahead, is blamed.
+                    if _UNDECODED.search("".join(cells)):
+                        column = next(h for h, cell in zip(header, cells) if _UNDECODED.search(cell))
+                        message = f"cannot be decoded as {encoding}: the file mixes encodings; save it in one"
+                        report.reject(Problem(file_name, start, column, message), dict(zip(header, cells)))
                         continue
                     cells.append("")
                     if not inactive and cells[i_position].strip().upper() != "A":

@@ -571,3 +571,23 @@ def test_mapped_xlsx_numbers_never_pass_as_codes_without_their_zero(invoke, tmp_
     assert result.exit_code == 0, result.output
     assert node(invoke.store, "collectivite:dep-93").attrs["insee_code"] == "93"
     assert node(invoke.store, "collectivite:dep-1") is None
+
+
+def test_short_rows_and_a_late_encoding_change_are_reported_not_guessed(invoke, tmp_path):
+    header = ";".join(WALDEC_COLUMNS)
+    good = (SAMPLES / "rna_waldec_20241001_dpt_93.csv").read_text(encoding="utf-8").splitlines()[1]
+    filler = "\r\n".join(good.replace("W932001234", f"W93{n:07d}") for n in range(3000))
+    late = good.replace("W932001234", "W939999999").replace("ROSNY SOLIDARITÉ", "ROSNY SOLIDARIT\u00c9")
+    path = tmp_path / "rna_waldec_20241001_dpt_93.csv"
+    path.write_bytes(
+        (header + "\r\n" + filler + "\r\nW931234567;;;short row\r\n").encode("utf-8") + late.encode("cp1252") + b"\r\n"
+    )
+    assert path.stat().st_size > (1 << 20)
+    rejected = tmp_path / "rejected.csv"
+    result = invoke("load", str(path), "--skip-bad-rows", "--rejected", str(rejected))
+    assert result.exit_code == 0, result.output
+    assert "ROSNY SOLIDARIT\\xc9" in rejected.read_text(encoding="utf-8")
+    assert "rna_waldec_20241001_dpt_93.csv:3002: 4 cells where the header has 39 columns" in result.output
+    assert "rna_waldec_20241001_dpt_93.csv:3003: column 'titre': cannot be decoded as utf-8" in result.output
+    assert node(invoke.store, "association:rna-W939999999") is None
+    assert node(invoke.store, "association:rna-W930002999") is not None
