@@ -457,3 +457,9 @@ def test_sampled_closeness_is_exact_for_sources_and_unsampled_components_and_clo
     assert rms < 0.02 and max(abs(close[v] - exact_close[v]) for v in G) < 0.05
     other = estimate_closeness(G, k=60, seed=1, engine="igraph")
     assert max(abs(other[0][v] - close[v]) for v in G) < 1e-12 and max(abs(other[1][v] - harm[v]) for v in G) < 1e-12
+
+
+def test_igraph_eigenvector_on_a_split_graph_is_quiet_and_matches_networkx():
+    G = nx.disjoint_union(nx.complete_graph(6), nx.path_graph(4))
+    a, b = eigenvector(G, engine="networkx"), eigenvector(G, engine="igraph")
+    assert max(abs(a[n] - b[n]) for n in G) < 1e-6

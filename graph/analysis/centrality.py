@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import random
+import warnings
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -43,8 +44,8 @@ __all__ = [
     "centrality_report",
 ]
 
-#: how many groups of sampled sources the standard error of sampled betweenness is computed from
-ERROR_BATCHES = 16
+#: how many of the sampled sources are also measured one by one, to estimate the standard error
+ERROR_SOURCES = 16
 
 
 def degree(G: nx.Graph) -> dict:
@@ -107,8 +108,8 @@ class BetweennessEstimate:
         Number of sampled sources, ``None`` when exact.
     seed : int or None
     stderr : dict
-        Standard error of each sampled score (empty when exact), from the spread
-        between :data:`ERROR_BATCHES` groups of sources, with the finite-population correction.
+        Standard error of each sampled score (empty when exact), from the spread of
+        the estimates :data:`ERROR_SOURCES` single sources give, with the finite-population correction.
     """
 
     scores: dict
@@ -140,7 +141,8 @@ def estimate_betweenness(
 
     Sampled: the sources are :func:`sample_sources`; each score is ``n / k`` times the
     sum of the sources' dependencies (Brandes), an unbiased estimate of the exact
-    score. Its standard error comes from the spread between groups of sources.
+    score. Its standard error comes from the spread of the estimates that the first
+    :data:`ERROR_SOURCES` sources give one by one.
 
     Parameters
     ----------
@@ -182,13 +184,17 @@ def estimate_betweenness(
     if k < 1:
         raise ValueError("the number of sampled sources must be at least 1")
     sources = sample_sources(H, k, seed)
-    groups = [list(part) for part in np.array_split(np.array(sources, dtype=object), min(ERROR_BATCHES, k))]
-    totals = np.array([dependencies(part) for part in groups])
-    estimate = totals.sum(axis=0) * (n / k) * scale
+    # the first sources one by one (their spread gives the error), the rest in one pass: one pass over
+    # many sources is much faster in igraph than many passes over few
+    singles = sources[:ERROR_SOURCES]
+    per_source = np.array([dependencies([source]) for source in singles])
+    total = per_source.sum(axis=0)
+    if len(sources) > len(singles):
+        total = total + dependencies(sources[len(singles):])
+    estimate = total * (n / k) * scale
     stderr = np.zeros(n)
-    if len(groups) > 1:
-        per_group = np.array([totals[i] * (n / len(part)) * scale for i, part in enumerate(groups)])
-        spread = per_group.std(axis=0, ddof=1) / math.sqrt(len(groups))
+    if len(singles) > 1:
+        spread = (per_source * n * scale).std(axis=0, ddof=1) / math.sqrt(k)
         stderr = spread * math.sqrt(1 - k / n)
     return BetweennessEstimate(
         dict(zip(nodes, map(float, estimate))), k, seed, dict(zip(nodes, map(float, stderr)))
@@ -379,7 +385,10 @@ def eigenvector(G: nx.Graph, engine: str = "auto", view: IGraphView | None = Non
         except nx.PowerIterationFailedConvergence:
             return nx.eigenvector_centrality_numpy(H, weight="weight")
     view = view or to_igraph(H)
-    values = np.abs(np.array(view.graph.eigenvector_centrality(scale=True, weights=view.weights), dtype=float))
+    with warnings.catch_warnings():
+        # igraph warns on split graphs; the result is then, as with NetworkX, concentrated on one part
+        warnings.filterwarnings("ignore", message="Some eigenvector centralities are nearly zero", category=RuntimeWarning)
+        values = np.abs(np.array(view.graph.eigenvector_centrality(scale=True, weights=view.weights), dtype=float))
     norm = np.linalg.norm(values)
     return view.scores(values / norm if norm else values)
 
