@@ -367,3 +367,18 @@ def test_an_empty_map_opens_too(browser, tmp_path):
         page.assert_clean()
     finally:
         page.close()
+
+
+def test_a_focus_map_opens_on_its_actor(browser, invoke, demo_path, tmp_path):
+    assert invoke("load", str(demo_path)).exit_code == 0
+    output = tmp_path / "focus.html"
+    assert invoke("map", "-o", str(output), "--focus", "Nanterre", "--depth", "2", "--lang", "en").exit_code == 0
+    page = MapPage(browser, output)
+    try:
+        page.wait("() => !document.getElementById('panel').hidden")
+        assert page.js("() => document.querySelector('#panel h2').textContent") == "Nanterre"
+        assert page.js("() => document.querySelector('#panel .kind').textContent") == "Local authority"
+        assert len(page.js("() => maillageMap.network.getSelectedNodes()")) == 1
+        page.assert_clean()
+    finally:
+        page.close()
