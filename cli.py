@@ -452,7 +452,8 @@ def map_(settings: Settings, output: Path, title: str, lang: str, color_by: str 
     actor's attributes, relations and sources are in the page; --png and --svg
     add still images for reports and slides.
     """
-    from .visualise import find_chromium, select, write_map, write_png, write_svg
+    from .visualise import find_chromium, select, svg_document, write_map, write_png
+    from .visualise.map import atomic_write
 
     if png is not None:
         find_chromium()
@@ -480,11 +481,12 @@ def map_(settings: Settings, output: Path, title: str, lang: str, color_by: str 
     options = dict(title=title, lang=lang, color_by=color_by, size_by=size_by, layout=layout)
     write_map(graph, output, provenance=provenance, focus=keep[0] if keep else None, personal=include_personal, **options)
     click.echo(f"wrote {output} ({graph.number_of_nodes()} nodes, {graph.number_of_edges()} relations)")
+    drawing = svg_document(graph, **options) if svg is not None or png is not None else None
     if svg is not None:
-        write_svg(graph, svg, **options)
+        atomic_write(svg, drawing)
         click.echo(f"wrote {svg}")
     if png is not None:
-        write_png(graph, png, **options)
+        write_png(graph, png, document=drawing)
         click.echo(f"wrote {png}")
 
 

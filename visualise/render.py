@@ -229,14 +229,18 @@ def write_svg(G: nx.Graph, path: str | os.PathLike, **options: Any) -> Path:
     return path
 
 
-def write_png(G: nx.Graph, path: str | os.PathLike, *, width: int = 1600, height: int = 1100, **options: Any) -> Path:
+def write_png(
+    G: nx.Graph, path: str | os.PathLike, *, width: int = 1600, height: int = 1100, document: str | None = None, **options: Any
+) -> Path:
     """Render the map of ``G`` to a PNG with headless Chromium; return the path.
 
-    Raises :class:`ChromiumNotFound` (before doing any work) when there is no Chromium.
+    ``document`` is the :func:`svg_document` to render when it was already drawn (same
+    width and height). Raises :class:`ChromiumNotFound` (before doing any work) when
+    there is no Chromium.
     """
     chromium = find_chromium()
     path = Path(path)
-    svg = svg_document(G, width=width, height=height, **options)
+    svg = document if document is not None else svg_document(G, width=width, height=height, **options)
     page = (
         '<!DOCTYPE html><html><head><meta charset="utf-8">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
