@@ -100,7 +100,9 @@ def recommend(G: nx.Graph, actor, top: int = 10, lang: str = "fr", include=()) -
     mine = held.get(actor, {"projects": set(), "themes": set(), "countries": set()})
     my_places = places.get(actor, set())
     found = []
-    for candidate in H:
+    # every term of the score needs a neighbour in common: only nodes two steps away can score
+    two_steps = {far for near in H.adj[actor] for far in H.adj[near]}
+    for candidate in (node for node in H if node in two_steps):
         if candidate == actor or H.nodes[candidate].get("kind") not in ACTOR_KINDS or H.has_edge(actor, candidate):
             continue
         common = sorted(nx.common_neighbors(H, actor, candidate), key=str)
