@@ -176,21 +176,35 @@ def svg_document(G: nx.Graph, *, width: int = 1600, height: int = 1100, **option
             out.append(f'<polygon points="{shape}" fill="{node["color"]}"/>')
     out.append("</g>")
 
-    labelled = range(len(nodes))
-    if len(nodes) > _LABELLED:
-        labelled = sorted(range(len(nodes)), key=lambda i: (-nodes[i]["score"], nodes[i]["name"]))[:_LABELLED]
     out.append('<g font-size="12" text-anchor="middle" fill="#1a1a1a" stroke="#ffffff" stroke-width="3" paint-order="stroke">')
-    for index in labelled:
-        node, (x, y) = nodes[index], points[index]
-        name = node["name"] if len(node["name"]) <= 32 else node["name"][:31] + "\u2026"
-        size = 11 + 6 * node["size"]
-        offset = (8 + 30 * node["size"]) * radius_scale + size
-        out.append(f'<text x="{x:.1f}" y="{y + offset:.1f}" font-size="{size:.1f}">{escape(name)}</text>')
+    for index, name, x, y, size in _labels(nodes, points, radius_scale):
+        out.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:.1f}">{escape(name)}</text>')
     out.append("</g>")
 
     out.extend(_legend(data, width - _LEGEND_WIDTH + 20, 40))
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def _labels(nodes: list[dict], points: list[tuple[float, float]], radius_scale: float):
+    """Labels to draw, most central nodes first, leaving out any that would overlap one
+    already placed; at most :data:`_LABELLED` of them on large graphs."""
+    order = sorted(range(len(nodes)), key=lambda i: (-nodes[i]["score"], nodes[i]["name"]))
+    limit = len(nodes) if len(nodes) <= _LABELLED else _LABELLED
+    placed: list[tuple[float, float, float, float]] = []
+    for index in order[: max(limit * 5, limit)]:
+        if len(placed) >= limit:
+            break
+        node, (x, y) = nodes[index], points[index]
+        name = node["name"] if len(node["name"]) <= 32 else node["name"][:31] + "\u2026"
+        size = 11 + 6 * node["size"]
+        baseline = y + (8 + 30 * node["size"]) * radius_scale + size
+        half = 0.3 * size * len(name)
+        box = (x - half, baseline - size, x + half, baseline + 2)
+        if len(nodes) > _LABELLED and any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+            continue
+        placed.append(box)
+        yield index, name, x, baseline, size
 
 
 def _legend(data: dict, x: int, y: int) -> list[str]:
@@ -201,8 +215,8 @@ def _legend(data: dict, x: int, y: int) -> list[str]:
     for entry in data["legend"]:
         y += 20
         label = entry["label"] + (f" ({entry['detail']})" if entry["detail"] else "")
-        if len(label) > 38:
-            label = label[:37] + "\u2026"
+        if len(label) > 34:
+            label = label[:33] + "\u2026"
         out.append(f'<circle cx="{x + 7}" cy="{y - 4}" r="6" fill="{entry["color"]}" stroke="#3a3a3a" stroke-width="0.8"/>')
         out.append(f'<text x="{x + 20}" y="{y}">{escape(label)} <tspan fill="#666666">{entry["count"]}</tspan></text>')
     y += 30
