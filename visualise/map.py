@@ -343,6 +343,7 @@ def map_data(
 
     scores = _degrees(len(nodes), ends) if size_by == "degree" else _scores(G, size_by, seed)
     values = [float(scores[i]) for i in range(len(nodes))] if size_by == "degree" else [float(scores.get(node, 0.0)) for node in nodes]
+    values = [value if math.isfinite(value) else 0.0 for value in values]
     low, high = (min(values), max(values)) if values else (0.0, 0.0)
     for row, value in zip(node_rows, values):
         row["score"] = round(value, 6)
