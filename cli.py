@@ -1082,7 +1082,7 @@ def report_brokers(settings: Settings, by: str, between: tuple[str, str], kinds:
         raise UsageError("--directed needs --graph full: the actor projection has no direction")
     store_graph = settings.store().to_networkx()
     graph = analysis_graph(store_graph, graph_name, include, min_weight=min_weight, directed=directed)
-    result = brokers_report(graph, by, store_graph, tuple(_kinds(between)), set(_kinds(kinds)) or None)
+    result = brokers_report(graph, by, store_graph, tuple(_kinds(between)), set(_kinds(kinds)) or None, engine)
     result["rows"] = result["rows"][:top]
     columns = ["id", "name", "kind", "group", "bridges", "coordinator", "itinerant", "representative",
                "gatekeeper", "liaison", "total", "constraint", "effective_size"]

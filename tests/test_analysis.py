@@ -463,3 +463,31 @@ def test_igraph_eigenvector_on_a_split_graph_is_quiet_and_matches_networkx():
     G = nx.disjoint_union(nx.complete_graph(6), nx.path_graph(4))
     a, b = eigenvector(G, engine="networkx"), eigenvector(G, engine="igraph")
     assert max(abs(a[n] - b[n]) for n in G) < 1e-6
+
+
+def test_weighted_effective_size_by_hand_on_both_engines():
+    G = nx.Graph()
+    G.add_weighted_edges_from([("a", "b", 1), ("a", "c", 2), ("b", "c", 3), ("a", "d", 1)])
+    # a's ties: b 1/4, c 2/4, d 1/4 of its weight; b's and c's strongest tie weighs 3
+    # b is redundant with c by (2/4)(3/3), c with b by (1/4)(3/3), d with nobody
+    for engine in ("networkx", "igraph"):
+        assert structural_holes(G, engine)["a"]["effective_size"] == pytest.approx(0.5 + 0.75 + 1)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_igraph_brokerage_matches_the_path_by_path_count(seed):
+    G = nx.powerlaw_cluster_graph(200, 4, 0.5, seed=seed)
+    rng = random.Random(seed)
+    for u, v in G.edges():
+        G[u][v]["weight"] = float(rng.randint(1, 5))
+    G.add_node("alone")
+    groups = {n: rng.choice(["Collectivite", "Association", "Theme", None]) for n in G}
+    assert brokerage_roles(G, groups, engine="igraph") == brokerage_roles(G, groups, engine="networkx")
+    for first, second in (("Collectivite", "Association"), ("Theme", "Theme")):
+        assert bridging(G, groups, first, second, engine="igraph") == bridging(G, groups, first, second, engine="networkx")
+    reference, fast = structural_holes(G, "networkx"), structural_holes(G, "igraph")
+    assert fast["alone"] == reference["alone"] == {"constraint": None, "effective_size": None}
+    for node in G:
+        if node != "alone":
+            for key in ("constraint", "effective_size"):
+                assert fast[node][key] == pytest.approx(reference[node][key], abs=1e-9)

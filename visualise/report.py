@@ -305,9 +305,9 @@ def full_report_data(
     actors = analysis_graph(G, "actors", include, min_weight=min_weight)
     central = centrality_report(full, metric, ACTORS, k=k, seed=seed, engine=engine)
     central["rows"] = central["rows"][:top]
-    brokers = brokers_report(actors, "kind")
+    brokers = brokers_report(actors, "kind", engine=engine)
     brokers["rows"] = brokers["rows"][:top]
-    by_territory = brokers_report(actors, "departement", source=G)
+    by_territory = brokers_report(actors, "departement", source=G, engine=engine)
     by_territory["rows"] = sorted(by_territory["rows"], key=lambda row: (-row["total"], str(row["id"])))[:top]
     return {
         "scopes": [scope_of(full).as_dict(), scope_of(actors).as_dict()],

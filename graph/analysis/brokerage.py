@@ -28,8 +28,10 @@ import math
 from collections import Counter, defaultdict
 
 import networkx as nx
+import numpy as np
 
 from .convert import scope_of, simple_graph
+from .engine import IGraphView, choose_engine, to_igraph
 
 __all__ = [
     "ROLES",
@@ -50,8 +52,26 @@ GROUPINGS = ("kind", "departement", "region")
 _NO_TERRITORY = "-"
 
 
-def structural_holes(G: nx.Graph) -> dict:
+def _triangles(view: IGraphView) -> np.ndarray:
+    """Every triangle of the igraph copy, one row of three vertices each."""
+    found = np.array(view.graph.list_triangles(), dtype=np.int64)
+    return found.reshape(-1, 3)
+
+
+def _rotations(triangles: np.ndarray):
+    """Each triangle seen from each of its corners: (corner, one end, other end)."""
+    for corner, one, other in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
+        yield triangles[:, corner], triangles[:, one], triangles[:, other]
+
+
+def structural_holes(G: nx.Graph, engine: str = "auto", view: IGraphView | None = None) -> dict:
     """Burt's constraint and effective size of every node (weighted ties).
+
+    Effective size follows NetworkX's weighted definition: the number of contacts
+    minus, for each contact ``j``, ``sum over the other contacts q of p(i, q) m(j, q)``
+    where ``p(i, q)`` is ``q``'s share of ``i``'s tie weight and ``m(j, q)`` the
+    weight of ``j``–``q`` over ``j``'s strongest tie. The igraph engine computes
+    constraint in igraph and effective size from the list of triangles.
 
     Returns
     -------
@@ -66,13 +86,43 @@ def structural_holes(G: nx.Graph) -> dict:
     (0.333..., 3.0)
     """
     H = simple_graph(G)
-    constraint = nx.constraint(H, weight="weight")
-    effective = nx.effective_size(H, weight="weight")
+    if view is None and choose_engine(engine, H) == "networkx":
+        constraint = nx.constraint(H, weight="weight")
+        # with nodes=None and scipy installed, NetworkX 3.6 takes a matrix shortcut that divides each
+        # column (not each row) by the row maxima, which is wrong on weighted ties: ask node by node
+        effective = nx.effective_size(H, nodes=list(H), weight="weight")
 
-    def defined(value):
-        return None if value is None or math.isnan(value) else float(value)
+        def defined(value):
+            return None if value is None or math.isnan(value) else float(value)
 
-    return {n: {"constraint": defined(constraint.get(n)), "effective_size": defined(effective.get(n))} for n in H}
+        return {n: {"constraint": defined(constraint.get(n)), "effective_size": defined(effective.get(n))} for n in H}
+    view = view or to_igraph(H)
+    graph = view.graph
+    n = graph.vcount()
+    weights = np.array(view.weights, dtype=float)
+    ends = np.array(graph.get_edgelist(), dtype=np.int64).reshape(-1, 2)
+    strength = np.zeros(n)
+    strongest = np.zeros(n)
+    np.add.at(strength, ends[:, 0], weights)
+    np.add.at(strength, ends[:, 1], weights)
+    np.maximum.at(strongest, ends[:, 0], weights)
+    np.maximum.at(strongest, ends[:, 1], weights)
+    degree = np.array(graph.degree(), dtype=float)
+    redundancy = np.zeros(n)
+    triangles = _triangles(view)
+    if len(triangles):
+        def weight_of(u, v):
+            return weights[np.array(graph.get_eids(np.stack([u, v], axis=1).tolist()), dtype=np.int64)]
+
+        for i, j, q in _rotations(triangles):
+            w_ij, w_iq, w_jq = weight_of(i, j), weight_of(i, q), weight_of(j, q)
+            np.add.at(redundancy, i, (w_iq * w_jq / strongest[j] + w_ij * w_jq / strongest[q]) / strength[i])
+    constraint = graph.constraint(weights=view.weights)
+    return {
+        node: {"constraint": float(constraint[i]), "effective_size": float(degree[i] - redundancy[i])}
+        if degree[i] > 0 else {"constraint": None, "effective_size": None}
+        for i, node in enumerate(view.nodes)
+    }
 
 
 def territories(G: nx.Graph, level: str = "departement") -> dict:
@@ -168,7 +218,63 @@ def _role(group_a, group_b, group_c) -> str:
     return "liaison"
 
 
-def brokerage_roles(G: nx.Graph, groups: dict, nodes=None) -> dict:
+def _group_codes(view: IGraphView, groups: dict) -> np.ndarray:
+    """One integer per vertex for its group (nodes without a group share one code)."""
+    codes: dict = {}
+    return np.array([codes.setdefault(groups.get(node), len(codes)) for node in view.nodes], dtype=np.int64)
+
+
+def _neighbour_group_counts(view: IGraphView, code: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per vertex: degree, neighbours in its own group, and the sum over groups of squared neighbour counts."""
+    ends = np.array(view.graph.get_edgelist(), dtype=np.int64).reshape(-1, 2)
+    groups = int(code.max()) + 1 if len(code) else 1
+    # (vertex, neighbour's group) pairs, counted
+    vertex = np.concatenate([ends[:, 0], ends[:, 1]])
+    neighbour_group = np.concatenate([code[ends[:, 1]], code[ends[:, 0]]])
+    pair, counts = np.unique(vertex * groups + neighbour_group, return_counts=True)
+    owner, group = pair // groups, pair % groups
+    n = len(code)
+    degree = np.bincount(vertex, minlength=n).astype(np.int64)
+    own = np.zeros(n, dtype=np.int64)
+    mine = group == code[owner]
+    own[owner[mine]] = counts[mine]
+    squares = np.bincount(owner, weights=counts.astype(float) ** 2, minlength=n).astype(np.int64)
+    return degree, own, squares
+
+
+def _roles_igraph(view: IGraphView, groups: dict) -> dict:
+    """Undirected Gould–Fernandez counts from group counts, minus the closed pairs of each triangle."""
+    code = _group_codes(view, groups)
+    degree, own, squares = _neighbour_group_counts(view, code)
+    others = degree - own
+    counts = {
+        "coordinator": own * (own - 1),
+        "itinerant": squares - degree - own * own + own,
+        "representative": own * others,
+        "gatekeeper": own * others,
+        "liaison": others * others - (squares - own * own),
+    }
+    for b, a, c in _rotations(_triangles(view)):
+        ga, gb, gc = code[a], code[b], code[c]
+        coordinator = (ga == gb) & (gb == gc)
+        itinerant = (ga == gc) & ~coordinator
+        mixed = ((ga == gb) | (gb == gc)) & ~coordinator
+        liaison = ~coordinator & ~itinerant & ~mixed
+        # the closed pair counts in both directions: twice, or once as representative and once as gatekeeper
+        np.subtract.at(counts["coordinator"], b[coordinator], 2)
+        np.subtract.at(counts["itinerant"], b[itinerant], 2)
+        np.subtract.at(counts["liaison"], b[liaison], 2)
+        np.subtract.at(counts["representative"], b[mixed], 1)
+        np.subtract.at(counts["gatekeeper"], b[mixed], 1)
+    result = {}
+    for i, node in enumerate(view.nodes):
+        row = {role: int(counts[role][i]) for role in ROLES}
+        row["total"] = sum(row.values())
+        result[node] = row
+    return result
+
+
+def brokerage_roles(G: nx.Graph, groups: dict, nodes=None, engine: str = "auto", view: IGraphView | None = None) -> dict:
     """Gould–Fernandez brokerage counts of every node.
 
     Parameters
@@ -180,6 +286,11 @@ def brokerage_roles(G: nx.Graph, groups: dict, nodes=None) -> dict:
         ``{node: group}``; nodes without a group form a group of their own (``None``).
     nodes : collection, optional
         Brokers to count for (default: every node).
+    engine : {"auto", "networkx", "igraph"}
+        On undirected ties, igraph counts from neighbours' groups and triangles
+        instead of enumerating two-step paths.
+    view : IGraphView, optional
+        ``G`` already copied into igraph.
 
     Returns
     -------
@@ -199,6 +310,9 @@ def brokerage_roles(G: nx.Graph, groups: dict, nodes=None) -> dict:
     1
     """
     directed = G.is_directed()
+    if not directed and (view is not None or choose_engine(engine, G) == "igraph"):
+        counted = _roles_igraph(view or to_igraph(simple_graph(G)), groups)
+        return counted if nodes is None else {node: counted[node] for node in nodes}
     if directed:
         D = nx.DiGraph(G)
         D.remove_edges_from(nx.selfloop_edges(D))
@@ -224,12 +338,15 @@ def brokerage_roles(G: nx.Graph, groups: dict, nodes=None) -> dict:
     return result
 
 
-def bridging(G: nx.Graph, groups: dict, first: str, second: str, nodes=None) -> dict:
+def bridging(
+    G: nx.Graph, groups: dict, first: str, second: str, nodes=None, engine: str = "auto", view: IGraphView | None = None
+) -> dict:
     """How many distinct two-step paths join a ``first``-group node and a ``second``-group node
     through each broker, the two ends not being tied directly.
 
     Answers "who bridges local authorities and associations":
-    ``bridging(H, kinds, "Collectivite", "Association")``.
+    ``bridging(H, kinds, "Collectivite", "Association")``. The igraph engine counts
+    neighbours of each group and removes the pairs closed by a triangle.
 
     Examples
     --------
@@ -241,6 +358,24 @@ def bridging(G: nx.Graph, groups: dict, first: str, second: str, nodes=None) -> 
     {'via': 0, 'crid': 1, 'nanterre': 0, 'rosny': 0}
     """
     U = simple_graph(G)
+    if view is not None or choose_engine(engine, U) == "igraph":
+        view = view or to_igraph(U)
+        in_first = np.array([groups.get(node) == first for node in view.nodes])
+        in_second = np.array([groups.get(node) == second for node in view.nodes])
+        ends = np.array(view.graph.get_edgelist(), dtype=np.int64).reshape(-1, 2)
+        n = len(view.nodes)
+        firsts = np.bincount(ends[:, 0], weights=in_first[ends[:, 1]], minlength=n) + np.bincount(
+            ends[:, 1], weights=in_first[ends[:, 0]], minlength=n)
+        seconds = np.bincount(ends[:, 0], weights=in_second[ends[:, 1]], minlength=n) + np.bincount(
+            ends[:, 1], weights=in_second[ends[:, 0]], minlength=n)
+        both = np.bincount(ends[:, 0], weights=(in_first & in_second)[ends[:, 1]], minlength=n) + np.bincount(
+            ends[:, 1], weights=(in_first & in_second)[ends[:, 0]], minlength=n)
+        count = firsts * seconds - both
+        for b, a, c in _rotations(_triangles(view)):
+            closed = (in_first[a] & in_second[c]).astype(float) + (in_first[c] & in_second[a])
+            np.subtract.at(count, b, closed)
+        counted = {node: int(round(count[i])) for i, node in enumerate(view.nodes)}
+        return counted if nodes is None else {node: counted[node] for node in nodes}
     result = {}
     for b in (U if nodes is None else nodes):
         ends_first = [n for n in U.adj[b] if groups.get(n) == first]
@@ -251,7 +386,7 @@ def bridging(G: nx.Graph, groups: dict, first: str, second: str, nodes=None) -> 
 
 def brokers_report(
     G: nx.Graph, by: str = "kind", source: nx.Graph | None = None,
-    between: tuple[str, str] = ("Collectivite", "Association"), kinds=None,
+    between: tuple[str, str] = ("Collectivite", "Association"), kinds=None, engine: str = "auto",
 ) -> dict:
     """Brokers of the graph: structural holes, Gould–Fernandez roles and bridging counts.
 
@@ -268,6 +403,7 @@ def brokers_report(
         The two groups whose bridges are counted (``bridges`` column).
     kinds : collection of str, optional
         Keep only rows of these kinds.
+    engine : {"auto", "networkx", "igraph"}
 
     Returns
     -------
@@ -284,11 +420,14 @@ def brokers_report(
     'rosny'
     """
     H = simple_graph(G)
+    used = choose_engine(engine, H)
+    view = to_igraph(H) if used == "igraph" else None
     groups = groups_of(H, by, source)
     group_for_bridges = groups if by == "kind" else groups_of(H, "kind")
-    roles = brokerage_roles(G if G.is_directed() and not G.is_multigraph() else H, groups)
-    bridges = bridging(H, group_for_bridges, *between)
-    holes = structural_holes(H)
+    directed = G.is_directed() and not G.is_multigraph()
+    roles = brokerage_roles(G, groups, engine="networkx") if directed else brokerage_roles(H, groups, engine=used, view=view)
+    bridges = bridging(H, group_for_bridges, *between, engine=used, view=view)
+    holes = structural_holes(H, used, view)
     rows = []
     for node, data in H.nodes(data=True):
         if kinds and data.get("kind") not in kinds:
@@ -306,4 +445,4 @@ def brokers_report(
         })
     rows.sort(key=lambda row: (-row["bridges"], -row["total"], str(row["id"])))
     return {"scope": scope_of(H).as_dict(), "grouping": by, "between": list(between),
-            "directed": G.is_directed() and not G.is_multigraph(), "rows": rows}
+            "directed": directed, "engine": used, "rows": rows}
