@@ -77,6 +77,10 @@ def test_content_security_policy_allows_exactly_the_page_scripts(demo_store, tmp
     assert len(scripts) == 2
     expected = {"'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'" for s in scripts}
     assert set(directives["script-src"].split()) == expected
+    styles = re.findall(r"<style>(.*?)</style>", page, re.S)
+    assert len(styles) == 2 and "style=" not in re.sub(r"<(script|style)[^>]*>.*?</\1>", "", page, flags=re.S)
+    expected = {"'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'" for s in styles}
+    assert set(directives["style-src"].split()) == expected
     assert page.index("Content-Security-Policy") < page.index("<script")
 
 

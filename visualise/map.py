@@ -69,6 +69,7 @@ __all__ = [
     "vis_network_assets",
     "atomic_write",
     "script_hashes",
+    "style_hashes",
 ]
 
 COLOUR_BY: tuple[str, ...] = ("kind", "community", "theme")
@@ -121,6 +122,13 @@ def _page_assets() -> tuple[str, str]:
 
 def _csp_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+@lru_cache(maxsize=1)
+def style_hashes() -> str:
+    """The CSP sources of the map page's two stylesheets: no other style element or
+    attribute may apply (styles set from the page's script are not affected)."""
+    return " ".join(_csp_hash(style) for style in (vis_network_assets()[1], _page_assets()[1]))
 
 
 @lru_cache(maxsize=1)
@@ -430,7 +438,7 @@ _PAGE = """<!DOCTYPE html>
 <div id="search-box">
 <label for="search" id="search-label"></label>
 <input id="search" type="search" autocomplete="off" spellcheck="false">
-<ul id="search-results" role="listbox"></ul>
+<ul id="search-results"></ul>
 </div>
 <p id="status" role="status"></p>
 </header>
@@ -451,7 +459,7 @@ _PAGE = """<!DOCTYPE html>
 """
 
 _CSP = (
-    "default-src 'none'; script-src @HASHES@; style-src 'unsafe-inline'; img-src data:; "
+    "default-src 'none'; script-src @HASHES@; style-src @STYLE_HASHES@; img-src data:; "
     "font-src 'none'; connect-src 'none'; media-src 'none'; object-src 'none'; frame-src 'none'; "
     "worker-src 'none'; base-uri 'none'; form-action 'none'"
 )
@@ -499,7 +507,7 @@ def map_html(G: nx.Graph, **options: Any) -> str:
     title = html.escape(str(data["title"]), quote=True)
     replacements = {
         "@LANG@": data["lang"],
-        "@CSP@": _CSP.replace("@HASHES@", script_hashes()),
+        "@CSP@": _CSP.replace("@HASHES@", script_hashes()).replace("@STYLE_HASHES@", style_hashes()),
         "@TITLE@": title,
         "@VIS_CSS@": vis_style,
         "@PAGE_CSS@": page_style,
