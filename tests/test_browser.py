@@ -226,9 +226,29 @@ def test_png_is_rendered_and_not_blank(invoke, demo_path, tmp_path):
 # --------------------------------------------------------------------------- a large graph
 
 
-def test_a_20000_node_map_loads_and_works(browser, tmp_path):
+def synthetic_store(location: Path, nodes: int, seed: int) -> None:
+    """A store holding ``territory_graph(nodes, seed)``, written as one source."""
+    from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
+    from maillage.graph.store import open_store
+
+    graph = territory_graph(nodes, seed=seed)
+    batch = Batch(Source("synthetic", "workbook", "test"))
+    for line, (node, data) in enumerate(graph.nodes(data=True), start=2):
+        attrs = {key: value for key, value in data.items() if key not in ("kind", "name", "aliases")}
+        batch.nodes.append(NodeRecord(Node(node, data["kind"], data["name"], (), attrs), f"actors.csv:{line}"))
+    for line, (source, target, data) in enumerate(graph.edges(data=True), start=2):
+        batch.relations.append(RelationRecord(Relation(source, data["type"], target, data["role"]), f"relations.csv:{line}"))
+    store = open_store(str(location))
+    store.write(batch)
+    store.close()
+
+
+def test_a_20000_node_map_loads_and_works(browser, invoke, tmp_path):
+    synthetic_store(invoke.store, 20000, seed=7)
+    path = tmp_path / "large.html"
+    result = invoke("map", "-o", str(path), "--title", "20 000")
+    assert result.exit_code == 0, result.output
     graph = territory_graph(20000, seed=7)
-    path = write_map(graph, tmp_path / "large.html", title="20 000")
     page = MapPage(browser, path)
     try:
         assert page.counts() == (20000, graph.number_of_edges())
@@ -238,6 +258,7 @@ def test_a_20000_node_map_loads_and_works(browser, tmp_path):
         page.page.click("#search-results button.result >> nth=0")
         assert page.js("() => maillageMap.network.getSelectedNodes()") == [found[0]]
         assert page.js("() => document.querySelector('#panel h2').textContent") == "Association 1234"
+        assert "actors.csv:" in page.js("() => document.querySelector('#panel ul.sources').textContent")
         associations = sum(1 for _, kind in graph.nodes(data="kind") if kind == "Association")
         page.page.uncheck("input[data-kind='Association']")
         assert page.counts()[0] == 20000 - associations
