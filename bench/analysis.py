@@ -12,7 +12,9 @@ and prints both and their ratio (target: maillage within 2x of raw igraph),
 then the time of the same report on a 10,000-node graph (target: under 2 s).
 It also prints, outside the ratio, the whole centrality report as ``report
 centrality --sample 256`` computes it (degree, weighted degree, PageRank,
-eigenvector, and betweenness, closeness and harmonic closeness from 256 sources).
+eigenvector, and betweenness, closeness and harmonic closeness from 256 sources),
+and the brokers report (Gould–Fernandez roles by kind, bridges, constraint,
+effective size).
 
 Run: ``python bench/analysis.py [--nodes 100000 --edges 520000] [--repeat 2] [--networkx]``
 (``--networkx`` also times plain NetworkX on the 10,000-node graph). Each side
@@ -29,6 +31,7 @@ import igraph
 import networkx as nx
 import numpy as np
 
+from maillage.graph.analysis.brokerage import brokers_report
 from maillage.graph.analysis.centrality import centrality_report, sample_sources
 from maillage.graph.analysis.communities import detect
 
@@ -144,6 +147,8 @@ def run(nodes: int, edges: int, seed: int, repeat: int, networkx_too: bool) -> f
     fresh = networkx_graph(nodes, pairs, weights)
     _, everything = timed(lambda: centrality_report(fresh, "pagerank", k=SAMPLE, seed=seed))
     print(f"  maillage  {'whole report: 7 metrics, 3 of them sampled':<46} {everything:7.2f} s (not in the ratio)")
+    _, brokers = timed(lambda: brokers_report(fresh))
+    print(f"  maillage  {'brokers report (roles, bridges, constraint)':<46} {brokers:7.2f} s (not in the ratio)")
     if networkx_too:
         plain = in_networkx(G, seed)
         for label, seconds in plain.items():
