@@ -198,8 +198,6 @@ def _degrees(n: int, ends: np.ndarray) -> np.ndarray:
 
 
 def _scores(G: nx.Graph, metric: str, seed: int) -> dict:
-    if metric not in METRICS:
-        raise UsageError(f"cannot size nodes by {metric!r}; choose one of {', '.join(SIZE_BY)}")
     if metric == "betweenness" and G.number_of_nodes() > BETWEENNESS_SAMPLE_ABOVE:
         return METRICS[metric](G, k=min(500, G.number_of_nodes()), seed=seed)
     return METRICS[metric](G)
