@@ -521,11 +521,5 @@
   actions.appendChild(fit);
   filters.appendChild(actions);
 
-  api.setKind = function (key, on) {
-    kinds.forEach(function (kind, index) { if (kind.key === key) kindOn[index] = on; });
-    syncFilterInputs();
-    applyFilters();
-  };
-
   updateStatus();
 })();
