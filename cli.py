@@ -1201,12 +1201,13 @@ def _resolved_id(settings: Settings, reference: str) -> str:
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Number of recommendations.")
 @click.option("--include", "include", multiple=True, type=click.Choice(["documents", "people"]),
               help="Keep Document or Person nodes, left out by default (repeatable).")
+@click.option("--new-only", is_flag=True, help="Leave out the actors it already takes part in a project with.")
 @lang_option
 @report_format_option
 @output_option
 @pass_settings
-def recommend(settings: Settings, actor: str, top: int, include: tuple[str, ...], lang: str, format_: str,
-              output: Path | None) -> None:
+def recommend(settings: Settings, actor: str, top: int, include: tuple[str, ...], new_only: bool, lang: str,
+              format_: str, output: Path | None) -> None:
     """Who ACTOR should meet next, and why: actors it has no direct relation with, ranked
     by common neighbours, Adamic–Adar, shared projects, themes and countries.
 
@@ -1217,7 +1218,7 @@ def recommend(settings: Settings, actor: str, top: int, include: tuple[str, ...]
 
     node_id = _resolved_id(settings, actor)
     store_graph = settings.store().to_networkx()
-    found = recommend_actors(store_graph, node_id, top, lang, include)
+    found = recommend_actors(store_graph, node_id, top, lang, include, new_only)
     rows = [{**row, "reasons": [reason["text"] for reason in row["reasons"]]} for row in found]
     weights = ", ".join(f"{name} × {weight:g}" for name, weight in SCORE_WEIGHTS.items())
     name = store_graph.nodes[node_id].get("name", node_id)

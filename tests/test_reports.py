@@ -127,6 +127,8 @@ def test_recommend_by_name_with_reasons(demo):
     assert data["actor"] == "collectivite:com-92050" and data["recommendations"]
     assert all(r["reasons"] and r["reasons"][0]["text"].startswith("Both") for r in data["recommendations"])
     assert demo("recommend", "Nobody at all").exit_code == 1
+    fresh = json.loads(demo("recommend", "Nanterre", "--new-only", "--top", "50", "--format", "json").stdout)
+    assert fresh["recommendations"] and not any(r["shared_projects"] for r in fresh["recommendations"])
 
 
 def test_path_and_ego(demo):

@@ -58,7 +58,7 @@ def _places(G: nx.Graph) -> dict:
     return places
 
 
-def recommend(G: nx.Graph, actor, top: int = 10, lang: str = "fr", include=()) -> list[dict]:
+def recommend(G: nx.Graph, actor, top: int = 10, lang: str = "fr", include=(), new_only: bool = False) -> list[dict]:
     """Actors ``actor`` is not tied to, ranked by the score above, each with its reasons.
 
     Parameters
@@ -72,6 +72,9 @@ def recommend(G: nx.Graph, actor, top: int = 10, lang: str = "fr", include=()) -
         Language of the reasons.
     include : collection of {"documents", "people"}
         Parts of the graph to keep (see :func:`~maillage.graph.analysis.convert.analysis_graph`).
+    new_only : bool
+        Leave out the actors it already takes part in a project with: only people it
+        does not work with yet.
 
     Returns
     -------
@@ -108,6 +111,8 @@ def recommend(G: nx.Graph, actor, top: int = 10, lang: str = "fr", include=()) -
         common = sorted(nx.common_neighbors(H, actor, candidate), key=str)
         theirs = held.get(candidate, {"projects": set(), "themes": set(), "countries": set()})
         shared = {what: sorted(mine[what] & theirs[what], key=str) for what in ("projects", "themes", "countries")}
+        if new_only and shared["projects"]:
+            continue
         adamic_adar = sum(1 / math.log(H.degree(w)) for w in common)
         score = (
             SCORE_WEIGHTS["common"] * len(common)
