@@ -1,0 +1,346 @@
+"""The Neo4j store against real servers: concurrent writers, faults, secrets.
+
+The concurrency test uses the shared test server (``neo4j_uri``). The fault and
+secret tests start a second server of their own with ``scripts/neo4j`` (another
+Bolt port, its own data directory and a known password) so that stopping it,
+or locking its user out with wrong passwords, disturbs no other test.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from maillage.cli import main
+from maillage.graph.model import Node
+from maillage.graph.store import open_store
+from maillage.graph.store.neo4j import Neo4jStore
+
+pytestmark = pytest.mark.neo4j
+
+ROOT = Path(__file__).resolve().parents[1]
+MAILLAGE = str(Path(sys.executable).with_name("maillage"))
+KNOWN_PASSWORD = "Known-Spare-Secret-4821"
+FAKE_PASSWORD = "Fake-Wrong-Secret-7731"
+
+ACTOR_HEADER = ["id", "kind", "name", "aliases", "description"]
+RELATION_HEADER = ["source", "type", "target", "role", "start", "end", "note"]
+
+
+def write_workbook(folder: Path, actors: list[list[str]], relations: list[list[str]]) -> Path:
+    """A workbook folder: actors.csv and relations.csv."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, header, rows in (("actors.csv", ACTOR_HEADER, actors), ("relations.csv", RELATION_HEADER, relations)):
+        with open(folder / name, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+    return folder
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def comparable(store):
+    """What a reader sees, without load times (two loads are never at the same second)."""
+    return (
+        store.counts(),
+        store.nodes(),
+        store.relations(),
+        [(s.name, s.format, s.contributor, s.authoritative, s.nodes, s.relations) for s in store.sources()],
+        [(b.source.name, b.nodes, b.relations) for b in store.dump()],
+    )
+
+
+# --------------------------------------------------------------------------- a server of our own
+
+
+class SpareServer:
+    """A second Neo4j started with scripts/neo4j on a free port, with its own data and a known password."""
+
+    def __init__(self, data_dir: Path):
+        self.port = free_port()
+        self.uri = f"bolt://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "NEO4J_PASSWORD": KNOWN_PASSWORD,
+            "NEO4J_BOLT_PORT": str(self.port),
+            "NEO4J_HTTP_PORT": "off",
+            "NEO4J_DATA_DIR": str(data_dir),
+        }
+        self.pid_file = ROOT / ".cache" / "neo4j" / f"run-{self.port}" / "neo4j.pid"
+
+    def script(self, command: str) -> None:
+        done = subprocess.run([str(ROOT / "scripts" / "neo4j"), command], env=self.env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr + done.stdout
+
+    def kill(self) -> None:
+        """Stop the server the hard way, as a crash or a pulled plug would."""
+        pid = int(self.pid_file.read_text())
+        os.kill(pid, signal.SIGKILL)
+        while Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower():
+            time.sleep(0.1)
+        self.pid_file.unlink()
+
+
+@pytest.fixture(scope="module")
+def spare(neo4j_uri, tmp_path_factory):
+    server = SpareServer(tmp_path_factory.mktemp("neo4j-data"))
+    server.script("start")
+    yield server
+    server.script("stop")
+
+
+@pytest.fixture
+def spare_env(spare, monkeypatch):
+    """The environment a user of the spare server has: its password in NEO4J_PASSWORD."""
+    monkeypatch.setenv("NEO4J_PASSWORD", KNOWN_PASSWORD)
+    monkeypatch.delenv("NEO4J_USER", raising=False)
+    with Neo4jStore(spare.uri) as store:
+        store.clear()
+        store.init()
+    return spare
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+def overlapping_workbooks(base: Path, round_: int) -> list[Path]:
+    """Four workbooks that share 30 actors and their relations; each also has 20 actors of its own."""
+    shared = [[f"association:shared-{i}", "Association", f"Réseau partagé {i}", f"RP{i}", ""] for i in range(30)]
+    folders = []
+    for k in range(4):
+        own = [[f"association:wb{k}-{i}", "Association", f"Association {k}-{i}", "", f"round {round_}"] for i in range(20)]
+        relations = [
+            [f"association:shared-{i}", "PARTNERS_WITH", f"association:shared-{(i + 1) % 30}", "", "", "", f"round {round_}"]
+            for i in range(30)
+        ]
+        relations += [
+            [f"association:wb{k}-{i}", "MEMBER_OF", f"association:shared-{(i + k) % 30}", "", "2009", "", f"round {round_}"]
+            for i in range(20)
+        ]
+        folders.append(write_workbook(base / f"round{round_}" / f"wb{k}", shared + own, relations))
+    return folders
+
+
+def test_four_processes_loading_overlapping_workbooks_leave_no_duplicate(neo4j_store, tmp_path):
+    uri = neo4j_store.location
+    for round_ in range(3):
+        folders = overlapping_workbooks(tmp_path, round_)
+        processes = [
+            subprocess.Popen(
+                [MAILLAGE, "--store", uri, "--contributor", f"writer{k}", "load", str(folder), "--source", f"wb{k}"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+            for k, folder in enumerate(folders)
+        ]
+        for process in processes:
+            out, err = process.communicate(timeout=300)
+            assert process.returncode == 0, err
+            assert "loaded" in out
+        assert neo4j_store.duplicates() == {"nodes": 0, "relations": 0}
+
+    expected_ids = {f"association:shared-{i}" for i in range(30)} | {f"association:wb{k}-{i}" for k in range(4) for i in range(20)}
+    assert {node.id for node in neo4j_store.nodes()} == expected_ids
+    assert neo4j_store.counts() == {"Association": 110, "MEMBER_OF": 80, "PARTNERS_WITH": 30}
+    assert sorted(s.name for s in neo4j_store.sources()) == ["wb0", "wb1", "wb2", "wb3"]
+    assert {c.source for c in neo4j_store.node_claims("association:shared-0")} == {"wb0", "wb1", "wb2", "wb3"}
+
+    reference = open_store(str(tmp_path / "reference.db"))
+    for folder, k in zip(folders, range(4)):
+        result = subprocess.run(
+            [MAILLAGE, "--store", str(tmp_path / "reference.db"), "--contributor", f"writer{k}", "load", str(folder), "--source", f"wb{k}"],
+            capture_output=True, text=True,
+        )
+        assert result.returncode == 0, result.stderr
+    assert neo4j_store.nodes() == reference.nodes()
+    assert neo4j_store.relations() == reference.relations()
+    reference.close()
+
+
+# --------------------------------------------------------------------------- faults
+
+
+def big_workbook(folder: Path, actors: int = 20_000, relations: int = 60_000) -> Path:
+    rows = [[f"association:big-{i}", "Association", f"Grande association {i}", "", "texte"] for i in range(actors)]
+    links = [
+        [f"association:big-{i % actors}", "PARTNERS_WITH", f"association:big-{(i * 7 + 1) % actors}", "", "", "", f"lien {i}"]
+        for i in range(relations)
+        if i % actors != (i * 7 + 1) % actors
+    ]
+    return write_workbook(folder, rows, links)
+
+
+def running_load(store: Neo4jStore) -> bool:
+    """True while the server runs one of our batched writes."""
+    rows = store._read("SHOW TRANSACTIONS YIELD currentQuery RETURN currentQuery")
+    return any("UNWIND $rows" in (row["currentQuery"] or "") for row in rows)
+
+
+def test_server_stopped_in_the_middle_of_a_load(spare_env, tmp_path, demo_path):
+    spare = spare_env
+    big = big_workbook(tmp_path / "big")
+    env = {**os.environ, "NEO4J_PASSWORD": KNOWN_PASSWORD}
+    first = subprocess.run([MAILLAGE, "--store", spare.uri, "load", str(demo_path)], env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    with Neo4jStore(spare.uri) as store:
+        before = comparable(store)
+
+        load = subprocess.Popen(
+            [MAILLAGE, "--store", spare.uri, "load", str(big)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        while not running_load(store):
+            assert load.poll() is None, "the load ended before the server could be stopped"
+            time.sleep(0.2)
+    spare.kill()
+    out, err = load.communicate(timeout=300)
+
+    assert load.returncode == 1
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("Error: ") and spare.uri in lines[0] and "Traceback" not in err
+
+    spare.script("start")
+    with Neo4jStore(spare.uri) as store:
+        assert comparable(store) == before
+        again = subprocess.run([MAILLAGE, "--store", spare.uri, "load", str(big)], env=env, capture_output=True, text=True)
+        assert again.returncode == 0, again.stderr
+        clean = open_store(str(tmp_path / "clean.db"))
+        for folder in (demo_path, big):
+            subprocess.run([MAILLAGE, "--store", str(tmp_path / "clean.db"), "load", str(folder)], check=True, capture_output=True)
+        assert comparable(store) == comparable(clean)
+        assert store.duplicates() == {"nodes": 0, "relations": 0}
+        clean.close()
+
+
+def _one_line_error(result, *must_contain: str) -> str:
+    assert result.exit_code in (1, 2), result.output
+    lines = result.output.strip().splitlines()
+    assert lines[-1].startswith("Error: "), result.output
+    assert len([line for line in lines if line.startswith("Error")]) == 1
+    assert "Traceback" not in result.output
+    for text in must_contain:
+        assert text in lines[-1]
+    return lines[-1]
+
+
+def test_wrong_password_is_one_clear_line_that_does_not_show_it(spare_env, runner, monkeypatch):
+    monkeypatch.setenv("NEO4J_PASSWORD", FAKE_PASSWORD)
+    result = runner.invoke(main, ["--store", spare_env.uri, "actors"])
+    line = _one_line_error(result, spare_env.uri, "refused the credentials of user 'neo4j'")
+    assert result.exit_code == 1
+    assert FAKE_PASSWORD not in result.output and KNOWN_PASSWORD not in line
+    # The server may lock the user for a few seconds after failed attempts.
+    time.sleep(6)
+
+
+def test_unreachable_server_is_one_clear_line(runner, spare_env):
+    closed = f"bolt://127.0.0.1:{free_port()}"
+    result = runner.invoke(main, ["--store", closed, "actors"])
+    _one_line_error(result, f"cannot reach the Neo4j server at {closed}")
+    assert result.exit_code == 1
+    unknown_host = runner.invoke(main, ["--store", "neo4j://no-such-host.invalid:7687", "actors"])
+    _one_line_error(unknown_host, "cannot reach the Neo4j server at neo4j://no-such-host.invalid:7687")
+
+
+@pytest.mark.parametrize("scheme", ["neo4j+s", "bolt+s", "neo4j+ssc"])
+def test_tls_scheme_against_a_plain_server_is_one_clear_line(runner, spare_env, scheme):
+    uri = f"{scheme}://127.0.0.1:{spare_env.port}"
+    result = runner.invoke(main, ["--store", uri, "actors"])
+    _one_line_error(result, f"cannot open an encrypted (TLS) connection to the Neo4j server at {uri}", "use neo4j:// or bolt://")
+    assert result.exit_code == 1
+
+
+def test_unknown_database_is_one_clear_line(runner, spare_env):
+    result = runner.invoke(main, ["--store", spare_env.uri, "--database", "nosuchdb", "actors"])
+    _one_line_error(result, spare_env.uri, "no database 'nosuchdb'")
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def test_a_uri_with_credentials_is_refused_without_echoing_them(runner, spare_env):
+    result = runner.invoke(main, ["--store", f"bolt://neo4j:{FAKE_PASSWORD}@127.0.0.1:{spare_env.port}", "actors"])
+    assert result.exit_code == 2
+    assert "must not carry credentials" in result.output
+    assert FAKE_PASSWORD not in result.output
+
+
+def test_no_command_takes_a_password_on_the_command_line():
+    def options(command):
+        yield from (opt for param in command.params for opt in getattr(param, "opts", []))
+        for sub in getattr(command, "commands", {}).values():
+            yield from options(sub)
+
+    assert not [opt for opt in options(main) if "pass" in opt.lower() or "secret" in opt.lower()]
+
+
+def test_the_password_prompt_hides_what_is_typed(runner, spare_env, monkeypatch, demo_path):
+    monkeypatch.delenv("NEO4J_PASSWORD")
+    result = runner.invoke(main, ["--store", spare_env.uri, "load", str(demo_path)], input=KNOWN_PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    assert "Neo4j password for neo4j at " + spare_env.uri in result.output
+    assert KNOWN_PASSWORD not in result.output
+    assert "demo: 60 nodes, 191 relations loaded" in result.output
+
+
+def test_the_password_never_reaches_output_logs_or_files(runner, spare_env, demo_path, tmp_path, caplog, monkeypatch):
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.chdir(tmp_path)
+    outputs = []
+    for args in (
+        ["init"],
+        ["load", str(demo_path)],
+        ["actors", "--format", "json"],
+        ["show", "CG93"],
+        ["report", "centrality", "--format", "md", "-o", str(tmp_path / "report.md")],
+        ["map", "-o", str(tmp_path / "map.html")],
+        ["push", "--to", str(tmp_path / "copy.db")],
+    ):
+        result = runner.invoke(main, ["--store", spare_env.uri, *args])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    with Neo4jStore(spare_env.uri) as store:
+        outputs.append(repr(store))
+        store.put_document("events", "e1", {"what": "test"})
+    monkeypatch.setenv("NEO4J_PASSWORD", FAKE_PASSWORD)
+    outputs.append(runner.invoke(main, ["--store", spare_env.uri, "actors"]).output)
+    time.sleep(6)
+
+    assert caplog.records, "the driver's debug log was not captured"
+    for text in (*outputs, caplog.text):
+        assert KNOWN_PASSWORD not in text and FAKE_PASSWORD not in text
+    written = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert {"report.md", "map.html", "copy.db"} <= {path.name for path in written}
+    for path in written:
+        content = path.read_bytes()
+        assert KNOWN_PASSWORD.encode() not in content and FAKE_PASSWORD.encode() not in content
+
+
+# --------------------------------------------------------------------------- query text
+
+
+def test_data_never_becomes_query_text(neo4j_store):
+    from maillage.graph.model import Batch, NodeRecord, Source
+
+    hostile = Node("association:x", "Association", "x'}) DETACH DELETE n //", ("`) MATCH (m) DETACH DELETE m //",), {"description": "$rows"})
+    neo4j_store.write(Batch(Source("evil.csv", "test", "mallory"), [NodeRecord(hostile, "evil.csv:2")]))
+    assert neo4j_store.get("association:x") == hostile
+    assert [n.id for n in neo4j_store.find("`) MATCH (m) DETACH DELETE m //")] == ["association:x"]
+    bad_kind = Node("association:y", "Association) DETACH DELETE (n", "y")
+    with pytest.raises(Exception, match="not a known kind"):
+        neo4j_store.write(Batch(Source("worse.csv", "test", "mallory"), [NodeRecord(bad_kind, "worse.csv:2")]))
+    assert neo4j_store.get("association:x") == hostile
