@@ -19,7 +19,7 @@ the whole workbook.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from ..graph.errors import LoadError, ModelError, UsageError
 from ..graph.model import (
@@ -136,25 +136,42 @@ def _checked_cells(table: Table, row: Row, problems: list[Problem]) -> bool:
     return True
 
 
+class _RowProblems(list):
+    """The problems of one row, each placed at the column a field was read from."""
+
+    def __init__(self, table: str, line: int, column_of: dict[str, str]):
+        super().__init__()
+        self.table, self.line, self.column_of = table, line, column_of
+
+    def add(self, field: str | None, message: str) -> None:
+        self.append(Problem(self.table, self.line, self.column_of.get(field) if field else None, message))
+
+
+def _rows(
+    table: Table, known: Sequence[str], required: Sequence[str], problems: list[Problem]
+) -> Iterator[tuple[Row, dict[str, str], _RowProblems]]:
+    """Each readable row of a table: its non-empty cells by field, and a list for its problems.
+
+    Problems of the header and of unreadable rows go straight to ``problems``.
+    """
+    mapping = _columns(table, known, problems)
+    for field in required:
+        if field not in mapping.values():
+            problems.append(Problem(table.name, 1, None, f"missing column {field!r}"))
+    column_of = {field: column for column, field in mapping.items()}
+    for row in table.rows:
+        if _checked_cells(table, row, problems):
+            cells = {mapping[column]: value for column, value in row.cells.items() if column in mapping and value}
+            yield row, cells, _RowProblems(table.name, row.line, column_of)
+
+
 def _read_actors(table: Table, problems: list[Problem], rejected: ReferenceIndex) -> list[NodeRecord]:
     """Read the actors table; rows with problems go to ``rejected`` so that relations
     naming them are not reported a second time."""
-    mapping = _columns(table, (*ACTOR_COLUMNS, *PROVENANCE_COLUMNS), problems)
-    for required in ("kind", "name"):
-        if required not in mapping.values():
-            problems.append(Problem(table.name, 1, None, f"missing column {required!r}"))
     records: list[NodeRecord] = []
     first_seen: dict[str, int] = {}
-    for row in table.rows:
-        if not _checked_cells(table, row, problems):
-            continue
-        cells = {mapping[column]: value for column, value in row.cells.items() if column in mapping and value}
-        column_of = {field: column for column, field in mapping.items()}
-        row_problems: list[Problem] = []
-
-        def problem(field: str | None, message: str) -> None:
-            row_problems.append(Problem(table.name, row.line, column_of.get(field) if field else None, message))
-
+    for row, cells, row_problems in _rows(table, (*ACTOR_COLUMNS, *PROVENANCE_COLUMNS), ("kind", "name"), problems):
+        problem = row_problems.add
         kind = _KIND_NAMES.get(normalise(cells.get("kind", "")))
         if not cells.get("kind"):
             problem("kind", "kind is empty")
@@ -200,22 +217,10 @@ def _read_actors(table: Table, problems: list[Problem], rejected: ReferenceIndex
 def _read_relations(
     table: Table, index: ReferenceIndex, rejected: ReferenceIndex, problems: list[Problem]
 ) -> list[RelationRecord]:
-    mapping = _columns(table, (*RELATION_COLUMNS, *PROVENANCE_COLUMNS), problems)
-    for required in ("source", "type", "target"):
-        if required not in mapping.values():
-            problems.append(Problem(table.name, 1, None, f"missing column {required!r}"))
     records: list[RelationRecord] = []
     seen: dict[tuple, int] = {}
-    for row in table.rows:
-        if not _checked_cells(table, row, problems):
-            continue
-        cells = {mapping[column]: value for column, value in row.cells.items() if column in mapping and value}
-        column_of = {field: column for column, field in mapping.items()}
-        row_problems: list[Problem] = []
-
-        def problem(field: str | None, message: str) -> None:
-            row_problems.append(Problem(table.name, row.line, column_of.get(field) if field else None, message))
-
+    for row, cells, row_problems in _rows(table, (*RELATION_COLUMNS, *PROVENANCE_COLUMNS), ("source", "type", "target"), problems):
+        problem = row_problems.add
         ends: dict[str, Node] = {}
         for field in ("source", "target"):
             reference = cells.get(field, "")
@@ -224,8 +229,8 @@ def _read_relations(
                 continue
             candidates = index.candidates(reference)
             if not candidates and rejected.candidates(reference):
-                row_problems.append(Problem(table.name, row.line, None, ""))
-            elif not candidates:
+                continue  # that actor's own row was rejected and reported
+            if not candidates:
                 problem(field, f"unknown actor {reference!r}: no id, name or alias matches it")
             elif len(candidates) > 1:
                 listed = ", ".join(f"{n.id} ({n.name})" for n in candidates)
@@ -251,8 +256,8 @@ def _read_relations(
                     attrs[field] = RELATION_ATTRIBUTES[field](cells[field])
                 except ModelError as error:
                     problem(field, str(error))
-        problems.extend(p for p in row_problems if p.message)
-        if row_problems:
+        problems.extend(row_problems)
+        if row_problems or len(ends) < 2:
             continue
         relation = Relation(ends["source"].id, type_, ends["target"].id, role, attrs)
         if relation.key in seen:
