@@ -580,10 +580,11 @@ class _StreamWriter:
     """The chunked steps of :meth:`SQLiteStore.write_stream`, inside its transaction.
 
     Records are buffered up to ``chunk_size`` and flushed nodes first, then
-    relations. A node no other source claims is written straight to ``nodes``
-    and ``names``; a relation from such a node, to a node that exists, whose key
-    no other claim shares, straight to ``relations``. Everything else is
-    rebuilt at the end from the claims, as :meth:`SQLiteStore.write` does.
+    relations. A flush writes the claims, the names of the nodes no other
+    source claims, and notes which ids and relation keys must be folded. The
+    derived tables are filled at the end, set-wise in SQL: a node or relation
+    whose only claim is this source's is copied from its claim; the rest is
+    folded as :meth:`SQLiteStore.write` does.
     """
 
     def __init__(self, store: SQLiteStore, source: str, chunk_size: int, fingerprint: bool):
@@ -597,8 +598,7 @@ class _StreamWriter:
         self.relation_count = 0
         self.problems: list[Problem] = []
         self._hash = hashlib.sha256() if fingerprint else None
-        self._alone: set[str] = set()
-        self._contested: set[tuple[str, str, str, str]] = set()
+        self._had_nodes = False
 
     def start(self) -> None:
         db, source = self.db, self.source
@@ -606,6 +606,10 @@ class _StreamWriter:
             self.store._fill_temp(table, (), columns)
         # What the source asserted before: to rebuild unless asserted again alone.
         db.execute("INSERT OR IGNORE INTO stream_touched_nodes SELECT node_id FROM node_claims WHERE source = ?", (source,))
+        self._had_nodes = db.execute("SELECT 1 FROM stream_touched_nodes LIMIT 1").fetchone() is not None
+        if self._had_nodes:
+            # Their names are written again: with the node's claims if asserted alone, by the rebuild otherwise.
+            db.execute("DELETE FROM names WHERE node_id IN (SELECT id FROM stream_touched_nodes)")
         db.execute(
             "INSERT OR IGNORE INTO stream_keys SELECT rel_source, type, rel_target, role FROM relation_claims WHERE source = ?",
             (source,),
@@ -635,97 +639,77 @@ class _StreamWriter:
         self._flush_relations()
 
     def _flush_nodes(self) -> None:
-        self._alone, self._contested = set(), set()
         if not self.nodes:
             return
         db, source = self.db, self.source
+        ids = json.dumps(list(self.nodes))
+        # Claims already made on these ids: by other sources (kinds to check, folds to
+        # make), or by this stream in an earlier chunk (the later record wins: refold).
+        others: dict[str, str] = {}
+        touched: list[str] = []
+        for node_id, kind, claim_source in db.execute(
+            "SELECT node_id, kind, source FROM node_claims WHERE node_id IN (SELECT value FROM json_each(?))", (ids,)
+        ):
+            if claim_source != source:
+                others[node_id] = kind
+            touched.append(node_id)
         rows = []
         for record in self.nodes.values():
             node = record.node
             aliases = _clean_aliases(node.name, node.aliases) if node.aliases else ()
             rows.append((node.id, source, node.kind, node.name, _json_list(aliases), _json_dict(node.attrs), record.place))
         if self._hash is not None:
-            for row in rows:
-                self._hash.update("\x1f".join(("N", *row[:1], *row[2:])).encode("utf-8") + b"\x1e")
+            self._hash.update(
+                "".join("\x1f".join(("N", *row[:1], *row[2:])) + "\x1e" for row in rows).encode("utf-8")
+            )
         db.executemany(
             "INSERT OR REPLACE INTO node_claims(node_id, source, kind, name, aliases, attrs, place) VALUES (?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-        ids = json.dumps(list(self.nodes))
-        others: dict[str, str] = dict(
-            db.execute(
-                "SELECT node_id, kind FROM node_claims WHERE node_id IN (SELECT value FROM json_each(?)) AND source != ?",
-                (ids, source),
-            )
-        )
         # Relations other sources assert about these nodes may appear or change with them.
-        self._contested = set(
-            db.execute(
-                "SELECT rel_source, type, rel_target, role FROM relation_claims WHERE rel_source IN (SELECT value FROM json_each(?1)) "
-                "UNION SELECT rel_source, type, rel_target, role FROM relation_claims WHERE rel_target IN (SELECT value FROM json_each(?1))",
-                (ids,),
-            )
+        db.execute(
+            "INSERT OR IGNORE INTO stream_keys "
+            "SELECT rel_source, type, rel_target, role FROM relation_claims WHERE rel_source IN (SELECT value FROM json_each(?1)) "
+            "UNION SELECT rel_source, type, rel_target, role FROM relation_claims WHERE rel_target IN (SELECT value FROM json_each(?1))",
+            (ids,),
         )
-        if self._contested:
-            db.executemany("INSERT OR IGNORE INTO stream_keys VALUES (?, ?, ?, ?)", self._contested)
-        alone = []
-        for row in rows:
-            node_id, kind = row[0], row[2]
-            if node_id not in others:
-                alone.append(row)
-            elif others[node_id] != kind:
-                place = self.nodes[node_id].place
-                self.problems.append(
-                    Problem(place, None, "kind", f"{node_id} is a {others[node_id]} in the store, not a {kind}")
-                )
         if others:
-            db.executemany("INSERT OR IGNORE INTO stream_touched_nodes VALUES (?)", ((node_id,) for node_id in others))
-        if alone:
-            alone_ids = json.dumps([row[0] for row in alone])
-            db.execute("DELETE FROM stream_touched_nodes WHERE id IN (SELECT value FROM json_each(?))", (alone_ids,))
-            db.execute("DELETE FROM names WHERE node_id IN (SELECT value FROM json_each(?))", (alone_ids,))
-            db.executemany(
-                "INSERT OR REPLACE INTO nodes(id, kind, name, aliases, attrs) VALUES (?, ?, ?, ?, ?)",
-                ((row[0], row[2], row[3], row[4], row[5]) for row in alone),
+            for node_id, record in self.nodes.items():
+                if node_id in others and others[node_id] != record.node.kind:
+                    self.problems.append(Problem(
+                        record.place, None, "kind", f"{node_id} is a {others[node_id]} in the store, not a {record.node.kind}"
+                    ))
+        if touched:
+            db.executemany("INSERT OR IGNORE INTO stream_touched_nodes VALUES (?)", ((node_id,) for node_id in touched))
+            touched_set = set(touched)
+            alone = [record for node_id, record in self.nodes.items() if node_id not in touched_set]
+        else:
+            alone = list(self.nodes.values())
+        if alone and self._had_nodes:
+            db.execute(
+                "DELETE FROM stream_touched_nodes WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps([record.node.id for record in alone]),),
             )
-            db.executemany(
-                "INSERT OR IGNORE INTO names(key, node_id) VALUES (?, ?)",
-                (
-                    (_name_key(label), record.node.id)
-                    for record in (self.nodes[row[0]] for row in alone)
-                    for label in (record.node.name, *record.node.aliases)
-                ),
-            )
-            self._alone = {row[0] for row in alone}
+        db.executemany(
+            "INSERT OR IGNORE INTO names(key, node_id) VALUES (?, ?)",
+            ((_name_key(label), record.node.id) for record in alone for label in (record.node.name, *record.node.aliases)),
+        )
         self.node_count += len(rows)
         self.nodes = {}
 
     def _flush_relations(self) -> None:
         if not self.relations:
             return
-        db = self.db
-        rows = [(*r.relation.key, self.source, _json_dict(r.relation.attrs), r.place) for r in self.relations]
+        source = self.source
+        rows = [(*r.relation.key, source, _json_dict(r.relation.attrs), r.place) for r in self.relations]
         if self._hash is not None:
-            for row in rows:
-                self._hash.update("\x1f".join(("R", *row[:4], *row[5:])).encode("utf-8") + b"\x1e")
-        db.executemany(
+            self._hash.update(
+                "".join("\x1f".join(("R", *row[:4], *row[5:])) + "\x1e" for row in rows).encode("utf-8")
+            )
+        self.db.executemany(
             "INSERT OR REPLACE INTO relation_claims(rel_source, type, rel_target, role, source, attrs, place) VALUES (?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-        alone, contested = self._alone, self._contested
-        targets = {row[2] for row in rows if row[0] in alone and row[2] not in alone}
-        existing = {
-            row[0]
-            for row in db.execute("SELECT id FROM nodes WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(targets)),))
-        } if targets else set()
-        direct, later = [], []
-        for row in rows:
-            if row[0] in alone and (row[2] in alone or row[2] in existing) and row[:4] not in contested:
-                direct.append((*row[:4], row[5]))
-            else:
-                later.append(row[:4])
-        db.executemany("INSERT OR REPLACE INTO relations(source, type, target, role, attrs) VALUES (?, ?, ?, ?, ?)", direct)
-        db.executemany("INSERT OR IGNORE INTO stream_keys VALUES (?, ?, ?, ?)", later)
         self.relation_count += len(rows)
         self.relations = []
 
@@ -733,7 +717,14 @@ class _StreamWriter:
         self._flush()
         if self.problems:
             raise LoadError(self.problems)
-        db, store = self.db, self.store
+        db, store, source = self.db, self.store, self.source
+        # Nodes only this source claims: the claim is the node (its names are written already).
+        db.execute(
+            "INSERT OR REPLACE INTO nodes(id, kind, name, aliases, attrs) "
+            "SELECT node_id, kind, name, aliases, attrs FROM node_claims "
+            "WHERE source = ? AND node_id NOT IN (SELECT id FROM stream_touched_nodes)",
+            (source,),
+        )
         # Nodes asserted by several sources, or no longer asserted by this one.
         last = ""
         while True:
@@ -755,14 +746,28 @@ class _StreamWriter:
             "SELECT c.place, c.type, CASE WHEN c.rel_source IN (SELECT id FROM nodes) THEN c.rel_target ELSE c.rel_source END "
             "FROM relation_claims c WHERE c.source = ? "
             "AND (c.rel_source NOT IN (SELECT id FROM nodes) OR c.rel_target NOT IN (SELECT id FROM nodes)) LIMIT 1000",
-            (self.source,),
+            (source,),
         ).fetchall()
         if missing:
             raise LoadError(
                 [Problem(place, None, None, f"relation {type_} points to unknown node {end!r}") for place, type_, end in missing]
             )
-        # Relations: one claim -> the claim is the relation; several -> fold them.
+        # Relation keys other sources also claim are folded with the keys noted on the way.
+        db.execute(
+            "INSERT OR IGNORE INTO stream_keys SELECT c.rel_source, c.type, c.rel_target, c.role FROM relation_claims c "
+            "WHERE c.source = ?1 AND EXISTS (SELECT 1 FROM relation_claims o WHERE o.rel_source = c.rel_source "
+            "AND o.type = c.type AND o.rel_target = c.rel_target AND o.role = c.role AND o.source != ?1)",
+            (source,),
+        )
         db.execute("DELETE FROM relations WHERE (source, type, target, role) IN (SELECT s, t, g, r FROM stream_keys)")
+        # Every other relation claim of this source is alone on its key, and both its ends exist.
+        db.execute(
+            "INSERT OR REPLACE INTO relations(source, type, target, role, attrs) "
+            "SELECT c.rel_source, c.type, c.rel_target, c.role, c.attrs FROM relation_claims c WHERE c.source = ? "
+            "AND NOT EXISTS (SELECT 1 FROM stream_keys k WHERE k.s = c.rel_source AND k.t = c.type AND k.g = c.rel_target AND k.r = c.role)",
+            (source,),
+        )
+        # The noted keys: one claim -> the claim is the relation; several -> fold them.
         db.execute(
             "INSERT INTO relations(source, type, target, role, attrs) "
             "SELECT k.s, k.t, k.g, k.r, min(c.attrs) FROM stream_keys k "
