@@ -105,6 +105,23 @@ CREATE TABLE IF NOT EXISTS documents (
 """
 
 
+#: Secondary indexes a large streamed write drops and builds again once its rows are in
+#: (sorting once is cheaper than keeping them up to date row by row): those its
+#: flushes never read, in two groups, claims and names first, derived tables last.
+_DEFERRABLE_INDEXES = (
+    (
+        "CREATE INDEX IF NOT EXISTS node_claims_by_source ON node_claims(source)",
+        "CREATE INDEX IF NOT EXISTS relation_claims_by_source ON relation_claims(source)",
+        "CREATE INDEX IF NOT EXISTS relation_claims_by_target ON relation_claims(rel_target)",
+        "CREATE INDEX IF NOT EXISTS names_by_node ON names(node_id)",
+    ),
+    (
+        "CREATE INDEX IF NOT EXISTS nodes_by_kind ON nodes(kind)",
+        "CREATE INDEX IF NOT EXISTS relations_by_target ON relations(target)",
+    ),
+)
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
@@ -599,6 +616,8 @@ class _StreamWriter:
         self.problems: list[Problem] = []
         self._hash = hashlib.sha256() if fingerprint else None
         self._had_nodes = False
+        self._stored_claims: int | None = None
+        self._indexes_dropped = False
 
     def start(self) -> None:
         db, source = self.db, self.source
@@ -628,6 +647,28 @@ class _StreamWriter:
             raise TypeError(f"not a NodeRecord or RelationRecord: {type(record).__name__}")
         if len(self.nodes) >= self.chunk_size or len(self.relations) >= self.chunk_size:
             self._flush()
+            self._drop_indexes_when_outgrown()
+
+    def _drop_indexes_when_outgrown(self) -> None:
+        """Once this stream has written more claims than the store held, drop the
+        deferrable indexes: building them again costs at most twice the sort of
+        what this stream adds, less than keeping them up to date row by row."""
+        if self._indexes_dropped:
+            return
+        if self._stored_claims is None:
+            self._stored_claims = self.db.execute(
+                "SELECT (SELECT count(*) FROM node_claims) + (SELECT count(*) FROM relation_claims)"
+            ).fetchone()[0] - self.node_count - self.relation_count
+        if self.node_count + self.relation_count > self._stored_claims:
+            for group in _DEFERRABLE_INDEXES:
+                for statement in group:
+                    self.db.execute("DROP INDEX IF EXISTS " + statement.split()[5])
+            self._indexes_dropped = True
+
+    def _restore_indexes(self, group: int) -> None:
+        if self._indexes_dropped:
+            for statement in _DEFERRABLE_INDEXES[group]:
+                self.db.execute(statement)
 
     def digest(self, authoritative: bool) -> str:
         assert self._hash is not None
@@ -665,13 +706,6 @@ class _StreamWriter:
         db.executemany(
             "INSERT OR REPLACE INTO node_claims(node_id, source, kind, name, aliases, attrs, place) VALUES (?, ?, ?, ?, ?, ?, ?)",
             rows,
-        )
-        # Relations other sources assert about these nodes may appear or change with them.
-        db.execute(
-            "INSERT OR IGNORE INTO stream_keys "
-            "SELECT rel_source, type, rel_target, role FROM relation_claims WHERE rel_source IN (SELECT value FROM json_each(?1)) "
-            "UNION SELECT rel_source, type, rel_target, role FROM relation_claims WHERE rel_target IN (SELECT value FROM json_each(?1))",
-            (ids,),
         )
         if others:
             for node_id, record in self.nodes.items():
@@ -713,11 +747,39 @@ class _StreamWriter:
         self.relation_count += len(rows)
         self.relations = []
 
+    def _note_relations_of_others(self) -> None:
+        """Note the relations other sources assert about this source's nodes: they may
+        appear or change with them. Walks whichever side is smaller: the other
+        sources' relation claims, or this source's nodes."""
+        db, source = self.db, self.source
+        others = db.execute(
+            "SELECT (SELECT count(*) FROM (SELECT 1 FROM relation_claims WHERE source < ?1 LIMIT ?2)) "
+            "+ (SELECT count(*) FROM (SELECT 1 FROM relation_claims WHERE source > ?1 LIMIT ?2))",
+            (source, self.node_count + 1),
+        ).fetchone()[0]
+        if others <= self.node_count:
+            db.execute(
+                "INSERT OR IGNORE INTO stream_keys SELECT r.rel_source, r.type, r.rel_target, r.role FROM relation_claims r "
+                "WHERE (r.source < ?1 OR r.source > ?1) "
+                "AND (EXISTS (SELECT 1 FROM node_claims c WHERE c.node_id = r.rel_source AND c.source = ?1) "
+                "OR EXISTS (SELECT 1 FROM node_claims c WHERE c.node_id = r.rel_target AND c.source = ?1))",
+                (source,),
+            )
+        else:
+            db.execute(
+                "INSERT OR IGNORE INTO stream_keys SELECT r.rel_source, r.type, r.rel_target, r.role "
+                "FROM node_claims c JOIN relation_claims r ON r.rel_source = c.node_id WHERE c.source = ?1 AND r.source != ?1 "
+                "UNION SELECT r.rel_source, r.type, r.rel_target, r.role "
+                "FROM node_claims c JOIN relation_claims r ON r.rel_target = c.node_id WHERE c.source = ?1 AND r.source != ?1",
+                (source,),
+            )
+
     def finish(self) -> None:
         self._flush()
         if self.problems:
             raise LoadError(self.problems)
         db, store, source = self.db, self.store, self.source
+        self._restore_indexes(0)
         # Nodes only this source claims: the claim is the node (its names are written already).
         db.execute(
             "INSERT OR REPLACE INTO nodes(id, kind, name, aliases, attrs) "
@@ -725,6 +787,7 @@ class _StreamWriter:
             "WHERE source = ? AND node_id NOT IN (SELECT id FROM stream_touched_nodes)",
             (source,),
         )
+        self._note_relations_of_others()
         # Nodes asserted by several sources, or no longer asserted by this one.
         last = ""
         while True:
@@ -782,3 +845,4 @@ class _StreamWriter:
         ).fetchall()
         for start in range(0, len(shared), self.chunk_size):
             store._rebuild_relations(set(shared[start : start + self.chunk_size]))
+        self._restore_indexes(1)
