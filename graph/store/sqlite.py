@@ -575,6 +575,9 @@ def _name_key(text: str) -> str:
     case folding is lowering and the result is the same as ``normalise``'s;
     anything else goes through ``normalise`` itself.
     """
+    if text.isascii():
+        # Nothing to decompose; the only apostrophe-like and dash-like ASCII are "`" and "-".
+        return " ".join(text.lower().replace("`", "'").replace("-", " ").split())
     decomposed = _LATIN_MARKS.sub("", unicodedata.normalize("NFKD", text.translate(_APOSTROPHE_LIKE)))
     if not decomposed.isascii():
         return normalise(text)
@@ -623,6 +626,9 @@ class _StreamWriter:
         db, source = self.db, self.source
         for table, columns in (("stream_touched_nodes", ("id",)), ("stream_keys", ("s", "t", "g", "r"))):
             self.store._fill_temp(table, (), columns)
+        # Names are staged in arrival order and written in key order at the end.
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS stream_names (key TEXT NOT NULL, node_id TEXT NOT NULL)")
+        db.execute("DELETE FROM stream_names")
         # What the source asserted before: to rebuild unless asserted again alone.
         db.execute("INSERT OR IGNORE INTO stream_touched_nodes SELECT node_id FROM node_claims WHERE source = ?", (source,))
         self._had_nodes = db.execute("SELECT 1 FROM stream_touched_nodes LIMIT 1").fetchone() is not None
@@ -725,7 +731,7 @@ class _StreamWriter:
                 (json.dumps([record.node.id for record in alone]),),
             )
         db.executemany(
-            "INSERT OR IGNORE INTO names(key, node_id) VALUES (?, ?)",
+            "INSERT INTO stream_names(key, node_id) VALUES (?, ?)",
             ((_name_key(label), record.node.id) for record in alone for label in (record.node.name, *record.node.aliases)),
         )
         self.node_count += len(rows)
@@ -779,6 +785,9 @@ class _StreamWriter:
         if self.problems:
             raise LoadError(self.problems)
         db, store, source = self.db, self.store, self.source
+        # Before the folds below, which write the names of the nodes they fold afresh.
+        db.execute("INSERT OR IGNORE INTO names(key, node_id) SELECT key, node_id FROM stream_names ORDER BY key, node_id")
+        db.execute("DELETE FROM stream_names")
         self._restore_indexes(0)
         # Nodes only this source claims: the claim is the node (its names are written already).
         db.execute(
