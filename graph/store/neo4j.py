@@ -483,13 +483,6 @@ class Neo4jStore:
             )
         return sorted((self._relation(row) for row in rows), key=lambda relation: relation.key)
 
-    def _source_precedence(self) -> dict[str, tuple[bool, int, str, str]]:
-        rows = self._read(
-            f"MATCH (s:{SOURCE}) RETURN s.name AS name, s.authoritative AS authoritative, s.seq AS seq, "
-            "s.contributor AS contributor, s.at AS at"
-        )
-        return {row["name"]: (row["authoritative"], row["seq"], row["contributor"], row["at"]) for row in rows}
-
     def node_claims(self, node_id: str) -> list[NodeClaim]:
         rows = self._read(
             f"MATCH (c:{NODE_CLAIM} {{node_id: $id}}) MATCH (s:{SOURCE} {{name: c.source}}) "
