@@ -562,38 +562,70 @@ def _clean_aliases(name: str, aliases: Sequence[str]) -> list[str]:
     return out
 
 
-_LATIN_MARKS = re.compile("[\u0300-\u036f]")
 _APOSTROPHE_LIKE = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
 _DASH_LIKE = re.compile(r"[\u2010-\u2015\u2212-]")
-_BLANKS = re.compile(r"\s+")
+
+
+def _fold_alone(char: str) -> str:
+    """What :func:`normalise` makes of one character, before spaces are collapsed.
+
+    Every step of ``normalise`` but the last works character by character, so
+    a text folds as the concatenation of its characters' folds.
+    """
+    decomposed = unicodedata.normalize("NFKD", char.translate(_APOSTROPHE_LIKE))
+    kept = "".join(part for part in decomposed if not unicodedata.combining(part))
+    return _DASH_LIKE.sub(" ", kept.casefold())
+
+
+def _ascii_folds() -> dict[int, str]:
+    """Characters beyond ASCII that fold to plain lowercase ASCII with no "`" or "-"
+    (which the ASCII steps of :func:`_name_key` would treat again)."""
+    table = {}
+    for code in range(0x80, 0x3000):
+        folded = _fold_alone(chr(code))
+        if folded.isascii() and folded == folded.lower() and "`" not in folded and "-" not in folded:
+            table[code] = folded
+    return table
+
+
+_TO_ASCII = _ascii_folds()
 
 
 def _name_key(text: str) -> str:
     """:func:`normalise`, faster for the Latin names registers are made of.
 
-    When the decomposed text is plain ASCII once its Latin accents are dropped,
-    case folding is lowering and the result is the same as ``normalise``'s;
-    anything else goes through ``normalise`` itself.
+    Accented Latin letters, typographic apostrophes and dashes are folded by
+    one table lookup each; once the text is plain ASCII, case folding is
+    lowering. Anything else goes through ``normalise`` itself.
     """
-    if text.isascii():
-        # Nothing to decompose; the only apostrophe-like and dash-like ASCII are "`" and "-".
-        return " ".join(text.lower().replace("`", "'").replace("-", " ").split())
-    decomposed = _LATIN_MARKS.sub("", unicodedata.normalize("NFKD", text.translate(_APOSTROPHE_LIKE)))
-    if not decomposed.isascii():
+    folded = text if text.isascii() else text.translate(_TO_ASCII)
+    if not folded.isascii():
         return normalise(text)
-    return _BLANKS.sub(" ", _DASH_LIKE.sub(" ", decomposed.lower())).strip()
+    # The only apostrophe-like and dash-like ASCII characters are "`" and "-".
+    return " ".join(folded.lower().replace("`", "'").replace("-", " ").split())
 
 
 # json.dumps builds an encoder per call; the streamed path encodes millions of values.
-_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+# JSONEncoder.encode still makes its C encoder anew per call: make it once, with the
+# arguments ``iterencode`` passes it (less the check for circular values).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+if json.encoder.c_make_encoder is None:
+    _encode = _ENCODER.encode
+else:
+    _C_ITERENCODE = json.encoder.c_make_encoder(
+        None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", True, False, True
+    )
+
+    def _encode(value: Any) -> str:
+        return "".join(_C_ITERENCODE(value, 0))
 
 
 def _json_list(values: Sequence[str]) -> str:
-    return _ENCODE(list(values)) if values else "[]"
+    return _encode(list(values)) if values else "[]"
 
 
 def _json_dict(values: Any) -> str:
-    return _ENCODE(dict(values)) if values else "{}"
+    return _encode(dict(values)) if values else "{}"
 
 
 class _StreamWriter:
