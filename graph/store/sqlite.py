@@ -36,7 +36,7 @@ from .base import (
 
 __all__ = ["SQLiteStore"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -85,7 +85,6 @@ CREATE TABLE IF NOT EXISTS names (
     node_id TEXT NOT NULL,
     PRIMARY KEY (key, node_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS names_by_node ON names(node_id);
 CREATE TABLE IF NOT EXISTS relations (
     source TEXT NOT NULL,
     type TEXT NOT NULL,
@@ -113,7 +112,6 @@ _DEFERRABLE_INDEXES = (
         "CREATE INDEX IF NOT EXISTS node_claims_by_source ON node_claims(source)",
         "CREATE INDEX IF NOT EXISTS relation_claims_by_source ON relation_claims(source)",
         "CREATE INDEX IF NOT EXISTS relation_claims_by_target ON relation_claims(rel_target)",
-        "CREATE INDEX IF NOT EXISTS names_by_node ON names(node_id)",
     ),
     (
         "CREATE INDEX IF NOT EXISTS nodes_by_kind ON nodes(kind)",
@@ -157,8 +155,22 @@ class SQLiteStore:
             self._db.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
-        except sqlite3.DatabaseError as error:
+            version = int(self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
+            if version == 1:
+                # Version 2 only dropped the index of names by node (names are found from the node's own).
+                self._db.executescript(
+                    "BEGIN IMMEDIATE; DROP INDEX IF EXISTS names_by_node; "
+                    "UPDATE meta SET value = '2' WHERE key = 'schema_version'; COMMIT;"
+                )
+                version = 2
+        except (sqlite3.DatabaseError, ValueError) as error:
             raise StoreUnavailable(f"{self.location} is not a maillage store: {error}") from None
+        if version != SCHEMA_VERSION:
+            self._db.close()
+            raise StoreUnavailable(
+                f"{self.location} is a maillage store of schema version {version}, newer than this maillage "
+                f"reads ({SCHEMA_VERSION}): upgrade maillage"
+            )
 
     def close(self) -> None:
         self._db.close()
@@ -345,8 +357,8 @@ class SQLiteStore:
     def _rebuild_nodes(self, node_ids: set[str]) -> None:
         db = self._db
         self._fill_temp("touched_nodes", ((node_id,) for node_id in node_ids))
+        self._drop_names("touched_nodes")
         db.execute("DELETE FROM nodes WHERE id IN (SELECT id FROM touched_nodes)")
-        db.execute("DELETE FROM names WHERE node_id IN (SELECT id FROM touched_nodes)")
         claims: dict[str, list[tuple]] = defaultdict(list)
         for node_id, kind, name, aliases, attrs in db.execute(
             "SELECT c.node_id, c.kind, c.name, c.aliases, c.attrs FROM node_claims c "
@@ -362,6 +374,15 @@ class SQLiteStore:
         db.executemany(
             "INSERT OR IGNORE INTO names(key, node_id) VALUES (?, ?)",
             ((normalise(label), n.id) for n in folded for label in (n.name, *n.aliases)),
+        )
+
+    def _drop_names(self, id_table: str) -> None:
+        """Delete the names of the nodes listed in a temporary id table, found from
+        each node's stored name and aliases (``names`` holds exactly their keys)."""
+        stored = self._db.execute(f"SELECT id, name, aliases FROM nodes WHERE id IN (SELECT id FROM {id_table})")
+        self._db.executemany(
+            "DELETE FROM names WHERE key = ? AND node_id = ?",
+            ((_name_key(label), node_id) for node_id, name, aliases in stored for label in (name, *json.loads(aliases))),
         )
 
     def _rebuild_relations(self, keys: set[tuple[str, str, str, str]]) -> None:
@@ -422,7 +443,7 @@ class SQLiteStore:
             query += " AND kind = ?"
             params.append(kind)
         if search:
-            query += " AND (id LIKE ? OR EXISTS (SELECT 1 FROM names k WHERE k.node_id = n.id AND instr(k.key, ?) > 0))"
+            query += " AND (id LIKE ? OR id IN (SELECT node_id FROM names WHERE instr(key, ?) > 0))"
             params.extend([f"%{search}%", normalise(search)])
         query += " ORDER BY id"
         return [self._node(row) for row in self._db.execute(query, params)]
@@ -666,7 +687,7 @@ class _StreamWriter:
         self._had_nodes = db.execute("SELECT 1 FROM stream_touched_nodes LIMIT 1").fetchone() is not None
         if self._had_nodes:
             # Their names are written again: with the node's claims if asserted alone, by the rebuild otherwise.
-            db.execute("DELETE FROM names WHERE node_id IN (SELECT id FROM stream_touched_nodes)")
+            self.store._drop_names("stream_touched_nodes")
         db.execute(
             "INSERT OR IGNORE INTO stream_keys SELECT rel_source, type, rel_target, role FROM relation_claims WHERE source = ?",
             (source,),
@@ -817,8 +838,11 @@ class _StreamWriter:
         if self.problems:
             raise LoadError(self.problems)
         db, store, source = self.db, self.store, self.source
-        # Before the folds below, which write the names of the nodes they fold afresh.
-        db.execute("INSERT OR IGNORE INTO names(key, node_id) SELECT key, node_id FROM stream_names ORDER BY key, node_id")
+        # Not those of nodes folded below (met again in a later chunk): the fold writes them.
+        db.execute(
+            "INSERT OR IGNORE INTO names(key, node_id) SELECT key, node_id FROM stream_names "
+            "WHERE node_id NOT IN (SELECT id FROM stream_touched_nodes) ORDER BY key, node_id"
+        )
         db.execute("DELETE FROM stream_names")
         self._restore_indexes(0)
         # Nodes only this source claims: the claim is the node (its names are written already).
