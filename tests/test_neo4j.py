@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -103,6 +104,7 @@ def spare(neo4j_uri, tmp_path_factory):
     server.script("start")
     yield server
     server.script("stop")
+    shutil.rmtree(server.pid_file.parent, ignore_errors=True)
 
 
 @pytest.fixture
