@@ -300,8 +300,9 @@ def _check(
     if not title:
         return "titre", "titre is empty"
     for column, value in (("titre", title), ("titre_court", short), ("siteweb", website)):
-        # Plain printable ASCII can hold neither mis-decoded accents nor control characters.
-        if value and not (value.isascii() and value.isprintable()):
+        # Control characters are unprintable, and every mis-decoding damaged_text knows
+        # shows an "Ã", "Â" or "â": printable text without them cannot be damaged.
+        if value and not (value.isprintable() and "Ã" not in value and "Â" not in value and "â" not in value):
             reason = damaged_text(value)
             if reason:
                 return column, reason
