@@ -22,10 +22,13 @@ comes from data travels as a query parameter):
 Every write runs in one managed transaction (``execute_write``) that first takes
 the store lock, so concurrent writers queue like they do on SQLite, and then
 folds the claims of the touched nodes and relations in Python with the same
-functions as the embedded store: both backends derive the same graph. Writes are
-batched ``UNWIND $rows ...`` queries; derived nodes and relations are ``MERGE``\\ d
-on their unique id / key, so a retried transaction or a second load changes
-nothing. Uniqueness constraints on ids are created by :meth:`Neo4jStore.init`
+functions as the embedded store: both backends derive the same graph. A relation
+no other source claims and none derived yet (the common case of a new source) is
+not folded: its claim and its relationship are created by one query, grouped by
+start node, and relation ends are checked from what that query could not link.
+Writes are batched ``UNWIND $rows ...`` queries with rows as lists; derived nodes
+and relations are ``MERGE``\\ d on their unique id / key unless the lock proves
+them new, so a retried transaction or a second load changes nothing. Uniqueness constraints on ids are created by :meth:`Neo4jStore.init`
 and checked before every first write of a connection.
 """
 
@@ -98,8 +101,25 @@ _INDEXES = {
 _LOCK = f"MERGE (m:{META} {{key: 'store'}}) ON CREATE SET m.schema_version = $version SET m.writes = coalesce(m.writes, 0) + 1"
 
 
+# json.dumps builds an encoder per call and a load encodes two values per fact: make
+# the C encoder once, with the arguments ``JSONEncoder.iterencode`` gives it.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+if json.encoder.c_make_encoder is None:
+    _encode = _ENCODER.encode
+else:
+    _C_ITERENCODE = json.encoder.c_make_encoder(
+        None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", True, False, True
+    )
+
+    def _encode(value: Any) -> str:
+        return "".join(_C_ITERENCODE(value, 0))
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """The JSON text the store keeps: sorted keys, no spaces, non-ASCII as is."""
+    if not value:
+        return "[]" if isinstance(value, (list, tuple)) else "{}" if isinstance(value, Mapping) else _encode(value)
+    return _encode(value)
 
 
 def _label(kind: str) -> str:
@@ -353,9 +373,11 @@ class Neo4jStore:
                 return WriteResult(name, 0, 0, unchanged=True)
             nodes, relations = _by_key(batch.nodes, batch.relations)
             writer.check_kinds(nodes.values())
-            ends = {end for record in batch.relations for end in (record.relation.source, record.relation.target)}
-            check_batch_endpoints(batch, writer.existing_ids(ends - set(nodes)))
-            writer.replace(batch.source, digest, nodes, relations, keep_seq=False)
+            # Relation ends are checked after the writes, from what they left out: an
+            # end the store lacks raises here, and the transaction rolls back whole.
+            unlinked = writer.replace(batch.source, digest, nodes, relations, keep_seq=False)
+            if unlinked:
+                writer.check_ends(batch, nodes, unlinked)
             return WriteResult(name, len(batch.nodes), len(batch.relations))
 
         return self._write(work)
@@ -676,6 +698,11 @@ def _by_key(
     return by_id, by_key
 
 
+def _node_claim_list(record: NodeRecord) -> list[str]:
+    node = record.node
+    return [node.id, node.kind, node.name, _dumps(list(node.aliases)), _dumps(dict(node.attrs)), record.place]
+
+
 def _node_claim_row(source: str, record: NodeRecord) -> dict[str, Any]:
     node = record.node
     return {
@@ -723,6 +750,8 @@ class _Writer:
         # for them, so they are created without looking for one first.
         self.fresh_ids: set[str] = set()
         self.fresh_keys: set[tuple[str, str, str, str]] = set()
+        # Derived nodes this transaction deleted (their last claim went).
+        self.removed: set[str] = set()
 
     def run(self, query: str, **params: Any) -> list[neo4j.Record]:
         return list(self.tx.run(query, params))
@@ -794,17 +823,26 @@ class _Writer:
         return ids, keys
 
     def create_claims(self, source: str, nodes: Iterable[NodeRecord], relations: Iterable[RelationRecord], merge: bool = False) -> None:
-        verb_node = f"MERGE (c:{NODE_CLAIM} {{node_id: row.node_id, source: row.source}})" if merge else f"CREATE (c:{NODE_CLAIM})"
-        verb_relation = (
-            f"MERGE (c:{RELATION_CLAIM} {{rel_source: row.rel_source, type: row.type, rel_target: row.rel_target, "
-            "role: row.role, source: row.source})"
-            if merge
-            else f"CREATE (c:{RELATION_CLAIM})"
-        )
-        for chunk in _chunks([_node_claim_row(source, record) for record in nodes]):
-            self.tx.run(f"UNWIND $rows AS row {verb_node} SET c = row", rows=list(chunk)).consume()
-        for chunk in _chunks([_relation_claim_row(source, record) for record in relations]):
-            self.tx.run(f"UNWIND $rows AS row {verb_relation} SET c = row", rows=list(chunk)).consume()
+        if merge:
+            verb_node = f"MERGE (c:{NODE_CLAIM} {{node_id: row[0], source: $source}}) SET "
+            verb_relation = (
+                f"MERGE (c:{RELATION_CLAIM} {{rel_source: row[0], type: row[1], rel_target: row[2], role: row[3], source: $source}}) SET "
+            )
+        else:
+            verb_node = f"CREATE (c:{NODE_CLAIM}) SET c.node_id = row[0], c.source = $source, "
+            verb_relation = (
+                f"CREATE (c:{RELATION_CLAIM}) SET c.rel_source = row[0], c.type = row[1], c.rel_target = row[2], "
+                "c.role = row[3], c.source = $source, "
+            )
+        node_rows = [_node_claim_list(record) for record in nodes]
+        for chunk in _chunks(node_rows):
+            self.tx.run(
+                f"UNWIND $rows AS row {verb_node}c.kind = row[1], c.name = row[2], c.aliases = row[3], c.attrs = row[4], c.place = row[5]",
+                rows=chunk, source=source,
+            ).consume()
+        relation_rows = [[*record.relation.key, _dumps(dict(record.relation.attrs)), record.place] for record in relations]
+        for chunk in _chunks(relation_rows):
+            self.tx.run(f"UNWIND $rows AS row {verb_relation}c.attrs = row[4], c.place = row[5]", rows=chunk, source=source).consume()
 
     def replace(
         self,
@@ -813,14 +851,122 @@ class _Writer:
         nodes: dict[str, NodeRecord],
         relations: dict[tuple[str, str, str, str], RelationRecord],
         keep_seq: bool,
-    ) -> None:
-        """Make ``source`` assert exactly ``nodes`` and ``relations``, and re-derive what that touches."""
+    ) -> list[tuple[str, str, str, str]]:
+        """Make ``source`` assert exactly ``nodes`` and ``relations``, and re-derive what that touches.
+
+        Returns the keys of ``relations`` left without a derived relation because an
+        end is missing (their claims are kept).
+        """
+        name = source.name
         self.put_source(source, digest, keep_seq)
-        old_ids, old_keys = self.delete_claims(source.name)
+        old_ids, old_keys = self.delete_claims(name)
         self.fresh_ids = set(nodes) - old_ids
         self.fresh_keys = set(relations) - old_keys
-        self.create_claims(source.name, nodes.values(), relations.values())
-        self.rebuild(source.name, old_ids | set(nodes), old_keys | set(relations), own_nodes=nodes, own_relations=relations)
+        self.create_claims(name, nodes.values(), ())
+        order = self.precedence()
+        ids = sorted(old_ids | set(nodes))
+        for chunk in _chunks(ids):
+            self._rebuild_nodes(list(chunk), name, nodes, order)
+        # Keys no other source claims and this one did not claim before have no derived
+        # relation yet: their claim and relation are created together, without a fold.
+        shared = self.claimed_by_others(name, relations)
+        alone = {key: record for key, record in relations.items() if key in self.fresh_keys and key not in shared}
+        rest = [record for key, record in relations.items() if key not in alone]
+        self.create_claims(name, (), rest)
+        unlinked = self.create_alone_relations(name, alone)
+        keys = old_keys | (set(relations) - set(alone)) | self.keys_of_others_touching(name, ids)
+        for chunk in _chunks(sorted(keys)):
+            unlinked.extend(self._rebuild_relations(list(chunk), name, relations, order))
+        return unlinked
+
+    def claimed_by_others(self, source: str, relations: Mapping[tuple[str, str, str, str], RelationRecord]) -> set[tuple[str, str, str, str]]:
+        """The keys of ``relations`` another source also claims."""
+        found = set()
+        for chunk in _chunks(sorted({key[0] for key in relations})):
+            for row in self.tx.run(
+                f"UNWIND $starts AS start MATCH (c:{RELATION_CLAIM} {{rel_source: start}}) WHERE c.source <> $source "
+                "RETURN [c.rel_source, c.type, c.rel_target, c.role] AS key",
+                starts=chunk, source=source,
+            ):
+                key = tuple(row[0])
+                if key in relations:
+                    found.add(key)
+        return found
+
+    def keys_of_others_touching(self, source: str, ids: Sequence[str]) -> set[tuple[str, str, str, str]]:
+        """Keys other sources claim about relations starting or ending at ``ids``."""
+        keys = set()
+        for chunk in _chunks(ids):
+            for row in self.tx.run(
+                f"UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_source: id}}) WHERE c.source <> $source "
+                "RETURN [c.rel_source, c.type, c.rel_target, c.role] AS key "
+                f"UNION UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_target: id}}) WHERE c.source <> $source "
+                "RETURN [c.rel_source, c.type, c.rel_target, c.role] AS key",
+                ids=list(chunk), source=source,
+            ):
+                keys.add(tuple(row[0]))
+        return keys
+
+    def create_alone_relations(
+        self, source: str, relations: Mapping[tuple[str, str, str, str], RelationRecord]
+    ) -> list[tuple[str, str, str, str]]:
+        """Create the claims and the derived relations of keys only ``source`` claims, none
+        derived yet; return the keys left without a relation (an end is missing)."""
+        by_type: dict[str, dict[str, list[list[Any]]]] = defaultdict(lambda: defaultdict(list))
+        for (start, type_, end, role), record in relations.items():
+            attrs = record.relation.attrs
+            text = _dumps(dict(attrs))
+            extra = {a: v for a, v in attrs.items() if a not in _RELATION_PROPERTIES and _plain(v)} if attrs else {}
+            by_type[type_][start].append([end, role, text, record.place, extra])
+        unlinked: list[tuple[str, str, str, str]] = []
+        for type_, starts in by_type.items():
+            query = (
+                f"UNWIND $rows AS group OPTIONAL MATCH (a:{NODE} {{id: group[0]}}) UNWIND group[1] AS row "
+                f"CREATE (c:{RELATION_CLAIM}) SET c.rel_source = group[0], c.type = $type, c.rel_target = row[0], "
+                "c.role = row[1], c.source = $source, c.attrs = row[2], c.place = row[3] "
+                f"WITH a, row WHERE a IS NOT NULL MATCH (b:{NODE} {{id: row[0]}}) "
+                f"CREATE (a)-[r:{_relationship_type(type_)}]->(b) SET r = row[4], r.role = row[1], r.attrs = row[2] "
+                "RETURN count(*) AS created"
+            )
+            groups = [[start, rows] for start, rows in starts.items()]
+            size = 0
+            chunk: list[list[Any]] = []
+            for group in groups:
+                chunk.append(group)
+                size += len(group[1])
+                if size >= CHUNK_SIZE:
+                    self._create_alone_chunk(query, type_, source, chunk, size, unlinked)
+                    chunk, size = [], 0
+            if chunk:
+                self._create_alone_chunk(query, type_, source, chunk, size, unlinked)
+        return unlinked
+
+    def _create_alone_chunk(
+        self, query: str, type_: str, source: str, groups: list[list[Any]], size: int, unlinked: list[tuple[str, str, str, str]]
+    ) -> None:
+        created = self.tx.run(query, rows=groups, type=type_, source=source).single()["created"]
+        if created == size:
+            return
+        # Rare: some end is missing. Find which keys, from the ends' existence.
+        ends = {group[0] for group in groups} | {row[0] for group in groups for row in group[1]}
+        existing = self.existing_ids(ends)
+        unlinked.extend(
+            (group[0], type_, row[0], row[1])
+            for group in groups
+            for row in group[1]
+            if group[0] not in existing or row[0] not in existing
+        )
+
+    def check_ends(
+        self, batch: Batch, nodes: Mapping[str, NodeRecord], unlinked: Sequence[tuple[str, str, str, str]]
+    ) -> None:
+        """Raise :class:`LoadError` if a relation of ``batch`` names a node that neither the
+        batch nor the store had before this write (``unlinked``: the keys left without a relation)."""
+        suspects = {end for key in unlinked for end in (key[0], key[2])} - set(nodes)
+        missing = suspects - self.existing_ids(suspects) - self.removed
+        if missing:
+            ends = {end for record in batch.relations for end in (record.relation.source, record.relation.target)}
+            check_batch_endpoints(batch, ends - missing)
 
     # -- re-deriving the graph
 
@@ -915,6 +1061,7 @@ class _Writer:
         self.absent -= self.present
         self.absent |= set(gone)
         self.present -= set(gone)
+        self.removed.update(gone)
         if names:
             self.tx.run(f"UNWIND $rows AS row CREATE (k:{NAME_KEY}) SET k = row", rows=names).consume()
 
@@ -924,7 +1071,8 @@ class _Writer:
         source: str,
         own: dict[tuple[str, str, str, str], RelationRecord] | None,
         order: dict[str, tuple[bool, int]],
-    ) -> None:
+    ) -> list[tuple[str, str, str, str]]:
+        """Re-derive the relations ``keys``; return those of ``own`` left out because an end is missing."""
         wanted = set(keys)
         claims: dict[tuple, list[tuple[tuple[bool, int], dict]]] = defaultdict(list)
         condition = "WHERE c.source <> $source " if own is not None else ""
@@ -944,6 +1092,7 @@ class _Writer:
         existing = self.existing_ids({end for key in keys for end in (key[0], key[2])})
         present: dict[tuple[str, bool], list[dict[str, Any]]] = defaultdict(list)
         absent: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        unlinked = []
         for key in keys:
             row = {"s": key[0], "t": key[2], "role": key[3]}
             if claims.get(key) and key[0] in existing and key[2] in existing:
@@ -956,6 +1105,8 @@ class _Writer:
                 present[key[1], key in self.fresh_keys and len(claims[key]) == 1].append(row)
             elif key[0] in existing and key[2] in existing:
                 absent[key[1]].append(row)
+            if own and key in own and not (key[0] in existing and key[2] in existing):
+                unlinked.append(key)
         for type_, rows in absent.items():
             self.tx.run(
                 f"UNWIND $rows AS row MATCH (:{NODE} {{id: row.s}})-[r:{_relationship_type(type_)} {{role: row.role}}]->(:{NODE} {{id: row.t}}) DELETE r",
@@ -968,6 +1119,7 @@ class _Writer:
                 f"{verb} (a)-[r:{_relationship_type(type_)} {{role: row.role}}]->(b) SET r = row.props",
                 rows=rows,
             ).consume()
+        return unlinked
 
     # -- streaming
 
