@@ -94,7 +94,6 @@ _INDEXES = {
     "maillage_relation_claim_start": f"FOR (c:{RELATION_CLAIM}) ON (c.rel_source)",
     "maillage_relation_claim_end": f"FOR (c:{RELATION_CLAIM}) ON (c.rel_target)",
     "maillage_name_key": f"FOR (k:{NAME_KEY}) ON (k.key)",
-    "maillage_name_node": f"FOR (k:{NAME_KEY}) ON (k.node_id)",
     "maillage_node_kind": f"FOR (n:{NODE}) ON (n.kind)",
 }
 
@@ -346,6 +345,8 @@ class Neo4jStore:
                     # Another process created it between our check and our statement.
                     if "EquivalentSchemaRule" not in (error.code or "") and "AlreadyExists" not in (error.code or ""):
                         raise
+            # Name keys were once indexed by node too; they are found from the node's names now.
+            session.run("DROP INDEX maillage_name_node IF EXISTS").consume()
             session.run("CALL db.awaitIndexes(300)").consume()
             session.execute_write(lambda tx: tx.run(_LOCK, version=SCHEMA_VERSION).consume())
         self._schema_checked = True
@@ -1044,7 +1045,15 @@ class _Writer:
             )
             by_kind[node.kind, new].append({"id": node.id, "props": props})
             names.extend({"key": key, "node_id": node.id} for key in keys)
-        self.tx.run(f"UNWIND $ids AS id MATCH (k:{NAME_KEY} {{node_id: id}}) DELETE k", ids=ids).consume()
+        # A node's name keys are its ``names``: found by key, no index by node to keep up.
+        created = {row["id"] for (_, new), rows in by_kind.items() if new for row in rows}
+        stored = [node_id for node_id in ids if node_id not in created]
+        if stored:
+            self.tx.run(
+                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) UNWIND n.names AS key "
+                f"MATCH (k:{NAME_KEY} {{key: key}}) WHERE k.node_id = id DELETE k",
+                ids=stored,
+            ).consume()
         if gone:
             self.tx.run(f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) DETACH DELETE n", ids=gone).consume()
         for (kind, new), rows in by_kind.items():
