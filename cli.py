@@ -10,7 +10,6 @@ import getpass
 import io
 import json
 import os
-import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path

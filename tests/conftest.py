@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,24 @@ def invoke(runner, tmp_path):
 
     run.store = store
     return run
+
+
+@pytest.fixture
+def graph_state():
+    """A function giving everything a store's graph and provenance hold, comparable (times included)."""
+
+    def state(location) -> tuple:
+        store = open_store(str(location))
+        try:
+            return (
+                [(n.id, n.kind, n.name, n.aliases, json.dumps(n.attrs, sort_keys=True)) for n in store.nodes()],
+                [(r.key, json.dumps(r.attrs, sort_keys=True)) for r in store.relations()],
+                [(b.source, [(r.node, r.place) for r in b.nodes], [(r.relation, r.place) for r in b.relations]) for b in store.dump()],
+            )
+        finally:
+            store.close()
+
+    return state
 
 
 @pytest.fixture

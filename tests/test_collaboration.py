@@ -45,19 +45,6 @@ def write_workbook(folder: Path, actors: str, relations: str) -> Path:
     return folder
 
 
-def state(location) -> tuple:
-    """Everything the graph and its provenance hold, comparable (times included)."""
-    store = open_store(str(location))
-    try:
-        return (
-            [(n.id, n.kind, n.name, n.aliases, json.dumps(n.attrs, sort_keys=True)) for n in store.nodes()],
-            [(r.key, json.dumps(r.attrs, sort_keys=True)) for r in store.relations()],
-            [(b.source, [(r.node, r.place) for r in b.nodes], [(r.relation, r.place) for r in b.relations]) for b in store.dump()],
-        )
-    finally:
-        store.close()
-
-
 def ok(result):
     assert result.exit_code == 0, result.output
     return result
@@ -86,9 +73,9 @@ def test_dedupe_proposes_every_pair_of_the_three_names(invoke, ssd):
     assert not any("collectivite:com-93064" in (row["a"], row["b"]) for row in rows)
 
 
-def test_merge_keeps_one_node_with_the_union_of_relations_and_unmerge_restores(invoke, ssd):
+def test_merge_keeps_one_node_with_the_union_of_relations_and_unmerge_restores(invoke, ssd, graph_state):
     ok(invoke("load", str(ssd), "--source", "ssd"))
-    before = state(invoke.store)
+    before = graph_state(invoke.store)
     store = open_store(str(invoke.store))
     expected = set()
     for node_id in SSD_IDS:
@@ -114,7 +101,7 @@ def test_merge_keeps_one_node_with_the_union_of_relations_and_unmerge_restores(i
     store.close()
 
     ok(invoke("unmerge", "CG93"))
-    assert state(invoke.store) == before
+    assert graph_state(invoke.store) == before
 
 
 def test_a_reload_naming_a_merged_actor_lands_on_the_kept_one(invoke, ssd, tmp_path):
