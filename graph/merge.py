@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from .errors import UsageError
-from .model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, normalise, now_iso, slugify
+from .model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, aliases_of, normalise, now_iso, slugify
 from .export import batch_from_dict, batch_to_dict
 from .history import record_event
 from .store.base import GraphStore, batch_digest
@@ -66,16 +66,6 @@ class UnmergeResult:
     merged: tuple[str, ...]
     restored: tuple[str, ...]
     skipped: dict[str, str] = field(default_factory=dict)
-
-
-def _unique(labels: Sequence[str], exclude: str) -> tuple[str, ...]:
-    seen = {exclude}
-    out = []
-    for label in labels:
-        if label not in seen:
-            seen.add(label)
-            out.append(label)
-    return tuple(out)
 
 
 def repoint_batch(batch: Batch, mapping: Mapping[str, str], names: Mapping[str, str] | None = None) -> Batch:
@@ -128,7 +118,7 @@ def repoint_batch(batch: Batch, mapping: Mapping[str, str], names: Mapping[str, 
             places.insert(0, primary.place)
         else:
             name, kind = names.get(target, others[0].node.name), others[0].node.kind
-        node = Node(target, kind, name, _unique(labels, name), attrs)
+        node = Node(target, kind, name, aliases_of(name, labels), attrs)
         nodes.append(NodeRecord(node, PLACE_SEPARATOR.join(places)))
     relations: dict[tuple, tuple[Relation, list[str], bool]] = {}
     for record in batch.relations:

@@ -41,6 +41,7 @@ __all__ = [
     "check_attribute",
     "normalise",
     "slugify",
+    "aliases_of",
     "make_id",
     "now_iso",
     "validate_insee",
@@ -128,6 +129,21 @@ def slugify(text: str) -> str:
     """
     folded = normalise(text)
     return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
+
+
+def aliases_of(name: str, labels: Iterable[str]) -> tuple[str, ...]:
+    """The labels a node keeps as aliases: in their order, once each, without its name.
+
+    >>> aliases_of("CG93", ["Conseil général du 93", "CG93", "Conseil général du 93"])
+    ('Conseil général du 93',)
+    """
+    seen = {name}
+    aliases = []
+    for label in labels:
+        if label not in seen:
+            seen.add(label)
+            aliases.append(label)
+    return tuple(aliases)
 
 
 # --------------------------------------------------------------------------- codes

@@ -22,7 +22,7 @@ from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence, runtime
 import networkx as nx
 
 from ..errors import AmbiguousReference, LoadError, UnknownReference
-from ..model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
+from ..model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, aliases_of
 
 __all__ = [
     "GraphStore",
@@ -259,13 +259,7 @@ def fold_node_claims(node_id: str, claims: Sequence[tuple[str, str, Sequence[str
         labels.append(name)
         labels.extend(aliases)
     kind, name = claims[-1][0], claims[-1][1]
-    seen = {name}
-    aliases_out = []
-    for label in labels:
-        if label not in seen:
-            seen.add(label)
-            aliases_out.append(label)
-    return Node(node_id, kind, name, tuple(aliases_out), attrs)
+    return Node(node_id, kind, name, aliases_of(name, labels), attrs)
 
 
 def fold_relation_claims(claims: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
