@@ -515,22 +515,25 @@ def demo(ctx: click.Context, directory: Path) -> None:
 
 
 def _copy_graph(origin: GraphStore, destination: GraphStore) -> None:
-    """Copy every source of ``origin``, with its provenance and in load order, into ``destination``.
+    """Copy ``origin`` into ``destination`` (see :func:`graph.transfer.copy_graph`), saying what was copied."""
+    from .graph.transfer import copy_graph
 
-    Each source is one transaction on the destination; a source the destination
-    already holds with the same content is left as it is, so copying twice
-    changes nothing.
-    """
-    copied = unchanged = 0
-    for batch in origin.dump():
-        [result] = destination.replace_sources([batch])
+    def progress(result) -> None:
         if result.unchanged:
-            unchanged += 1
             click.echo(f"{result.source}: unchanged", err=True)
         else:
-            copied += 1
             click.echo(f"{result.source}: {result.nodes} nodes, {result.relations} relations copied", err=True)
-    click.echo(f"copied {copied} source{'s' if copied != 1 else ''} from {origin.location} to {destination.location} ({unchanged} unchanged)")
+
+    report = copy_graph(origin, destination, progress)
+    for collection, key in report.records_kept:
+        click.echo(f"notice: {collection} {key!r} already exists in {destination.location} with other content; kept as it was", err=True)
+    copied = sum(not result.unchanged for result in report.sources)
+    unchanged = len(report.sources) - copied
+    click.echo(
+        f"copied {copied} source{'s' if copied != 1 else ''} from {origin.location} to {destination.location} ({unchanged} unchanged);"
+        f" {report.records_copied} record{'s' if report.records_copied != 1 else ''} of merges, history and snapshots"
+        f" ({report.records_unchanged} unchanged)"
+    )
 
 
 @main.command()

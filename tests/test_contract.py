@@ -368,19 +368,75 @@ def test_push_and_pull_copy_the_graph_with_its_provenance(both_locations, runner
     local.write(batch("register", [Node("association:cuf", "Association", "CUF officielle")], authoritative=True))
     expected = state(local)
     local.close()
+    _run(runner, sqlite, "snapshot", "copil")
+    with open_store(sqlite) as local:
+        records = local.documents("snapshots")
+        events = local.documents("events")
+    assert len(records) == 1 and events
 
     said = _run(runner, sqlite, "push", "--to", neo4j)
-    assert said.endswith("copied 3 sources from " + sqlite + " to " + neo4j + " (0 unchanged)\n")
+    assert f"copied 3 sources from {sqlite} to {neo4j} (0 unchanged); {len(events) + 1} records of merges" in said
     said = _run(runner, sqlite, "push", "--to", neo4j)
-    assert "copied 0 sources" in said and "(3 unchanged)" in said
+    assert f"copied 0 sources (3 unchanged); 0 records of merges, history and snapshots ({len(events) + 1} unchanged)" in said.replace(f" from {sqlite} to {neo4j}", "")
 
     back = str(tmp_path / "back.db")
     _run(runner, back, "pull", "--from", neo4j)
     with open_store(neo4j) as remote:
         assert state(remote) == expected
+        assert remote.documents("snapshots") == records
+        assert remote.documents("events") == events
     pulled = open_store(back)
     assert state(pulled) == expected
+    assert pulled.documents("snapshots") == records
     pulled.close()
+
+
+def test_push_copies_merges_history_and_snapshots(invoke, demo_path, tmp_path):
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "actors.csv").write_text("kind,name,aliases\nCollectivite,Département de la Seine-Saint-Denis,CD 93\n", encoding="utf-8")
+    (extra / "relations.csv").write_text("source,type,target\nCD 93,WORKS_ON,Développement durable\n", encoding="utf-8")
+    for args in (["load", str(demo_path)], ["load", str(extra)], ["snapshot", "copil"],
+                 ["merge", "collectivite:dep-93", "CD 93"]):
+        assert invoke(*args).exit_code == 0
+    target = str(tmp_path / "shared.db")
+    first = invoke("push", "--to", target)
+    assert first.exit_code == 0, first.output
+    origin = open_store(str(invoke.store))
+    records = {collection: origin.documents(collection) for collection in ("merges", "redirects", "events", "snapshots")}
+    origin.close()
+    assert all(records.values())
+    assert f"{sum(map(len, records.values()))} records of merges, history and snapshots (0 unchanged)" in first.output
+    second = invoke("push", "--to", target)
+    assert "0 records of merges, history and snapshots" in second.output
+
+    history = invoke("history", "CG93", store_location=target)
+    assert history.exit_code == 0 and "merged collectivite:departement-de-la-seine-saint-denis into collectivite:dep-93" in history.output
+    diff = invoke("diff", "copil", "--format", "json", store_location=target)
+    assert diff.exit_code == 0, diff.output
+    assert "collectivite:departement-de-la-seine-saint-denis" in diff.output
+    unmerged = invoke("unmerge", "CD 93", store_location=target)
+    assert unmerged.exit_code == 0, unmerged.output
+    copy = open_store(target)
+    assert copy.get("collectivite:departement-de-la-seine-saint-denis") is not None
+    copy.close()
+
+
+def test_push_keeps_a_record_the_destination_holds_with_other_content(invoke, demo_path, tmp_path):
+    target = str(tmp_path / "shared.db")
+    for args in (["load", str(demo_path)], ["snapshot", "copil"]):
+        assert invoke(*args).exit_code == 0
+        assert invoke(*args, store_location=target).exit_code == 0
+    (tmp_path / "actors.csv").write_text("kind,name\nTheme,Eau et assainissement\n", encoding="utf-8")
+    assert invoke("load", str(tmp_path / "actors.csv")).exit_code == 0
+    assert invoke("snapshot", "copil", "--replace").exit_code == 0
+    result = invoke("push", "--to", target)
+    assert result.exit_code == 0, result.output
+    assert f"notice: snapshots 'copil' already exists in {target} with other content; kept as it was" in result.output
+    origin, copy = open_store(str(invoke.store)), open_store(target)
+    assert copy.get_document("snapshots", "copil") != origin.get_document("snapshots", "copil")
+    origin.close()
+    copy.close()
 
 
 def test_push_between_two_sqlite_files(invoke, demo_path, tmp_path):
