@@ -102,6 +102,8 @@ def detect_delimiter(header_line: str) -> str:
 
 
 _MOJIBAKE = re.compile("Ã[\u0080-\u00bf]|Ã[©¨ª«®´¢§¹»¼]|â€|Â[\u00a0-\u00bf]")
+# upper-case accents: the second UTF-8 byte read as cp1252 (É gives Ã‰, È gives Ãˆ)
+_UPPER_MOJIBAKE = re.compile("Ã[\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]")
 _CONTROL = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]")
 
 
@@ -110,11 +112,15 @@ def suspicious_text(value: str) -> str | None:
 
     >>> suspicious_text("Cit\\u00c3\\u00a9s Unies France")
     'looks mis-encoded (UTF-8 read as cp1252, e.g. "Ã©" for "é"); save the file as UTF-8 or cp1252 once'
-    >>> suspicious_text("Cités Unies France") is None
-    True
+    >>> suspicious_text("AMICALE DE PÃ‰TANQUE")
+    'looks mis-encoded (UTF-8 read as cp1252, e.g. "Ã‰" for "É"); save the file as UTF-8 or cp1252 once'
+    >>> suspicious_text("Cités Unies France"), suspicious_text("ÉCOLE DE LA PAIX, ÇA ET LÀ")
+    (None, None)
     """
     if _MOJIBAKE.search(value):
         return 'looks mis-encoded (UTF-8 read as cp1252, e.g. "Ã©" for "é"); save the file as UTF-8 or cp1252 once'
+    if _UPPER_MOJIBAKE.search(value):
+        return 'looks mis-encoded (UTF-8 read as cp1252, e.g. "Ã‰" for "É"); save the file as UTF-8 or cp1252 once'
     if _CONTROL.search(value):
         return "contains control characters"
     return None

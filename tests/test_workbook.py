@@ -147,11 +147,13 @@ def test_ambiguous_reference_lists_the_candidates(tmp_path, sqlite_store):
     assert "association:rencontres-paix" in problem.message and "association:reseau-paix" in problem.message
 
 
-def test_mis_encoded_text_is_refused(tmp_path, sqlite_store):
-    (tmp_path / "actors.csv").write_text("kind,name\nAssociation,CitÃ©s Unies France\n", encoding="utf-8")
+@pytest.mark.parametrize("damaged", ["CitÃ©s Unies France", "AMICALE DE PÃ‰TANQUE", "Ã‰COLE DES Ãˆ"])
+def test_mis_encoded_text_is_refused(tmp_path, sqlite_store, damaged):
+    (tmp_path / "actors.csv").write_text(f"kind,name\nAssociation,Aitec\nAssociation,{damaged}\n", encoding="utf-8")
     with pytest.raises(LoadError) as caught:
         read_sources([tmp_path / "actors.csv"], sqlite_store.find, "test")
-    assert "mis-encoded" in caught.value.problems[0].message
+    [problem] = caught.value.problems
+    assert (problem.line, problem.column) == (3, "name") and "mis-encoded" in problem.message
 
 
 def test_xlsx_workbook_from_the_template(tmp_path, invoke):
