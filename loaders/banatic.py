@@ -126,7 +126,7 @@ def read_banatic(
             report.reject(Problem(table.name, row.line, columns.get(field, field) if field else None, message), row.cells)
 
         if row.error:
-            bad(None, row.error)
+            bad(row.error_column, row.error)
             continue
         damaged = next(((f, r) for f, v in cells.items() if v and (r := damaged_text(v))), None)
         if damaged:

@@ -157,7 +157,7 @@ def read_cog(
 
     for row in rows:
         if row.error:
-            bad(row, None, row.error)
+            bad(row, row.error_column, row.error)
             continue
         if row.extra:
             bad(row, None, f"{row.extra} more cells than the header has columns")

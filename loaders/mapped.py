@@ -299,7 +299,7 @@ def read_mapped(
             row_problems.append(Problem(table.name, row.line, column, message))
 
         if row.error:
-            report.reject(Problem(table.name, row.line, None, row.error), row.cells)
+            report.reject(Problem(table.name, row.line, row.error_column, row.error), row.cells)
             continue
         for column, value in row.cells.items():
             if value and (reason := damaged_text(value)):

@@ -37,13 +37,15 @@ class Row:
     """One data row: its 1-based line in the file and its cells by column name.
 
     ``extra`` counts non-empty cells beyond the header; ``error`` says why the
-    row could not be read at all (then ``cells`` is empty).
+    row could not be read at all (then ``cells`` is empty), in ``error_column``
+    when one column is to blame.
     """
 
     line: int
     cells: dict[str, str]
     extra: int = 0
     error: str | None = None
+    error_column: str | None = None
 
 
 @dataclass
@@ -70,6 +72,8 @@ def detect_encoding(sample: bytes) -> str:
     'utf-8-sig'
     >>> detect_encoding("Île-de-France".encode("cp1252"))
     'cp1252'
+    >>> detect_encoding("Île-de-France, Sénégal, Évry, ".encode("utf-8") + bytes([0xE9]) + b"vry")
+    'utf-8'
     """
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
@@ -80,6 +84,12 @@ def detect_encoding(sample: bytes) -> str:
         # A sample cut in the middle of a multi-byte character is still UTF-8.
         if error.start >= len(sample) - 3 and error.reason == "unexpected end of data":
             return "utf-8"
+    # Mostly UTF-8 with a few stray bytes: read as UTF-8 so that the stray bytes are
+    # blamed on their own lines, rather than every accent of the file turned to "Ã©".
+    text = sample.decode("utf-8", errors="replace")
+    stray = text.count("\ufffd")
+    if sum(1 for ch in text if ch > "\x7f") - stray > stray:
+        return "utf-8"
     try:
         sample.decode("cp1252")
         return "cp1252"
@@ -144,7 +154,7 @@ def open_text(path: Path) -> tuple[IO[str], str]:
     with open(path, "rb") as raw:
         sample = raw.read(SAMPLE_SIZE)
     encoding = detect_encoding(sample)
-    return open(path, encoding=encoding, newline="", errors="strict"), encoding
+    return open(path, encoding=encoding, newline="", errors="replace"), encoding
 
 
 def read_csv(path: Path, name: str | None = None, delimiter: str | None = None) -> Table:
@@ -153,7 +163,8 @@ def read_csv(path: Path, name: str | None = None, delimiter: str | None = None) 
     Blank lines are skipped; cells are stripped; header names are kept as written
     (use :func:`fold_header` to match them). Line numbers count the header as 1.
     The file is opened again when the rows are read, so a table whose rows are
-    never read holds no open file.
+    never read holds no open file. Bytes that do not decode in the file's
+    encoding make their row a :class:`Row` with an ``error`` naming the column.
     """
     stream, encoding = open_text(path)
     with stream:
@@ -166,26 +177,43 @@ def read_csv(path: Path, name: str | None = None, delimiter: str | None = None) 
     header = [cell.strip().lstrip("\ufeff") for cell in next(csv.reader([first], delimiter=delimiter), [])]
 
     def rows() -> Iterator[Row]:
-        stream, _ = open_text(path)
-        with stream:
+        undecodable: dict[int, bytes] = {}
+        physical = header_line
+
+        def lines(raw: IO[bytes]) -> Iterator[str]:
+            nonlocal physical
+            for data in raw:
+                physical += 1
+                try:
+                    yield data.decode(encoding)
+                except UnicodeDecodeError as error:
+                    undecodable[physical] = data[error.start : error.end]
+                    yield data.decode(encoding, errors="replace")
+
+        with open(path, "rb") as raw:
             for _ in range(header_line):
-                stream.readline()
-            reader = csv.reader(stream, delimiter=delimiter)
+                raw.readline()
+            reader = csv.reader(lines(raw), delimiter=delimiter)
             line = header_line
-            try:
-                for record in reader:
-                    start = line + 1
-                    line = header_line + reader.line_num
-                    if not any(cell.strip() for cell in record):
-                        continue
-                    cells = {
-                        column: (record[index].strip() if index < len(record) else "")
-                        for index, column in enumerate(header)
-                    }
-                    extra = sum(1 for cell in record[len(header) :] if cell.strip())
-                    yield Row(start, cells, extra)
-            except UnicodeDecodeError as error:
-                yield Row(line + 1, {}, error=f"cannot be decoded as {encoding}: {error.reason}")
+            for record in reader:
+                start = line + 1
+                line = header_line + reader.line_num
+                if not any(cell.strip() for cell in record):
+                    continue
+                cells = {
+                    column: (record[index].strip() if index < len(record) else "")
+                    for index, column in enumerate(header)
+                }
+                bad = [undecodable.pop(number) for number in range(start, line + 1) if number in undecodable]
+                if bad:
+                    column = next((column for column, value in cells.items() if "\ufffd" in value), None)
+                    yield Row(start, {}, error=(
+                        f"bytes {' '.join(f'{byte:#04x}' for byte in bad[0])} cannot be decoded as {encoding},"
+                        " the encoding of the rest of the file; save the file again in one encoding"
+                    ), error_column=column)
+                    continue
+                extra = sum(1 for cell in record[len(header) :] if cell.strip())
+                yield Row(start, cells, extra)
 
     return Table(name or path.name, header, rows(), encoding, delimiter)
 

@@ -126,7 +126,7 @@ def _columns(table: Table, known: Sequence[str], problems: list[Problem]) -> dic
 def _checked_cells(table: Table, row: Row, problems: list[Problem]) -> bool:
     """Report unreadable rows, surplus cells and damaged text; False when the row is unusable."""
     if row.error:
-        problems.append(Problem(table.name, row.line, None, row.error))
+        problems.append(Problem(table.name, row.line, row.error_column, row.error))
         return False
     if row.extra:
         problems.append(Problem(table.name, row.line, None, f"{row.extra} more cells than the header has columns"))

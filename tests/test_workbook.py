@@ -156,6 +156,22 @@ def test_mis_encoded_text_is_refused(tmp_path, sqlite_store, damaged):
     assert (problem.line, problem.column) == (3, "name") and "mis-encoded" in problem.message
 
 
+@pytest.mark.parametrize("rows", [2_000, 40_000])
+def test_a_stray_byte_in_a_utf8_file_is_blamed_on_its_own_line_and_column(tmp_path, sqlite_store, rows):
+    """A file saved in UTF-8 with one cell typed in cp1252, within or beyond the part that tells the encoding."""
+    lines = ["kind,name,description"] + [f"Association,Association n°{i},Éducation à la paix" for i in range(rows)]
+    data = "\n".join(lines).encode("utf-8")
+    bad_line = rows - 10
+    data = data.replace(f"n°{bad_line - 2},É".encode(), f"n°{bad_line - 2} é,É".encode("utf-8").replace("é,".encode(), b"\xe9,"))
+    assert len(data) > (1 << 20) or rows < 10_000
+    (tmp_path / "actors.csv").write_bytes(data)
+    with pytest.raises(LoadError) as caught:
+        read_sources([tmp_path / "actors.csv"], sqlite_store.find, "test")
+    [problem] = caught.value.problems
+    assert (problem.line, problem.column) == (bad_line, "name")
+    assert "0xe9 cannot be decoded as utf-8" in problem.message
+
+
 def test_xlsx_workbook_from_the_template(tmp_path, invoke):
     from openpyxl import load_workbook
 
