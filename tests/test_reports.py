@@ -256,3 +256,79 @@ def test_reports_on_neo4j_equal_those_on_the_embedded_store(neo4j_store, neo4j_u
         on_neo4j = runner.invoke(main, ["--store", neo4j_uri, *command])
         assert on_neo4j.exit_code == 0, on_neo4j.output
         assert on_neo4j.stdout == demo(*command).stdout, command
+
+
+SAMPLES = demo_data_path().parent / "samples"
+REGISTER_LOADS = (
+    ["load", "v_region_2024.csv", "v_departement_2024.csv", "v_commune_2024.csv",
+     "banatic_perimetre_epci_2024.xls", "--siren-table", "banatic_siren_insee_2024.csv"],
+    ["load", "rna_waldec_20241001.zip"],
+    ["load", "cooperation_decentralisee_export.csv"],
+)
+ANALYSES = (
+    ["report", "centrality", "--format", "json", "--top", "200"],
+    ["report", "centrality", "--graph", "actors", "--kind", "association", "--format", "json"],
+    ["report", "brokers", "--format", "json"],
+    ["report", "brokers", "--by", "departement", "--format", "json"],
+    ["report", "communities", "--format", "json"],
+    ["report", "gaps", "--format", "json"],
+    ["report", "gaps", "--level", "country", "--format", "json"],
+    ["recommend", "Rosny-sous-Bois", "--format", "json"],
+    ["path", "Nanterre", "Est Ensemble", "--format", "json"],
+    ["ego", "Seine-Saint-Denis", "--format", "json"],
+    ["report", "all", "--format", "json"],
+)
+
+
+def load_register_samples(runner, location):
+    from maillage.cli import main
+
+    for command in REGISTER_LOADS:
+        args = [str(SAMPLES / word) if (SAMPLES / word).exists() else word for word in command]
+        result = runner.invoke(main, ["--store", location, "--contributor", "test", *args])
+        assert result.exit_code == 0, result.output
+
+
+def analyses(runner, location) -> dict[str, object]:
+    from maillage.cli import main
+
+    answers = {}
+    for command in ANALYSES:
+        result = runner.invoke(main, ["--store", location, *command])
+        assert result.exit_code == 0, (command, result.output)
+        answers[" ".join(command)] = json.loads(result.stdout)
+    return answers
+
+
+def test_every_analysis_on_a_store_loaded_from_the_register_samples(runner, tmp_path):
+    location = str(tmp_path / "registers.db")
+    load_register_samples(runner, location)
+    answers = analyses(runner, location)
+    central = {row["id"]: row for row in answers["report centrality --format json --top 200"]}
+    assert {"collectivite:epci-200054781", "association:rna-W932001234", "collectivite:com-93064"} <= set(central)
+    associations = answers["report centrality --graph actors --kind association --format json"]
+    assert associations and {row["kind"] for row in associations} == {"Association"}
+    groups = {row["group"] for row in answers["report brokers --by departement --format json"]["rows"]}
+    assert {"Seine-Saint-Denis", "Hauts-de-Seine"} <= groups
+    communities = answers["report communities --format json"]["communities"]
+    grand_paris = next(c for c in communities if "collectivite:epci-200054781" in {m["id"] for m in c["members"]})
+    assert "collectivite:epci-200057875" in {m["id"] for m in grand_paris["members"]}
+    paths = answers["path Nanterre Est Ensemble --format json"]["paths"]
+    assert paths and all(
+        (path["nodes"][0]["id"], path["nodes"][-1]["id"]) == ("collectivite:com-92050", "collectivite:epci-200057875") for path in paths
+    )
+    ego = {row["id"]: row["distance"] for row in answers["ego Seine-Saint-Denis --format json"]}
+    assert ego["collectivite:dep-93"] == 0 and ego["collectivite:com-93064"] == 1
+    assert answers["recommend Rosny-sous-Bois --format json"]
+    assert {"centrality", "brokers", "communities", "gaps"} <= set(answers["report all --format json"])
+
+
+@pytest.mark.neo4j
+def test_every_analysis_on_the_register_samples_gives_the_same_answers_on_neo4j(runner, tmp_path, neo4j_store):
+    neo4j_store.close()
+    answers = {}
+    for backend, location in (("sqlite", str(tmp_path / "registers.db")), ("neo4j", neo4j_store.location)):
+        load_register_samples(runner, location)
+        answers[backend] = analyses(runner, location)
+    for command, answer in answers["sqlite"].items():
+        assert answers["neo4j"][command] == answer, command
