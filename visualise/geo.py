@@ -7,14 +7,18 @@ place of what it is ``LOCATED_IN`` (following the chain commune → département
 région); the middle of its located neighbours. Anything else goes on a ring
 around the map. Points outside metropolitan France (overseas départements,
 foreign partners) are drawn on an inner ring in the direction where they lie,
-so the map keeps the scale of the metropole. Nodes sharing a place are spread
-on a small spiral around it.
+so the map keeps the scale of the metropole. When every placed actor lies in a
+small part of France (the communes of one département, Île-de-France), the
+canvas zooms onto that part, so that Paris, Nanterre and Rosny-sous-Bois are
+not drawn on top of each other. Nodes sharing a place are spread on a small
+spiral around it.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Hashable, Mapping
@@ -23,13 +27,14 @@ import networkx as nx
 import numpy as np
 from scipy.spatial import cKDTree
 
-__all__ = ["centroids", "insee_location", "node_location", "geo_layout", "geo_scale", "project", "reference_points"]
+__all__ = ["GeoFrame", "centroids", "insee_location", "node_location", "geo_frame", "geo_layout", "geo_scale", "project", "reference_points"]
 
 _CENTRE = (46.6, 2.45)
 _METROPOLE = ((41.2, 51.2), (-5.3, 9.7))
 _SCALE = 110.0  # canvas units per degree of latitude, for small graphs
 _SPACING = 40.0  # canvas units kept between nodes
 _AROUND = ("Theme", "Document", "Country")
+_MAX_ZOOM = 40.0
 
 
 @lru_cache(maxsize=1)
@@ -101,10 +106,38 @@ def geo_scale(nodes: int) -> float:
     return max(_SCALE, _SPACING * math.sqrt(nodes / 8))
 
 
-def project(lat: float, lon: float, scale: float = _SCALE) -> tuple[float, float]:
-    """Canvas (x, y) of a point: equirectangular around the centre of France, y downwards.
+@dataclass(frozen=True)
+class GeoFrame:
+    """What the canvas shows: the (lat, lon) at its centre, canvas units per degree of
+    latitude, and the box ``((lat_min, lat_max), (lon_min, lon_max))`` drawn to scale;
+    points outside the box go on a ring just outside it, in their direction."""
 
-    Points outside metropolitan France land on a ring just outside it, in their direction.
+    centre: tuple[float, float] = _CENTRE
+    scale: float = _SCALE
+    box: tuple[tuple[float, float], tuple[float, float]] = _METROPOLE
+
+    @property
+    def radius(self) -> float:
+        """Half the larger side of the box, in canvas units."""
+        (lat_min, lat_max), (lon_min, lon_max) = self.box
+        cos = math.cos(math.radians(self.centre[0]))
+        return max(lat_max - lat_min, (lon_max - lon_min) * cos) / 2 * self.scale
+
+    def project(self, lat: float, lon: float) -> tuple[float, float]:
+        """Canvas (x, y) of a point: equirectangular around the centre, y downwards."""
+        cos = math.cos(math.radians(self.centre[0]))
+        x = (lon - self.centre[1]) * cos * self.scale
+        y = -(lat - self.centre[0]) * self.scale
+        (lat_min, lat_max), (lon_min, lon_max) = self.box
+        if lat_min <= lat <= lat_max and lon_min <= lon <= lon_max:
+            return x, y
+        angle = math.atan2(y, x)
+        radius = 1.4 * self.radius
+        return radius * math.cos(angle), radius * math.sin(angle)
+
+
+def project(lat: float, lon: float, scale: float = _SCALE) -> tuple[float, float]:
+    """Canvas (x, y) of a point on the whole of France: see :class:`GeoFrame`.
 
     >>> x, y = project(48.86, 2.35)  # Paris: north of the centre, so above it
     >>> y < 0
@@ -113,21 +146,49 @@ def project(lat: float, lon: float, scale: float = _SCALE) -> tuple[float, float
     >>> x < 0 and y > 0
     True
     """
-    cos = math.cos(math.radians(_CENTRE[0]))
-    x = (lon - _CENTRE[1]) * cos * scale
-    y = -(lat - _CENTRE[0]) * scale
+    return GeoFrame(scale=scale).project(lat, lon)
+
+
+def geo_frame(G: nx.Graph) -> GeoFrame:
+    """The frame for a map of ``G``: the whole of France, or the part where all its placed actors lie.
+
+    The scale grows with the graph (:func:`geo_scale`), and with the zoom (at most 40×)
+    when the actors placed in metropolitan France all lie in a small part of it.
+
+    >>> G = nx.Graph()
+    >>> G.add_node("dep-92", kind="Collectivite", level="departement", insee_code="92")
+    >>> G.add_node("dep-93", kind="Collectivite", level="departement", insee_code="93")
+    >>> geo_frame(G).scale > 5 * geo_frame(nx.Graph()).scale
+    True
+    >>> G.add_node("dep-13", kind="Collectivite", level="departement", insee_code="13")
+    >>> geo_frame(G).scale == geo_scale(3)
+    True
+    """
+    base = geo_scale(G.number_of_nodes())
     (lat_min, lat_max), (lon_min, lon_max) = _METROPOLE
-    if lat_min <= lat <= lat_max and lon_min <= lon <= lon_max:
-        return x, y
-    angle = math.atan2(y, x)
-    radius = 7.0 * scale
-    return radius * math.cos(angle), radius * math.sin(angle)
+    points = [
+        place for _node, data in G.nodes(data=True)
+        if (place := node_location(data)) is not None and lat_min <= place[0] <= lat_max and lon_min <= place[1] <= lon_max
+    ]
+    if not points:
+        return GeoFrame(scale=base)
+    lats, lons = [p[0] for p in points], [p[1] for p in points]
+    cos = math.cos(math.radians(_CENTRE[0]))
+    span = max(max(lats) - min(lats), (max(lons) - min(lons)) * cos)
+    whole = max(lat_max - lat_min, (lon_max - lon_min) * cos)
+    zoom = min(_MAX_ZOOM, whole / max(1.5 * span, whole / _MAX_ZOOM))
+    if zoom < 2:
+        return GeoFrame(scale=base)
+    centre = ((max(lats) + min(lats)) / 2, (max(lons) + min(lons)) / 2)
+    half = whole / zoom / 2
+    box = ((centre[0] - half, centre[0] + half), (centre[1] - half / cos, centre[1] + half / cos))
+    return GeoFrame(centre, base * zoom, box)
 
 
-def geo_layout(G: nx.Graph, scale: float | None = None) -> dict[Hashable, tuple[float, float]]:
+def geo_layout(G: nx.Graph, frame: GeoFrame | None = None) -> dict[Hashable, tuple[float, float]]:
     """Canvas positions ``{node: (x, y)}`` for every node of ``G`` (see the module's text).
 
-    ``scale`` (canvas units per degree) defaults to :func:`geo_scale` of the graph's size.
+    ``frame`` defaults to :func:`geo_frame` of ``G``.
 
     Examples
     --------
@@ -142,12 +203,12 @@ def geo_layout(G: nx.Graph, scale: float | None = None) -> dict[Hashable, tuple[
     >>> abs(positions["asso"][0] - positions["dep-13"][0]) < 30
     True
     """
-    scale = scale or geo_scale(G.number_of_nodes())
+    frame = frame or geo_frame(G)
     located: dict[Hashable, tuple[float, float]] = {}
     for node, data in G.nodes(data=True):
         place = node_location(data)
         if place is not None:
-            located[node] = project(*place, scale=scale)
+            located[node] = frame.project(*place)
 
     located_in: dict[Hashable, list[Hashable]] = {}
     for source, target, data in G.edges(data=True):
@@ -182,7 +243,8 @@ def geo_layout(G: nx.Graph, scale: float | None = None) -> dict[Hashable, tuple[
 
     # themes, documents, countries and whatever has no place go around the map, grouped by kind
     unplaced = sorted((node for node in G.nodes if node not in located), key=lambda node: (str(kinds.get(node)), str(node)))
-    ring = 9.0 * scale
+    extent = max((math.hypot(x, y) for x, y in located.values()), default=0.0)
+    ring = max(1.3 * extent, 0.5 * frame.radius) + _SPACING * math.sqrt(len(located)) / 2
     for index, node in enumerate(unplaced):
         angle = 2 * math.pi * index / max(len(unplaced), 1) - math.pi / 2
         located[node] = (ring * math.cos(angle), ring * math.sin(angle))
@@ -190,16 +252,17 @@ def geo_layout(G: nx.Graph, scale: float | None = None) -> dict[Hashable, tuple[
     return _separate(located)
 
 
-def reference_points(scale: float = _SCALE) -> list[tuple[float, float, str]]:
-    """Canvas (x, y, code) of every metropolitan département, to sketch France behind a map.
+def reference_points(frame: GeoFrame = GeoFrame()) -> list[tuple[float, float, str]]:
+    """Canvas (x, y, code) of the metropolitan départements inside ``frame``, to sketch France behind a map.
 
     >>> len(reference_points())
     96
     """
     points = []
+    (lat_min, lat_max), (lon_min, lon_max) = frame.box
     for code, (lat, lon, _name) in centroids()["departement"].items():
-        if not code.startswith("97"):
-            x, y = project(lat, lon, scale=scale)
+        if not code.startswith("97") and lat_min <= lat <= lat_max and lon_min <= lon <= lon_max:
+            x, y = frame.project(lat, lon)
             points.append((round(x, 1), round(y, 1), code))
     return points
 

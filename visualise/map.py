@@ -39,7 +39,7 @@ from ..graph.analysis import METRICS, simple_graph
 from ..graph.analysis.communities import detect
 from ..graph.errors import UsageError
 from ..graph.model import ATTRIBUTES, KINDS, RELATION_TYPES
-from .geo import geo_layout, geo_scale, reference_points
+from .geo import GeoFrame, geo_frame, geo_layout, reference_points
 from .layout import fast_layout
 from .selection import theme_members
 from .styles import (
@@ -373,9 +373,10 @@ def map_data(
     for row, colour in zip(node_rows, colours):
         row["color"] = colour
 
+    frame = geo_frame(G) if layout == "geo" else GeoFrame()
     if positions is None:
         if layout == "geo":
-            positions = geo_layout(G)
+            positions = geo_layout(G, frame)
         elif len(nodes) > physics_threshold:
             computed = fast_layout(len(nodes), ends[:, 0], ends[:, 1], seed=seed) * _UNIT
             positions = {node: (float(x), float(y)) for node, (x, y) in zip(nodes, computed)}
@@ -409,8 +410,8 @@ def map_data(
         "sizeBy": {"metric": size_by, "label": METRIC_LABELS[lang][size_by], "min": round(low, 6), "max": round(high, 6)},
         "themes": [position[theme] for theme in theme_list],
         "physics": positions is None,
-        "backdrop": reference_points(geo_scale(len(nodes))) if layout == "geo" else [],
-        "backdropRadius": round(0.2 * geo_scale(len(nodes)), 1),
+        "backdrop": reference_points(frame) if layout == "geo" else [],
+        "backdropRadius": round(min(0.2 * frame.scale, 0.1 * frame.radius), 1),
         "focus": position.get(focus) if focus is not None else None,
         "nodes": node_rows,
         "edges": edges,
