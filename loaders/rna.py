@@ -29,20 +29,23 @@ from __future__ import annotations
 
 import csv
 import io
+import pickle
 import re
+import subprocess
+import sys
 import zipfile
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator, Sequence
+from typing import IO, Any, Callable, Iterator, Sequence
 
-from ..graph.errors import ModelError, UsageError
+from ..graph.errors import LoadError, ModelError, UsageError
 from ..graph.model import Node, NodeRecord, Relation, RelationRecord, Source, normalise, validate_siret
 from ..graph.store.base import Problem
 from .loading import Load, LoadOptions, LoadReport, Lookup, checked, damaged_text, file_digest
 from .tables import SAMPLE_SIZE, detect_encoding, fold_header
 
-__all__ = ["WALDEC_COLUMNS", "IMPORT_COLUMNS", "detect_rna", "read_rna", "rna_members"]
+__all__ = ["WALDEC_COLUMNS", "IMPORT_COLUMNS", "WORKER_MIN_BYTES", "RnaRecords", "ParallelRnaRecords", "read_in_worker", "detect_rna", "read_rna", "rna_members"]
 
 WALDEC_COLUMNS: tuple[str, ...] = (
     "id", "id_ex", "siret", "rup_mi", "gestion", "date_creat", "date_decla", "date_publi", "date_disso",
@@ -179,16 +182,159 @@ def read_rna(
     name = source_name or (f"{format_} {signature}" if signature else format_)
     source = Source(name, format_, contributor)
     digest = file_digest([path], format_, signature, "strict" if options.strict else "skip")
-    records = _records(members, lookup, options, known_ids, report)
-    return Load(source, checked(records, report, options.strict), report, digest, (str(path),))
+    kind = ParallelRnaRecords if path.stat().st_size >= WORKER_MIN_BYTES else RnaRecords
+    records = kind(members, lookup, options, known_ids, report)
+    return Load(source, records, report, digest, (str(path),))
 
 
-def _records(
-    members: list[Member], lookup: Lookup | None, options: LoadOptions, known_ids: set[str], report: LoadReport
-) -> Iterator[NodeRecord | RelationRecord]:
-    """Stream the kept rows as records; an id met twice keeps its last row (the store's rule)."""
-    place_of = _Places(lookup, known_ids)
-    unplaced: dict[str, int] = {}
+#: Extracts this large (bytes on disk) are read in a worker process while the store writes.
+WORKER_MIN_BYTES = 8 << 20
+
+
+class RnaRecords:
+    """The records of an RNA extract, read row by row as they are iterated, once.
+
+    Under ``strict`` a file with bad rows raises :class:`LoadError` once read, so
+    that a store writing it in one transaction is left unchanged.
+    """
+
+    def __init__(self, members: list[Member], lookup: Lookup | None, options: LoadOptions, known_ids: set[str], report: LoadReport):
+        self.members = members
+        self.lookup = lookup
+        self.options = options
+        self.known_ids = known_ids
+        self.report = report
+
+    def __iter__(self) -> Iterator[NodeRecord | RelationRecord]:
+        return checked(self._records(), self.report, self.options.strict)
+
+    def _records(self) -> Iterator[NodeRecord | RelationRecord]:
+        links = _Links(self.lookup, self.known_ids)
+        for record, code in _kept(self.members, self.options, self.report):
+            yield record
+            if code:
+                relation = links(record.node.id, code, record.place)
+                if relation:
+                    yield relation
+        links.notice(self.report)
+
+
+class ParallelRnaRecords(RnaRecords):
+    """The records of an extract large enough to be read in a worker process
+    (starting one costs a few tenths of a second).
+
+    A store that can take node claims encoded elsewhere calls :meth:`encoded`
+    instead of iterating: the file is then read, checked and encoded in a worker
+    process while the store writes the previous chunk; only the links to
+    communes are made here, since they ask the store.
+    """
+
+    def encoded(self, encode: Callable[[list[NodeRecord]], Any], chunk_size: int) -> Iterator[Any]:
+        """Chunks of node records as ``encode`` (a picklable function) makes them in a
+        worker process, each followed by the relation records of its rows. Same
+        contract as iterating: one pass, and :class:`LoadError` at the end under
+        ``strict`` when rows were bad."""
+        # A fresh interpreter, not a fork (this process may hold threads and an open
+        # store) nor multiprocessing's spawn (which imports the caller's main script).
+        worker = subprocess.Popen(
+            [sys.executable, "-c", "from maillage.loaders.rna import read_in_worker; read_in_worker()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        links = _Links(self.lookup, self.known_ids)
+        try:
+            assert worker.stdin is not None and worker.stdout is not None
+            pickle.dump((self.members, self.options, encode, chunk_size), worker.stdin)
+            worker.stdin.close()
+            while True:
+                try:
+                    message = pickle.load(worker.stdout)
+                except EOFError:
+                    raise RuntimeError(f"the process reading {self.members[0].path} stopped (exit code {worker.wait()})") from None
+                if message[0] == "nodes":
+                    self.report.rows_read = message[3]
+                    yield message[1]
+                    for node_id, code, place in message[2]:
+                        relation = links(node_id, code, place)
+                        if relation:
+                            yield relation
+                elif message[0] == "end":
+                    for name, value in vars(message[1]).items():
+                        setattr(self.report, name, value)
+                    break
+                else:
+                    raise message[1]
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+            worker.wait()
+            worker.stdout.close()
+        links.notice(self.report)
+        if self.options.strict and self.report.problems:
+            raise LoadError(self.report.problems)
+
+
+def read_in_worker() -> None:
+    """The worker process of :meth:`ParallelRnaRecords.encoded`: read ``(members,
+    options, encode, chunk_size)`` pickled on stdin, and write on stdout, pickled,
+    ``("nodes", encode(records), [(node_id, code, place)], rows read)`` per chunk,
+    then ``("end", report)``, or ``("error", exception)``."""
+    members, options, encode, chunk_size = pickle.load(sys.stdin.buffer)
+    out = sys.stdout.buffer
+    report = LoadReport()
+    try:
+        nodes: dict[str, NodeRecord] = {}
+        places: list[tuple[str, str, str]] = []
+        for record, code in _kept(members, options, report):
+            node_id = record.node.id
+            # A later row for the same id replaces the earlier one, as in the store.
+            nodes.pop(node_id, None)
+            nodes[node_id] = record
+            if code:
+                places.append((node_id, code, record.place))
+            if len(nodes) >= chunk_size:
+                pickle.dump(("nodes", encode(list(nodes.values())), places, report.rows_read), out)
+                out.flush()
+                nodes, places = {}, []
+        if nodes or places:
+            pickle.dump(("nodes", encode(list(nodes.values())), places, report.rows_read), out)
+        pickle.dump(("end", report), out)
+    except Exception as error:
+        try:
+            pickle.loads(pickle.dumps(error))
+        except Exception:
+            error = RuntimeError(f"{type(error).__name__}: {error}")
+        pickle.dump(("error", error), out)
+    out.flush()
+
+
+class _Links:
+    """The ``LOCATED_IN`` relation of a kept row, and a count of the codes no node matched."""
+
+    def __init__(self, lookup: Lookup | None, known_ids: set[str]):
+        self.place_of = _Places(lookup, known_ids)
+        self.unplaced: dict[str, int] = {}
+
+    def __call__(self, node_id: str, code: str, place: str) -> RelationRecord | None:
+        where = self.place_of(code)
+        if where:
+            return RelationRecord(Relation(node_id, "LOCATED_IN", where), place)
+        self.unplaced[code] = self.unplaced.get(code, 0) + 1
+        return None
+
+    def notice(self, report: LoadReport) -> None:
+        unplaced = self.unplaced
+        if unplaced:
+            listed = ", ".join(sorted(unplaced)[:10]) + (" ..." if len(unplaced) > 10 else "")
+            report.notice(
+                f"{sum(unplaced.values())} association(s) not linked to their commune: {len(unplaced)} commune code(s) "
+                f"not in the store ({listed}); load the INSEE COG communes first"
+            )
+
+
+def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> Iterator[tuple[NodeRecord, str]]:
+    """Stream the kept rows as ``(association record, adrs_codeinsee)``; an id met twice
+    keeps its last row (the store's rule)."""
     departements = set(options.departements)
     communes = set(options.communes)
     commune_prefixes = tuple(p for c in communes for p in _PLM.get(c, ()))
@@ -268,25 +414,13 @@ def _records(
                         attrs["date"] = created
                     if website:
                         attrs["website"] = website
-                    node_id = "association:rna-" + rna_id
-                    place = f"{file_name}:{start}"
-                    yield NodeRecord(Node(node_id, "Association", title, (short,) if short and short != title else (), attrs), place)
                     report.rows_kept += 1
-                    where = place_of(code) if code else None
-                    if where:
-                        yield RelationRecord(Relation(node_id, "LOCATED_IN", where), place)
-                    elif code:
-                        unplaced[code] = unplaced.get(code, 0) + 1
+                    node = Node("association:rna-" + rna_id, "Association", title, (short,) if short and short != title else (), attrs)
+                    yield NodeRecord(node, f"{file_name}:{start}"), code
             except UnicodeDecodeError as error:
                 report.reject(Problem(member.name, line + 1, None, f"cannot be decoded as {encoding}: {error.reason}"))
             except csv.Error as error:
                 report.reject(Problem(member.name, line + 1, None, f"unreadable CSV: {error}"))
-    if unplaced:
-        listed = ", ".join(sorted(unplaced)[:10]) + (" ..." if len(unplaced) > 10 else "")
-        report.notice(
-            f"{sum(unplaced.values())} association(s) not linked to their commune: {len(unplaced)} commune code(s) "
-            f"not in the store ({listed}); load the INSEE COG communes first"
-        )
 
 
 def _check(

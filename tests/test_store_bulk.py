@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
+import zipfile
+from pathlib import Path
 
 import pytest
 
 from maillage.graph.errors import LoadError, StoreUnavailable
 from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
+from maillage.graph.store.base import Problem
 from maillage.graph.store.sqlite import SCHEMA_VERSION, SQLiteStore, _name_key
+from maillage.loaders import open_sources, rna
+from maillage.loaders.loading import LoadOptions
 
 
 def _indexes(store: SQLiteStore) -> set[str]:
@@ -105,3 +110,100 @@ def test_a_store_of_a_newer_schema_is_refused(tmp_path):
     db.close()
     with pytest.raises(StoreUnavailable, match="newer than this maillage reads"):
         SQLiteStore(path)
+
+
+# --------------------------------------------------------------------------- RNA extracts read in a worker process
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+COG = [SAMPLES / "v_region_2024.csv", SAMPLES / "v_departement_2024.csv", SAMPLES / "v_commune_2024.csv"]
+
+
+def _waldec(path: Path, count: int, bad_line: int | None = None) -> Path:
+    """``count`` associations in the rna_waldec format, from the sample's first row;
+    every third with a short title, the row of ``bad_line`` with a malformed date."""
+    lines = (SAMPLES / "rna_waldec_20241001_dpt_93.csv").read_text(encoding="utf-8").splitlines()
+    template = lines[1]
+    rows = []
+    for n in range(count):
+        row = template.replace("W932001234", f"W93{n:07d}").replace("ROSNY SOLIDARITÉ INTERNATIONALE", f"AMICALE NUMÉRO {n}")
+        row = row.replace(";RSI;", f";AN{n};" if n % 3 == 0 else ";;")
+        if n + 2 == bad_line:
+            row = row.replace("2012-03-14", "2012-14-03", 1)
+        rows.append(row)
+    # The same id again, later in the file: its last row wins.
+    rows.append(rows[5].replace("AMICALE NUMÉRO 5", "AMICALE RENOMMÉE"))
+    path.write_text("\r\n".join([lines[0], *rows]) + "\r\n", encoding="utf-8")
+    return path
+
+
+def _load(store: SQLiteStore, path: Path):
+    (load,) = open_sources([path], store.find, "test", options=LoadOptions())
+    return load, store.write_stream(load.source, load.records, load.digest, chunk_size=7)
+
+
+def _graph(store: SQLiteStore):
+    names = store._db.execute("SELECT key, node_id FROM names ORDER BY key, node_id").fetchall()
+    return store.nodes(), store.relations(), names, [(s.name, s.nodes, s.relations) for s in store.sources()]
+
+
+@pytest.fixture
+def cog_store(tmp_path):
+    store = SQLiteStore(tmp_path / "rna.db")
+    for load in open_sources(COG, store.find, "test"):
+        store.write_stream(load.source, load.records, load.digest)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def in_worker(monkeypatch):
+    monkeypatch.setattr(rna, "WORKER_MIN_BYTES", 0)
+
+
+def test_an_extract_read_in_a_worker_gives_what_reading_it_here_gives(cog_store, tmp_path, monkeypatch):
+    path = _waldec(tmp_path / "rna_waldec_20241001_dpt_93.csv", 40)
+    here = SQLiteStore(tmp_path / "here.db")
+    try:
+        for load in open_sources(COG, here.find, "test"):
+            here.write_stream(load.source, load.records, load.digest)
+        plain, plain_result = _load(here, path)
+        assert not hasattr(plain.records, "encoded")
+        monkeypatch.setattr(rna, "WORKER_MIN_BYTES", 0)
+        parallel, parallel_result = _load(cog_store, path)
+        assert hasattr(parallel.records, "encoded")
+        assert parallel_result == plain_result and cog_store.counts()["Association"] == 40
+        assert _graph(cog_store) == _graph(here)
+        assert parallel.report.rows_read == plain.report.rows_read == 41 and parallel.report.notices == plain.report.notices
+        assert [n.id for n in cog_store.find("amicale renommee")] == ["association:rna-W930000005"]
+        assert cog_store.find("an3") == cog_store.find("amicale numero 3")
+    finally:
+        here.close()
+
+
+def test_a_bad_row_met_in_the_worker_is_reported_where_it_is_and_nothing_is_written(cog_store, tmp_path, in_worker):
+    path = tmp_path / "rna_waldec_20241001_dpt_93.csv"
+    _load(cog_store, _waldec(path, 30))
+    before = _graph(cog_store)
+    with pytest.raises(LoadError) as error:
+        _load(cog_store, _waldec(path, 60, bad_line=40))
+    assert error.value.problems == [
+        Problem("rna_waldec_20241001_dpt_93.csv", 40, "date_creat", "'2012-14-03' is not a date (YYYY-MM-DD)")
+    ]
+    assert _graph(cog_store) == before
+
+
+def test_a_worker_failing_in_the_middle_of_a_file_leaves_the_store_as_it_was(cog_store, tmp_path, in_worker):
+    extract = _waldec(tmp_path / "rna_waldec_20241001_dpt_93.csv", 300)
+    _load(cog_store, extract)
+    before = _graph(cog_store)
+    archive = tmp_path / "rna_waldec_20241101.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as out:
+        out.write(_waldec(tmp_path / "rna_waldec_20241101_dpt_93.csv", 600), "rna_waldec_20241101_dpt_93.csv")
+    # Damage a byte near the end of the member: the worker reads most rows, then the CRC check fails.
+    data = bytearray(archive.read_bytes())
+    offset = data.rindex("AMICALE NUMÉRO 590".encode("utf-8"), 0, data.rindex(b"PK\x01\x02"))
+    data[offset] ^= 0x01
+    archive.write_bytes(bytes(data))
+    with pytest.raises(zipfile.BadZipFile, match="CRC"):
+        _load(cog_store, archive)
+    assert _graph(cog_store) == before

@@ -14,6 +14,7 @@ import re
 import sqlite3
 import unicodedata
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -34,7 +35,7 @@ from .base import (
     fold_relation_claims,
 )
 
-__all__ = ["SQLiteStore"]
+__all__ = ["SQLiteStore", "encode_nodes"]
 
 SCHEMA_VERSION = 2
 
@@ -246,6 +247,11 @@ class SQLiteStore:
         are kept in temporary tables, not in Python. A node or relation that only
         this source asserts is written straight to the derived tables (its folded
         form is its claim); the rest goes through the same rebuild as :meth:`write`.
+
+        When ``records`` offers ``encoded(encode, chunk_size)`` (a reader that works
+        in another process), that is used instead of iterating: it gives node
+        claims in chunks already encoded by ``encode`` (:func:`encode_nodes`), and
+        other records as they are.
         """
         name = source.name
         row = self._db.execute("SELECT digest FROM sources WHERE name = ?", (name,)).fetchone()
@@ -263,8 +269,17 @@ class SQLiteStore:
                     (name, seq, source.format, source.contributor, source.at, int(source.authoritative)),
                 )
                 writer.start()
-                for record in records:
-                    writer.add(record)
+                encoded = getattr(records, "encoded", None)
+                if encoded is None:
+                    for record in records:
+                        writer.add(record)
+                else:
+                    # Node claims encoded by the reader (in its own process), records for the rest.
+                    for item in encoded(partial(encode_nodes, name), chunk_size):
+                        if isinstance(item, (NodeRecord, RelationRecord)):
+                            writer.add(item)
+                        else:
+                            writer.add_encoded(*item)
                 writer.finish()
                 final = digest if digest is not None else writer.digest(source.authoritative)
                 if final == previous:
@@ -649,6 +664,32 @@ def _json_dict(values: Any) -> str:
     return _encode(dict(values)) if values else "{}"
 
 
+def encode_nodes(source: str, records: Iterable[NodeRecord]) -> tuple[list[tuple], list[tuple[str, str]]]:
+    """Node records as the rows of ``node_claims`` a streamed write stores, and their
+    name keys as ``(key, node_id)``: plain data, so that a worker process reading a
+    large file can do this work and hand the rows to the writing process.
+
+    Records with the same id must have been reduced to the last one.
+
+    >>> encode_nodes("s", [NodeRecord(Node("theme:paix", "Theme", "Paix", ("Paix", "Peace"), {}), "t.csv:2")])
+    ([('theme:paix', 's', 'Theme', 'Paix', '["Peace"]', '{}', 't.csv:2')], [('paix', 'theme:paix'), ('peace', 'theme:paix')])
+    """
+    rows = []
+    names = []
+    for record in records:
+        node = record.node
+        node_id = node.id
+        names.append((_name_key(node.name), node_id))
+        if node.aliases:
+            aliases = _clean_aliases(node.name, node.aliases)
+            names.extend((_name_key(label), node_id) for label in aliases)
+            encoded = _json_list(aliases)
+        else:
+            encoded = "[]"
+        rows.append((node_id, source, node.kind, node.name, encoded, _json_dict(node.attrs), record.place))
+    return rows, names
+
+
 class _StreamWriter:
     """The chunked steps of :meth:`SQLiteStore.write_stream`, inside its transaction.
 
@@ -694,6 +735,13 @@ class _StreamWriter:
         )
         db.execute("DELETE FROM node_claims WHERE source = ?", (source,))
         db.execute("DELETE FROM relation_claims WHERE source = ?", (source,))
+
+    def add_encoded(self, rows: list[tuple], names: list[tuple[str, str]]) -> None:
+        """Write a chunk of nodes encoded by :func:`encode_nodes` (elsewhere, e.g. in a
+        worker process), after the records buffered before it."""
+        self._flush_nodes()
+        self.write_node_rows(rows, names)
+        self._drop_indexes_when_outgrown()
 
     def add(self, record: NodeRecord | RelationRecord) -> None:
         if isinstance(record, NodeRecord):
@@ -741,10 +789,21 @@ class _StreamWriter:
     def _flush_nodes(self) -> None:
         if not self.nodes:
             return
+        rows, names = encode_nodes(self.source, self.nodes.values())
+        self.nodes = {}
+        self.write_node_rows(rows, names)
+
+    def write_node_rows(self, rows: list[tuple], names: list[tuple[str, str]]) -> None:
+        """Write a chunk of node claims as :func:`encode_nodes` gives them (one row per id).
+
+        Writes the claims, notes the ids claimed before (by other sources: kinds to
+        check, folds to make; by this stream in an earlier chunk: the later record
+        wins, refold), and stages the names of the others.
+        """
+        if not rows:
+            return
         db, source = self.db, self.source
-        ids = json.dumps(list(self.nodes))
-        # Claims already made on these ids: by other sources (kinds to check, folds to
-        # make), or by this stream in an earlier chunk (the later record wins: refold).
+        ids = json.dumps([row[0] for row in rows])
         others: dict[str, str] = {}
         touched: list[str] = []
         for node_id, kind, claim_source in db.execute(
@@ -753,11 +812,6 @@ class _StreamWriter:
             if claim_source != source:
                 others[node_id] = kind
             touched.append(node_id)
-        rows = []
-        for record in self.nodes.values():
-            node = record.node
-            aliases = _clean_aliases(node.name, node.aliases) if node.aliases else ()
-            rows.append((node.id, source, node.kind, node.name, _json_list(aliases), _json_dict(node.attrs), record.place))
         if self._hash is not None:
             self._hash.update(
                 "".join("\x1f".join(("N", *row[:1], *row[2:])) + "\x1e" for row in rows).encode("utf-8")
@@ -767,28 +821,20 @@ class _StreamWriter:
             rows,
         )
         if others:
-            for node_id, record in self.nodes.items():
-                if node_id in others and others[node_id] != record.node.kind:
-                    self.problems.append(Problem(
-                        record.place, None, "kind", f"{node_id} is a {others[node_id]} in the store, not a {record.node.kind}"
-                    ))
+            for row in rows:
+                if row[0] in others and others[row[0]] != row[2]:
+                    self.problems.append(Problem(row[6], None, "kind", f"{row[0]} is a {others[row[0]]} in the store, not a {row[2]}"))
         if touched:
             db.executemany("INSERT OR IGNORE INTO stream_touched_nodes VALUES (?)", ((node_id,) for node_id in touched))
             touched_set = set(touched)
-            alone = [record for node_id, record in self.nodes.items() if node_id not in touched_set]
-        else:
-            alone = list(self.nodes.values())
-        if alone and self._had_nodes:
-            db.execute(
-                "DELETE FROM stream_touched_nodes WHERE id IN (SELECT value FROM json_each(?))",
-                (json.dumps([record.node.id for record in alone]),),
-            )
-        db.executemany(
-            "INSERT INTO stream_names(key, node_id) VALUES (?, ?)",
-            ((_name_key(label), record.node.id) for record in alone for label in (record.node.name, *record.node.aliases)),
-        )
+            names = [name for name in names if name[1] not in touched_set]
+        if self._had_nodes:
+            # Asserted before and now alone again: no fold needed, its names are staged.
+            alone = [row[0] for row in rows if row[0] not in touched_set] if touched else [row[0] for row in rows]
+            if alone:
+                db.execute("DELETE FROM stream_touched_nodes WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(alone),))
+        db.executemany("INSERT INTO stream_names(key, node_id) VALUES (?, ?)", names)
         self.node_count += len(rows)
-        self.nodes = {}
 
     def _flush_relations(self) -> None:
         if not self.relations:
