@@ -694,11 +694,11 @@ class _StreamWriter:
     """The chunked steps of :meth:`SQLiteStore.write_stream`, inside its transaction.
 
     Records are buffered up to ``chunk_size`` and flushed nodes first, then
-    relations. A flush writes the claims, the names of the nodes no other
-    source claims, and notes which ids and relation keys must be folded. The
-    derived tables are filled at the end, set-wise in SQL: a node or relation
-    whose only claim is this source's is copied from its claim; the rest is
-    folded as :meth:`SQLiteStore.write` does.
+    relations. A flush writes the claims, the node and the names of each node
+    no other claim names (its claim is the node), and notes which ids and
+    relation keys must be folded. Relations are filled at the end, set-wise in
+    SQL: one whose only claim is this source's is copied from its claim; the
+    rest, and the noted nodes, are folded as :meth:`SQLiteStore.write` does.
     """
 
     def __init__(self, store: SQLiteStore, source: str, chunk_size: int, fingerprint: bool):
@@ -720,9 +720,6 @@ class _StreamWriter:
         db, source = self.db, self.source
         for table, columns in (("stream_touched_nodes", ("id",)), ("stream_keys", ("s", "t", "g", "r"))):
             self.store._fill_temp(table, (), columns)
-        # Names are staged in arrival order and written in key order at the end.
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS stream_names (key TEXT NOT NULL, node_id TEXT NOT NULL)")
-        db.execute("DELETE FROM stream_names")
         # What the source asserted before: to rebuild unless asserted again alone.
         db.execute("INSERT OR IGNORE INTO stream_touched_nodes SELECT node_id FROM node_claims WHERE source = ?", (source,))
         self._had_nodes = db.execute("SELECT 1 FROM stream_touched_nodes LIMIT 1").fetchone() is not None
@@ -798,7 +795,7 @@ class _StreamWriter:
 
         Writes the claims, notes the ids claimed before (by other sources: kinds to
         check, folds to make; by this stream in an earlier chunk: the later record
-        wins, refold), and stages the names of the others.
+        wins, refold), and writes the others' nodes and names, which are their claims'.
         """
         if not rows:
             return
@@ -824,16 +821,26 @@ class _StreamWriter:
             for row in rows:
                 if row[0] in others and others[row[0]] != row[2]:
                     self.problems.append(Problem(row[6], None, "kind", f"{row[0]} is a {others[row[0]]} in the store, not a {row[2]}"))
+        alone = rows
         if touched:
             db.executemany("INSERT OR IGNORE INTO stream_touched_nodes VALUES (?)", ((node_id,) for node_id in touched))
             touched_set = set(touched)
             names = [name for name in names if name[1] not in touched_set]
-        if self._had_nodes:
-            # Asserted before and now alone again: no fold needed, its names are staged.
-            alone = [row[0] for row in rows if row[0] not in touched_set] if touched else [row[0] for row in rows]
-            if alone:
-                db.execute("DELETE FROM stream_touched_nodes WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(alone),))
-        db.executemany("INSERT INTO stream_names(key, node_id) VALUES (?, ?)", names)
+            alone = [row for row in rows if row[0] not in touched_set]
+        if self._had_nodes and alone:
+            # Asserted before and now alone again: no fold needed.
+            db.execute(
+                "DELETE FROM stream_touched_nodes WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps([row[0] for row in alone]),),
+            )
+        # A node no other claim names is its claim; a later chunk naming it again makes it
+        # touched, and the fold at the end replaces this row and these names.
+        db.executemany(
+            "INSERT OR REPLACE INTO nodes(id, kind, name, aliases, attrs) VALUES (?, ?, ?, ?, ?)",
+            ((row[0], row[2], row[3], row[4], row[5]) for row in alone),
+        )
+        names.sort()
+        db.executemany("INSERT OR IGNORE INTO names(key, node_id) VALUES (?, ?)", names)
         self.node_count += len(rows)
 
     def _flush_relations(self) -> None:
@@ -884,20 +891,7 @@ class _StreamWriter:
         if self.problems:
             raise LoadError(self.problems)
         db, store, source = self.db, self.store, self.source
-        # Not those of nodes folded below (met again in a later chunk): the fold writes them.
-        db.execute(
-            "INSERT OR IGNORE INTO names(key, node_id) SELECT key, node_id FROM stream_names "
-            "WHERE node_id NOT IN (SELECT id FROM stream_touched_nodes) ORDER BY key, node_id"
-        )
-        db.execute("DELETE FROM stream_names")
         self._restore_indexes(0)
-        # Nodes only this source claims: the claim is the node (its names are written already).
-        db.execute(
-            "INSERT OR REPLACE INTO nodes(id, kind, name, aliases, attrs) "
-            "SELECT node_id, kind, name, aliases, attrs FROM node_claims "
-            "WHERE source = ? AND node_id NOT IN (SELECT id FROM stream_touched_nodes)",
-            (source,),
-        )
         self._note_relations_of_others()
         # Nodes asserted by several sources, or no longer asserted by this one.
         last = ""
