@@ -10,6 +10,7 @@ import getpass
 import io
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -82,13 +83,23 @@ class Settings:
         user = os.environ.get("NEO4J_USER") or "neo4j"
         password = os.environ.get("NEO4J_PASSWORD")
         if password is None:
-            password = click.prompt(f"Neo4j password for {user} at {location}", hide_input=True, err=True)
+            password = _ask_password(user, location)
         return {"user": user, "password": password, "database": database}
 
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
             self._store = None
+
+
+def _ask_password(user: str, location: str) -> str:
+    """The Neo4j password typed at a hidden prompt, or read from the first line of a piped standard input."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        return click.prompt(f"Neo4j password for {user} at {location}", hide_input=True, err=True)
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line:
+        raise UsageError(f"no password for {user} at {location}: set NEO4J_PASSWORD, or run from a terminal to be asked")
+    return line.rstrip("\r\n")
 
 
 def _default_contributor() -> str:

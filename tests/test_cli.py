@@ -143,3 +143,18 @@ def test_a_store_that_is_not_sqlite_is_a_clean_error(runner, tmp_path):
     assert result.exit_code == 1
     assert "is not a maillage store" in result.output or "cannot open the store" in result.output
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_neo4j_store_without_password_nor_terminal_is_a_clear_misuse(runner, monkeypatch):
+    monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
+    result = runner.invoke(main, ["--store", "neo4j://127.0.0.1:9", "actors"], input="")
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == "Error: no password for neo4j at neo4j://127.0.0.1:9: set NEO4J_PASSWORD, or run from a terminal to be asked"
+
+
+def test_a_neo4j_password_can_come_from_a_pipe_and_is_never_shown(runner, monkeypatch):
+    monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
+    result = runner.invoke(main, ["--store", "bolt://127.0.0.1:9", "actors"], input="pipe-secret-42\n")
+    assert result.exit_code == 1
+    assert "cannot reach the Neo4j server at bolt://127.0.0.1:9" in result.output
+    assert "pipe-secret-42" not in result.output

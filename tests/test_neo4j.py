@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import pty
+import select
 import shutil
 import signal
 import socket
@@ -292,13 +294,50 @@ def test_no_command_takes_a_password_on_the_command_line():
     assert not [opt for opt in options(main) if "pass" in opt.lower() or "secret" in opt.lower()]
 
 
-def test_the_password_prompt_hides_what_is_typed(runner, spare_env, monkeypatch, demo_path):
+def _read_terminal(master: int, until: bytes, seconds: float) -> bytes:
+    """What the program on the other side of a pseudo-terminal writes, until ``until`` or its end."""
+    seen, deadline = b"", time.monotonic() + seconds
+    while until not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 1.0)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    return seen
+
+
+def test_the_password_prompt_hides_what_is_typed_at_a_terminal(spare_env, demo_path):
+    env = {key: value for key, value in os.environ.items() if key != "NEO4J_PASSWORD"}
+    master, terminal = pty.openpty()
+    program = subprocess.Popen(
+        [sys.executable, "-c", "from maillage.cli import main; main()", "--store", spare_env.uri, "load", str(demo_path)],
+        stdin=terminal, stdout=terminal, stderr=terminal, env=env, close_fds=True,
+    )
+    os.close(terminal)
+    try:
+        shown = _read_terminal(master, b"Neo4j password for neo4j at " + spare_env.uri.encode(), 60)
+        assert b"Neo4j password for neo4j at " + spare_env.uri.encode() in shown, shown
+        os.write(master, KNOWN_PASSWORD.encode() + b"\n")
+        shown += _read_terminal(master, b"relations loaded", 120)
+        assert program.wait(timeout=60) == 0, shown
+    finally:
+        if program.poll() is None:
+            program.kill()
+        os.close(master)
+    assert b"demo: 60 nodes, 191 relations loaded" in shown
+    assert KNOWN_PASSWORD.encode() not in shown
+
+
+def test_a_piped_password_is_read_without_a_prompt(runner, spare_env, monkeypatch, demo_path):
     monkeypatch.delenv("NEO4J_PASSWORD")
     result = runner.invoke(main, ["--store", spare_env.uri, "load", str(demo_path)], input=KNOWN_PASSWORD + "\n")
     assert result.exit_code == 0, result.output
-    assert "Neo4j password for neo4j at " + spare_env.uri in result.output
-    assert KNOWN_PASSWORD not in result.output
-    assert "demo: 60 nodes, 191 relations loaded" in result.output
+    assert result.output == "demo: 60 nodes, 191 relations loaded\n"
 
 
 def test_the_password_never_reaches_output_logs_or_files(runner, spare_env, demo_path, tmp_path, caplog, monkeypatch):
