@@ -13,9 +13,12 @@ import codecs
 import csv
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator
+
+from ..graph.errors import UsageError
 
 __all__ = [
     "Row",
@@ -180,15 +183,19 @@ def read_csv(path: Path, name: str | None = None, delimiter: str | None = None) 
         undecodable: dict[int, bytes] = {}
         physical = header_line
 
+        quotes = 0  # quote characters in the lines read since the last record
+
         def lines(raw: IO[bytes]) -> Iterator[str]:
-            nonlocal physical
+            nonlocal physical, quotes
             for data in raw:
                 physical += 1
                 try:
-                    yield data.decode(encoding)
+                    text = data.decode(encoding)
                 except UnicodeDecodeError as error:
                     undecodable[physical] = data[error.start : error.end]
-                    yield data.decode(encoding, errors="replace")
+                    text = data.decode(encoding, errors="replace")
+                quotes += text.count('"')
+                yield text
 
         with open(path, "rb") as raw:
             for _ in range(header_line):
@@ -198,6 +205,13 @@ def read_csv(path: Path, name: str | None = None, delimiter: str | None = None) 
             for record in reader:
                 start = line + 1
                 line = header_line + reader.line_num
+                # a quote left open swallows the following lines, or the line end at the end of the file
+                unbalanced = quotes % 2 == 1 and (line > start or any(cell.endswith("\n") for cell in record))
+                quotes = 0
+                if unbalanced:
+                    swallowed = f"lines {start} to {line} were read as one row" if line > start else "it runs to the end of the file"
+                    yield Row(start, {}, error=f"a quote (\") opened in this row is never closed: {swallowed}; close the quote or remove it")
+                    continue
                 if not any(cell.strip() for cell in record):
                     continue
                 cells = {
@@ -226,7 +240,10 @@ def read_xlsx_sheets(path: Path) -> dict[str, Table]:
     """
     from openpyxl import load_workbook
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        raise UsageError(f"{path.name}: not a readable .xlsx workbook ({error}); open it in a spreadsheet and save it again as .xlsx") from None
     tables: dict[str, Table] = {}
     try:
         for sheet in workbook.worksheets:

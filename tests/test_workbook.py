@@ -172,6 +172,37 @@ def test_a_stray_byte_in_a_utf8_file_is_blamed_on_its_own_line_and_column(tmp_pa
     assert "0xe9 cannot be decoded as utf-8" in problem.message
 
 
+@pytest.mark.parametrize("text, line, swallowed", [
+    ('kind;name\nAssociation;Aitec\nAssociation;"CRID;x\nAssociation;Ritimo\nAssociation;"Oxfam"\n', 3, "lines 3 to 5 were read as one row"),
+    ('kind;name\nAssociation;Aitec\nAssociation;"CRID\n', 3, "it runs to the end of the file"),
+])
+def test_a_quote_left_open_is_reported_where_it_opens(tmp_path, sqlite_store, text, line, swallowed):
+    (tmp_path / "actors.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(LoadError) as caught:
+        read_sources([tmp_path / "actors.csv"], sqlite_store.find, "test")
+    [problem] = caught.value.problems
+    assert problem.line == line and "never closed" in problem.message and swallowed in problem.message
+
+
+def test_quoted_line_breaks_and_quotes_inside_a_name_are_kept(tmp_path, sqlite_store):
+    (tmp_path / "actors.csv").write_text(
+        'kind;name;description\nAssociation;ASSOCIATION L"ECHO;\nAssociation;"Les ""Amis""";"sur\ndeux lignes"\nAssociation;Aitec;\n',
+        encoding="utf-8",
+    )
+    [batch] = read_sources([tmp_path / "actors.csv"], sqlite_store.find, "test")
+    nodes = {record.node.name: record for record in batch.nodes}
+    assert set(nodes) == {'ASSOCIATION L"ECHO', 'Les "Amis"', "Aitec"}
+    assert nodes['Les "Amis"'].node.attrs["description"] == "sur\ndeux lignes"
+    assert nodes["Aitec"].place.endswith(":5")
+
+
+def test_a_file_named_xlsx_that_is_not_one_is_a_clear_error(tmp_path, invoke):
+    (tmp_path / "reseau.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    result = invoke("load", str(tmp_path / "reseau.xlsx"))
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1].startswith("Error: reseau.xlsx: not a readable .xlsx workbook")
+
+
 def test_xlsx_workbook_from_the_template(tmp_path, invoke):
     from openpyxl import load_workbook
 
