@@ -160,7 +160,10 @@ def load_mapping(reference: str) -> Mapping:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise UsageError(f"{origin}: not valid YAML: {error}") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f"{origin}:{mark.line + 1}:{mark.column + 1}" if mark is not None else origin
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise UsageError(f"{where}: not valid YAML: {problem}") from None
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), dict) or not data["nodes"]:
         raise UsageError(f"{origin}: a mapping needs a 'nodes' section naming at least one node")
     nodes: dict[str, NodeSpec] = {}

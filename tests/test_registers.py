@@ -462,6 +462,15 @@ def test_bad_mapping_file_is_a_usage_error(invoke, tmp_path):
     assert result.exit_code == 2 and "kind" in result.output
 
 
+def test_a_mapping_that_is_not_yaml_is_one_line_naming_where(invoke, tmp_path):
+    mapping = tmp_path / "broken.yaml"
+    mapping.write_text("nodes:\n  x: {kind: Project, name: {column: A}\n", encoding="utf-8")
+    result = invoke("load", sample("cooperation_decentralisee_export.csv"), "--mapping", str(mapping))
+    assert result.exit_code == 2
+    last = result.output.splitlines()[-1]
+    assert last.startswith(f"Error: {mapping}:3:1: not valid YAML: ") and "\n" not in last
+
+
 # --------------------------------------------------------------------------- the streamed write
 
 
