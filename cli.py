@@ -102,6 +102,20 @@ def _ask_password(user: str, location: str) -> str:
     return line.rstrip("\r\n")
 
 
+def _insee_codes(option: str, level: str, codes: Sequence[str] | None) -> tuple[str, ...]:
+    """The INSEE codes a filter option names, upper-cased (``2a`` is ``2A``); a code that cannot be one is a misuse."""
+    from .graph.errors import InvalidCode
+    from .graph.model import validate_insee
+
+    checked = []
+    for code in codes or ():
+        try:
+            checked.append(validate_insee(code.strip().upper(), level))
+        except InvalidCode as error:
+            raise UsageError(f"{option} {code}: {error}") from None
+    return tuple(checked)
+
+
 def _default_contributor() -> str:
     try:
         return getpass.getuser()
@@ -949,8 +963,8 @@ def load_registers(
         cog_year=registers.get("cog_year"),
         mapping=registers.get("mapping"),
         siren_table=registers.get("siren_table"),
-        departements=tuple(code.upper() for code in registers.get("departements") or ()),
-        communes=tuple(code.upper() for code in registers.get("communes") or ()),
+        departements=_insee_codes("--departement", "departement", registers.get("departements")),
+        communes=_insee_codes("--commune", "commune", registers.get("communes")),
         object_codes=tuple(registers.get("object_codes") or ()),
         keywords=tuple(registers.get("keywords") or ()),
         include_inactive=bool(registers.get("include_inactive")),

@@ -471,6 +471,14 @@ def test_a_mapping_that_is_not_yaml_is_one_line_naming_where(invoke, tmp_path):
     assert last.startswith(f"Error: {mapping}:3:1: not valid YAML: ") and "\n" not in last
 
 
+@pytest.mark.parametrize("option, code", [("--departement", "999"), ("--departement", "9"), ("--commune", "abc"), ("--commune", "2A04")])
+def test_a_filter_code_that_cannot_exist_is_a_misuse_not_an_empty_load(invoke, option, code):
+    result = invoke("load", sample("rna_waldec_20241001.zip"), option, code)
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1].startswith(f"Error: {option} {code}: ")
+    assert not invoke.store.exists() or "rna-waldec" not in invoke("sources").output
+
+
 # --------------------------------------------------------------------------- the streamed write
 
 
