@@ -332,3 +332,17 @@ def test_every_analysis_on_the_register_samples_gives_the_same_answers_on_neo4j(
         answers[backend] = analyses(runner, location)
     for command, answer in answers["sqlite"].items():
         assert answers["neo4j"][command] == answer, command
+
+
+@pytest.mark.parametrize("actors", ["", "Association,Aitec\n", "Association,Aitec\nCollectivite,Nanterre\n"])
+def test_every_report_answers_on_a_store_with_little_or_nothing(invoke, tmp_path, actors):
+    (tmp_path / "actors.csv").write_text("kind,name\n" + actors, encoding="utf-8")
+    assert invoke("load", str(tmp_path / "actors.csv")).exit_code == 0
+    for command in (["report", "centrality"], ["report", "centrality", "--graph", "actors", "--sample", "5"],
+                    ["report", "brokers"], ["report", "brokers", "--by", "departement"], ["report", "communities"],
+                    ["report", "communities", "--method", "leiden"], ["report", "gaps"],
+                    ["report", "all", "--format", "json"], ["report", "all", "-o", str(tmp_path / "rapport.html")]):
+        result = invoke(*command)
+        assert result.exit_code == 0, (command, result.output)
+    rows = json.loads(invoke("report", "brokers", "--format", "json").output)["rows"]
+    assert [row["name"] for row in rows] == sorted(line.split(",")[1] for line in actors.splitlines())

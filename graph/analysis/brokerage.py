@@ -84,8 +84,12 @@ def structural_holes(G: nx.Graph, engine: str = "auto", view: IGraphView | None 
     >>> holes = structural_holes(nx.star_graph(3))
     >>> holes[0]["constraint"], holes[0]["effective_size"]
     (0.333..., 3.0)
+    >>> structural_holes(nx.Graph())
+    {}
     """
     H = simple_graph(G)
+    if H.number_of_nodes() == 0:
+        return {}
     if view is None and choose_engine(engine, H) == "networkx":
         constraint = nx.constraint(H, weight="weight")
         # with nodes=None and scipy installed, NetworkX 3.6 takes a matrix shortcut that divides each
