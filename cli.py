@@ -224,11 +224,17 @@ def _kinds(values: Sequence[str]) -> list[str]:
     return [by_folded[value.lower()] for value in values]
 
 
-def resolve(store: GraphStore, reference: str):
-    """The node a reference (id, name or alias) names, or a clear error."""
+def resolve(store: GraphStore, reference: str, follow_merges: bool = True):
+    """The node a reference (id, name or alias) names, or a clear error; the id of a merged node
+    leads to where it was merged, unless ``follow_merges`` is false."""
+    from .graph.merge import merged_into
     from .graph.store.base import resolve_one
 
-    return resolve_one(reference, store.find(reference))
+    found = store.find(reference)
+    if not found and follow_merges and (landed := merged_into(store, reference.strip())) and (node := store.get(landed)) is not None:
+        click.echo(f"notice: {reference.strip()} was merged into {node.id} ({node.name})", err=True)
+        return node
+    return resolve_one(reference, found)
 
 
 # --------------------------------------------------------------------------- commands
@@ -751,11 +757,13 @@ def dedupe(settings: Settings, kinds: tuple[str, ...], min_score: float, format_
 @main.command()
 @click.argument("actors", nargs=-1, required=True)
 @click.option("--into", "into", help="The actor to keep (default: the first one named).")
+@click.option("--force", is_flag=True, help="Merge even actors whose level, INSEE code, SIREN, SIRET or RNA id differ.")
 @pass_settings
-def merge(settings: Settings, actors: tuple[str, ...], into: str | None) -> None:
+def merge(settings: Settings, actors: tuple[str, ...], into: str | None, force: bool) -> None:
     """Merge duplicates into one actor: names kept as aliases, relations and provenance re-pointed.
 
     ACTORS are ids, names or aliases; all but the kept one are merged into it.
+    Actors with different official codes are refused unless --force.
     The merge is recorded: 'maillage unmerge' undoes it.
     """
     from .graph.merge import merge as merge_nodes
@@ -766,7 +774,7 @@ def merge(settings: Settings, actors: tuple[str, ...], into: str | None) -> None
     others = [node.id for node in nodes if node.id != kept.id]
     if not others:
         raise UsageError("name at least two different actors to merge")
-    result = merge_nodes(store, kept.id, others, settings.contributor)
+    result = merge_nodes(store, kept.id, others, settings.contributor, force=force)
     click.echo(
         f"merged {', '.join(result.merged)} into {result.into} (merge {result.id}; "
         f"{len(result.sources)} source(s) rewritten: {', '.join(result.sources)})"
@@ -805,7 +813,7 @@ def history(settings: Settings, actor: str, format_: str, output: Path | None) -
 
     store = settings.store()
     try:
-        node_id = resolve(store, actor).id
+        node_id = resolve(store, actor, follow_merges=False).id
     except UnknownReference:
         node_id = actor.strip()
         if not actor_history(store, node_id):

@@ -29,6 +29,7 @@ from .store.base import GraphStore, batch_digest
 __all__ = [
     "MERGES",
     "REDIRECTS",
+    "IDENTIFYING",
     "MergeResult",
     "UnmergeResult",
     "repoint_batch",
@@ -37,6 +38,7 @@ __all__ = [
     "unmerge",
     "find_merge",
     "redirects",
+    "merged_into",
     "apply_redirects",
     "redirect_aware_lookup",
     "redirect_records",
@@ -161,11 +163,17 @@ def _load_order(store: GraphStore, names: set[str]) -> list[str]:
     return [summary.name for summary in store.sources() if summary.name in names]
 
 
-def merge(store: GraphStore, into: str, merged: Sequence[str], contributor: str) -> MergeResult:
+#: attributes that tell two actors apart: two nodes giving different values are not duplicates
+IDENTIFYING = ("level", "insee_code", "siren", "siret", "rna_id")
+
+
+def merge(store: GraphStore, into: str, merged: Sequence[str], contributor: str, force: bool = False) -> MergeResult:
     """Merge the nodes ``merged`` (ids) into the node ``into`` (id); see the module docstring.
 
     Raises :class:`UsageError` when a node is missing, is ``into`` itself, or is of
-    another kind (relations would break the model).
+    another kind (relations would break the model); and, unless ``force``, when two
+    nodes give different values of an :data:`IDENTIFYING` attribute (a commune and
+    its département, two SIRENs): they are two actors, not one written twice.
     """
     target = store.get(into)
     if target is None:
@@ -178,7 +186,16 @@ def merge(store: GraphStore, into: str, merged: Sequence[str], contributor: str)
         if node.id == target.id:
             raise UsageError(f"cannot merge {node.id} into itself")
         if node.kind != target.kind:
-            raise UsageError(f"cannot merge {node.id} (a {node.kind}) into {target.id} (a {target.kind})")
+            raise UsageError(f"cannot merge {node.id} (kind {node.kind}) into {target.id} (kind {target.kind})")
+        clash = next(
+            (key for key in IDENTIFYING if node.attrs.get(key) and target.attrs.get(key) and node.attrs[key] != target.attrs[key]),
+            None,
+        )
+        if clash and not force:
+            raise UsageError(
+                f"{node.id} and {target.id} have different {clash} ({node.attrs[clash]}, {target.attrs[clash]}):"
+                " they look like two actors; merge them anyway with --force"
+            )
         nodes.append(node)
     if not nodes:
         raise UsageError("name at least one node to merge")
@@ -272,6 +289,15 @@ def unmerge(store: GraphStore, reference: str, contributor: str) -> UnmergeResul
         at=at,
     )
     return UnmergeResult(record["id"], record["into"], tuple(merged_ids), restored, skipped)
+
+
+def merged_into(store: GraphStore, node_id: str) -> str | None:
+    """The id a merged node's id now lands on (chains of merges followed), or None if it was not merged."""
+    seen, current = {node_id}, node_id
+    while (doc := store.get_document(REDIRECTS, current)) is not None and doc["into"] not in seen:
+        current = doc["into"]
+        seen.add(current)
+    return None if current == node_id else current
 
 
 def redirects(store: GraphStore) -> dict[str, str]:

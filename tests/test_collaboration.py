@@ -249,7 +249,21 @@ def test_unmerge_leaves_a_source_changed_since_the_merge(invoke, ssd, tmp_path):
 def test_merge_refuses_nodes_of_different_kinds(invoke, ssd):
     ok(invoke("load", str(ssd), "--source", "ssd"))
     result = invoke("merge", "CG93", "CRID")
-    assert result.exit_code == 2 and "a Association" in result.output
+    assert result.exit_code == 2 and "(kind Association)" in result.output
+
+
+def test_merge_refuses_actors_with_different_official_codes_unless_forced(invoke, demo_path):
+    ok(invoke("load", str(demo_path)))
+    refused = invoke("merge", "Seine-Saint-Denis", "Nanterre")
+    assert refused.exit_code == 2
+    assert "different level (commune, departement)" in refused.output and "--force" in refused.output
+    assert invoke("show", "Nanterre").exit_code == 0
+    forced = ok(invoke("merge", "Seine-Saint-Denis", "Nanterre", "--force"))
+    assert "merged collectivite:com-92050 into collectivite:dep-93" in forced.output
+    shown = invoke("show", "collectivite:com-92050")
+    assert shown.exit_code == 0
+    assert shown.stderr == "notice: collectivite:com-92050 was merged into collectivite:dep-93 (Seine-Saint-Denis)\n"
+    assert shown.stdout == invoke("show", "collectivite:dep-93").stdout
 
 
 def load_with_redirects(store, path, source):
