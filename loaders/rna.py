@@ -28,6 +28,7 @@ in memory, whatever the size of the file.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import pickle
 import re
@@ -229,9 +230,10 @@ class ParallelRnaRecords(RnaRecords):
     communes are made here, since they ask the store.
     """
 
-    def encoded(self, encode: Callable[[list[NodeRecord]], Any], chunk_size: int) -> Iterator[Any]:
-        """Chunks of node records as ``encode`` (a picklable function) makes them in a
-        worker process, each followed by the relation records of its rows. Same
+    def encoded(self, encoder: Any, chunk_size: int) -> Iterator[Any]:
+        """Chunks of claims as ``encoder`` makes them: ``encoder.nodes(node records)``,
+        called in a worker process (the encoder pickles), then, here, for the same
+        rows, ``encoder.relations([(source, type, target, role, place)])``. Same
         contract as iterating: one pass, and :class:`LoadError` at the end under
         ``strict`` when rows were bad."""
         # A fresh interpreter, not a fork (this process may hold threads and an open
@@ -244,7 +246,7 @@ class ParallelRnaRecords(RnaRecords):
         links = _Links(self.lookup, self.known_ids)
         try:
             assert worker.stdin is not None and worker.stdout is not None
-            pickle.dump((self.members, self.options, encode, chunk_size), worker.stdin)
+            pickle.dump((self.members, self.options, encoder, chunk_size), worker.stdin)
             worker.stdin.close()
             while True:
                 try:
@@ -254,10 +256,7 @@ class ParallelRnaRecords(RnaRecords):
                 if message[0] == "nodes":
                     self.report.rows_read = message[3]
                     yield message[1]
-                    for node_id, code, place in message[2]:
-                        relation = links(node_id, code, place)
-                        if relation:
-                            yield relation
+                    yield encoder.relations(links.keys(message[2]))
                 elif message[0] == "end":
                     for name, value in vars(message[1]).items():
                         setattr(self.report, name, value)
@@ -276,10 +275,14 @@ class ParallelRnaRecords(RnaRecords):
 
 def read_in_worker() -> None:
     """The worker process of :meth:`ParallelRnaRecords.encoded`: read ``(members,
-    options, encode, chunk_size)`` pickled on stdin, and write on stdout, pickled,
-    ``("nodes", encode(records), [(node_id, code, place)], rows read)`` per chunk,
-    then ``("end", report)``, or ``("error", exception)``."""
-    members, options, encode, chunk_size = pickle.load(sys.stdin.buffer)
+    options, encoder, chunk_size)`` pickled on stdin, and write on stdout, pickled,
+    ``("nodes", encoder.nodes(records), [(node_id, code, place)], rows read)`` per
+    chunk, then ``("end", report)``, or ``("error", exception)``."""
+    # Reading makes no reference cycles, and the collector, triggered by every chunk
+    # of records alive at once, would take a third of the time walking them.
+    gc.disable()
+    members, options, encoder, chunk_size = pickle.load(sys.stdin.buffer)
+    encode = encoder.nodes
     out = sys.stdout.buffer
     report = LoadReport()
     try:
@@ -321,6 +324,18 @@ class _Links:
             return RelationRecord(Relation(node_id, "LOCATED_IN", where), place)
         self.unplaced[code] = self.unplaced.get(code, 0) + 1
         return None
+
+    def keys(self, rows: list[tuple[str, str, str]]) -> list[tuple[str, str, str, str, str]]:
+        """``(source, type, target, role, place)`` of the links of ``(node_id, code, place)`` rows."""
+        known = self.place_of.cache
+        keys = []
+        for node_id, code, place in rows:
+            where = known[code] if code in known else self.place_of(code)
+            if where:
+                keys.append((node_id, "LOCATED_IN", where, "", place))
+            else:
+                self.unplaced[code] = self.unplaced.get(code, 0) + 1
+        return keys
 
     def notice(self, report: LoadReport) -> None:
         unplaced = self.unplaced

@@ -14,7 +14,7 @@ import re
 import sqlite3
 import unicodedata
 from collections import defaultdict
-from functools import partial
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -35,7 +35,7 @@ from .base import (
     fold_relation_claims,
 )
 
-__all__ = ["SQLiteStore", "encode_nodes"]
+__all__ = ["SQLiteStore", "ClaimEncoder", "encode_nodes"]
 
 SCHEMA_VERSION = 2
 
@@ -248,10 +248,10 @@ class SQLiteStore:
         this source asserts is written straight to the derived tables (its folded
         form is its claim); the rest goes through the same rebuild as :meth:`write`.
 
-        When ``records`` offers ``encoded(encode, chunk_size)`` (a reader that works
-        in another process), that is used instead of iterating: it gives node
-        claims in chunks already encoded by ``encode`` (:func:`encode_nodes`), and
-        other records as they are.
+        When ``records`` offers ``encoded(encoder, chunk_size)`` (a reader that works
+        in another process), that is used instead of iterating: it gives chunks of
+        claims made by the :class:`ClaimEncoder` it is handed, and any other
+        records as they are.
         """
         name = source.name
         row = self._db.execute("SELECT digest FROM sources WHERE name = ?", (name,)).fetchone()
@@ -274,12 +274,12 @@ class SQLiteStore:
                     for record in records:
                         writer.add(record)
                 else:
-                    # Node claims encoded by the reader (in its own process), records for the rest.
-                    for item in encoded(partial(encode_nodes, name), chunk_size):
-                        if isinstance(item, (NodeRecord, RelationRecord)):
-                            writer.add(item)
+                    # Claims encoded by the reader (the nodes in its own process), records for the rest.
+                    for item in encoded(ClaimEncoder(name), chunk_size):
+                        if isinstance(item, tuple):
+                            writer.add_encoded(item)
                         else:
-                            writer.add_encoded(*item)
+                            writer.add(item)
                 writer.finish()
                 final = digest if digest is not None else writer.digest(source.authoritative)
                 if final == previous:
@@ -666,7 +666,7 @@ def _json_dict(values: Any) -> str:
 
 def encode_nodes(source: str, records: Iterable[NodeRecord]) -> tuple[list[tuple], list[tuple[str, str]]]:
     """Node records as the rows of ``node_claims`` a streamed write stores, and their
-    name keys as ``(key, node_id)``: plain data, so that a worker process reading a
+    name keys as ``(key, node_id)`` in order: plain data, so that a worker process reading a
     large file can do this work and hand the rows to the writing process.
 
     Records with the same id must have been reduced to the last one.
@@ -687,7 +687,26 @@ def encode_nodes(source: str, records: Iterable[NodeRecord]) -> tuple[list[tuple
         else:
             encoded = "[]"
         rows.append((node_id, source, node.kind, node.name, encoded, _json_dict(node.attrs), record.place))
+    # In key order, the names' B-tree is written page after page.
+    names.sort()
     return rows, names
+
+
+@dataclass(frozen=True)
+class ClaimEncoder:
+    """Claims in the form a streamed write stores them, made from plain data so that a
+    reader working in another process can do it: the encoder pickles."""
+
+    source: str
+
+    def nodes(self, records: Iterable[NodeRecord]) -> tuple:
+        """A chunk of node records (one per id), as :func:`encode_nodes` makes them."""
+        return ("nodes", *encode_nodes(self.source, records))
+
+    def relations(self, keys: Iterable[tuple[str, str, str, str, str]]) -> tuple:
+        """A chunk of relations without attributes, given as ``(source, type, target, role, place)``."""
+        source = self.source
+        return ("relations", [(start, type_, end, role, source, "{}", place) for start, type_, end, role, place in keys])
 
 
 class _StreamWriter:
@@ -733,11 +752,15 @@ class _StreamWriter:
         db.execute("DELETE FROM node_claims WHERE source = ?", (source,))
         db.execute("DELETE FROM relation_claims WHERE source = ?", (source,))
 
-    def add_encoded(self, rows: list[tuple], names: list[tuple[str, str]]) -> None:
-        """Write a chunk of nodes encoded by :func:`encode_nodes` (elsewhere, e.g. in a
-        worker process), after the records buffered before it."""
-        self._flush_nodes()
-        self.write_node_rows(rows, names)
+    def add_encoded(self, chunk: tuple) -> None:
+        """Write a chunk a :class:`ClaimEncoder` made (perhaps in another process),
+        after the records of the same kind buffered before it."""
+        if chunk[0] == "nodes":
+            self._flush_nodes()
+            self.write_node_rows(chunk[1], chunk[2])
+        else:
+            self._flush_relations()
+            self.write_relation_rows(chunk[1])
         self._drop_indexes_when_outgrown()
 
     def add(self, record: NodeRecord | RelationRecord) -> None:
@@ -839,7 +862,6 @@ class _StreamWriter:
             "INSERT OR REPLACE INTO nodes(id, kind, name, aliases, attrs) VALUES (?, ?, ?, ?, ?)",
             ((row[0], row[2], row[3], row[4], row[5]) for row in alone),
         )
-        names.sort()
         db.executemany("INSERT OR IGNORE INTO names(key, node_id) VALUES (?, ?)", names)
         self.node_count += len(rows)
 
@@ -848,6 +870,11 @@ class _StreamWriter:
             return
         source = self.source
         rows = [(*r.relation.key, source, _json_dict(r.relation.attrs), r.place) for r in self.relations]
+        self.relations = []
+        self.write_relation_rows(rows)
+
+    def write_relation_rows(self, rows: list[tuple]) -> None:
+        """Write a chunk of relation claims as rows of ``relation_claims``."""
         if self._hash is not None:
             self._hash.update(
                 "".join("\x1f".join(("R", *row[:4], *row[5:])) + "\x1e" for row in rows).encode("utf-8")
@@ -857,7 +884,6 @@ class _StreamWriter:
             rows,
         )
         self.relation_count += len(rows)
-        self.relations = []
 
     def _note_relations_of_others(self) -> None:
         """Note the relations other sources assert about this source's nodes: they may
