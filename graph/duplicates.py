@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Iterable, Sequence
 
-from .model import Node, normalise
+from .model import Node, identity_clash, normalise
 from .store.base import GraphStore
 
 __all__ = [
@@ -186,7 +186,8 @@ def _labels(node: Node) -> tuple[str, ...]:
 
 def propose(nodes: Sequence[Node], territories: dict[str, frozenset[str]] | None = None,
             fuzzy_threshold: float = 0.88, max_block: int = 2000) -> list[Proposal]:
-    """Likely duplicate pairs among ``nodes``, best first.
+    """Likely duplicate pairs among ``nodes``, best first; never two nodes whose official codes
+    or levels differ (:func:`~maillage.graph.model.identity_clash`).
 
     Parameters
     ----------
@@ -213,7 +214,7 @@ def propose(nodes: Sequence[Node], territories: dict[str, frozenset[str]] | None
     by_id = {node.id: node for node in nodes}
 
     def pair(a: str, b: str, score: float, why: str) -> None:
-        if a != b and by_id[a].kind == by_id[b].kind:
+        if a != b and by_id[a].kind == by_id[b].kind and identity_clash(by_id[a], by_id[b]) is None:
             evidence[tuple(sorted((a, b)))].append((score, why))
 
     def group(keyed: dict, score: float, describe) -> None:

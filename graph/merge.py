@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from .errors import UsageError
-from .model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, aliases_of, normalise, now_iso, slugify
+from .model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, aliases_of, identity_clash, normalise, now_iso, slugify
 from .export import batch_from_dict, batch_to_dict
 from .history import record_event
 from .store.base import GraphStore, batch_digest
@@ -29,7 +29,6 @@ from .store.base import GraphStore, batch_digest
 __all__ = [
     "MERGES",
     "REDIRECTS",
-    "IDENTIFYING",
     "MergeResult",
     "UnmergeResult",
     "repoint_batch",
@@ -163,17 +162,14 @@ def _load_order(store: GraphStore, names: set[str]) -> list[str]:
     return [summary.name for summary in store.sources() if summary.name in names]
 
 
-#: attributes that tell two actors apart: two nodes giving different values are not duplicates
-IDENTIFYING = ("level", "insee_code", "siren", "siret", "rna_id")
-
-
 def merge(store: GraphStore, into: str, merged: Sequence[str], contributor: str, force: bool = False) -> MergeResult:
     """Merge the nodes ``merged`` (ids) into the node ``into`` (id); see the module docstring.
 
     Raises :class:`UsageError` when a node is missing, is ``into`` itself, or is of
     another kind (relations would break the model); and, unless ``force``, when two
-    nodes give different values of an :data:`IDENTIFYING` attribute (a commune and
-    its département, two SIRENs): they are two actors, not one written twice.
+    nodes give different values of an identifying attribute, as
+    :func:`~maillage.graph.model.identity_clash` says (a commune and its
+    département, two SIRENs): they are two actors, not one written twice.
     """
     target = store.get(into)
     if target is None:
@@ -187,10 +183,7 @@ def merge(store: GraphStore, into: str, merged: Sequence[str], contributor: str,
             raise UsageError(f"cannot merge {node.id} into itself")
         if node.kind != target.kind:
             raise UsageError(f"cannot merge {node.id} (kind {node.kind}) into {target.id} (kind {target.kind})")
-        clash = next(
-            (key for key in IDENTIFYING if node.attrs.get(key) and target.attrs.get(key) and node.attrs[key] != target.attrs[key]),
-            None,
-        )
+        clash = identity_clash(node, target)
         if clash and not force:
             raise UsageError(
                 f"{node.id} and {target.id} have different {clash} ({node.attrs[clash]}, {target.attrs[clash]}):"

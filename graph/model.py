@@ -42,6 +42,8 @@ __all__ = [
     "normalise",
     "slugify",
     "aliases_of",
+    "IDENTIFYING",
+    "identity_clash",
     "make_id",
     "now_iso",
     "validate_insee",
@@ -144,6 +146,21 @@ def aliases_of(name: str, labels: Iterable[str]) -> tuple[str, ...]:
             seen.add(label)
             aliases.append(label)
     return tuple(aliases)
+
+
+#: attributes that tell two actors apart: two nodes giving different values are not duplicates
+IDENTIFYING: tuple[str, ...] = ("level", "insee_code", "siren", "siret", "rna_id")
+
+
+def identity_clash(a: Node, b: Node) -> str | None:
+    """The first :data:`IDENTIFYING` attribute both nodes give with different values, or None.
+
+    >>> identity_clash(Node("collectivite:com-93066", "Collectivite", "Saint-Denis", (), {"insee_code": "93066"}),
+    ...                Node("collectivite:com-97411", "Collectivite", "Saint-Denis", (), {"insee_code": "97411"}))
+    'insee_code'
+    >>> identity_clash(Node("a", "Collectivite", "CG93", (), {"level": "departement"}), Node("b", "Collectivite", "Conseil général du 93"))
+    """
+    return next((key for key in IDENTIFYING if a.attrs.get(key) and b.attrs.get(key) and a.attrs[key] != b.attrs[key]), None)
 
 
 # --------------------------------------------------------------------------- codes

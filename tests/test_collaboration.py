@@ -252,6 +252,18 @@ def test_merge_refuses_nodes_of_different_kinds(invoke, ssd):
     assert result.exit_code == 2 and "(kind Association)" in result.output
 
 
+def test_dedupe_never_proposes_two_actors_with_different_official_codes(invoke, tmp_path):
+    (tmp_path / "actors.csv").write_text(
+        "kind,name,level,insee_code\nCollectivite,Saint-Denis,commune,93066\nCollectivite,Saint-Denis,commune,97411\n"
+        "Collectivite,Ville de Saint-Denis,commune,\n",
+        encoding="utf-8",
+    )
+    ok(invoke("load", str(tmp_path / "actors.csv")))
+    pairs = {frozenset((row["a"], row["b"])) for row in json.loads(ok(invoke("dedupe", "--format", "json")).output)}
+    assert frozenset(("collectivite:com-93066", "collectivite:com-97411")) not in pairs
+    assert frozenset(("collectivite:com-93066", "collectivite:ville-de-saint-denis")) in pairs
+
+
 def test_merge_refuses_actors_with_different_official_codes_unless_forced(invoke, demo_path):
     ok(invoke("load", str(demo_path)))
     refused = invoke("merge", "Seine-Saint-Denis", "Nanterre")
