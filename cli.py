@@ -960,7 +960,7 @@ def load_registers(
     """Load register extracts and mapped tables: stream the large ones, report what was met."""
     from dataclasses import replace
 
-    from .graph.merge import redirect_aware_lookup, redirect_records
+    from .graph.merge import redirect_aware_lookup, redirect_records, redirects
     from .loaders import open_sources
     from .loaders.loading import LoadOptions, write_rejected
 
@@ -996,7 +996,13 @@ def load_registers(
             for column in report.columns_ignored:
                 click.echo(f"  column {column!r} ignored")
         elif load_.source.format in _STREAMED_FORMATS and hasattr(store, "write_stream"):
-            result = store.write_stream(load_.source, redirect_records(store, _with_progress(load_)), load_.digest)
+            records = load_.records
+            if hasattr(records, "encoded") and not redirects(store):
+                # Read in a worker process and handed to the store whole; it reports its own progress.
+                records.progress = _progress(load_)
+            else:
+                records = redirect_records(store, _with_progress(load_))
+            result = store.write_stream(load_.source, records, load_.digest)
             _echo_result(result, report)
         else:
             (batch,) = collaborative_batches(store, [load_.batch()], False)
@@ -1022,6 +1028,19 @@ def _with_progress(load_: Any):
             shown = report.rows_read - report.rows_read % _PROGRESS_EVERY
             click.echo(f"{load_.source.name}: {shown:,} rows read", err=True)
         yield record
+
+
+def _progress(load_: Any):
+    """A function told the rows read so far, saying so on stderr every 100,000 rows."""
+    shown = 0
+
+    def show(rows_read: int) -> None:
+        nonlocal shown
+        if rows_read >= shown + _PROGRESS_EVERY:
+            shown = rows_read - rows_read % _PROGRESS_EVERY
+            click.echo(f"{load_.source.name}: {shown:,} rows read", err=True)
+
+    return show
 
 
 def _echo_result(result: Any, report: Any) -> None:

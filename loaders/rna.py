@@ -227,8 +227,11 @@ class ParallelRnaRecords(RnaRecords):
     A store that can take node claims encoded elsewhere calls :meth:`encoded`
     instead of iterating: the file is then read, checked and encoded in a worker
     process while the store writes the previous chunk; only the links to
-    communes are made here, since they ask the store.
+    communes are made here, since they ask the store. ``progress``, when set, is
+    told the number of rows read after each chunk.
     """
+
+    progress: Callable[[int], None] | None = None
 
     def encoded(self, encoder: Any, chunk_size: int) -> Iterator[Any]:
         """Chunks of claims as ``encoder`` makes them: ``encoder.nodes(node records)``,
@@ -255,6 +258,8 @@ class ParallelRnaRecords(RnaRecords):
                     raise RuntimeError(f"the process reading {self.members[0].path} stopped (exit code {worker.wait()})") from None
                 if message[0] == "nodes":
                     self.report.rows_read = message[3]
+                    if self.progress:
+                        self.progress(message[3])
                     yield message[1]
                     yield encoder.relations(links.keys(message[2]))
                 elif message[0] == "end":

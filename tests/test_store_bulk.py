@@ -207,3 +207,33 @@ def test_a_worker_failing_in_the_middle_of_a_file_leaves_the_store_as_it_was(cog
     with pytest.raises(zipfile.BadZipFile, match="CRC"):
         _load(cog_store, archive)
     assert _graph(cog_store) == before
+
+
+def test_the_command_line_loads_through_the_worker_and_keeps_merges_made_since(invoke, tmp_path, in_worker, monkeypatch):
+    workers = []
+    encoded = rna.ParallelRnaRecords.encoded
+
+    def spied(records, encoder, chunk_size):
+        workers.append(records.members[0].name)
+        return encoded(records, encoder, chunk_size)
+
+    monkeypatch.setattr(rna.ParallelRnaRecords, "encoded", spied)
+    assert invoke("load", *map(str, COG)).exit_code == 0
+    extract = _waldec(tmp_path / "rna_waldec_20241001_dpt_93.csv", 40)
+    result = invoke("load", str(extract))
+    assert result.exit_code == 0, result.output
+    assert "rna-waldec: 40 nodes, 41 relations loaded from 41 rows" in result.output
+    assert workers == ["rna_waldec_20241001_dpt_93.csv"]
+    merged = invoke("merge", "association:rna-W930000001", "--into", "association:rna-W930000002", "--force")
+    assert merged.exit_code == 0, merged.output
+    # Next month's extract: read through the merge's redirects, not in the worker.
+    result = invoke("load", str(_waldec(tmp_path / "rna_waldec_20241101_dpt_93.csv", 41)), "--source", "rna-waldec")
+    assert result.exit_code == 0, result.output
+    assert workers == ["rna_waldec_20241001_dpt_93.csv"]
+    store = SQLiteStore(invoke.store)
+    try:
+        assert store.get("association:rna-W930000001") is None
+        assert "AMICALE NUMÉRO 1" in store.get("association:rna-W930000002").aliases
+        assert store.get("association:rna-W930000040") is not None
+    finally:
+        store.close()
