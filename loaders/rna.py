@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import marshal
 import pickle
 import re
 import subprocess
@@ -253,7 +254,7 @@ class ParallelRnaRecords(RnaRecords):
             worker.stdin.close()
             while True:
                 try:
-                    message = pickle.load(worker.stdout)
+                    message = _receive(worker.stdout)
                 except EOFError:
                     raise RuntimeError(f"the process reading {self.members[0].path} stopped (exit code {worker.wait()})") from None
                 if message[0] == "nodes":
@@ -280,7 +281,7 @@ class ParallelRnaRecords(RnaRecords):
 
 def read_in_worker() -> None:
     """The worker process of :meth:`ParallelRnaRecords.encoded`: read ``(members,
-    options, encoder, chunk_size)`` pickled on stdin, and write on stdout, pickled,
+    options, encoder, chunk_size)`` pickled on stdin, and write on stdout
     ``("nodes", encoder.nodes(records), [(node_id, code, place)], rows read)`` per
     chunk, then ``("end", report)``, or ``("error", exception)``."""
     # Reading makes no reference cycles, and the collector, triggered by every chunk
@@ -301,19 +302,39 @@ def read_in_worker() -> None:
             if code:
                 places.append((node_id, code, record.place))
             if len(nodes) >= chunk_size:
-                pickle.dump(("nodes", encode(list(nodes.values())), places, report.rows_read), out)
-                out.flush()
+                _send(out, ("nodes", encode(list(nodes.values())), places, report.rows_read))
                 nodes, places = {}, []
         if nodes or places:
-            pickle.dump(("nodes", encode(list(nodes.values())), places, report.rows_read), out)
-        pickle.dump(("end", report), out)
+            _send(out, ("nodes", encode(list(nodes.values())), places, report.rows_read))
+        _send(out, ("end", report))
     except Exception as error:
         try:
             pickle.loads(pickle.dumps(error))
         except Exception:
             error = RuntimeError(f"{type(error).__name__}: {error}")
-        pickle.dump(("error", error), out)
+        _send(out, ("error", error))
+
+
+def _send(out: IO[bytes], message: tuple) -> None:
+    """Write a message to the other process: plain data (chunks of claims) with
+    marshal, three times quicker than pickle, anything else with pickle."""
+    try:
+        kind, payload = b"M", marshal.dumps(message)
+    except ValueError:
+        kind, payload = b"P", pickle.dumps(message)
+    out.write(kind + len(payload).to_bytes(8, "little"))
+    out.write(payload)
     out.flush()
+
+
+def _receive(stream: IO[bytes]) -> tuple:
+    """A message :func:`_send` wrote; EOFError if the other process stopped before."""
+    head = stream.read(9)
+    size = int.from_bytes(head[1:], "little") if len(head) == 9 else -1
+    payload = stream.read(size) if size >= 0 else b""
+    if size < 0 or len(payload) < size:
+        raise EOFError
+    return marshal.loads(payload) if head[:1] == b"M" else pickle.loads(payload)
 
 
 class _Links:
