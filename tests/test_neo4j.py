@@ -387,3 +387,66 @@ def test_data_never_becomes_query_text(neo4j_store):
     with pytest.raises(Exception, match="not a known kind"):
         neo4j_store.write(Batch(Source("worse.csv", "test", "mallory"), [NodeRecord(bad_kind, "worse.csv:2")]))
     assert neo4j_store.get("association:x") == hostile
+
+
+# --------------------------------------------------------------------------- claims kept apart
+
+
+def test_relation_claims_follow_their_ends_like_the_embedded_store(neo4j_store, sqlite_store):
+    """A relationship carries its claims; when an end goes (unload) they are kept apart, and they
+    come back on the relationship when the end returns, through write, write_stream and
+    replace_sources alike: every answer equals the embedded store's at every step."""
+    from maillage.graph.model import Batch, NodeRecord, Relation, RelationRecord, Source
+
+    def batch(name, nodes=(), relations=(), authoritative=False):
+        made = Batch(Source(name, "workbook", "t", "2026-01-01T00:00:00+00:00", authoritative))
+        made.nodes = [NodeRecord(Node(i, "Association", i.upper(), (), {"note": name}), f"{name}:{k + 2}") for k, i in enumerate(nodes)]
+        made.relations = [
+            RelationRecord(Relation(s, "PARTNERS_WITH", t, "", {"note": f"{name}-{s}"}), f"{name}-r:{k + 2}")
+            for k, (s, t) in enumerate(relations)
+        ]
+        return made
+
+    x, y, z, w, v = (f"association:{letter}" for letter in "xyzwv")
+    steps = [
+        ("write", batch("a", [x, y, z])),
+        ("write", batch("b", [z], [(x, y), (z, x)])),
+        ("write", batch("c", [], [(x, y)])),
+        ("unload", "a"),
+        ("write", batch("a", [x, y])),
+        ("replace", [batch("d", [], [(y, w), (x, y)], authoritative=True)]),
+        ("write", batch("e", [w], [(x, y)])),
+        ("write", batch("b", [], [(z, x)])),
+        ("unload", "e"),
+        ("write", batch("e", [w], [])),
+        ("unload", "c"),
+        ("write", batch("a", [x, y, z])),
+        ("stream", batch("f", [v], [(v, x), (x, y)])),
+        ("unload", "a"),
+        ("stream", batch("f", [v, x], [(v, x), (x, v)])),
+        ("stream", batch("a", [y, z], [])),
+        ("write", batch("a", [x, y, z])),
+        ("unload", "f"),
+    ]
+    kept_apart = []
+    for number, (operation, argument) in enumerate(steps):
+        for store in (sqlite_store, neo4j_store):
+            if operation == "write":
+                store.write(argument)
+            elif operation == "stream":
+                store.write_stream(argument.source, [*argument.nodes, *argument.relations])
+            elif operation == "unload":
+                store.unload(argument)
+            else:
+                store.replace_sources(argument)
+        assert neo4j_store.relations() == sqlite_store.relations(), number
+        assert neo4j_store.nodes() == sqlite_store.nodes(), number
+        for node_id in (x, y, z, w, v):
+            assert neo4j_store.relation_claims(node_id) == sqlite_store.relation_claims(node_id), (number, node_id)
+            assert neo4j_store.node_claims(node_id) == sqlite_store.node_claims(node_id), (number, node_id)
+        assert neo4j_store.sources() == sqlite_store.sources(), number
+        assert list(neo4j_store.dump()) == list(sqlite_store.dump()), number
+        kept_apart.append(neo4j_store._read("MATCH (c:RelationClaim) RETURN count(c) AS claims")[0]["claims"])
+    # The unloads and the unlinked replace did keep claims apart, and the last write joined them all.
+    assert kept_apart[3] == 3 and kept_apart[5] == 1 and kept_apart[-2] == 0
+    assert neo4j_store.duplicates() == {"nodes": 0, "relations": 0}

@@ -9,12 +9,20 @@ comes from data travels as a query parameter):
   nodes; ``attrs`` is the JSON text of the attributes (exact round trip), and the
   plain-text attributes are also copied as properties so that Cypher users can
   query ``n.insee_code``; ``names`` are the folded name and aliases;
-* ``(:Node)-[:<TYPE> {role, attrs, ...}]->(:Node)``: the derived relations, one per
-  (start, type, end, role);
-* ``(:Source {name, seq, format, contributor, at, authoritative, digest})``;
-* ``(:NodeClaim {node_id, source, kind, name, aliases, attrs, place})`` and
-  ``(:RelationClaim {rel_source, type, rel_target, role, source, attrs, place})``:
-  what each source asserted (``aliases`` and ``attrs`` as JSON text);
+* ``(:Node)-[:<TYPE> {role, attrs, claim_sources, claim_places, claim_attrs, ...}]->(:Node)``:
+  the derived relations, one per (start, type, end, role), each carrying the claims
+  made about it: parallel lists of the claiming sources, the places and the attributes
+  (JSON text) each source gave;
+* ``(:Source {name, seq, format, contributor, at, authoritative, digest, relation_starts,
+  relation_claims})``: ``relation_starts`` are the start node ids of the relations the
+  source claims (how its claims are found again), ``relation_claims`` their number;
+* ``(:NodeClaim {node_id, source, kind, name, aliases, attrs, place})``: what each source
+  asserted about a node (``aliases`` and ``attrs`` as JSON text);
+* ``(:RelationClaim {rel_source, type, rel_target, role, source, attrs, place})``: a
+  relation claim kept apart because an end of its relation does not exist (another
+  source was unloaded, or :meth:`Neo4jStore.replace_sources` wrote it unchecked), and
+  the claims of a streamed source until its end; when both ends exist again the claims
+  move back onto the relationship;
 * ``(:NameKey {key, node_id})``: the folded names and aliases, for lookups;
 * ``(:StoredDocument {address, collection, key, seq, value})``: JSON documents;
 * ``(:MaillageStore {key: "store"})``: the lock every write takes first.
@@ -24,11 +32,14 @@ the store lock, so concurrent writers queue like they do on SQLite, and then
 folds the claims of the touched nodes and relations in Python with the same
 functions as the embedded store: both backends derive the same graph. A relation
 no other source claims and none derived yet (the common case of a new source) is
-not folded: its claim and its relationship are created by one query, grouped by
-start node, and relation ends are checked from what that query could not link.
-Writes are batched ``UNWIND $rows ...`` queries with rows as lists; derived nodes
-and relations are ``MERGE``\\ d on their unique id / key unless the lock proves
-them new, so a retried transaction or a second load changes nothing. Uniqueness constraints on ids are created by :meth:`Neo4jStore.init`
+not folded: its relationship is created with its one claim, grouped by start node,
+and relation ends are checked from what that query could not link.
+Writes are batched ``UNWIND $rows ...`` queries with rows as lists, sent without
+waiting for the one before to finish (the server runs them in order) so that the
+client prepares the next rows while the server writes; derived nodes and relations
+are created only where the lock proves them new, otherwise matched on their unique
+id / key, so a retried transaction or a second load changes nothing. Uniqueness
+constraints on ids are created by :meth:`Neo4jStore.init`
 and checked before every first write of a connection.
 """
 
@@ -68,7 +79,8 @@ logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
 #: rows per ``UNWIND`` query
 CHUNK_SIZE = 20_000
-SCHEMA_VERSION = 1
+#: 1: every relation claim a RelationClaim node; 2: claims carried by their relationship
+SCHEMA_VERSION = 2
 
 NODE = "Node"
 SOURCE = "Source"
@@ -79,7 +91,7 @@ DOCUMENT = "StoredDocument"
 META = "MaillageStore"
 
 _NODE_PROPERTIES = ("id", "kind", "name", "aliases", "names", "attrs")
-_RELATION_PROPERTIES = ("role", "attrs")
+_RELATION_PROPERTIES = ("role", "attrs", "claim_sources", "claim_places", "claim_attrs")
 
 _CONSTRAINTS = {
     "maillage_node_id": f"FOR (n:{NODE}) REQUIRE n.id IS UNIQUE",
@@ -349,6 +361,7 @@ class Neo4jStore:
             session.run("DROP INDEX maillage_name_node IF EXISTS").consume()
             session.run("CALL db.awaitIndexes(300)").consume()
             session.execute_write(lambda tx: tx.run(_LOCK, version=SCHEMA_VERSION).consume())
+            session.execute_write(_migrate)
         self._schema_checked = True
 
     def _ensure_schema(self) -> None:
@@ -357,8 +370,12 @@ class Neo4jStore:
         with self._errors(), self._session() as session:
             present = {record["name"] for record in session.run("SHOW CONSTRAINTS YIELD name")}
             present |= {record["name"] for record in session.run("SHOW INDEXES YIELD name")}
+            version = session.run(f"MATCH (m:{META} {{key: 'store'}}) RETURN m.schema_version AS version").single()
         if not set(_CONSTRAINTS) | set(_INDEXES) <= present:
             self.init()
+        elif version is not None and version["version"] < SCHEMA_VERSION:
+            with self._errors(), self._session(write=True) as session:
+                session.execute_write(_migrate)
         self._schema_checked = True
 
     # ------------------------------------------------------------------ writes
@@ -367,16 +384,24 @@ class Neo4jStore:
         def work(tx: neo4j.ManagedTransaction) -> WriteResult:
             writer = _Writer(tx)
             writer.lock()
-            digest = batch_digest(batch)
             name = batch.source.name
             previous = writer.source_row(name)
+            digest = batch_digest(batch) if previous else ""
             if previous and previous["digest"] == digest:
                 return WriteResult(name, 0, 0, unchanged=True)
+
+            def fingerprint() -> None:
+                # A new source has no digest to compare: it is computed while the server writes.
+                writer.fire(f"MATCH (s:{SOURCE} {{name: $name}}) SET s.digest = $digest", name=name, digest=batch_digest(batch))
+
             nodes, relations = _by_key(batch.nodes, batch.relations)
             writer.check_kinds(nodes.values())
             # Relation ends are checked after the writes, from what they left out: an
             # end the store lacks raises here, and the transaction rolls back whole.
-            unlinked = writer.replace(batch.source, digest, nodes, relations, keep_seq=False)
+            unlinked = writer.replace(
+                batch.source, digest, nodes, relations, keep_seq=False, known_new=previous is None,
+                meanwhile=None if previous else fingerprint,
+            )
             if unlinked:
                 writer.check_ends(batch, nodes, unlinked)
             return WriteResult(name, len(batch.nodes), len(batch.relations))
@@ -397,7 +422,7 @@ class Neo4jStore:
                     continue
                 nodes, relations = _by_key(batch.nodes, batch.relations)
                 writer.check_kinds(nodes.values())
-                writer.replace(batch.source, digest, nodes, relations, keep_seq=previous is not None)
+                writer.replace(batch.source, digest, nodes, relations, keep_seq=previous is not None, known_new=previous is None)
                 results.append(WriteResult(name, len(batch.nodes), len(batch.relations)))
             return results
 
@@ -526,8 +551,16 @@ class Neo4jStore:
             "c.source AS source, c.rel_source AS rel_source, c.type AS type, c.rel_target AS rel_target, "
             "c.role AS role, c.attrs AS attrs, c.place AS place, s.contributor AS contributor, s.at AS at, s.seq AS seq"
         )
+        carried = (
+            "r.claim_sources[i] AS source, a.id AS rel_source, type(r) AS type, b.id AS rel_target, r.role AS role, "
+            "r.claim_attrs[i] AS attrs, r.claim_places[i] AS place, s.contributor AS contributor, s.at AS at, s.seq AS seq"
+        )
+        # coalesce: a database of schema 1 not written to yet keeps every claim in a RelationClaim node.
+        each = f"UNWIND range(0, size(coalesce(r.claim_sources, [])) - 1) AS i MATCH (s:{SOURCE} {{name: r.claim_sources[i]}})"
         rows = self._read(
-            f"MATCH (c:{RELATION_CLAIM} {{rel_source: $id}}) MATCH (s:{SOURCE} {{name: c.source}}) RETURN {fields} "
+            f"MATCH (a:{NODE} {{id: $id}})-[r]->(b:{NODE}) {each} RETURN {carried} "
+            f"UNION MATCH (a:{NODE})-[r]->(b:{NODE} {{id: $id}}) {each} RETURN {carried} "
+            f"UNION MATCH (c:{RELATION_CLAIM} {{rel_source: $id}}) MATCH (s:{SOURCE} {{name: c.source}}) RETURN {fields} "
             f"UNION MATCH (c:{RELATION_CLAIM} {{rel_target: $id}}) MATCH (s:{SOURCE} {{name: c.source}}) RETURN {fields}",
             id=node_id,
         )
@@ -547,7 +580,7 @@ class Neo4jStore:
             f"RETURN s.name AS name, s.format AS format, s.contributor AS contributor, s.at AS at, "
             f"s.authoritative AS authoritative, s.seq AS seq, "
             f"COUNT {{ MATCH (c:{NODE_CLAIM} {{source: s.name}}) }} AS nodes, "
-            f"COUNT {{ MATCH (c:{RELATION_CLAIM} {{source: s.name}}) }} AS relations"
+            f"coalesce(s.relation_claims, COUNT {{ MATCH (c:{RELATION_CLAIM} {{source: s.name}}) }}) AS relations"
         )
         return [
             SourceSummary(r["name"], r["format"], r["contributor"], r["at"], bool(r["authoritative"]), r["nodes"], r["relations"])
@@ -588,7 +621,12 @@ class Neo4jStore:
             )
             for r in self._stream(
                 f"MATCH (c:{RELATION_CLAIM} {{source: $name}}) RETURN c.rel_source AS rel_source, c.type AS type, "
-                "c.rel_target AS rel_target, c.role AS role, c.attrs AS attrs, c.place AS place",
+                "c.rel_target AS rel_target, c.role AS role, c.attrs AS attrs, c.place AS place "
+                f"UNION MATCH (s:{SOURCE} {{name: $name}}) UNWIND coalesce(s.relation_starts, []) AS start "
+                f"MATCH (a:{NODE} {{id: start}})-[r]->(b:{NODE}) WHERE $name IN r.claim_sources "
+                "WITH a, r, b, [i IN range(0, size(r.claim_sources) - 1) WHERE r.claim_sources[i] = $name][0] AS i "
+                "RETURN a.id AS rel_source, type(r) AS type, b.id AS rel_target, r.role AS role, "
+                "r.claim_attrs[i] AS attrs, r.claim_places[i] AS place",
                 name=name,
             )
         ]
@@ -686,6 +724,26 @@ class Neo4jStore:
         return counts
 
 
+def _migrate(tx: neo4j.ManagedTransaction) -> None:
+    """Bring a database written by an older maillage to :data:`SCHEMA_VERSION`, in one transaction."""
+    writer = _Writer(tx)
+    writer.lock()
+    version = tx.run(f"MATCH (m:{META} {{key: 'store'}}) RETURN m.schema_version AS version").single()["version"]
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"this database was written by a newer maillage (schema {version}, this one knows {SCHEMA_VERSION}): upgrade maillage")
+    if version == SCHEMA_VERSION:
+        return
+    # Schema 1 kept every relation claim as a RelationClaim node: move them onto their relationships.
+    tx.run(
+        f"MATCH (s:{SOURCE}) OPTIONAL MATCH (c:{RELATION_CLAIM} {{source: s.name}}) "
+        "WITH s, count(c) AS claims, collect(DISTINCT c.rel_source) AS starts "
+        "SET s.relation_claims = claims, s.relation_starts = starts"
+    ).consume()
+    keys = {tuple(row["key"]) for row in tx.run(f"MATCH (c:{RELATION_CLAIM}) RETURN DISTINCT [c.rel_source, c.type, c.rel_target, c.role] AS key")}
+    writer.rebuild("", set(), keys, None, None)
+    tx.run(f"MATCH (m:{META} {{key: 'store'}}) SET m.schema_version = $version", version=SCHEMA_VERSION).consume()
+
+
 def _by_key(
     nodes: Iterable[NodeRecord], relations: Iterable[RelationRecord]
 ) -> tuple[dict[str, NodeRecord], dict[tuple[str, str, str, str], RelationRecord]]:
@@ -730,6 +788,30 @@ def _relation_claim_row(source: str, record: RelationRecord) -> dict[str, Any]:
     }
 
 
+def _alone_groups(relations: Mapping[tuple[str, str, str, str], RelationRecord]) -> dict[str, list[list[Any]]]:
+    """Rows for :meth:`_Writer.fire_alone_relations`: by type, ``[start, [[end, role, attrs JSON,
+    place, plain attributes], ...]]`` per start node (one index lookup per start)."""
+    by_type: dict[str, dict[str, list[list[Any]]]] = defaultdict(lambda: defaultdict(list))
+    # Many relations carry the same attributes: encode each distinct set once.
+    encoded: dict[tuple[tuple[str, str], ...], tuple[str, dict[str, Any]]] = {}
+    for (start, type_, end, role), record in relations.items():
+        attrs = record.relation.attrs
+        if all(type(value) is str for value in attrs.values()):
+            signature = tuple(attrs.items())
+            cached = encoded.get(signature)
+            if cached is None:
+                cached = encoded[signature] = _encode_attrs(attrs)
+        else:
+            cached = _encode_attrs(attrs)
+        by_type[type_][start].append([end, role, cached[0], record.place, cached[1]])
+    return {type_: [[start, rows] for start, rows in starts.items()] for type_, starts in by_type.items()}
+
+
+def _encode_attrs(attrs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A relation's attributes as JSON text, and those kept as properties too."""
+    return _dumps(dict(attrs)), {a: v for a, v in attrs.items() if a not in _RELATION_PROPERTIES and _plain(v)}
+
+
 class _Streamed:
     """What a streamed write saw: counts and the fingerprint of its records."""
 
@@ -751,11 +833,24 @@ class _Writer:
         # for them, so they are created without looking for one first.
         self.fresh_ids: set[str] = set()
         self.fresh_keys: set[tuple[str, str, str, str]] = set()
-        # Derived nodes this transaction deleted (their last claim went).
+        # Derived nodes this transaction deleted (their last claim went), and those it created.
         self.removed: set[str] = set()
+        self.created: set[str] = set()
+        # Whether some relation claim is kept apart from a relationship (None: not asked yet).
+        self.pending: bool | None = None
 
     def run(self, query: str, **params: Any) -> list[neo4j.Record]:
         return list(self.tx.run(query, params))
+
+    def fire(self, query: str, **params: Any) -> neo4j.Result:
+        """Send a write and return without waiting for it to finish.
+
+        The server runs a transaction's queries one after the other, so the next query
+        sees this one's writes; meanwhile the client prepares the next rows. A query
+        that ends with a write clause would be run before the server even answers,
+        hence the ``RETURN``. A failure surfaces at the next query or at the commit.
+        """
+        return self.tx.run(f"{query} RETURN count(*) AS rows", params)
 
     def lock(self) -> None:
         self.tx.run(_LOCK, version=SCHEMA_VERSION).consume()
@@ -790,40 +885,62 @@ class _Writer:
         if problems:
             raise LoadError(problems)
 
-    def put_source(self, source: Source, digest: str, keep_seq: bool) -> None:
+    def put_source(
+        self, source: Source, digest: str, keep_seq: bool, starts: Sequence[str] = (), relation_count: int = 0
+    ) -> None:
+        """Record ``source``; ``starts`` are the start node ids of the relations it claims."""
+        fields = (
+            "s.format = $format, s.contributor = $contributor, s.at = $at, s.authoritative = $authoritative, "
+            "s.digest = $digest, s.relation_starts = $starts, s.relation_claims = $relation_count"
+        )
+        params = {
+            "name": source.name, "format": source.format, "contributor": source.contributor, "at": source.at,
+            "authoritative": bool(source.authoritative), "digest": digest, "starts": list(starts),
+            "relation_count": relation_count,
+        }
         if keep_seq:
-            self.tx.run(
-                f"MATCH (s:{SOURCE} {{name: $name}}) SET s.format = $format, s.contributor = $contributor, s.at = $at, "
-                "s.authoritative = $authoritative, s.digest = $digest",
-                name=source.name, format=source.format, contributor=source.contributor, at=source.at,
-                authoritative=bool(source.authoritative), digest=digest,
-            ).consume()
+            self.tx.run(f"MATCH (s:{SOURCE} {{name: $name}}) SET {fields}", params).consume()
             return
         self.tx.run(
             f"OPTIONAL MATCH (other:{SOURCE}) WITH coalesce(max(other.seq), 0) + 1 AS next "
-            f"MERGE (s:{SOURCE} {{name: $name}}) SET s.seq = next, s.format = $format, s.contributor = $contributor, "
-            "s.at = $at, s.authoritative = $authoritative, s.digest = $digest",
-            name=source.name, format=source.format, contributor=source.contributor, at=source.at,
-            authoritative=bool(source.authoritative), digest=digest,
+            f"MERGE (s:{SOURCE} {{name: $name}}) SET s.seq = next, {fields}",
+            params,
         ).consume()
 
     def delete_claims(self, source: str) -> tuple[set[str], set[tuple[str, str, str, str]]]:
-        """Forget what ``source`` asserted; return the node ids and relation keys it touched."""
+        """Forget what ``source`` asserted; return the node ids and relation keys it touched.
+
+        Call it before :meth:`put_source` replaces the source's list of relation starts.
+        A relationship left without claims stays until its key is re-derived.
+        """
         ids = {
             row["id"]
             for row in self.run(f"MATCH (c:{NODE_CLAIM} {{source: $source}}) WITH c, c.node_id AS id DELETE c RETURN id", source=source)
         }
         keys = {
-            (row["s"], row["t"], row["g"], row["r"])
+            (row["s"], row["t"], row["g"], row["role"])
             for row in self.run(
                 f"MATCH (c:{RELATION_CLAIM} {{source: $source}}) "
-                "WITH c, c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS r DELETE c RETURN s, t, g, r",
+                "WITH c, c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS role DELETE c RETURN s, t, g, role",
+                source=source,
+            )
+        }
+        keys |= {
+            (row["s"], row["t"], row["g"], row["role"])
+            for row in self.run(
+                f"MATCH (s:{SOURCE} {{name: $source}}) UNWIND coalesce(s.relation_starts, []) AS start "
+                f"MATCH (a:{NODE} {{id: start}})-[r]->(b:{NODE}) WHERE $source IN r.claim_sources "
+                "WITH a, r, b, [i IN range(0, size(r.claim_sources) - 1) WHERE r.claim_sources[i] <> $source] AS keep "
+                "SET r.claim_sources = [i IN keep | r.claim_sources[i]], r.claim_places = [i IN keep | r.claim_places[i]], "
+                "r.claim_attrs = [i IN keep | r.claim_attrs[i]] "
+                "RETURN a.id AS s, type(r) AS t, b.id AS g, r.role AS role",
                 source=source,
             )
         }
         return ids, keys
 
     def create_claims(self, source: str, nodes: Iterable[NodeRecord], relations: Iterable[RelationRecord], merge: bool = False) -> None:
+        """Create claim nodes: every node claim, and the relation claims kept apart from a relationship."""
         if merge:
             verb_node = f"MERGE (c:{NODE_CLAIM} {{node_id: row[0], source: $source}}) SET "
             verb_relation = (
@@ -837,13 +954,15 @@ class _Writer:
             )
         node_rows = [_node_claim_list(record) for record in nodes]
         for chunk in _chunks(node_rows):
-            self.tx.run(
+            self.fire(
                 f"UNWIND $rows AS row {verb_node}c.kind = row[1], c.name = row[2], c.aliases = row[3], c.attrs = row[4], c.place = row[5]",
                 rows=chunk, source=source,
-            ).consume()
+            )
         relation_rows = [[*record.relation.key, _dumps(dict(record.relation.attrs)), record.place] for record in relations]
+        if relation_rows:
+            self.pending = True
         for chunk in _chunks(relation_rows):
-            self.tx.run(f"UNWIND $rows AS row {verb_relation}c.attrs = row[4], c.place = row[5]", rows=chunk, source=source).consume()
+            self.fire(f"UNWIND $rows AS row {verb_relation}c.attrs = row[4], c.place = row[5]", rows=chunk, source=source)
 
     def replace(
         self,
@@ -852,51 +971,94 @@ class _Writer:
         nodes: dict[str, NodeRecord],
         relations: dict[tuple[str, str, str, str], RelationRecord],
         keep_seq: bool,
+        known_new: bool = False,
+        meanwhile: Callable[[], None] | None = None,
     ) -> list[tuple[str, str, str, str]]:
         """Make ``source`` assert exactly ``nodes`` and ``relations``, and re-derive what that touches.
 
-        Returns the keys of ``relations`` left without a derived relation because an
-        end is missing (their claims are kept).
+        ``known_new``: the source is not loaded (it has no claims to delete). ``meanwhile``
+        is called while the server creates the relationships. Returns the
+        keys of ``relations`` left without a derived relation because an end is missing
+        (their claims are kept apart, as :data:`RELATION_CLAIM` nodes).
         """
         name = source.name
-        self.put_source(source, digest, keep_seq)
-        old_ids, old_keys = self.delete_claims(name)
+        old_ids, old_keys = (set(), set()) if known_new else self.delete_claims(name)
+        self.has_pending()
+        self.put_source(source, digest, keep_seq, sorted({key[0] for key in relations}), len(relations))
         self.fresh_ids = set(nodes) - old_ids
         self.fresh_keys = set(relations) - old_keys
-        self.create_claims(name, nodes.values(), ())
         order = self.precedence()
         ids = sorted(old_ids | set(nodes))
-        for chunk in _chunks(ids):
-            self._rebuild_nodes(list(chunk), name, nodes, order)
+        chunks = [list(chunk) for chunk in _chunks(ids)]
+        stored = [self._node_claims(chunk, name, nodes, order) for chunk in chunks]
+        # From here the client prepares rows while the server writes the ones sent before.
+        self.create_claims(name, nodes.values(), ())
+        for chunk, claims in zip(chunks, stored):
+            self._write_nodes(chunk, claims, name, nodes, order)
         # Keys no other source claims and this one did not claim before have no derived
-        # relation yet: their claim and relation are created together, without a fold.
-        shared = self.claimed_by_others(name, relations)
-        alone = {key: record for key, record in relations.items() if key in self.fresh_keys and key not in shared}
-        rest = [record for key, record in relations.items() if key not in alone]
-        self.create_claims(name, (), rest)
-        unlinked = self.create_alone_relations(name, alone)
-        keys = old_keys | (set(relations) - set(alone)) | self.keys_of_others_touching(name, ids)
+        # relationship yet: it is created with its one claim, without a fold.
+        fresh = {key: record for key, record in relations.items() if key in self.fresh_keys}
+        groups = _alone_groups(fresh)
+        taken = self.claimed_elsewhere(name, fresh)
+        alone = {key: record for key, record in fresh.items() if key not in taken}
+        if taken:
+            groups = _alone_groups(alone)
+        sent = self.fire_alone_relations(name, groups)
+        if meanwhile is not None:
+            meanwhile()
+        unlinked = self.check_alone_relations(name, sent, alone)
+        keys = old_keys | (set(relations) - set(alone)) | self.pending_keys_touching(name, ids)
         for chunk in _chunks(sorted(keys)):
             unlinked.extend(self._rebuild_relations(list(chunk), name, relations, order))
         return unlinked
 
-    def claimed_by_others(self, source: str, relations: Mapping[tuple[str, str, str, str], RelationRecord]) -> set[tuple[str, str, str, str]]:
-        """The keys of ``relations`` another source also claims."""
-        found = set()
-        for chunk in _chunks(sorted({key[0] for key in relations})):
-            for row in self.tx.run(
-                f"UNWIND $starts AS start MATCH (c:{RELATION_CLAIM} {{rel_source: start}}) WHERE c.source <> $source "
-                "RETURN [c.rel_source, c.type, c.rel_target, c.role] AS key",
-                starts=chunk, source=source,
-            ):
-                key = tuple(row[0])
-                if key in relations:
-                    found.add(key)
+    def has_pending(self) -> bool:
+        """True when some relation claim is kept apart (an end of its relation is missing)."""
+        if self.pending is None:
+            self.pending = bool(self.run(f"MATCH (c:{RELATION_CLAIM}) RETURN count(c) AS claims")[0]["claims"])
+        return self.pending
+
+    def claimed_elsewhere(
+        self, source: str, relations: Mapping[tuple[str, str, str, str], RelationRecord]
+    ) -> set[tuple[str, str, str, str]]:
+        """The keys of ``relations`` another source claims."""
+        taken: set[tuple[str, str, str, str]] = set()
+        if relations and self.has_pending():
+            for chunk in _chunks(sorted({key[0] for key in relations})):
+                for row in self.tx.run(
+                    f"UNWIND $starts AS start MATCH (c:{RELATION_CLAIM} {{rel_source: start}}) WHERE c.source <> $source "
+                    "RETURN [c.rel_source, c.type, c.rel_target, c.role] AS key",
+                    starts=chunk, source=source,
+                ):
+                    taken.add(tuple(row[0]))
+        # A node this write created has no relationship yet: only keys between older nodes may have one.
+        older = [key for key in relations if key[0] not in self.created and key[2] not in self.created]
+        taken |= set(self.relationship_claims(older))
+        return taken
+
+    def relationship_claims(self, keys: Iterable[tuple[str, str, str, str]]) -> dict[tuple[str, str, str, str], list[tuple[str, str, str]]]:
+        """The claims ``(source, place, attrs)`` carried by the derived relationships of ``keys`` that exist."""
+        by_type: dict[str, list[list[str]]] = defaultdict(list)
+        for start, type_, end, role in keys:
+            by_type[type_].append([start, end, role])
+        found: dict[tuple[str, str, str, str], list[tuple[str, str, str]]] = {}
+        for type_, rows in by_type.items():
+            for chunk in _chunks(rows):
+                for row in self.tx.run(
+                    f"UNWIND $rows AS row MATCH (a:{NODE} {{id: row[0]}})-[r:{_relationship_type(type_)} {{role: row[2]}}]->(b:{NODE} {{id: row[1]}}) "
+                    "RETURN row, r.claim_sources AS sources, r.claim_places AS places, r.claim_attrs AS attrs",
+                    rows=chunk,
+                ):
+                    start, end, role = row["row"]
+                    found[start, type_, end, role] = list(zip(row["sources"] or [], row["places"] or [], row["attrs"] or []))
         return found
 
-    def keys_of_others_touching(self, source: str, ids: Sequence[str]) -> set[tuple[str, str, str, str]]:
-        """Keys other sources claim about relations starting or ending at ``ids``."""
-        keys = set()
+    def pending_keys_touching(self, source: str, ids: Sequence[str]) -> set[tuple[str, str, str, str]]:
+        """Keys of relation claims of other sources kept apart that start or end at ``ids``:
+        a node that appears lets their relationship be derived."""
+        keys: set[tuple[str, str, str, str]] = set()
+        if not self.has_pending():
+            return keys
         for chunk in _chunks(ids):
             for row in self.tx.run(
                 f"UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_source: id}}) WHERE c.source <> $source "
@@ -908,55 +1070,53 @@ class _Writer:
                 keys.add(tuple(row[0]))
         return keys
 
-    def create_alone_relations(
-        self, source: str, relations: Mapping[tuple[str, str, str, str], RelationRecord]
-    ) -> list[tuple[str, str, str, str]]:
-        """Create the claims and the derived relations of keys only ``source`` claims, none
-        derived yet; return the keys left without a relation (an end is missing)."""
-        by_type: dict[str, dict[str, list[list[Any]]]] = defaultdict(lambda: defaultdict(list))
-        for (start, type_, end, role), record in relations.items():
-            attrs = record.relation.attrs
-            text = _dumps(dict(attrs))
-            extra = {a: v for a, v in attrs.items() if a not in _RELATION_PROPERTIES and _plain(v)} if attrs else {}
-            by_type[type_][start].append([end, role, text, record.place, extra])
-        unlinked: list[tuple[str, str, str, str]] = []
-        for type_, starts in by_type.items():
+    def fire_alone_relations(self, source: str, groups: Mapping[str, list[list[Any]]]) -> list[tuple[str, list[list[Any]], int, neo4j.Result]]:
+        """Send the creation of the relationships in ``groups`` (from :func:`_alone_groups`),
+        each carrying its one claim; return what was sent, for :meth:`check_alone_relations`."""
+        sent = []
+        for type_, starts in groups.items():
             query = (
-                f"UNWIND $rows AS group OPTIONAL MATCH (a:{NODE} {{id: group[0]}}) UNWIND group[1] AS row "
-                f"CREATE (c:{RELATION_CLAIM}) SET c.rel_source = group[0], c.type = $type, c.rel_target = row[0], "
-                "c.role = row[1], c.source = $source, c.attrs = row[2], c.place = row[3] "
-                f"WITH a, row WHERE a IS NOT NULL MATCH (b:{NODE} {{id: row[0]}}) "
-                f"CREATE (a)-[r:{_relationship_type(type_)}]->(b) SET r = row[4], r.role = row[1], r.attrs = row[2] "
-                "RETURN count(*) AS created"
+                f"UNWIND $rows AS group MATCH (a:{NODE} {{id: group[0]}}) UNWIND group[1] AS row "
+                f"MATCH (b:{NODE} {{id: row[0]}}) CREATE (a)-[r:{_relationship_type(type_)} "
+                "{role: row[1], attrs: row[2], claim_sources: [$source], claim_places: [row[3]], claim_attrs: [row[2]]}]->(b) "
+                "SET r += row[4]"
             )
-            groups = [[start, rows] for start, rows in starts.items()]
             size = 0
             chunk: list[list[Any]] = []
-            for group in groups:
+            for group in starts:
                 chunk.append(group)
                 size += len(group[1])
                 if size >= CHUNK_SIZE:
-                    self._create_alone_chunk(query, type_, source, chunk, size, unlinked)
+                    sent.append((type_, chunk, size, self.fire(query, rows=chunk, source=source)))
                     chunk, size = [], 0
             if chunk:
-                self._create_alone_chunk(query, type_, source, chunk, size, unlinked)
-        return unlinked
+                sent.append((type_, chunk, size, self.fire(query, rows=chunk, source=source)))
+        return sent
 
-    def _create_alone_chunk(
-        self, query: str, type_: str, source: str, groups: list[list[Any]], size: int, unlinked: list[tuple[str, str, str, str]]
-    ) -> None:
-        created = self.tx.run(query, rows=groups, type=type_, source=source).single()["created"]
-        if created == size:
-            return
-        # Rare: some end is missing. Find which keys, from the ends' existence.
-        ends = {group[0] for group in groups} | {row[0] for group in groups for row in group[1]}
-        existing = self.existing_ids(ends)
-        unlinked.extend(
-            (group[0], type_, row[0], row[1])
-            for group in groups
-            for row in group[1]
-            if group[0] not in existing or row[0] not in existing
-        )
+    def check_alone_relations(
+        self,
+        source: str,
+        sent: list[tuple[str, list[list[Any]], int, neo4j.Result]],
+        relations: Mapping[tuple[str, str, str, str], RelationRecord],
+    ) -> list[tuple[str, str, str, str]]:
+        """The keys of ``relations`` that :meth:`fire_alone_relations` left without a relationship
+        (an end is missing); their claims are kept apart."""
+        unlinked: list[tuple[str, str, str, str]] = []
+        for type_, groups, size, result in sent:
+            if result.single()["rows"] == size:
+                continue
+            # Rare: some end is missing. Find which keys, from the ends' existence.
+            ends = {group[0] for group in groups} | {row[0] for group in groups for row in group[1]}
+            existing = self.existing_ids(ends)
+            unlinked.extend(
+                (group[0], type_, row[0], row[1])
+                for group in groups
+                for row in group[1]
+                if group[0] not in existing or row[0] not in existing
+            )
+        if unlinked:
+            self.create_claims(source, (), [relations[key] for key in unlinked])
+        return unlinked
 
     def check_ends(
         self, batch: Batch, nodes: Mapping[str, NodeRecord], unlinked: Sequence[tuple[str, str, str, str]]
@@ -983,7 +1143,7 @@ class _Writer:
         own_nodes: dict[str, NodeRecord] | None,
         own_relations: dict[tuple[str, str, str, str], RelationRecord] | None,
     ) -> None:
-        """Re-derive the nodes ``node_ids`` and the relations ``keys`` plus those touching the nodes.
+        """Re-derive the nodes ``node_ids``, the relations ``keys`` and those kept apart touching the nodes.
 
         ``own_nodes`` / ``own_relations`` are the claims ``source`` now makes when the
         caller holds them (they are then not read back); None reads them from the database.
@@ -992,22 +1152,18 @@ class _Writer:
         ids = sorted(node_ids)
         for chunk in _chunks(ids):
             self._rebuild_nodes(list(chunk), source, own_nodes, order)
-        keys = set(keys)
-        for chunk in _chunks(ids):
-            for row in self.run(
-                f"UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_source: id}}) WHERE c.source <> $source "
-                "RETURN c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS r "
-                f"UNION UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_target: id}}) WHERE c.source <> $source "
-                "RETURN c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS r",
-                ids=list(chunk), source=source,
-            ):
-                keys.add((row["s"], row["t"], row["g"], row["r"]))
+        keys = set(keys) | self.pending_keys_touching(source, ids)
         for chunk in _chunks(sorted(keys)):
             self._rebuild_relations(list(chunk), source, own_relations, order)
-
     def _rebuild_nodes(
         self, ids: list[str], source: str, own: dict[str, NodeRecord] | None, order: dict[str, tuple[bool, int]]
     ) -> None:
+        self._write_nodes(ids, self._node_claims(ids, source, own, order), source, own, order)
+
+    def _node_claims(
+        self, ids: list[str], source: str, own: dict[str, NodeRecord] | None, order: dict[str, tuple[bool, int]]
+    ) -> dict[str, list[tuple[tuple[bool, int], tuple]]]:
+        """The stored claims about nodes ``ids``, but those of ``source`` when ``own`` replaces them."""
         claims: dict[str, list[tuple[tuple[bool, int], tuple]]] = defaultdict(list)
         condition = "WHERE c.source <> $source " if own is not None else ""
         for row in self.run(
@@ -1018,6 +1174,17 @@ class _Writer:
             claims[row["id"]].append(
                 (order[row["source"]], (row["kind"], row["name"], json.loads(row["aliases"]), json.loads(row["attrs"])))
             )
+        return claims
+
+    def _write_nodes(
+        self,
+        ids: list[str],
+        claims: dict[str, list[tuple[tuple[bool, int], tuple]]],
+        source: str,
+        own: dict[str, NodeRecord] | None,
+        order: dict[str, tuple[bool, int]],
+    ) -> None:
+        """Derive the nodes ``ids`` from ``claims`` (and ``own``) and write them."""
         if own is not None:
             for node_id in ids:
                 record = own.get(node_id)
@@ -1047,15 +1214,26 @@ class _Writer:
             names.extend({"key": key, "node_id": node.id} for key in keys)
         # A node's name keys are its ``names``: found by key, no index by node to keep up.
         created = {row["id"] for (_, new), rows in by_kind.items() if new for row in rows}
+        self.created |= created
         stored = [node_id for node_id in ids if node_id not in created]
         if stored:
-            self.tx.run(
+            self.fire(
                 f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) UNWIND n.names AS key "
                 f"MATCH (k:{NAME_KEY} {{key: key}}) WHERE k.node_id = id DELETE k",
                 ids=stored,
-            ).consume()
+            )
         if gone:
-            self.tx.run(f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) DETACH DELETE n", ids=gone).consume()
+            # The claims their relationships carry are kept apart until both ends exist again.
+            self.fire(
+                f"UNWIND $ids AS id MATCH (:{NODE} {{id: id}})-[r]-() WITH DISTINCT r "
+                "UNWIND range(0, size(r.claim_sources) - 1) AS i "
+                f"CREATE (c:{RELATION_CLAIM}) SET c.rel_source = startNode(r).id, c.type = type(r), "
+                "c.rel_target = endNode(r).id, c.role = r.role, c.source = r.claim_sources[i], "
+                "c.attrs = r.claim_attrs[i], c.place = r.claim_places[i]",
+                ids=gone,
+            )
+            self.pending = True
+            self.fire(f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) DETACH DELETE n", ids=gone)
         for (kind, new), rows in by_kind.items():
             if new:
                 query = f"UNWIND $rows AS row CREATE (n:{NODE}:{_label(kind)}) SET n = row.props"
@@ -1065,14 +1243,14 @@ class _Writer:
                     f"UNWIND $rows AS row MERGE (n:{NODE} {{id: row.id}}) SET n = row.props "
                     f"SET n:{_label(kind)} REMOVE n{others}"
                 )
-            self.tx.run(query, rows=rows).consume()
+            self.fire(query, rows=rows)
         self.present |= {row["id"] for rows in by_kind.values() for row in rows}
         self.absent -= self.present
         self.absent |= set(gone)
         self.present -= set(gone)
         self.removed.update(gone)
         if names:
-            self.tx.run(f"UNWIND $rows AS row CREATE (k:{NAME_KEY}) SET k = row", rows=names).consume()
+            self.fire(f"UNWIND $rows AS row CREATE (k:{NAME_KEY}) SET k = row", rows=names)
 
     def _rebuild_relations(
         self,
@@ -1081,53 +1259,90 @@ class _Writer:
         own: dict[tuple[str, str, str, str], RelationRecord] | None,
         order: dict[str, tuple[bool, int]],
     ) -> list[tuple[str, str, str, str]]:
-        """Re-derive the relations ``keys``; return those of ``own`` left out because an end is missing."""
+        """Re-derive the relations ``keys``; return those of ``own`` left out because an end is missing.
+
+        A relation whose ends both exist carries all its claims on its relationship; the
+        claims of one that cannot exist are kept apart, as :data:`RELATION_CLAIM` nodes.
+        """
         wanted = set(keys)
-        claims: dict[tuple, list[tuple[tuple[bool, int], dict]]] = defaultdict(list)
-        condition = "WHERE c.source <> $source " if own is not None else ""
-        for row in self.run(
-            f"UNWIND $starts AS start MATCH (c:{RELATION_CLAIM} {{rel_source: start}}) {condition}"
-            "RETURN c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS r, c.source AS source, c.attrs AS attrs",
-            starts=sorted({key[0] for key in keys}), source=source,
-        ):
-            key = (row["s"], row["t"], row["g"], row["r"])
-            if key in wanted:
-                claims[key].append((order[row["source"]], json.loads(row["attrs"])))
+        # key -> [(precedence, source, place, attrs JSON)]
+        claims: dict[tuple, list[tuple[tuple[bool, int], str, str, str]]] = defaultdict(list)
+        apart: set[tuple[str, str, str, str]] = set()
+        if self.has_pending():
+            condition = "WHERE c.source <> $source " if own is not None else ""
+            for row in self.run(
+                f"UNWIND $starts AS start MATCH (c:{RELATION_CLAIM} {{rel_source: start}}) {condition}"
+                "RETURN c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS r, c.source AS source, "
+                "c.attrs AS attrs, c.place AS place",
+                starts=sorted({key[0] for key in keys}), source=source,
+            ):
+                key = (row["s"], row["t"], row["g"], row["r"])
+                if key in wanted:
+                    claims[key].append((order[row["source"]], row["source"], row["place"], row["attrs"]))
+                    apart.add(key)
+        derived = self.relationship_claims(keys)
+        for key, carried in derived.items():
+            claims[key].extend(
+                (order[claim_source], claim_source, place, attrs)
+                for claim_source, place, attrs in carried
+                if own is None or claim_source != source
+            )
         if own is not None:
             for key in keys:
                 record = own.get(key)
                 if record is not None:
-                    claims[key].append((order[source], dict(record.relation.attrs)))
+                    claims[key].append((order[source], source, record.place, _dumps(dict(record.relation.attrs))))
         existing = self.existing_ids({end for key in keys for end in (key[0], key[2])})
-        present: dict[tuple[str, bool], list[dict[str, Any]]] = defaultdict(list)
-        absent: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        rows_by_type: dict[tuple[str, bool], list[dict[str, Any]]] = defaultdict(list)
+        gone: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        joined: list[list[str]] = []
         unlinked = []
         for key in keys:
-            row = {"s": key[0], "t": key[2], "role": key[3]}
-            if claims.get(key) and key[0] in existing and key[2] in existing:
-                attrs = fold_relation_claims([attrs for _, attrs in sorted(claims[key], key=lambda c: c[0])])
+            row: dict[str, Any] = {"s": key[0], "t": key[2], "role": key[3]}
+            linked = key[0] in existing and key[2] in existing
+            entries = sorted(claims.get(key, []), key=lambda claim: claim[0])
+            if entries and linked:
+                attrs = fold_relation_claims([json.loads(entry[3]) for entry in entries])
                 props: dict[str, Any] = {
                     attribute: value for attribute, value in attrs.items() if attribute not in _RELATION_PROPERTIES and _plain(value)
                 }
-                props.update(role=key[3], attrs=_dumps(attrs))
+                props.update(
+                    role=key[3], attrs=_dumps(attrs), claim_sources=[entry[1] for entry in entries],
+                    claim_places=[entry[2] for entry in entries], claim_attrs=[entry[3] for entry in entries],
+                )
                 row["props"] = props
-                present[key[1], key in self.fresh_keys and len(claims[key]) == 1].append(row)
-            elif key[0] in existing and key[2] in existing:
-                absent[key[1]].append(row)
-            if own and key in own and not (key[0] in existing and key[2] in existing):
+                rows_by_type[key[1], key in derived].append(row)
+                if key in apart:
+                    joined.append(list(key))
+            elif key in derived:
+                gone[key[1]].append(row)
+            if not linked and own and key in own:
                 unlinked.append(key)
-        for type_, rows in absent.items():
+        if joined:
+            self.tx.run(
+                f"UNWIND $keys AS key MATCH (c:{RELATION_CLAIM} {{rel_source: key[0]}}) "
+                "WHERE c.type = key[1] AND c.rel_target = key[2] AND c.role = key[3] DELETE c",
+                keys=joined,
+            ).consume()
+        for type_, rows in gone.items():
             self.tx.run(
                 f"UNWIND $rows AS row MATCH (:{NODE} {{id: row.s}})-[r:{_relationship_type(type_)} {{role: row.role}}]->(:{NODE} {{id: row.t}}) DELETE r",
                 rows=rows,
             ).consume()
-        for (type_, new), rows in present.items():
-            verb = "CREATE" if new else "MERGE"
-            self.tx.run(
-                f"UNWIND $rows AS row MATCH (a:{NODE} {{id: row.s}}) MATCH (b:{NODE} {{id: row.t}}) "
-                f"{verb} (a)-[r:{_relationship_type(type_)} {{role: row.role}}]->(b) SET r = row.props",
-                rows=rows,
-            ).consume()
+        for (type_, exists), rows in rows_by_type.items():
+            if exists:
+                query = (
+                    f"UNWIND $rows AS row MATCH (:{NODE} {{id: row.s}})-[r:{_relationship_type(type_)} {{role: row.role}}]->(:{NODE} {{id: row.t}}) "
+                    "SET r = row.props"
+                )
+            else:
+                query = (
+                    f"UNWIND $rows AS row MATCH (a:{NODE} {{id: row.s}}) MATCH (b:{NODE} {{id: row.t}}) "
+                    f"CREATE (a)-[r:{_relationship_type(type_)}]->(b) SET r = row.props"
+                )
+            self.tx.run(query, rows=rows).consume()
+        if unlinked and own:
+            self.create_claims(source, (), [own[key] for key in unlinked])
         return unlinked
 
     # -- streaming
@@ -1137,8 +1352,8 @@ class _Writer:
         name = source.name
         streamed = _Streamed()
         fingerprinter = hashlib.sha256()
-        self.put_source(source, "", keep_seq=False)
         old_ids, old_keys = self.delete_claims(name)
+        self.put_source(source, "", keep_seq=False)
         touched_ids = set(old_ids)
         touched_keys = set(old_keys)
         problems: list[Problem] = []
@@ -1215,6 +1430,11 @@ class _Writer:
             raise LoadError(
                 [Problem(row["place"], None, None, f"relation {row['type']} points to unknown node {row['end']!r}") for row in missing]
             )
+        self.tx.run(
+            f"MATCH (c:{RELATION_CLAIM} {{source: $source}}) WITH count(c) AS claims, collect(DISTINCT c.rel_source) AS starts "
+            f"MATCH (s:{SOURCE} {{name: $source}}) SET s.relation_claims = claims, s.relation_starts = starts",
+            source=name,
+        ).consume()
         for chunk in _chunks(ids, chunk_size):
             for row in self.run(
                 f"UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_source: id}}) "
