@@ -237,3 +237,35 @@ def test_the_command_line_loads_through_the_worker_and_keeps_merges_made_since(i
         assert store.get("association:rna-W930000040") is not None
     finally:
         store.close()
+
+
+def _partners(a: int, b: int, note: str) -> RelationRecord:
+    return RelationRecord(Relation(f"association:rna-W{a:09d}", "PARTNERS_WITH", f"association:rna-W{b:09d}", "", {"note": note}), "p.csv:2")
+
+
+def test_a_relation_written_on_the_way_to_a_node_the_stream_no_longer_asserts_fails_the_load(store_with_communes):
+    store = store_with_communes
+    source = Source("rna-waldec", "rna-waldec", "test")
+    store.write_stream(source, iter([_association(1), _association(2)]), chunk_size=1)
+    before = (store.nodes(), store.relations())
+    # Association 2 is still in the store while the relation to it is written, then goes.
+    with pytest.raises(LoadError) as error:
+        store.write_stream(source, iter([_association(1), _partners(1, 2, "x")]), chunk_size=1)
+    assert [str(problem) for problem in error.value.problems] == [
+        "p.csv:2: relation PARTNERS_WITH points to unknown node 'association:rna-W000000002'"
+    ]
+    assert (store.nodes(), store.relations()) == before
+
+
+def test_relations_to_later_nodes_and_relations_other_sources_claim_are_written_at_the_end(store_with_communes):
+    store = store_with_communes
+    other = Batch(Source("workbook", "workbook", "test"))
+    other.nodes = [_association(1), _association(2)]
+    other.relations = [_partners(1, 2, "from the workbook")]
+    store.write(other)
+    records = [_partners(1, 2, "from the register"), _partners(2, 3, "later node"), _association(3), _located(3, "collectivite:com-93001")]
+    store.write_stream(Source("rna-waldec", "rna-waldec", "test"), iter(records), chunk_size=1)
+    relations = {(r.source[-1], r.target[-1]): dict(r.attrs) for r in store.relations() if r.type == "PARTNERS_WITH"}
+    assert relations == {("1", "2"): {"note": "from the register"}, ("2", "3"): {"note": "later node"}}
+    store.unload("rna-waldec")
+    assert [dict(r.attrs) for r in store.relations() if r.type == "PARTNERS_WITH"] == [{"note": "from the workbook"}]

@@ -583,6 +583,18 @@ class SQLiteStore:
         return counts
 
 
+#: For a relation claim ``(source, type, target, role, claiming source)`` of a stream:
+#: both ends exist, no other source claims the relation, and it is not noted for folding.
+_ALONE_WITH_ENDS = (
+    "EXISTS (SELECT 1 FROM nodes WHERE id = ?1) AND EXISTS (SELECT 1 FROM nodes WHERE id = ?3) "
+    "AND NOT EXISTS (SELECT 1 FROM relation_claims o WHERE o.rel_source = ?1 AND o.type = ?2 AND o.rel_target = ?3 "
+    "AND o.role = ?4 AND o.source != ?5) "
+    "AND NOT EXISTS (SELECT 1 FROM stream_keys k WHERE k.s = ?1 AND k.t = ?2 AND k.g = ?3 AND k.r = ?4)"
+)
+_RELATION_ALONE = "INSERT OR REPLACE INTO relations(source, type, target, role, attrs) SELECT ?1, ?2, ?3, ?4, ?6 WHERE " + _ALONE_WITH_ENDS
+_RELATION_PENDING = "INSERT OR IGNORE INTO stream_pending(s, t, g, r) SELECT ?1, ?2, ?3, ?4 WHERE NOT (" + _ALONE_WITH_ENDS + ")"
+
+
 class _Unchanged(Exception):
     """Raised inside a streamed write whose content equals what the source asserted: roll back."""
 
@@ -737,7 +749,11 @@ class _StreamWriter:
 
     def start(self) -> None:
         db, source = self.db, self.source
-        for table, columns in (("stream_touched_nodes", ("id",)), ("stream_keys", ("s", "t", "g", "r"))):
+        for table, columns in (
+            ("stream_touched_nodes", ("id",)),
+            ("stream_keys", ("s", "t", "g", "r")),
+            ("stream_pending", ("s", "t", "g", "r")),
+        ):
             self.store._fill_temp(table, (), columns)
         # What the source asserted before: to rebuild unless asserted again alone.
         db.execute("INSERT OR IGNORE INTO stream_touched_nodes SELECT node_id FROM node_claims WHERE source = ?", (source,))
@@ -883,6 +899,11 @@ class _StreamWriter:
             "INSERT OR REPLACE INTO relation_claims(rel_source, type, rel_target, role, source, attrs, place) VALUES (?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
+        # A relation whose ends exist, that no other source claims and that is not noted
+        # for folding is its claim: written now. The others wait for the end of the stream.
+        written = self.db.executemany(_RELATION_ALONE, [row[:6] for row in rows]).rowcount
+        if written != len(rows):
+            self.db.executemany(_RELATION_PENDING, [row[:5] for row in rows])
         self.relation_count += len(rows)
 
     def _note_relations_of_others(self) -> None:
@@ -936,29 +957,35 @@ class _StreamWriter:
                 "FROM relation_claims c JOIN touched_nodes t ON t.id = c.rel_target"
             )
             store._rebuild_nodes(set(ids))
+        # Only a claim kept pending, or one touching a node rebuilt above (its key is noted),
+        # can miss an end: the others' ends existed when they were written.
         missing = db.execute(
             "SELECT c.place, c.type, CASE WHEN c.rel_source IN (SELECT id FROM nodes) THEN c.rel_target ELSE c.rel_source END "
-            "FROM relation_claims c WHERE c.source = ? "
-            "AND (c.rel_source NOT IN (SELECT id FROM nodes) OR c.rel_target NOT IN (SELECT id FROM nodes)) LIMIT 1000",
+            "FROM (SELECT s, t, g, r FROM stream_pending UNION SELECT s, t, g, r FROM stream_keys) k "
+            "JOIN relation_claims c ON c.rel_source = k.s AND c.type = k.t AND c.rel_target = k.g AND c.role = k.r AND c.source = ? "
+            "WHERE c.rel_source NOT IN (SELECT id FROM nodes) OR c.rel_target NOT IN (SELECT id FROM nodes) LIMIT 1000",
             (source,),
         ).fetchall()
         if missing:
             raise LoadError(
                 [Problem(place, None, None, f"relation {type_} points to unknown node {end!r}") for place, type_, end in missing]
             )
-        # Relation keys other sources also claim are folded with the keys noted on the way.
+        # Pending keys other sources also claim are folded with the keys noted on the way
+        # (a relation written on the way had no other claim).
         db.execute(
-            "INSERT OR IGNORE INTO stream_keys SELECT c.rel_source, c.type, c.rel_target, c.role FROM relation_claims c "
-            "WHERE c.source = ?1 AND EXISTS (SELECT 1 FROM relation_claims o WHERE o.rel_source = c.rel_source "
-            "AND o.type = c.type AND o.rel_target = c.rel_target AND o.role = c.role AND o.source != ?1)",
+            "INSERT OR IGNORE INTO stream_keys SELECT p.s, p.t, p.g, p.r FROM stream_pending p "
+            "WHERE EXISTS (SELECT 1 FROM relation_claims o WHERE o.rel_source = p.s "
+            "AND o.type = p.t AND o.rel_target = p.g AND o.role = p.r AND o.source != ?1)",
             (source,),
         )
         db.execute("DELETE FROM relations WHERE (source, type, target, role) IN (SELECT s, t, g, r FROM stream_keys)")
-        # Every other relation claim of this source is alone on its key, and both its ends exist.
+        # Every other pending claim of this source is alone on its key, and both its ends exist.
+        # (CROSS JOIN: walk the pending keys, usually few, not the source's claims.)
         db.execute(
             "INSERT OR REPLACE INTO relations(source, type, target, role, attrs) "
-            "SELECT c.rel_source, c.type, c.rel_target, c.role, c.attrs FROM relation_claims c WHERE c.source = ? "
-            "AND NOT EXISTS (SELECT 1 FROM stream_keys k WHERE k.s = c.rel_source AND k.t = c.type AND k.g = c.rel_target AND k.r = c.role)",
+            "SELECT c.rel_source, c.type, c.rel_target, c.role, c.attrs FROM stream_pending p "
+            "CROSS JOIN relation_claims c ON c.rel_source = p.s AND c.type = p.t AND c.rel_target = p.g AND c.role = p.r AND c.source = ? "
+            "WHERE NOT EXISTS (SELECT 1 FROM stream_keys k WHERE k.s = p.s AND k.t = p.t AND k.g = p.g AND k.r = p.r)",
             (source,),
         )
         # The noted keys: one claim -> the claim is the relation; several -> fold them.
