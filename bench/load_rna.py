@@ -1,9 +1,12 @@
 """Load a generated 1,000,000-row RNA extract (real ``rna_waldec`` format) into the embedded store.
 
-Prints the load's rows per second and the process's peak memory (RSS), with a
-baseline measured in the same run over the same file: a bare ``csv.reader``
-pass, which no loader can beat, and the loader alone (no store) to show where
-the time goes. Targets: at least 100,000 rows/s, under 1 GiB.
+Prints the load's rows per second and the peak memory (RSS) of the loading
+process and of the worker process that reads the extract, with baselines
+measured in the same run over the same file: a bare ``csv.reader`` pass, which
+no loader can beat; the loader alone in this process (no store); and the
+worker alone (reading, checking and encoding the claims in its own process and
+handing them over, no store), the pace the load cannot beat while it writes.
+Targets: at least 100,000 rows/s, under 1 GiB.
 
     python bench/load_rna.py [--rows 1000000] [--keep DIR]
 """
@@ -20,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from maillage.graph.store.sqlite import SQLiteStore
+from maillage.graph.store.sqlite import ClaimEncoder, SQLiteStore
 from maillage.loaders import open_sources
 from maillage.loaders.loading import LoadOptions
 from maillage.loaders.rna import WALDEC_COLUMNS
@@ -83,8 +86,9 @@ def write_waldec(path: Path, rows: int, seed: int = 7) -> None:
             writer.writerow([cells.get(column, "") for column in WALDEC_COLUMNS])
 
 
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak RSS of this process, or (RUSAGE_CHILDREN) of the largest child process waited for."""
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
 def main() -> int:
@@ -117,18 +121,25 @@ def main() -> int:
         records = sum(1 for _ in alone.records)
         loader_rate = alone.report.rows_read / (time.perf_counter() - started)
         print(f"loader alone (parse, check, {records:,} records, no store): {loader_rate:>10,.0f} rows/s")
+        started = time.perf_counter()
+        (reader,) = open_sources([extract], store.find, "bench", options=LoadOptions())
+        if hasattr(reader.records, "encoded"):
+            sum(1 for _ in reader.records.encoded(ClaimEncoder(reader.source.name), 20000))
+            worker_rate = reader.report.rows_read / (time.perf_counter() - started)
+            print(f"worker alone (parse, check, encode in its process, hand over; no store): {worker_rate:>10,.0f} rows/s")
         rss_before = peak_rss_mib()
         started = time.perf_counter()
         (load,) = open_sources([extract], store.find, "bench", options=LoadOptions())
         result = store.write_stream(load.source, load.records, load.digest)
         elapsed = time.perf_counter() - started
         rate = load.report.rows_read / elapsed
-        peak = peak_rss_mib()
+        peak, worker_peak = peak_rss_mib(), peak_rss_mib(resource.RUSAGE_CHILDREN)
         counts = store.counts()
         print(f"maillage  load into SQLite:   {rate:>10,.0f} rows/s  ({load.report.rows_read:,} rows read, "
               f"{result.nodes:,} associations, {result.relations:,} LOCATED_IN, {elapsed:.1f} s)")
         print(f"ratio     load / baseline:    {rate / baseline:>10.3f}")
-        print(f"peak RSS: {peak:,.0f} MiB (before the load: {rss_before:,.0f} MiB); store {store_path.stat().st_size / 2**20:,.0f} MiB")
+        print(f"peak RSS: {peak:,.0f} MiB (before the load: {rss_before:,.0f} MiB) + worker process {worker_peak:,.0f} MiB; "
+              f"store {store_path.stat().st_size / 2**20:,.0f} MiB")
         started = time.perf_counter()
         (again,) = open_sources([extract], store.find, "bench", options=LoadOptions())
         unchanged = store.write_stream(again.source, again.records, again.digest).unchanged
@@ -140,7 +151,7 @@ def main() -> int:
         print(f"maillage  load of one département (--departement 93): {filtered_rate:>10,.0f} rows/s "
               f"({one.report.rows_read:,} rows read, {kept.nodes:,} kept)")
         store.close()
-        ok = rate >= 100_000 and peak < 1024 and counts.get("Association") == result.nodes and unchanged
+        ok = rate >= 100_000 and peak + worker_peak < 1024 and counts.get("Association") == result.nodes and unchanged
         print(f"targets (>= 100,000 rows/s, < 1 GiB, no duplicates): {'met' if ok else 'NOT met'}")
         return 0
     finally:
