@@ -31,8 +31,10 @@ import csv
 import gc
 import io
 import marshal
+import os
 import pickle
 import re
+import signal
 import subprocess
 import sys
 import zipfile
@@ -284,12 +286,20 @@ def read_in_worker() -> None:
     options, encoder, chunk_size)`` pickled on stdin, and write on stdout
     ``("nodes", encoder.nodes(records), [(node_id, code, place)], rows read)`` per
     chunk, then ``("end", report)``, or ``("error", exception)``."""
+    # Ctrl-C reaches the loading process too, which stops the load and this process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Reading makes no reference cycles, and the collector, triggered by every chunk
     # of records alive at once, would take a third of the time walking them.
     gc.disable()
-    members, options, encoder, chunk_size = pickle.load(sys.stdin.buffer)
+    try:
+        _read_and_send(*pickle.load(sys.stdin.buffer), sys.stdout.buffer)
+    except (BrokenPipeError, EOFError):
+        # The loading process is gone (it stopped the load): nobody to tell.
+        os._exit(1)
+
+
+def _read_and_send(members: list[Member], options: LoadOptions, encoder: Any, chunk_size: int, out: IO[bytes]) -> None:
     encode = encoder.nodes
-    out = sys.stdout.buffer
     report = LoadReport()
     try:
         nodes: dict[str, NodeRecord] = {}
@@ -307,6 +317,8 @@ def read_in_worker() -> None:
         if nodes or places:
             _send(out, ("nodes", encode(list(nodes.values())), places, report.rows_read))
         _send(out, ("end", report))
+    except BrokenPipeError:
+        raise
     except Exception as error:
         try:
             pickle.loads(pickle.dumps(error))
