@@ -22,7 +22,8 @@ loader creates. When no such node is in the store the link is left out and
 counted in a notice: load the COG first. No commune is made up here.
 
 Rows stream from disk; nothing but the current row and the store's chunk is
-in memory, whatever the size of the file.
+in memory, whatever the size of the file. An extract of 8 MiB or more is read
+in a worker process (:class:`ParallelRnaRecords`) while the store writes.
 """
 
 from __future__ import annotations
