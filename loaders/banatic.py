@@ -23,8 +23,8 @@ from typing import Sequence
 from ..graph.errors import LoadError, ModelError, UsageError
 from ..graph.model import Node, NodeRecord, Relation, RelationRecord, Source, make_id, normalise, validate_siren
 from ..graph.store.base import Problem
-from .loading import Load, LoadOptions, LoadReport, Lookup, checked, damaged_text
-from .tables import Table, fold_header, read_csv
+from .loading import Load, LoadOptions, LoadReport, Lookup, checked
+from .tables import Table, fold_header, read_csv, suspicious_text
 
 __all__ = ["BANATIC_COLUMNS", "detect_banatic", "read_banatic", "read_siren_table"]
 
@@ -128,7 +128,7 @@ def read_banatic(
         if row.error:
             bad(row.error_column, row.error)
             continue
-        damaged = next(((f, r) for f, v in cells.items() if v and (r := damaged_text(v))), None)
+        damaged = next(((f, r) for f, v in cells.items() if v and (r := suspicious_text(v))), None)
         if damaged:
             bad(*damaged)
             continue

@@ -46,8 +46,8 @@ from typing import Sequence
 from ..graph.errors import LoadError, ModelError, UsageError
 from ..graph.model import Node, NodeRecord, Relation, RelationRecord, Source, make_id, normalise, validate_insee
 from ..graph.store.base import Problem
-from .loading import Load, LoadOptions, LoadReport, Lookup, checked, damaged_text
-from .tables import Row, fold_header, read_csv
+from .loading import Load, LoadOptions, LoadReport, Lookup, checked
+from .tables import Row, fold_header, read_csv, suspicious_text
 
 __all__ = ["COG_FORMATS", "detect_cog", "read_cog", "cog_year"]
 
@@ -162,7 +162,7 @@ def read_cog(
         if row.extra:
             bad(row, None, f"{row.extra} more cells than the header has columns")
             continue
-        damaged = [(name, reason) for name in ("libelle", "nccenr") if (reason := damaged_text(cell(row, name)))]
+        damaged = [(name, reason) for name in ("libelle", "nccenr") if (reason := suspicious_text(cell(row, name)))]
         if damaged:
             bad(row, damaged[0][0], damaged[0][1])
             continue

@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
@@ -28,7 +27,6 @@ from typing import Callable, Iterable, Iterator, Sequence
 from ..graph.errors import LoadError
 from ..graph.model import Batch, Node, NodeRecord, RelationRecord, Source
 from ..graph.store.base import Problem
-from .tables import suspicious_text
 
 __all__ = [
     "LoadOptions",
@@ -36,7 +34,6 @@ __all__ = [
     "Load",
     "Lookup",
     "checked",
-    "damaged_text",
     "file_digest",
     "write_rejected",
 ]
@@ -126,25 +123,6 @@ class Load:
             else:
                 batch.relations.append(record)
         return batch
-
-
-# Upper-case accents read through cp1252: "É" (C3 89) shows as "Ã‰", "À" as "Ã€", "Ç" as "Ã‡".
-_CP1252_MOJIBAKE = re.compile("Ã[\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]")
-
-
-def damaged_text(value: str) -> str | None:
-    """Why a cell looks damaged, as :func:`~maillage.loaders.tables.suspicious_text` says,
-    also catching the upper-case accents registers are written in.
-
-    >>> damaged_text("AMICALE DE PÃ‰TANQUE")
-    'looks mis-encoded (UTF-8 read as cp1252, e.g. "Ã‰" for "É"); save the file as UTF-8 or cp1252 once'
-    >>> damaged_text("AMICALE DE PÉTANQUE") is None
-    True
-    """
-    reason = suspicious_text(value)
-    if reason is None and _CP1252_MOJIBAKE.search(value):
-        return 'looks mis-encoded (UTF-8 read as cp1252, e.g. "Ã‰" for "É"); save the file as UTF-8 or cp1252 once'
-    return reason
 
 
 def checked(records: Iterator[NodeRecord | RelationRecord], report: LoadReport, strict: bool) -> Iterator[NodeRecord | RelationRecord]:

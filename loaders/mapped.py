@@ -58,8 +58,8 @@ from ..graph.model import (
 )
 from ..graph.store.base import Problem
 from .countries import country_code
-from .loading import Load, LoadOptions, LoadReport, checked, damaged_text
-from .tables import Table, fold_header, read_csv, read_xlsx_sheets
+from .loading import Load, LoadOptions, LoadReport, checked
+from .tables import Table, fold_header, read_csv, read_xlsx_sheets, suspicious_text
 
 __all__ = ["PRESETS", "Mapping", "load_mapping", "detect_preset", "read_mapped", "mapped_table"]
 
@@ -305,7 +305,7 @@ def read_mapped(
             report.reject(Problem(table.name, row.line, row.error_column, row.error), row.cells)
             continue
         for column, value in row.cells.items():
-            if value and (reason := damaged_text(value)):
+            if value and (reason := suspicious_text(value)):
                 bad(column, reason)
         place = f"{table.name}:{row.line}"
         row_nodes: dict[str, Node] = {}

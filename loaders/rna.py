@@ -47,8 +47,8 @@ from typing import IO, Any, Callable, Iterator, Sequence
 from ..graph.errors import LoadError, ModelError, UsageError
 from ..graph.model import Node, NodeRecord, Relation, RelationRecord, Source, normalise, validate_siret
 from ..graph.store.base import Problem
-from .loading import Load, LoadOptions, LoadReport, Lookup, checked, damaged_text, file_digest
-from .tables import SAMPLE_SIZE, detect_encoding, fold_header
+from .loading import Load, LoadOptions, LoadReport, Lookup, checked, file_digest
+from .tables import SAMPLE_SIZE, detect_encoding, fold_header, suspicious_text
 
 __all__ = ["WALDEC_COLUMNS", "IMPORT_COLUMNS", "WORKER_MIN_BYTES", "RnaRecords", "ParallelRnaRecords", "read_in_worker", "detect_rna", "read_rna", "rna_members"]
 
@@ -488,10 +488,10 @@ def _check(
     if not title:
         return "titre", "titre is empty"
     for column, value in (("titre", title), ("titre_court", short), ("siteweb", website)):
-        # Control characters are unprintable, and every mis-decoding damaged_text knows
+        # Control characters are unprintable, and every mis-decoding suspicious_text knows
         # shows an "Ã", "Â" or "â": printable text without them cannot be damaged.
         if value and not (value.isprintable() and "Ã" not in value and "Â" not in value and "â" not in value):
-            reason = damaged_text(value)
+            reason = suspicious_text(value)
             if reason:
                 return column, reason
     if code and not _INSEE.fullmatch(code):

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import networkx as nx
 
 from ..errors import LoadError, StoreUnavailable
-from ..model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, normalise
+from ..model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, aliases_of, normalise
 from .base import (
     NodeClaim,
     Problem,
@@ -599,17 +599,6 @@ class _Unchanged(Exception):
     """Raised inside a streamed write whose content equals what the source asserted: roll back."""
 
 
-def _clean_aliases(name: str, aliases: Sequence[str]) -> list[str]:
-    """Aliases as folding one claim gives them: unique, without the name itself."""
-    seen = {name}
-    out = []
-    for alias in aliases:
-        if alias not in seen:
-            seen.add(alias)
-            out.append(alias)
-    return out
-
-
 _APOSTROPHE_LIKE = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
 _DASH_LIKE = re.compile(r"[\u2010-\u2015\u2212-]")
 
@@ -693,7 +682,7 @@ def encode_nodes(source: str, records: Iterable[NodeRecord]) -> tuple[list[tuple
         node_id = node.id
         names.append((_name_key(node.name), node_id))
         if node.aliases:
-            aliases = _clean_aliases(node.name, node.aliases)
+            aliases = aliases_of(node.name, node.aliases)
             names.extend((_name_key(label), node_id) for label in aliases)
             encoded = _json_list(aliases)
         else:
