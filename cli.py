@@ -960,6 +960,7 @@ def load_registers(
     """Load register extracts and mapped tables: stream the large ones, report what was met."""
     from dataclasses import replace
 
+    from .graph.history import record_stream_load
     from .graph.merge import redirect_aware_lookup, redirect_records, redirects
     from .loaders import open_sources
     from .loaders.loading import LoadOptions, write_rejected
@@ -1003,6 +1004,8 @@ def load_registers(
             else:
                 records = redirect_records(store, _with_progress(load_))
             result = store.write_stream(load_.source, records, load_.digest)
+            if not result.unchanged:
+                record_stream_load(store, result.source, settings.contributor, result.nodes, result.relations)
             _echo_result(result, report)
         else:
             (batch,) = collaborative_batches(store, [load_.batch()], False)

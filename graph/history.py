@@ -29,6 +29,7 @@ __all__ = [
     "SNAPSHOT_METRICS",
     "record_event",
     "record_load",
+    "record_stream_load",
     "record_unload",
     "history",
     "graph_state",
@@ -129,6 +130,12 @@ def record_load(store: GraphStore, previous: Batch | None, batch: Batch, contrib
     )
 
 
+def record_stream_load(store: GraphStore, source: str, contributor: str, nodes: int, relations: int) -> str:
+    """Record a streamed load (a register extract of up to millions of rows) as one event about its
+    whole source: which actors it touched is read from the claims when a history is asked for."""
+    return record_event(store, "load", contributor, source=source, details={"whole_source": True, "nodes": nodes, "relations": relations})
+
+
 def record_unload(store: GraphStore, previous: Batch, contributor: str) -> str | None:
     """Record the unload of a source whose batch was ``previous``."""
     nodes, relations = _claims(previous)
@@ -156,6 +163,8 @@ def _describe(event: Mapping[str, Any], ids: set[str]) -> list[str]:
     if action == "authoritative":
         state = "marked" if details.get("authoritative") else "no longer marked"
         return [f"source {source} {state} authoritative"]
+    if details.get("whole_source"):
+        return [f"{source} loaded ({details.get('nodes', 0):,} nodes, {details.get('relations', 0):,} relations), this actor among them"]
     for node_id in details.get("added", []):
         if node_id in ids:
             lines.append(f"{source} asserts {node_id}")
@@ -191,10 +200,12 @@ def history(store: GraphStore, node_id: str) -> list[dict[str, Any]]:
                 if new:
                     ids |= new
                     grew = True
+    claimed_by = {claim.source for node in ids for claim in store.node_claims(node)}
     rows = []
     for event in events:
         touched = set(event.get("nodes", ())) | {end for rel in event.get("relations", ()) for end in (rel[0], rel[2])}
-        if touched & ids:
+        whole_source = event.get("details", {}).get("whole_source") and event.get("source") in claimed_by
+        if touched & ids or whole_source:
             rows.append(
                 {
                     "at": event["at"],

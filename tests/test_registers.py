@@ -479,6 +479,16 @@ def test_a_filter_code_that_cannot_exist_is_a_misuse_not_an_empty_load(invoke, o
     assert not invoke.store.exists() or "rna-waldec" not in invoke("sources").output
 
 
+def test_a_streamed_register_load_is_in_the_history_of_the_actors_it_gives(invoke):
+    assert invoke("load", sample("v_region_2024.csv"), sample("v_departement_2024.csv"), sample("v_commune_2024.csv")).exit_code == 0
+    assert invoke("load", sample("rna_waldec_20241001.zip")).exit_code == 0
+    assert invoke("load", sample("rna_waldec_20241001.zip")).output == "rna-waldec: unchanged (already loaded)\n"
+    rows = json.loads(invoke("history", "RSI", "--format", "json").output)
+    assert [(row["action"], row["source"], row["contributor"]) for row in rows] == [("load", "rna-waldec", "test")]
+    assert rows[0]["what"] == ["rna-waldec loaded (8 nodes, 8 relations), this actor among them"]
+    assert not [row for row in json.loads(invoke("history", "Rosny-sous-Bois", "--format", "json").output) if row["source"] == "rna-waldec"]
+
+
 # --------------------------------------------------------------------------- the streamed write
 
 
