@@ -451,7 +451,10 @@ def report_centrality(settings: Settings, metric: str, kinds: tuple[str, ...], t
     if result["betweenness"]["k"]:
         columns.append("betweenness_stderr")
     notes = [_scope_note(graph, lang), _sampling_note(result, lang)]
-    title = f"Centralité (triée par {metric})" if lang == "fr" else f"Centrality (sorted by {metric})"
+    from .visualise.report import EXPLANATIONS
+
+    label = EXPLANATIONS[metric][0 if lang == "fr" else 2]
+    title = f"Centralité (triée par {label})" if lang == "fr" else f"Centrality (sorted by {label})"
     emit_report(result["rows"][:top], columns, format_, output, title, notes, lang)
 
 

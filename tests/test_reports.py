@@ -346,3 +346,9 @@ def test_every_report_answers_on_a_store_with_little_or_nothing(invoke, tmp_path
         assert result.exit_code == 0, (command, result.output)
     rows = json.loads(invoke("report", "brokers", "--format", "json").output)["rows"]
     assert [row["name"] for row in rows] == sorted(line.split(",")[1] for line in actors.splitlines())
+
+
+def test_centrality_titles_name_the_metric_in_the_reports_language(demo):
+    assert demo("report", "centrality", "--format", "md", "--metric", "betweenness").output.startswith("# Centralité (triée par intermédiarité)")
+    english = demo("report", "centrality", "--format", "md", "--metric", "weighted_degree", "--lang", "en").output
+    assert english.startswith("# Centrality (sorted by weighted degree)")
