@@ -9,10 +9,11 @@ comes from data travels as a query parameter):
   nodes; ``attrs`` is the JSON text of the attributes (exact round trip), and the
   plain-text attributes are also copied as properties so that Cypher users can
   query ``n.insee_code``; ``names`` are the folded name and aliases;
-* ``(:Node)-[:<TYPE> {role, attrs, claim_sources, claim_places, claim_attrs, ...}]->(:Node)``:
-  the derived relations, one per (start, type, end, role), each carrying the claims
-  made about it: parallel lists of the claiming sources, the places and the attributes
-  (JSON text) each source gave;
+* ``(:Node)-[:<TYPE> {role, attrs, claim_source, claim_place, ...}]->(:Node)``: the
+  derived relations, one per (start, type, end, role), each carrying the claims made
+  about it: the claiming source and its place when one source claims it (its
+  attributes are the relation's), else parallel lists ``claim_sources``,
+  ``claim_places`` and ``claim_attrs`` (the attributes, JSON text, each source gave);
 * ``(:Source {name, seq, format, contributor, at, authoritative, digest, relation_starts,
   relation_claims})``: ``relation_starts`` are the start node ids of the relations the
   source claims (how its claims are found again), ``relation_claims`` their number;
@@ -51,6 +52,7 @@ import logging
 import os
 import re
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import networkx as nx
@@ -91,7 +93,14 @@ DOCUMENT = "StoredDocument"
 META = "MaillageStore"
 
 _NODE_PROPERTIES = ("id", "kind", "name", "aliases", "names", "attrs")
-_RELATION_PROPERTIES = ("role", "attrs", "claim_sources", "claim_places", "claim_attrs")
+_RELATION_PROPERTIES = ("role", "attrs", "claim_source", "claim_place", "claim_sources", "claim_places", "claim_attrs")
+
+# The claims a relationship ``r`` carries, as three parallel lists (sources, places, attrs JSON):
+# one claim is kept as scalars (its attrs are the relationship's), several as lists.
+_CARRIED = (
+    "coalesce(r.claim_sources, [r.claim_source]) AS sources, coalesce(r.claim_places, [r.claim_place]) AS places, "
+    "coalesce(r.claim_attrs, [r.attrs]) AS claim_attrs"
+)
 
 _CONSTRAINTS = {
     "maillage_node_id": f"FOR (n:{NODE}) REQUIRE n.id IS UNIQUE",
@@ -382,62 +391,62 @@ class Neo4jStore:
 
     def write(self, batch: Batch) -> WriteResult:
         def work(tx: neo4j.ManagedTransaction) -> WriteResult:
-            writer = _Writer(tx)
-            writer.lock()
-            name = batch.source.name
-            previous = writer.source_row(name)
-            digest = batch_digest(batch) if previous else ""
-            if previous and previous["digest"] == digest:
-                return WriteResult(name, 0, 0, unchanged=True)
+            with _Writer(tx) as writer:
+                writer.lock()
+                name = batch.source.name
+                previous = writer.source_row(name)
+                digest = batch_digest(batch) if previous else ""
+                if previous and previous["digest"] == digest:
+                    return WriteResult(name, 0, 0, unchanged=True)
 
-            def fingerprint() -> None:
-                # A new source has no digest to compare: it is computed while the server writes.
-                writer.fire(f"MATCH (s:{SOURCE} {{name: $name}}) SET s.digest = $digest", name=name, digest=batch_digest(batch))
+                def fingerprint() -> None:
+                    # A new source has no digest to compare: it is computed while the server writes.
+                    writer.fire(f"MATCH (s:{SOURCE} {{name: $name}}) SET s.digest = $digest", name=name, digest=batch_digest(batch))
 
-            nodes, relations = _by_key(batch.nodes, batch.relations)
-            writer.check_kinds(nodes.values())
-            # Relation ends are checked after the writes, from what they left out: an
-            # end the store lacks raises here, and the transaction rolls back whole.
-            unlinked = writer.replace(
-                batch.source, digest, nodes, relations, keep_seq=False, known_new=previous is None,
-                meanwhile=None if previous else fingerprint,
-            )
-            if unlinked:
-                writer.check_ends(batch, nodes, unlinked)
-            return WriteResult(name, len(batch.nodes), len(batch.relations))
+                nodes, relations = _by_key(batch.nodes, batch.relations)
+                writer.check_kinds(nodes.values())
+                # Relation ends are checked after the writes, from what they left out: an
+                # end the store lacks raises here, and the transaction rolls back whole.
+                unlinked = writer.replace(
+                    batch.source, digest, nodes, relations, keep_seq=False, known_new=previous is None,
+                    meanwhile=None if previous else fingerprint,
+                )
+                if unlinked:
+                    writer.check_ends(batch, nodes, unlinked)
+                return WriteResult(name, len(batch.nodes), len(batch.relations))
 
         return self._write(work)
 
     def replace_sources(self, batches: Sequence[Batch]) -> list[WriteResult]:
         def work(tx: neo4j.ManagedTransaction) -> list[WriteResult]:
-            writer = _Writer(tx)
-            writer.lock()
-            results = []
-            for batch in batches:
-                digest = batch_digest(batch)
-                name = batch.source.name
-                previous = writer.source_row(name)
-                if previous and previous["digest"] == digest:
-                    results.append(WriteResult(name, 0, 0, unchanged=True))
-                    continue
-                nodes, relations = _by_key(batch.nodes, batch.relations)
-                writer.check_kinds(nodes.values())
-                writer.replace(batch.source, digest, nodes, relations, keep_seq=previous is not None, known_new=previous is None)
-                results.append(WriteResult(name, len(batch.nodes), len(batch.relations)))
-            return results
+            with _Writer(tx) as writer:
+                writer.lock()
+                results = []
+                for batch in batches:
+                    digest = batch_digest(batch)
+                    name = batch.source.name
+                    previous = writer.source_row(name)
+                    if previous and previous["digest"] == digest:
+                        results.append(WriteResult(name, 0, 0, unchanged=True))
+                        continue
+                    nodes, relations = _by_key(batch.nodes, batch.relations)
+                    writer.check_kinds(nodes.values())
+                    writer.replace(batch.source, digest, nodes, relations, keep_seq=previous is not None, known_new=previous is None)
+                    results.append(WriteResult(name, len(batch.nodes), len(batch.relations)))
+                return results
 
         return self._write(work)
 
     def unload(self, source: str) -> WriteResult:
         def work(tx: neo4j.ManagedTransaction) -> WriteResult:
-            writer = _Writer(tx)
-            writer.lock()
-            if writer.source_row(source) is None:
-                raise LoadError([], f"no source named {source!r} is loaded")
-            old_ids, old_keys = writer.delete_claims(source)
-            tx.run(f"MATCH (s:{SOURCE} {{name: $name}}) DELETE s", name=source).consume()
-            writer.rebuild(source, old_ids, old_keys, own_nodes={}, own_relations={})
-            return WriteResult(source, len(old_ids), len(old_keys))
+            with _Writer(tx) as writer:
+                writer.lock()
+                if writer.source_row(source) is None:
+                    raise LoadError([], f"no source named {source!r} is loaded")
+                old_ids, old_keys = writer.delete_claims(source)
+                writer.tx.run(f"MATCH (s:{SOURCE} {{name: $name}}) DELETE s", name=source).consume()
+                writer.rebuild(source, old_ids, old_keys, own_nodes={}, own_relations={})
+                return WriteResult(source, len(old_ids), len(old_keys))
 
         return self._write(work)
 
@@ -464,17 +473,17 @@ class Neo4jStore:
                 return WriteResult(name, 0, 0, unchanged=True)
         try:
             with self._errors(), self._session(write=True) as session, session.begin_transaction() as tx:
-                writer = _Writer(tx)
-                writer.lock()
-                previous = writer.source_row(name)
-                previous_digest = previous["digest"] if previous else None
-                if digest is not None and digest == previous_digest:
-                    raise _Unchanged
-                streamed = writer.stream(source, records, chunk_size, fingerprint=digest is None)
-                final = digest if digest is not None else streamed.digest
-                if final == previous_digest:
-                    raise _Unchanged
-                tx.run(f"MATCH (s:{SOURCE} {{name: $name}}) SET s.digest = $digest", name=name, digest=final).consume()
+                with _Writer(tx) as writer:
+                    writer.lock()
+                    previous = writer.source_row(name)
+                    previous_digest = previous["digest"] if previous else None
+                    if digest is not None and digest == previous_digest:
+                        raise _Unchanged
+                    streamed = writer.stream(source, records, chunk_size, fingerprint=digest is None)
+                    final = digest if digest is not None else streamed.digest
+                    if final == previous_digest:
+                        raise _Unchanged
+                    writer.tx.run(f"MATCH (s:{SOURCE} {{name: $name}}) SET s.digest = $digest", name=name, digest=final).consume()
                 tx.commit()
         except _Unchanged:
             return WriteResult(name, 0, 0, unchanged=True)
@@ -552,11 +561,11 @@ class Neo4jStore:
             "c.role AS role, c.attrs AS attrs, c.place AS place, s.contributor AS contributor, s.at AS at, s.seq AS seq"
         )
         carried = (
-            "r.claim_sources[i] AS source, a.id AS rel_source, type(r) AS type, b.id AS rel_target, r.role AS role, "
-            "r.claim_attrs[i] AS attrs, r.claim_places[i] AS place, s.contributor AS contributor, s.at AS at, s.seq AS seq"
+            "sources[i] AS source, a.id AS rel_source, type(r) AS type, b.id AS rel_target, r.role AS role, "
+            "claim_attrs[i] AS attrs, places[i] AS place, s.contributor AS contributor, s.at AS at, s.seq AS seq"
         )
-        # coalesce: a database of schema 1 not written to yet keeps every claim in a RelationClaim node.
-        each = f"UNWIND range(0, size(coalesce(r.claim_sources, [])) - 1) AS i MATCH (s:{SOURCE} {{name: r.claim_sources[i]}})"
+        # A database of schema 1 not written to yet keeps every claim in a RelationClaim node (sources [null]).
+        each = f"WITH a, r, b, {_CARRIED} UNWIND range(0, size(sources) - 1) AS i MATCH (s:{SOURCE} {{name: sources[i]}})"
         rows = self._read(
             f"MATCH (a:{NODE} {{id: $id}})-[r]->(b:{NODE}) {each} RETURN {carried} "
             f"UNION MATCH (a:{NODE})-[r]->(b:{NODE} {{id: $id}}) {each} RETURN {carried} "
@@ -623,10 +632,10 @@ class Neo4jStore:
                 f"MATCH (c:{RELATION_CLAIM} {{source: $name}}) RETURN c.rel_source AS rel_source, c.type AS type, "
                 "c.rel_target AS rel_target, c.role AS role, c.attrs AS attrs, c.place AS place "
                 f"UNION MATCH (s:{SOURCE} {{name: $name}}) UNWIND coalesce(s.relation_starts, []) AS start "
-                f"MATCH (a:{NODE} {{id: start}})-[r]->(b:{NODE}) WHERE $name IN r.claim_sources "
-                "WITH a, r, b, [i IN range(0, size(r.claim_sources) - 1) WHERE r.claim_sources[i] = $name][0] AS i "
+                f"MATCH (a:{NODE} {{id: start}})-[r]->(b:{NODE}) WITH a, r, b, {_CARRIED} WHERE $name IN sources "
+                "WITH a, r, b, places, claim_attrs, [i IN range(0, size(sources) - 1) WHERE sources[i] = $name][0] AS i "
                 "RETURN a.id AS rel_source, type(r) AS type, b.id AS rel_target, r.role AS role, "
-                "r.claim_attrs[i] AS attrs, r.claim_places[i] AS place",
+                "claim_attrs[i] AS attrs, places[i] AS place",
                 name=name,
             )
         ]
@@ -726,22 +735,22 @@ class Neo4jStore:
 
 def _migrate(tx: neo4j.ManagedTransaction) -> None:
     """Bring a database written by an older maillage to :data:`SCHEMA_VERSION`, in one transaction."""
-    writer = _Writer(tx)
-    writer.lock()
-    version = tx.run(f"MATCH (m:{META} {{key: 'store'}}) RETURN m.schema_version AS version").single()["version"]
-    if version > SCHEMA_VERSION:
-        raise StoreError(f"this database was written by a newer maillage (schema {version}, this one knows {SCHEMA_VERSION}): upgrade maillage")
-    if version == SCHEMA_VERSION:
-        return
-    # Schema 1 kept every relation claim as a RelationClaim node: move them onto their relationships.
-    tx.run(
-        f"MATCH (s:{SOURCE}) OPTIONAL MATCH (c:{RELATION_CLAIM} {{source: s.name}}) "
-        "WITH s, count(c) AS claims, collect(DISTINCT c.rel_source) AS starts "
-        "SET s.relation_claims = claims, s.relation_starts = starts"
-    ).consume()
-    keys = {tuple(row["key"]) for row in tx.run(f"MATCH (c:{RELATION_CLAIM}) RETURN DISTINCT [c.rel_source, c.type, c.rel_target, c.role] AS key")}
-    writer.rebuild("", set(), keys, None, None)
-    tx.run(f"MATCH (m:{META} {{key: 'store'}}) SET m.schema_version = $version", version=SCHEMA_VERSION).consume()
+    with _Writer(tx) as writer:
+        writer.lock()
+        version = tx.run(f"MATCH (m:{META} {{key: 'store'}}) RETURN m.schema_version AS version").single()["version"]
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"this database was written by a newer maillage (schema {version}, this one knows {SCHEMA_VERSION}): upgrade maillage")
+        if version == SCHEMA_VERSION:
+            return
+        # Schema 1 kept every relation claim as a RelationClaim node: move them onto their relationships.
+        tx.run(
+            f"MATCH (s:{SOURCE}) OPTIONAL MATCH (c:{RELATION_CLAIM} {{source: s.name}}) "
+            "WITH s, count(c) AS claims, collect(DISTINCT c.rel_source) AS starts "
+            "SET s.relation_claims = claims, s.relation_starts = starts"
+        ).consume()
+        keys = {tuple(row["key"]) for row in tx.run(f"MATCH (c:{RELATION_CLAIM}) RETURN DISTINCT [c.rel_source, c.type, c.rel_target, c.role] AS key")}
+        writer.rebuild("", set(), keys, None, None)
+        writer.tx.run(f"MATCH (m:{META} {{key: 'store'}}) SET m.schema_version = $version", version=SCHEMA_VERSION).consume()
 
 
 def _by_key(
@@ -825,7 +834,10 @@ class _Writer:
     """The steps of a write, all inside one transaction that holds the store lock."""
 
     def __init__(self, tx: neo4j.ManagedTransaction | neo4j.Transaction):
-        self.tx = tx
+        self._tx = tx
+        # Writes are sent by one thread, in order, while this one prepares the next rows.
+        self._sender: ThreadPoolExecutor | None = None
+        self._sent: list[Future] = []
         # What this transaction already knows of the derived nodes, to ask the server once.
         self.present: set[str] = set()
         self.absent: set[str] = set()
@@ -839,18 +851,48 @@ class _Writer:
         # Whether some relation claim is kept apart from a relationship (None: not asked yet).
         self.pending: bool | None = None
 
+    def __enter__(self) -> "_Writer":
+        return self
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
+        try:
+            if exc is None:
+                self.wait()
+        finally:
+            if self._sender is not None:
+                # Never leave the transaction to the sending thread: it is done before the commit or rollback.
+                self._sender.shutdown(wait=True, cancel_futures=True)
+                self._sender = None
+
+    @property
+    def tx(self) -> neo4j.ManagedTransaction | neo4j.Transaction:
+        """The transaction, once every write sent before has run."""
+        self.wait()
+        return self._tx
+
+    def wait(self) -> None:
+        """Wait until the writes sent so far have run; raise the first failure."""
+        sent, self._sent = self._sent, []
+        for future in sent:
+            future.result()
+
     def run(self, query: str, **params: Any) -> list[neo4j.Record]:
         return list(self.tx.run(query, params))
 
-    def fire(self, query: str, **params: Any) -> neo4j.Result:
-        """Send a write and return without waiting for it to finish.
+    def fire(self, query: str, **params: Any) -> Future:
+        """Send a write and return at once; the future gives its ``neo4j.Result``.
 
         The server runs a transaction's queries one after the other, so the next query
-        sees this one's writes; meanwhile the client prepares the next rows. A query
-        that ends with a write clause would be run before the server even answers,
-        hence the ``RETURN``. A failure surfaces at the next query or at the commit.
+        sees this one's writes, and the sending thread waits for each before sending
+        the next; meanwhile this thread prepares rows. A query that ends with a write
+        clause would be run before the server even answers, hence the ``RETURN``. A
+        failure surfaces at the next read, :meth:`wait` or the end of the write.
         """
-        return self.tx.run(f"{query} RETURN count(*) AS rows", params)
+        if self._sender is None:
+            self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maillage-neo4j")
+        future = self._sender.submit(self._tx.run, f"{query} RETURN count(*) AS rows", params)
+        self._sent.append(future)
+        return future
 
     def lock(self) -> None:
         self.tx.run(_LOCK, version=SCHEMA_VERSION).consume()
@@ -929,10 +971,10 @@ class _Writer:
             (row["s"], row["t"], row["g"], row["role"])
             for row in self.run(
                 f"MATCH (s:{SOURCE} {{name: $source}}) UNWIND coalesce(s.relation_starts, []) AS start "
-                f"MATCH (a:{NODE} {{id: start}})-[r]->(b:{NODE}) WHERE $source IN r.claim_sources "
-                "WITH a, r, b, [i IN range(0, size(r.claim_sources) - 1) WHERE r.claim_sources[i] <> $source] AS keep "
-                "SET r.claim_sources = [i IN keep | r.claim_sources[i]], r.claim_places = [i IN keep | r.claim_places[i]], "
-                "r.claim_attrs = [i IN keep | r.claim_attrs[i]] "
+                f"MATCH (a:{NODE} {{id: start}})-[r]->(b:{NODE}) WITH a, r, b, {_CARRIED} WHERE $source IN sources "
+                "WITH a, r, b, sources, places, claim_attrs, [i IN range(0, size(sources) - 1) WHERE sources[i] <> $source] AS keep "
+                "SET r.claim_sources = [i IN keep | sources[i]], r.claim_places = [i IN keep | places[i]], "
+                "r.claim_attrs = [i IN keep | claim_attrs[i]] REMOVE r.claim_source, r.claim_place "
                 "RETURN a.id AS s, type(r) AS t, b.id AS g, r.role AS role",
                 source=source,
             )
@@ -1046,11 +1088,13 @@ class _Writer:
             for chunk in _chunks(rows):
                 for row in self.tx.run(
                     f"UNWIND $rows AS row MATCH (a:{NODE} {{id: row[0]}})-[r:{_relationship_type(type_)} {{role: row[2]}}]->(b:{NODE} {{id: row[1]}}) "
-                    "RETURN row, r.claim_sources AS sources, r.claim_places AS places, r.claim_attrs AS attrs",
+                    f"RETURN row, {_CARRIED}",
                     rows=chunk,
                 ):
                     start, end, role = row["row"]
-                    found[start, type_, end, role] = list(zip(row["sources"] or [], row["places"] or [], row["attrs"] or []))
+                    found[start, type_, end, role] = [
+                        claim for claim in zip(row["sources"], row["places"], row["claim_attrs"]) if claim[0] is not None
+                    ]
         return found
 
     def pending_keys_touching(self, source: str, ids: Sequence[str]) -> set[tuple[str, str, str, str]]:
@@ -1070,7 +1114,7 @@ class _Writer:
                 keys.add(tuple(row[0]))
         return keys
 
-    def fire_alone_relations(self, source: str, groups: Mapping[str, list[list[Any]]]) -> list[tuple[str, list[list[Any]], int, neo4j.Result]]:
+    def fire_alone_relations(self, source: str, groups: Mapping[str, list[list[Any]]]) -> list[tuple[str, list[list[Any]], int, Future]]:
         """Send the creation of the relationships in ``groups`` (from :func:`_alone_groups`),
         each carrying its one claim; return what was sent, for :meth:`check_alone_relations`."""
         sent = []
@@ -1078,7 +1122,7 @@ class _Writer:
             query = (
                 f"UNWIND $rows AS group MATCH (a:{NODE} {{id: group[0]}}) UNWIND group[1] AS row "
                 f"MATCH (b:{NODE} {{id: row[0]}}) CREATE (a)-[r:{_relationship_type(type_)} "
-                "{role: row[1], attrs: row[2], claim_sources: [$source], claim_places: [row[3]], claim_attrs: [row[2]]}]->(b) "
+                "{role: row[1], attrs: row[2], claim_source: $source, claim_place: row[3]}]->(b) "
                 "SET r += row[4]"
             )
             size = 0
@@ -1096,14 +1140,15 @@ class _Writer:
     def check_alone_relations(
         self,
         source: str,
-        sent: list[tuple[str, list[list[Any]], int, neo4j.Result]],
+        sent: list[tuple[str, list[list[Any]], int, Future]],
         relations: Mapping[tuple[str, str, str, str], RelationRecord],
     ) -> list[tuple[str, str, str, str]]:
         """The keys of ``relations`` that :meth:`fire_alone_relations` left without a relationship
         (an end is missing); their claims are kept apart."""
         unlinked: list[tuple[str, str, str, str]] = []
+        self.wait()
         for type_, groups, size, result in sent:
-            if result.single()["rows"] == size:
+            if result.result().single()["rows"] == size:
                 continue
             # Rare: some end is missing. Find which keys, from the ends' existence.
             ends = {group[0] for group in groups} | {row[0] for group in groups for row in group[1]}
@@ -1225,11 +1270,11 @@ class _Writer:
         if gone:
             # The claims their relationships carry are kept apart until both ends exist again.
             self.fire(
-                f"UNWIND $ids AS id MATCH (:{NODE} {{id: id}})-[r]-() WITH DISTINCT r "
-                "UNWIND range(0, size(r.claim_sources) - 1) AS i "
+                f"UNWIND $ids AS id MATCH (:{NODE} {{id: id}})-[r]-() WITH DISTINCT r WITH r, {_CARRIED} "
+                "UNWIND range(0, size(sources) - 1) AS i "
                 f"CREATE (c:{RELATION_CLAIM}) SET c.rel_source = startNode(r).id, c.type = type(r), "
-                "c.rel_target = endNode(r).id, c.role = r.role, c.source = r.claim_sources[i], "
-                "c.attrs = r.claim_attrs[i], c.place = r.claim_places[i]",
+                "c.rel_target = endNode(r).id, c.role = r.role, c.source = sources[i], "
+                "c.attrs = claim_attrs[i], c.place = places[i]",
                 ids=gone,
             )
             self.pending = True
@@ -1306,10 +1351,14 @@ class _Writer:
                 props: dict[str, Any] = {
                     attribute: value for attribute, value in attrs.items() if attribute not in _RELATION_PROPERTIES and _plain(value)
                 }
-                props.update(
-                    role=key[3], attrs=_dumps(attrs), claim_sources=[entry[1] for entry in entries],
-                    claim_places=[entry[2] for entry in entries], claim_attrs=[entry[3] for entry in entries],
-                )
+                props.update(role=key[3], attrs=_dumps(attrs))
+                if len(entries) == 1:
+                    props.update(claim_source=entries[0][1], claim_place=entries[0][2])
+                else:
+                    props.update(
+                        claim_sources=[entry[1] for entry in entries], claim_places=[entry[2] for entry in entries],
+                        claim_attrs=[entry[3] for entry in entries],
+                    )
                 row["props"] = props
                 rows_by_type[key[1], key in derived].append(row)
                 if key in apart:
