@@ -511,7 +511,7 @@ class Neo4jStore:
         if exact:
             return [exact]
         rows = self._read(
-            f"MATCH (k:{NAME_KEY} {{key: $key}}) MATCH (n:{NODE} {{id: k.node_id}}) RETURN DISTINCT {self._NODE_FIELDS}",
+            f"MATCH (k:{NAME_KEY} {{key: $key}}) USING INDEX k:{NAME_KEY}(key) MATCH (n:{NODE} {{id: k.node_id}}) RETURN DISTINCT {self._NODE_FIELDS}",
             key=normalise(reference),
         )
         return sorted((self._node(row) for row in rows), key=lambda node: node.id)
@@ -542,7 +542,7 @@ class Neo4jStore:
 
     def node_claims(self, node_id: str) -> list[NodeClaim]:
         rows = self._read(
-            f"MATCH (c:{NODE_CLAIM} {{node_id: $id}}) MATCH (s:{SOURCE} {{name: c.source}}) "
+            f"MATCH (c:{NODE_CLAIM} {{node_id: $id}}) USING INDEX c:{NODE_CLAIM}(node_id) MATCH (s:{SOURCE} {{name: c.source}}) "
             "RETURN c.source AS source, c.kind AS kind, c.name AS name, c.aliases AS aliases, c.attrs AS attrs, "
             "c.place AS place, s.contributor AS contributor, s.at AS at, s.seq AS seq",
             id=node_id,
@@ -569,8 +569,8 @@ class Neo4jStore:
         rows = self._read(
             f"MATCH (a:{NODE} {{id: $id}})-[r]->(b:{NODE}) {each} RETURN {carried} "
             f"UNION MATCH (a:{NODE})-[r]->(b:{NODE} {{id: $id}}) {each} RETURN {carried} "
-            f"UNION MATCH (c:{RELATION_CLAIM} {{rel_source: $id}}) MATCH (s:{SOURCE} {{name: c.source}}) RETURN {fields} "
-            f"UNION MATCH (c:{RELATION_CLAIM} {{rel_target: $id}}) MATCH (s:{SOURCE} {{name: c.source}}) RETURN {fields}",
+            f"UNION MATCH (c:{RELATION_CLAIM} {{rel_source: $id}}) USING INDEX c:{RELATION_CLAIM}(rel_source) MATCH (s:{SOURCE} {{name: c.source}}) RETURN {fields} "
+            f"UNION MATCH (c:{RELATION_CLAIM} {{rel_target: $id}}) USING INDEX c:{RELATION_CLAIM}(rel_target) MATCH (s:{SOURCE} {{name: c.source}}) RETURN {fields}",
             id=node_id,
         )
         ordered = sorted(rows, key=lambda r: (r["seq"], r["rel_source"], r["type"], r["rel_target"], r["role"]))
@@ -618,7 +618,7 @@ class Neo4jStore:
                 Node(r["node_id"], r["kind"], r["name"], tuple(json.loads(r["aliases"])), json.loads(r["attrs"])), r["place"]
             )
             for r in self._stream(
-                f"MATCH (c:{NODE_CLAIM} {{source: $name}}) RETURN c.node_id AS node_id, c.kind AS kind, c.name AS name, "
+                f"MATCH (c:{NODE_CLAIM} {{source: $name}}) USING INDEX c:{NODE_CLAIM}(source) RETURN c.node_id AS node_id, c.kind AS kind, c.name AS name, "
                 "c.aliases AS aliases, c.attrs AS attrs, c.place AS place",
                 name=name,
             )
@@ -629,7 +629,7 @@ class Neo4jStore:
                 Relation(r["rel_source"], r["type"], r["rel_target"], r["role"], json.loads(r["attrs"])), r["place"]
             )
             for r in self._stream(
-                f"MATCH (c:{RELATION_CLAIM} {{source: $name}}) RETURN c.rel_source AS rel_source, c.type AS type, "
+                f"MATCH (c:{RELATION_CLAIM} {{source: $name}}) USING INDEX c:{RELATION_CLAIM}(source) RETURN c.rel_source AS rel_source, c.type AS type, "
                 "c.rel_target AS rel_target, c.role AS role, c.attrs AS attrs, c.place AS place "
                 f"UNION MATCH (s:{SOURCE} {{name: $name}}) UNWIND coalesce(s.relation_starts, []) AS start "
                 f"MATCH (a:{NODE} {{id: start}})-[r]->(b:{NODE}) WITH a, r, b, {_CARRIED} WHERE $name IN sources "
@@ -957,12 +957,12 @@ class _Writer:
         """
         ids = {
             row["id"]
-            for row in self.run(f"MATCH (c:{NODE_CLAIM} {{source: $source}}) WITH c, c.node_id AS id DELETE c RETURN id", source=source)
+            for row in self.run(f"MATCH (c:{NODE_CLAIM} {{source: $source}}) USING INDEX c:{NODE_CLAIM}(source) WITH c, c.node_id AS id DELETE c RETURN id", source=source)
         }
         keys = {
             (row["s"], row["t"], row["g"], row["role"])
             for row in self.run(
-                f"MATCH (c:{RELATION_CLAIM} {{source: $source}}) "
+                f"MATCH (c:{RELATION_CLAIM} {{source: $source}}) USING INDEX c:{RELATION_CLAIM}(source) "
                 "WITH c, c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS role DELETE c RETURN s, t, g, role",
                 source=source,
             )
@@ -1068,7 +1068,7 @@ class _Writer:
         if relations and self.has_pending():
             for chunk in _chunks(sorted({key[0] for key in relations})):
                 for row in self.tx.run(
-                    f"UNWIND $starts AS start MATCH (c:{RELATION_CLAIM} {{rel_source: start}}) WHERE c.source <> $source "
+                    f"UNWIND $starts AS start MATCH (c:{RELATION_CLAIM} {{rel_source: start}}) USING INDEX c:{RELATION_CLAIM}(rel_source) WHERE c.source <> $source "
                     "RETURN [c.rel_source, c.type, c.rel_target, c.role] AS key",
                     starts=chunk, source=source,
                 ):
@@ -1105,9 +1105,9 @@ class _Writer:
             return keys
         for chunk in _chunks(ids):
             for row in self.tx.run(
-                f"UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_source: id}}) WHERE c.source <> $source "
+                f"UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_source: id}}) USING INDEX c:{RELATION_CLAIM}(rel_source) WHERE c.source <> $source "
                 "RETURN [c.rel_source, c.type, c.rel_target, c.role] AS key "
-                f"UNION UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_target: id}}) WHERE c.source <> $source "
+                f"UNION UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_target: id}}) USING INDEX c:{RELATION_CLAIM}(rel_target) WHERE c.source <> $source "
                 "RETURN [c.rel_source, c.type, c.rel_target, c.role] AS key",
                 ids=list(chunk), source=source,
             ):
@@ -1212,7 +1212,7 @@ class _Writer:
         claims: dict[str, list[tuple[tuple[bool, int], tuple]]] = defaultdict(list)
         condition = "WHERE c.source <> $source " if own is not None else ""
         for row in self.run(
-            f"UNWIND $ids AS id MATCH (c:{NODE_CLAIM} {{node_id: id}}) {condition}"
+            f"UNWIND $ids AS id MATCH (c:{NODE_CLAIM} {{node_id: id}}) USING INDEX c:{NODE_CLAIM}(node_id) {condition}"
             "RETURN c.node_id AS id, c.source AS source, c.kind AS kind, c.name AS name, c.aliases AS aliases, c.attrs AS attrs",
             ids=ids, source=source,
         ):
@@ -1264,7 +1264,7 @@ class _Writer:
         if stored:
             self.fire(
                 f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) UNWIND n.names AS key "
-                f"MATCH (k:{NAME_KEY} {{key: key}}) WHERE k.node_id = id DELETE k",
+                f"MATCH (k:{NAME_KEY} {{key: key}}) USING INDEX k:{NAME_KEY}(key) WHERE k.node_id = id DELETE k",
                 ids=stored,
             )
         if gone:
@@ -1316,7 +1316,7 @@ class _Writer:
         if self.has_pending():
             condition = "WHERE c.source <> $source " if own is not None else ""
             for row in self.run(
-                f"UNWIND $starts AS start MATCH (c:{RELATION_CLAIM} {{rel_source: start}}) {condition}"
+                f"UNWIND $starts AS start MATCH (c:{RELATION_CLAIM} {{rel_source: start}}) USING INDEX c:{RELATION_CLAIM}(rel_source) {condition}"
                 "RETURN c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS r, c.source AS source, "
                 "c.attrs AS attrs, c.place AS place",
                 starts=sorted({key[0] for key in keys}), source=source,
@@ -1369,7 +1369,7 @@ class _Writer:
                 unlinked.append(key)
         if joined:
             self.tx.run(
-                f"UNWIND $keys AS key MATCH (c:{RELATION_CLAIM} {{rel_source: key[0]}}) "
+                f"UNWIND $keys AS key MATCH (c:{RELATION_CLAIM} {{rel_source: key[0]}}) USING INDEX c:{RELATION_CLAIM}(rel_source) "
                 "WHERE c.type = key[1] AND c.rel_target = key[2] AND c.role = key[3] DELETE c",
                 keys=joined,
             ).consume()
@@ -1418,7 +1418,7 @@ class _Writer:
             others = {
                 row["id"]: row["kind"]
                 for row in self.run(
-                    f"UNWIND $ids AS id MATCH (c:{NODE_CLAIM} {{node_id: id}}) WHERE c.source <> $source "
+                    f"UNWIND $ids AS id MATCH (c:{NODE_CLAIM} {{node_id: id}}) USING INDEX c:{NODE_CLAIM}(node_id) WHERE c.source <> $source "
                     "RETURN c.node_id AS id, c.kind AS kind",
                     ids=list(nodes), source=name,
                 )
@@ -1468,7 +1468,7 @@ class _Writer:
         for chunk in _chunks(ids, chunk_size):
             self._rebuild_nodes(list(chunk), name, None, order)
         missing = self.run(
-            f"MATCH (c:{RELATION_CLAIM} {{source: $source}}) "
+            f"MATCH (c:{RELATION_CLAIM} {{source: $source}}) USING INDEX c:{RELATION_CLAIM}(source) "
             f"OPTIONAL MATCH (a:{NODE} {{id: c.rel_source}}) OPTIONAL MATCH (b:{NODE} {{id: c.rel_target}}) "
             "WITH c, a, b WHERE a IS NULL OR b IS NULL "
             "RETURN c.place AS place, c.type AS type, CASE WHEN a IS NULL THEN c.rel_source ELSE c.rel_target END AS end "
@@ -1480,15 +1480,15 @@ class _Writer:
                 [Problem(row["place"], None, None, f"relation {row['type']} points to unknown node {row['end']!r}") for row in missing]
             )
         self.tx.run(
-            f"MATCH (c:{RELATION_CLAIM} {{source: $source}}) WITH count(c) AS claims, collect(DISTINCT c.rel_source) AS starts "
+            f"MATCH (c:{RELATION_CLAIM} {{source: $source}}) USING INDEX c:{RELATION_CLAIM}(source) WITH count(c) AS claims, collect(DISTINCT c.rel_source) AS starts "
             f"MATCH (s:{SOURCE} {{name: $source}}) SET s.relation_claims = claims, s.relation_starts = starts",
             source=name,
         ).consume()
         for chunk in _chunks(ids, chunk_size):
             for row in self.run(
-                f"UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_source: id}}) "
+                f"UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_source: id}}) USING INDEX c:{RELATION_CLAIM}(rel_source) "
                 "RETURN c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS r "
-                f"UNION UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_target: id}}) "
+                f"UNION UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_target: id}}) USING INDEX c:{RELATION_CLAIM}(rel_target) "
                 "RETURN c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS r",
                 ids=list(chunk),
             ):
