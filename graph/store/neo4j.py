@@ -41,7 +41,9 @@ client prepares the next rows while the server writes; derived nodes and relatio
 are created only where the lock proves them new, otherwise matched on their unique
 id / key, so a retried transaction or a second load changes nothing. Uniqueness
 constraints on ids are created by :meth:`Neo4jStore.init`
-and checked before every first write of a connection.
+and checked before every first write of a connection. Lookups on the non-unique
+indexes (claims by node, start, end or source; name keys) carry ``USING INDEX`` so that
+they stay index seeks whatever the planner's statistics say after a wipe or a large load.
 """
 
 from __future__ import annotations
@@ -854,7 +856,7 @@ class _Writer:
     def __enter__(self) -> "_Writer":
         return self
 
-    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         try:
             if exc is None:
                 self.wait()
