@@ -16,7 +16,9 @@ What it does, on synthetic data with a fixed seed:
   ``--naive-sample`` actors and relations of the same data; its rates are
   extrapolated to the whole data set (said in the output).
 
-Prints nodes/s and relations/s for both and the ratio.
+Prints nodes/s and relations/s for both and the ratio, and the CPU time our loader's
+client used (a local server shares the machine's cores with it). Figures in the README
+notes were taken with the server started as ``NEO4J_HEAP=2g scripts/neo4j start``.
 """
 
 from __future__ import annotations
