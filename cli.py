@@ -176,7 +176,8 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def render(rows: Sequence[dict], columns: Sequence[str], format: str, title: str = "") -> str:
+def render(rows: Sequence[dict], columns: Sequence[str], format: str, title: str = "",
+           headers: Sequence[str] | None = None) -> str:
     if format == "json":
         return json.dumps([{c: row.get(c) for c in columns} for row in rows], ensure_ascii=False, indent=2) + "\n"
     if format == "csv":
@@ -191,7 +192,7 @@ def render(rows: Sequence[dict], columns: Sequence[str], format: str, title: str
             return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
 
         lines = [f"# {escape(title)}", ""] if title else []
-        lines.append("| " + " | ".join(columns) + " |")
+        lines.append("| " + " | ".join(escape(h) for h in headers or columns) + " |")
         lines.append("|" + "|".join("---" for _ in columns) + "|")
         lines.extend("| " + " | ".join(escape(c) for c in row) + " |" for row in cells)
         return "\n".join(lines) + "\n"
@@ -1099,8 +1100,10 @@ def emit_report(rows: Sequence[dict], columns: Sequence[str], format_: str, outp
 
         text = table_report_html(title, notes, rows, columns, lang)
     elif format_ == "md":
+        from .visualise.report import report_headers, report_rows
+
         escaped = [note.replace("<", "&lt;").replace(">", "&gt;") for note in notes]
-        body = render(rows, columns, "md")
+        body = render(report_rows(rows, lang), columns, "md", headers=report_headers(columns, lang))
         quoted = "\n>\n".join(f"> {note}" for note in escaped)
         text = f"# {title}\n\n" + (f"{quoted}\n\n" if quoted else "") + body
     else:

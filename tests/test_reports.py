@@ -352,3 +352,16 @@ def test_centrality_titles_name_the_metric_in_the_reports_language(demo):
     assert demo("report", "centrality", "--format", "md", "--metric", "betweenness").output.startswith("# Centralité (triée par intermédiarité)")
     english = demo("report", "centrality", "--format", "md", "--metric", "weighted_degree", "--lang", "en").output
     assert english.startswith("# Centrality (sorted by weighted degree)")
+
+
+def test_markdown_and_html_reports_speak_the_reports_language(demo):
+    french = demo("report", "centrality", "--format", "md", "--kind", "collectivite").output
+    assert "| identifiant | nom | type | degré | degré pondéré | intermédiarité |" in french
+    assert "| Seine-Saint-Denis | Collectivité |" in french
+    english = demo("report", "centrality", "--format", "md", "--kind", "collectivite", "--lang", "en").output
+    assert "| id | name | kind | degree | weighted degree | betweenness |" in english
+    assert "| Seine-Saint-Denis | Local authority |" in english
+    page = demo("report", "brokers", "--format", "html").output
+    assert "<th>nom</th><th>type</th><th>groupe</th><th>ponts</th>" in page
+    rows = list(csv.DictReader(io.StringIO(demo("report", "centrality", "--format", "csv").output)))
+    assert {"name", "kind", "weighted_degree"} <= set(rows[0]) and rows[0]["kind"] in {"Project", "Association"}

@@ -24,7 +24,7 @@ from ..graph.analysis.convert import Scope, analysis_graph, scope_of
 from ..graph.analysis.gaps import gaps_report
 from ..graph.analysis.recommend import recommend
 
-__all__ = ["LABELS", "KIND_NAMES", "format_value", "html_table", "html_document", "table_report_html", "full_report_data", "full_report_html"]
+__all__ = ["LABELS", "KIND_NAMES", "format_value", "html_table", "html_document", "table_report_html", "report_headers", "report_rows", "full_report_data", "full_report_html"]
 
 ACTORS = ("Collectivite", "Association")
 
@@ -112,6 +112,15 @@ KIND_NAMES: dict[str, dict[str, str]] = {
            "Person": "Personne", "Country": "Pays", "Document": "Document"},
     "en": {"Collectivite": "Local authority", "Association": "Association", "Theme": "Theme", "Project": "Project",
            "Person": "Person", "Country": "Country", "Document": "Document"},
+}
+
+#: column of a report -> its header, for the columns that are not metrics
+COLUMN_NAMES: dict[str, dict[str, str]] = {
+    "fr": {"id": "identifiant", "name": "nom", "kind": "type", "group": "groupe", "bridges": "ponts",
+           "total": "total", "community": "groupe", "size": "taille", "members": "membres", "themes": "thèmes",
+           "gap": "manque", "territory": "territoire", "theme": "thème", "actors": "acteurs", "rank": "rang",
+           "score": "score", "reasons": "raisons"},
+    "en": {},
 }
 
 #: metric -> (French label, French explanation, English label, English explanation)
@@ -233,7 +242,7 @@ def table_report_html(title: str, notes: Sequence[str], rows: Sequence[dict], co
     True
     """
     paragraphs = "".join(f'<p class="scope">{html.escape(note)}</p>' for note in notes)
-    return html_document(title, paragraphs + html_table(rows, columns, lang=lang), lang)
+    return html_document(title, paragraphs + html_table(report_rows(rows, lang), columns, report_headers(columns, lang), lang), lang)
 
 
 def _explanations(names: Sequence[str], lang: str) -> str:
@@ -247,12 +256,27 @@ def _explanations(names: Sequence[str], lang: str) -> str:
 
 def _headers(columns: Sequence[str], lang: str) -> list[str]:
     index = 0 if lang == "fr" else 2
-    return [EXPLANATIONS[c][index] if c in EXPLANATIONS else c for c in columns]
+    return [EXPLANATIONS[c][index] if c in EXPLANATIONS else COLUMN_NAMES[lang].get(c, c) for c in columns]
 
 
-def _kind_names(rows: Sequence[dict], lang: str) -> list[dict]:
-    """Rows with their ``kind`` in words."""
-    return [{**row, "kind": KIND_NAMES[lang].get(row.get("kind", ""), row.get("kind", ""))} for row in rows]
+def report_headers(columns: Sequence[str], lang: str = "fr") -> list[str]:
+    """The headers of a report's columns in words, in the report's language.
+
+    >>> report_headers(["name", "kind", "betweenness"])
+    ['nom', 'type', 'intermédiarité']
+    >>> report_headers(["name", "weighted_degree"], "en")
+    ['name', 'weighted degree']
+    """
+    return _headers(columns, lang)
+
+
+def report_rows(rows: Sequence[dict], lang: str = "fr") -> list[dict]:
+    """Rows with their actor kind in words, for reports read by people (Markdown, HTML).
+
+    >>> report_rows([{"name": "Rosny-sous-Bois", "kind": "Collectivite"}])
+    [{'name': 'Rosny-sous-Bois', 'kind': 'Collectivité'}]
+    """
+    return [row if "kind" not in row else {**row, "kind": KIND_NAMES[lang].get(row["kind"], row["kind"])} for row in rows]
 
 
 def _map_section(G: nx.Graph, lang: str, words: dict, title: str, seed: int) -> str:
@@ -387,7 +411,7 @@ def full_report_html(
     parts.append(f"<p>{html.escape(words['centrality_intro'].format(metric=metric_label))}</p>")
     centrality_columns = ["name", "kind", "degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]
     named = [words["actor"], words["kind"]]
-    parts.append(html_table(_kind_names(central["rows"], lang), centrality_columns,
+    parts.append(html_table(report_rows(central["rows"], lang), centrality_columns,
                             named + _headers(centrality_columns[2:], lang), lang))
     parts.append(f"<h3>{html.escape(words['explain'])}</h3>")
     parts.append(_explanations(centrality_columns[2:], lang))
@@ -395,7 +419,7 @@ def full_report_html(
     parts.append(f'<h2>{html.escape(words["brokers"])}</h2>')
     parts.append(f"<p>{html.escape(words['brokers_intro'])}</p>")
     broker_columns = ["name", "kind", "bridges", "constraint", "effective_size"]
-    parts.append(html_table(_kind_names(brokers["rows"], lang), broker_columns,
+    parts.append(html_table(report_rows(brokers["rows"], lang), broker_columns,
                             named + [words["bridges"]] + _headers(broker_columns[3:], lang), lang))
     parts.append(f"<h3>{html.escape(words['brokers_territory'])}</h3>")
     role_columns = ["name", "group", "coordinator", "itinerant", "representative", "gatekeeper", "liaison", "total"]
