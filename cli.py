@@ -68,9 +68,10 @@ class Settings:
     database: str | None = None
     _store: GraphStore | None = field(default=None, repr=False)
 
-    def store(self) -> GraphStore:
+    def store(self, create: bool = False) -> GraphStore:
+        """The store, opened once; only commands that write data into it (``create``) make a new one."""
         if self._store is None:
-            self._store = open_store(self.location, **self.store_options())
+            self._store = open_store(self.location, create=create, **self.store_options())
         return self._store
 
     def store_options(self, location: str | None = None, database: str | None = None) -> dict[str, Any]:
@@ -245,7 +246,7 @@ def resolve(store: GraphStore, reference: str, follow_merges: bool = True):
 @pass_settings
 def init(settings: Settings) -> None:
     """Create the store (tables, indexes, constraints) if it does not exist."""
-    settings.store().init()
+    settings.store(create=True).init()
     click.echo(f"store ready: {settings.store().location}")
 
 
@@ -274,7 +275,7 @@ def load(settings: Settings, paths: tuple[Path, ...], format_: str | None, sourc
     if wants_registers(paths, format_, registers):
         load_registers(settings, paths, format_, source_name, dry_run, authoritative, registers)
         return
-    store = settings.store()
+    store = settings.store(create=True)
     from .graph.merge import redirect_aware_lookup
 
     batches = read_sources(paths, redirect_aware_lookup(store), settings.contributor, format_, source_name)
@@ -599,9 +600,9 @@ def pull(settings: Settings, origin: str, remote_database: str | None) -> None:
     Sources keep their name, contributor, date and load order. Pulling twice
     changes nothing.
     """
-    source_store = open_store(origin, **settings.store_options(origin, remote_database))
+    source_store = open_store(origin, create=False, **settings.store_options(origin, remote_database))
     try:
-        _copy_graph(source_store, settings.store())
+        _copy_graph(source_store, settings.store(create=True))
     finally:
         source_store.close()
 
@@ -982,7 +983,7 @@ def load_registers(
         keywords=tuple(registers.get("keywords") or ()),
         include_inactive=bool(registers.get("include_inactive")),
     )
-    store = settings.store()
+    store = settings.store(create=True)
     loads = open_sources(paths, redirect_aware_lookup(store), settings.contributor, format_, source_name, options)
     for load_ in loads:
         if authoritative:

@@ -130,10 +130,23 @@ def test_errors_are_one_clear_line_with_the_right_exit_code(invoke, runner, tmp_
     if args[0] == "--store":
         result = runner.invoke(main, args)
     else:
+        invoke("init")
         result = invoke(*args)
     assert result.exit_code == code
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [["actors"], ["report", "centrality"], ["map", "-o", "carte.html"], ["pull", "--from", "elsewhere.db"]])
+def test_a_mistyped_store_path_is_an_error_not_an_empty_graph(runner, tmp_path, demo_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    store = "pull-target.db" if command[0] == "pull" else "typo.db"
+    result = runner.invoke(main, ["--store", store, *command])
+    missing = "elsewhere.db" if command[0] == "pull" else "typo.db"
+    assert result.exit_code == 1 and f"no store at {missing}" in result.output
+    assert not (tmp_path / missing).exists() and not (tmp_path / "carte.html").exists()
+    assert runner.invoke(main, ["--store", "typo.db", "load", str(demo_path)]).exit_code == 0
+    assert "Aitec" in runner.invoke(main, ["--store", "typo.db", "actors"]).output
 
 
 def test_a_store_that_is_not_sqlite_is_a_clean_error(runner, tmp_path):

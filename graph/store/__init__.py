@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import StoreUnavailable, UsageError
 from .base import GraphStore, WriteResult
 from .sqlite import SQLiteStore
 
@@ -24,13 +24,16 @@ def is_neo4j_location(location: str) -> bool:
     return bool(sep) and scheme.lower() in NEO4J_SCHEMES
 
 
-def open_store(location: str, **options) -> GraphStore:
+def open_store(location: str, create: bool = True, **options) -> GraphStore:
     """Open the store at ``location``.
 
     Parameters
     ----------
     location : str
         A SQLite file path or ``sqlite:///path``, or a Neo4j URI.
+    create : bool
+        Create a SQLite store that does not exist yet; when False, a missing file
+        is :class:`StoreUnavailable` (a mistyped path must not read as an empty graph).
     **options
         Backend options: for Neo4j ``user``, ``password``, ``database``.
     """
@@ -43,4 +46,6 @@ def open_store(location: str, **options) -> GraphStore:
     elif "://" in location:
         scheme = location.split("://", 1)[0]
         raise UsageError(f"unknown store scheme {scheme!r}: give a file path or a neo4j://, bolt:// or neo4j+s:// URI")
+    if not create and not Path(location).exists():
+        raise StoreUnavailable(f"no store at {location}: load data into it first (maillage load FILE), or name another with --store")
     return SQLiteStore(Path(location))
