@@ -93,6 +93,10 @@ RELATION_CLAIM = "RelationClaim"
 NAME_KEY = "NameKey"
 DOCUMENT = "StoredDocument"
 META = "MaillageStore"
+# A node a write deletes first loses its labels for this one, and is deleted when the
+# write ends: once a transaction has deleted nodes, every index lookup in it costs time
+# in proportion to how many (a 20,000-node unload took 26 s, most of it in lookups).
+DELETED = "MaillageDeleted"
 
 _NODE_PROPERTIES = ("id", "kind", "name", "aliases", "names", "attrs")
 _RELATION_PROPERTIES = ("role", "attrs", "claim_source", "claim_place", "claim_sources", "claim_places", "claim_attrs")
@@ -304,8 +308,9 @@ class Neo4jStore:
                 return StoreUnavailable(f"{where} has no database {self.database!r}")
             if "MemoryPoolOutOfMemoryError" in code or "TransactionOutOfMemory" in code:
                 return StoreError(
-                    f"{where} ran out of transaction memory: split the source into smaller ones "
-                    "or raise db.memory.transaction.total.max on the server"
+                    f"{where} ran out of transaction memory (a source is written in one transaction): "
+                    "load it in smaller parts (a register by --departement or --commune) "
+                    "or give the server more heap (server.memory.heap.max_size)"
                 )
             if isinstance(error, neo4j_errors.TransientError):
                 return StoreUnavailable(f"{where} kept failing ({code}): {error.message}")
@@ -445,7 +450,7 @@ class Neo4jStore:
                 writer.lock()
                 if writer.source_row(source) is None:
                     raise LoadError([], f"no source named {source!r} is loaded")
-                old_ids, old_keys = writer.delete_claims(source)
+                old_ids, old_keys = writer.delete_claims(source, last=True)
                 writer.tx.run(f"MATCH (s:{SOURCE} {{name: $name}}) DELETE s", name=source).consume()
                 writer.rebuild(source, old_ids, old_keys, own_nodes={}, own_relations={})
                 return WriteResult(source, len(old_ids), len(old_keys))
@@ -852,6 +857,10 @@ class _Writer:
         self.created: set[str] = set()
         # Whether some relation claim is kept apart from a relationship (None: not asked yet).
         self.pending: bool | None = None
+        # Whether nodes wait, labelled DELETED, to be deleted when the write ends; and the
+        # element ids of claims left in place until then (see delete_claims).
+        self.deleting = False
+        self.deleted_last: list[str] = []
 
     def __enter__(self) -> "_Writer":
         return self
@@ -860,6 +869,10 @@ class _Writer:
         try:
             if exc is None:
                 self.wait()
+                if self.deleting:
+                    self._tx.run(f"MATCH (n:{DELETED}) DETACH DELETE n").consume()
+                for chunk in _chunks(self.deleted_last):
+                    self._tx.run("UNWIND $elements AS element MATCH (c) WHERE elementId(c) = element DELETE c", elements=list(chunk)).consume()
         finally:
             if self._sender is not None:
                 # Never leave the transaction to the sending thread: it is done before the commit or rollback.
@@ -895,6 +908,12 @@ class _Writer:
         future = self._sender.submit(self._tx.run, f"{query} RETURN count(*) AS rows", params)
         self._sent.append(future)
         return future
+
+    def delete(self, variable: str, *labels: str) -> str:
+        """The clause that deletes node ``variable`` (of ``labels``) when the write ends:
+        it leaves its labels, and so every index, at once."""
+        self.deleting = True
+        return f"REMOVE {variable}:{':'.join(labels)} SET {variable}:{DELETED}"
 
     def lock(self) -> None:
         self.tx.run(_LOCK, version=SCHEMA_VERSION).consume()
@@ -951,21 +970,37 @@ class _Writer:
             params,
         ).consume()
 
-    def delete_claims(self, source: str) -> tuple[set[str], set[tuple[str, str, str, str]]]:
+    def delete_claims(self, source: str, last: bool = False) -> tuple[set[str], set[tuple[str, str, str, str]]]:
         """Forget what ``source`` asserted; return the node ids and relation keys it touched.
 
         Call it before :meth:`put_source` replaces the source's list of relation starts.
-        A relationship left without claims stays until its key is re-derived.
+        A relationship left without claims stays until its key is re-derived. ``last``:
+        the node claims stay in place, and in the index, until the write ends, for a
+        caller whose reads leave out the source's claims (they are many, and index
+        lookups in a transaction that took many entries out of that index are slow).
         """
-        ids = {
-            row["id"]
-            for row in self.run(f"MATCH (c:{NODE_CLAIM} {{source: $source}}) USING INDEX c:{NODE_CLAIM}(source) WITH c, c.node_id AS id DELETE c RETURN id", source=source)
-        }
+        if last:
+            rows = self.run(
+                f"MATCH (c:{NODE_CLAIM} {{source: $source}}) USING INDEX c:{NODE_CLAIM}(source) RETURN c.node_id AS id, elementId(c) AS element",
+                source=source,
+            )
+            self.deleted_last.extend(row["element"] for row in rows)
+            ids = {row["id"] for row in rows}
+        else:
+            ids = {
+                row["id"]
+                for row in self.run(
+                    f"MATCH (c:{NODE_CLAIM} {{source: $source}}) USING INDEX c:{NODE_CLAIM}(source) WITH c, c.node_id AS id "
+                    f"{self.delete('c', NODE_CLAIM)} RETURN id",
+                    source=source,
+                )
+            }
         keys = {
             (row["s"], row["t"], row["g"], row["role"])
             for row in self.run(
                 f"MATCH (c:{RELATION_CLAIM} {{source: $source}}) USING INDEX c:{RELATION_CLAIM}(source) "
-                "WITH c, c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS role DELETE c RETURN s, t, g, role",
+                f"WITH c, c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS role {self.delete('c', RELATION_CLAIM)} "
+                "RETURN s, t, g, role",
                 source=source,
             )
         }
@@ -1026,7 +1061,7 @@ class _Writer:
         (their claims are kept apart, as :data:`RELATION_CLAIM` nodes).
         """
         name = source.name
-        old_ids, old_keys = (set(), set()) if known_new else self.delete_claims(name)
+        old_ids, old_keys = (set(), set()) if known_new else self.delete_claims(name, last=True)
         self.has_pending()
         self.put_source(source, digest, keep_seq, sorted({key[0] for key in relations}), len(relations))
         self.fresh_ids = set(nodes) - old_ids
@@ -1266,7 +1301,7 @@ class _Writer:
         if stored:
             self.fire(
                 f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) UNWIND n.names AS key "
-                f"MATCH (k:{NAME_KEY} {{key: key}}) USING INDEX k:{NAME_KEY}(key) WHERE k.node_id = id DELETE k",
+                f"MATCH (k:{NAME_KEY} {{key: key}}) USING INDEX k:{NAME_KEY}(key) WHERE k.node_id = id {self.delete('k', NAME_KEY)}",
                 ids=stored,
             )
         if gone:
@@ -1280,7 +1315,8 @@ class _Writer:
                 ids=gone,
             )
             self.pending = True
-            self.fire(f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) DETACH DELETE n", ids=gone)
+            self.fire(f"UNWIND $ids AS id MATCH (:{NODE} {{id: id}})-[r]-() WITH DISTINCT r DELETE r", ids=gone)
+            self.fire(f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) {self.delete('n', NODE, *KINDS)}", ids=gone)
         for (kind, new), rows in by_kind.items():
             if new:
                 query = f"UNWIND $rows AS row CREATE (n:{NODE}:{_label(kind)}) SET n = row.props"
@@ -1372,7 +1408,7 @@ class _Writer:
         if joined:
             self.tx.run(
                 f"UNWIND $keys AS key MATCH (c:{RELATION_CLAIM} {{rel_source: key[0]}}) USING INDEX c:{RELATION_CLAIM}(rel_source) "
-                "WHERE c.type = key[1] AND c.rel_target = key[2] AND c.role = key[3] DELETE c",
+                f"WHERE c.type = key[1] AND c.rel_target = key[2] AND c.role = key[3] {self.delete('c', RELATION_CLAIM)}",
                 keys=joined,
             ).consume()
         for type_, rows in gone.items():
