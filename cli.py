@@ -390,6 +390,14 @@ REPORT_FORMATS = FORMATS + ("html",)
 report_format_option = click.option(
     "--format", "format_", type=click.Choice(REPORT_FORMATS), default="table", show_default=True, help="Output format."
 )
+#: the parts of a recommendation's score in words, in the order of SCORE_WEIGHTS
+SCORE_WORDS = {
+    "fr": {"common": "voisins communs", "adamic_adar": "Adamic–Adar", "projects": "projets partagés",
+           "themes": "thèmes partagés", "countries": "pays partagés"},
+    "en": {"common": "common neighbours", "adamic_adar": "Adamic–Adar", "projects": "shared projects",
+           "themes": "shared themes", "countries": "shared countries"},
+}
+
 lang_option = click.option("--lang", type=click.Choice(LANGS), default="fr", show_default=True, help="Language of the text.")
 
 
@@ -1284,10 +1292,10 @@ def recommend(settings: Settings, actor: str, top: int, include: tuple[str, ...]
     store_graph = settings.store().to_networkx()
     found = recommend_actors(store_graph, node_id, top, lang, include, new_only)
     rows = [{**row, "reasons": [reason["text"] for reason in row["reasons"]]} for row in found]
-    weights = ", ".join(f"{name} × {weight:g}" for name, weight in SCORE_WEIGHTS.items())
+    decimal = "," if lang == "fr" else "."
+    weights = ", ".join(f"{SCORE_WORDS[lang][part]} × {weight:g}".replace(".", decimal) for part, weight in SCORE_WEIGHTS.items())
     name = store_graph.nodes[node_id].get("name", node_id)
-    note = (f"Score = {weights} (voisins communs, Adamic–Adar, projets, thèmes, pays partagés)." if lang == "fr"
-            else f"Score = {weights} (common neighbours, Adamic–Adar, shared projects, themes, countries).")
+    note = f"Score = {weights}."
     title = f"Qui {name} devrait rencontrer" if lang == "fr" else f"Who {name} should meet"
     payload = {"actor": node_id, "name": name, "weights": SCORE_WEIGHTS, "recommendations": found}
     emit_report(rows, ["rank", "id", "name", "kind", "score", "reasons"], format_, output, title, [note], lang, payload)

@@ -123,6 +123,8 @@ def test_gaps_report(demo):
 def test_recommend_by_name_with_reasons(demo):
     result = demo("recommend", "Nanterre", "--top", "3")
     assert result.exit_code == 0 and "Participent tous deux" in result.output
+    assert "projets partagés × 2" in result.output and "pays partagés × 0,5" in result.output
+    assert "shared countries × 0.5" in demo("recommend", "Nanterre", "--lang", "en").output
     data = json.loads(demo("recommend", "Ville de Nanterre", "--lang", "en", "--format", "json").stdout)
     assert data["actor"] == "collectivite:com-92050" and data["recommendations"]
     assert all(r["reasons"] and r["reasons"][0]["text"].startswith("Both") for r in data["recommendations"])
