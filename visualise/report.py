@@ -254,11 +254,6 @@ def _explanations(names: Sequence[str], lang: str) -> str:
     return f'<dl class="metrics">{"".join(items)}</dl>'
 
 
-def _headers(columns: Sequence[str], lang: str) -> list[str]:
-    index = 0 if lang == "fr" else 2
-    return [EXPLANATIONS[c][index] if c in EXPLANATIONS else COLUMN_NAMES[lang].get(c, c) for c in columns]
-
-
 def report_headers(columns: Sequence[str], lang: str = "fr") -> list[str]:
     """The headers of a report's columns in words, in the report's language.
 
@@ -267,7 +262,8 @@ def report_headers(columns: Sequence[str], lang: str = "fr") -> list[str]:
     >>> report_headers(["name", "weighted_degree"], "en")
     ['name', 'weighted degree']
     """
-    return _headers(columns, lang)
+    index = 0 if lang == "fr" else 2
+    return [EXPLANATIONS[c][index] if c in EXPLANATIONS else COLUMN_NAMES[lang].get(c, c) for c in columns]
 
 
 def report_rows(rows: Sequence[dict], lang: str = "fr") -> list[dict]:
@@ -412,7 +408,7 @@ def full_report_html(
     centrality_columns = ["name", "kind", "degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]
     named = [words["actor"], words["kind"]]
     parts.append(html_table(report_rows(central["rows"], lang), centrality_columns,
-                            named + _headers(centrality_columns[2:], lang), lang))
+                            named + report_headers(centrality_columns[2:], lang), lang))
     parts.append(f"<h3>{html.escape(words['explain'])}</h3>")
     parts.append(_explanations(centrality_columns[2:], lang))
 
@@ -420,10 +416,10 @@ def full_report_html(
     parts.append(f"<p>{html.escape(words['brokers_intro'])}</p>")
     broker_columns = ["name", "kind", "bridges", "constraint", "effective_size"]
     parts.append(html_table(report_rows(brokers["rows"], lang), broker_columns,
-                            named + [words["bridges"]] + _headers(broker_columns[3:], lang), lang))
+                            named + [words["bridges"]] + report_headers(broker_columns[3:], lang), lang))
     parts.append(f"<h3>{html.escape(words['brokers_territory'])}</h3>")
     role_columns = ["name", "group", "coordinator", "itinerant", "representative", "gatekeeper", "liaison", "total"]
-    parts.append(html_table(by_territory["rows"], role_columns, [words["actor"], words["territory"]] + _headers(role_columns[2:], lang), lang))
+    parts.append(html_table(by_territory["rows"], role_columns, [words["actor"], words["territory"]] + report_headers(role_columns[2:], lang), lang))
     parts.append(_explanations(["constraint", "effective_size", "coordinator", "itinerant", "representative", "gatekeeper", "liaison"], lang))
 
     parts.append(f'<h2>{html.escape(words["communities"])}</h2>')
