@@ -231,6 +231,31 @@ def test_write_stream_gives_the_graph_write_gives(any_store, tmp_path):
     reference.close()
 
 
+def test_a_stream_naming_a_node_or_relation_again_in_a_later_chunk_keeps_the_later_record(any_store, tmp_path):
+    renamed = Node("association:cuf", "Association", "CUF renommée", ("Cités Unies",), {"category": "réseau"})
+    works_again = Relation("association:cuf", "WORKS_ON", "theme:paix", "", {"note": "atelier 2009"})
+    records = [
+        NodeRecord(CUF, "s:2"), NodeRecord(PAIX, "s:3"), NodeRecord(DD, "s:4"),
+        RelationRecord(WORKS, "s:5"), RelationRecord(WORKS_DD, "s:6"),
+        NodeRecord(renamed, "s:7"), RelationRecord(works_again, "s:8"),
+    ]
+    source = Source("s.csv", "test", "alice", "2026-01-01T00:00:00+00:00")
+    any_store.write_stream(source, iter(records), chunk_size=2)
+    reference = open_store(str(tmp_path / "reference.db"))
+    reference.write(Batch(
+        source,
+        [NodeRecord(renamed, "s:7"), NodeRecord(PAIX, "s:3"), NodeRecord(DD, "s:4")],
+        [RelationRecord(works_again, "s:8"), RelationRecord(WORKS_DD, "s:6")],
+    ))
+    assert any_store.get("association:cuf") == renamed
+    assert any_store.nodes() == reference.nodes() and any_store.relations() == reference.relations()
+    assert [c.place for c in any_store.node_claims("association:cuf")] == ["s:7"]
+    assert any_store.relation_claims("theme:paix") == reference.relation_claims("theme:paix")
+    assert [(c.relation.attrs, c.place) for c in any_store.relation_claims("theme:paix")] == [({"note": "atelier 2009"}, "s:8")]
+    assert any_store.find("Cités Unies France") == []
+    reference.close()
+
+
 def test_a_failed_stream_leaves_the_store_as_it_was(any_store):
     any_store.write(batch("a.csv", [CUF, PAIX], [WORKS]))
     before = state(any_store)

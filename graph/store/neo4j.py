@@ -1018,30 +1018,44 @@ class _Writer:
         }
         return ids, keys
 
-    def create_claims(self, source: str, nodes: Iterable[NodeRecord], relations: Iterable[RelationRecord], merge: bool = False) -> None:
+    def create_claims(self, source: str, nodes: Iterable[NodeRecord], relations: Iterable[RelationRecord]) -> None:
         """Create claim nodes: every node claim, and the relation claims kept apart from a relationship."""
-        if merge:
-            verb_node = f"MERGE (c:{NODE_CLAIM} {{node_id: row[0], source: $source}}) SET "
-            verb_relation = (
-                f"MERGE (c:{RELATION_CLAIM} {{rel_source: row[0], type: row[1], rel_target: row[2], role: row[3], source: $source}}) SET "
-            )
-        else:
-            verb_node = f"CREATE (c:{NODE_CLAIM}) SET c.node_id = row[0], c.source = $source, "
-            verb_relation = (
-                f"CREATE (c:{RELATION_CLAIM}) SET c.rel_source = row[0], c.type = row[1], c.rel_target = row[2], "
-                "c.role = row[3], c.source = $source, "
-            )
         node_rows = [_node_claim_list(record) for record in nodes]
         for chunk in _chunks(node_rows):
             self.fire(
-                f"UNWIND $rows AS row {verb_node}c.kind = row[1], c.name = row[2], c.aliases = row[3], c.attrs = row[4], c.place = row[5]",
+                f"UNWIND $rows AS row CREATE (c:{NODE_CLAIM}) SET c.node_id = row[0], c.source = $source, "
+                "c.kind = row[1], c.name = row[2], c.aliases = row[3], c.attrs = row[4], c.place = row[5]",
                 rows=chunk, source=source,
             )
         relation_rows = [[*record.relation.key, _dumps(dict(record.relation.attrs)), record.place] for record in relations]
         if relation_rows:
             self.pending = True
         for chunk in _chunks(relation_rows):
-            self.fire(f"UNWIND $rows AS row {verb_relation}c.attrs = row[4], c.place = row[5]", rows=chunk, source=source)
+            self.fire(
+                f"UNWIND $rows AS row CREATE (c:{RELATION_CLAIM}) SET c.rel_source = row[0], c.type = row[1], "
+                "c.rel_target = row[2], c.role = row[3], c.source = $source, c.attrs = row[4], c.place = row[5]",
+                rows=chunk, source=source,
+            )
+
+    def update_claims(self, source: str, nodes: Iterable[NodeRecord], relations: Iterable[RelationRecord]) -> None:
+        """Replace the content of claims ``source`` already holds (a stream naming a node or
+        relation again in a later chunk: the later record wins)."""
+        node_rows = [_node_claim_list(record) for record in nodes]
+        for chunk in _chunks(node_rows):
+            self.fire(
+                f"UNWIND $rows AS row MATCH (c:{NODE_CLAIM} {{node_id: row[0]}}) USING INDEX c:{NODE_CLAIM}(node_id) "
+                "WHERE c.source = $source SET c.kind = row[1], c.name = row[2], c.aliases = row[3], c.attrs = row[4], c.place = row[5]",
+                rows=chunk, source=source,
+            )
+        relation_rows = [[*record.relation.key, _dumps(dict(record.relation.attrs)), record.place] for record in relations]
+        # The hint: the planner would otherwise walk the index on source, every claim of this source per row.
+        for chunk in _chunks(relation_rows):
+            self.fire(
+                f"UNWIND $rows AS row MATCH (c:{RELATION_CLAIM} {{rel_source: row[0]}}) USING INDEX c:{RELATION_CLAIM}(rel_source) "
+                "WHERE c.type = row[1] AND c.rel_target = row[2] AND c.role = row[3] AND c.source = $source "
+                "SET c.attrs = row[4], c.place = row[5]",
+                rows=chunk, source=source,
+            )
 
     def replace(
         self,
@@ -1443,6 +1457,9 @@ class _Writer:
         self.put_source(source, "", keep_seq=False)
         touched_ids = set(old_ids)
         touched_keys = set(old_keys)
+        # What this stream has claimed so far (its earlier claims were deleted above).
+        claimed_ids: set[str] = set()
+        claimed_keys: set[tuple[str, str, str, str]] = set()
         problems: list[Problem] = []
         nodes: dict[str, NodeRecord] = {}
         relations: dict[tuple[str, str, str, str], RelationRecord] = {}
@@ -1466,8 +1483,9 @@ class _Writer:
                 for node_id, record in nodes.items()
                 if node_id in others and others[node_id] != record.node.kind
             )
-            self.create_claims(name, nodes.values(), (), merge=True)
-            touched_ids.update(nodes)
+            self.update_claims(name, [record for node_id, record in nodes.items() if node_id in claimed_ids], ())
+            self.create_claims(name, [record for node_id, record in nodes.items() if node_id not in claimed_ids], ())
+            claimed_ids.update(nodes)
             streamed.node_count += len(nodes)
             nodes.clear()
 
@@ -1479,8 +1497,9 @@ class _Writer:
                 fingerprinter.update(
                     _dumps(["R", row["rel_source"], row["type"], row["rel_target"], row["role"], row["attrs"], row["place"]]).encode()
                 )
-            self.create_claims(name, (), relations.values(), merge=True)
-            touched_keys.update(relations)
+            self.update_claims(name, (), [record for key, record in relations.items() if key in claimed_keys])
+            self.create_claims(name, (), [record for key, record in relations.items() if key not in claimed_keys])
+            claimed_keys.update(relations)
             streamed.relation_count += len(relations)
             relations.clear()
 
@@ -1502,6 +1521,8 @@ class _Writer:
         if problems:
             raise LoadError(problems)
         order = self.precedence()
+        touched_ids |= claimed_ids
+        touched_keys |= claimed_keys
         ids = sorted(touched_ids)
         for chunk in _chunks(ids, chunk_size):
             self._rebuild_nodes(list(chunk), name, None, order)
