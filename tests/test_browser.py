@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import struct
 import time
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from maillage.visualise import write_map
+from maillage.graph.store import open_store
+from maillage.visualise import theme_members, write_map
 from maillage.visualise.sample import territory_graph
 
 pytestmark = pytest.mark.browser
@@ -193,8 +195,19 @@ def test_search_focuses_an_actor_by_alias(browser, demo_map):
         page.close()
 
 
-def test_kind_relation_and_theme_filters(browser, demo_map):
+def test_kind_relation_and_theme_filters(browser, demo_map, invoke):
+    store = open_store(str(invoke.store))
+    members = theme_members(store.to_networkx())
+    names = {node.id: node.name for node in store.nodes()}
+    store.close()
     page = MapPage(browser, demo_map)
+
+    def shown_names():
+        return sorted(page.js("() => maillageMap.nodeView.getIds().map(i => maillageMap.nodes.get(i).label)"))
+
+    def theme_box(name):
+        return page.page.get_by_role("checkbox", name=re.compile("^" + re.escape(name) + r" \(\d+\)$"))
+
     try:
         page.page.uncheck("input[data-kind='Association']")
         assert page.counts()[0] == 60 - 11
@@ -203,10 +216,22 @@ def test_kind_relation_and_theme_filters(browser, demo_map):
         assert page.counts()[0] == nodes and page.counts()[1] < edges
         page.page.click("text=Tout afficher")
         assert page.counts() == (60, 191)
-        page.page.select_option("#theme-filter", label="Agenda 21")
-        shown = page.counts()[0]
-        assert 3 <= shown < 60
-        assert page.js("() => maillageMap.nodeView.getIds().map(i => maillageMap.nodes.get(i).label)").count("Agenda 21") == 1
+        expected = {}
+        for theme_id in ("theme:agenda-21", "theme:initiatives-de-paix"):
+            expected[theme_id] = {theme_id, *members[theme_id]}
+            theme_box(names[theme_id]).check()
+            assert page.counts()[0] == len(expected[theme_id])
+            theme_box(names[theme_id]).uncheck()
+            assert page.counts() == (60, 191)
+        # Two themes checked: the actors tied to either, and both themes.
+        theme_box("Agenda 21").check()
+        theme_box("Initiatives de paix").check()
+        both = expected["theme:agenda-21"] | expected["theme:initiatives-de-paix"]
+        assert len(both) > max(len(ids) for ids in expected.values())
+        assert page.counts()[0] == len(both) < 60
+        assert "Agenda 21" in shown_names() and "Initiatives de paix" in shown_names()
+        page.page.click("text=Tout afficher")
+        assert page.counts() == (60, 191) and not theme_box("Agenda 21").is_checked()
         page.assert_clean()
     finally:
         page.close()
@@ -359,7 +384,7 @@ def test_xss_corpus_never_executes(browser, invoke, tmp_path, bypass_csp):
         assert page.js("() => document.title") == PAYLOADS[8]
         hover_and_click_everything(page, actors)
         search_and_click_every_payload(page)
-        page.page.select_option("#theme-filter", index=1)
+        page.page.check("ul.filter-themes input >> nth=0")
         assert_nothing_ran(page)
         assert page.console == [] and page.blocked == []
     finally:

@@ -101,7 +101,9 @@
   var visible = new Uint8Array(N);
   var kindOn = kinds.map(function () { return true; });
   var typeOn = types.map(function () { return true; });
-  var themeFilter = -1;
+  // Checked themes (by node index); none checked: every actor, whatever its themes.
+  var themeOn = {};
+  var themesChosen = 0;
 
   var visNodes = new vis.DataSet(nodesData.map(function (node, index) {
     var kind = kinds[node.kind];
@@ -140,11 +142,15 @@
     return item;
   }));
 
+  function inChosenThemes(index) {
+    if (!themesChosen || themeOn[index]) return true;
+    var themes = nodesData[index].themes;
+    for (var k = 0; k < themes.length; k++) if (themeOn[themes[k]]) return true;
+    return false;
+  }
+
   function computeVisible() {
-    for (var i = 0; i < N; i++) {
-      var node = nodesData[i];
-      visible[i] = kindOn[node.kind] && (themeFilter < 0 || i === themeFilter || node.themes.indexOf(themeFilter) >= 0) ? 1 : 0;
-    }
+    for (var i = 0; i < N; i++) visible[i] = kindOn[nodesData[i].kind] && inChosenThemes(i) ? 1 : 0;
   }
   computeVisible();
 
@@ -339,7 +345,8 @@
   function focusNode(index, animate) {
     if (!visible[index]) {
       kindOn[nodesData[index].kind] = true;
-      themeFilter = -1;
+      themeOn = {};
+      themesChosen = 0;
       syncFilterInputs();
       applyFilters();
     }
@@ -438,7 +445,7 @@
   var SHAPES = { dot: "\u25cf", hexagon: "\u2b22", diamond: "\u25c6", triangle: "\u25b2", triangleDown: "\u25bc", star: "\u2605", square: "\u25a0" };
   var filters = document.getElementById("filters");
   var kindInputs = [], typeInputs = [];
-  var themeSelect = null;
+  var themeInputs = {};
   filters.appendChild(el("h2", null, T.filters));
 
   function checkbox(list, label, checked, onChange, decorate) {
@@ -483,25 +490,29 @@
   filters.appendChild(typeList);
 
   if (data.themes.length) {
-    filters.appendChild(el("h3", null, T.theme));
-    themeSelect = el("select");
-    themeSelect.id = "theme-filter";
-    var all = el("option", null, T.allThemes);
-    all.value = "-1";
-    themeSelect.appendChild(all);
-    data.themes.forEach(function (index) {
-      var option = el("option", null, nodesData[index].name);
-      option.value = String(index);
-      themeSelect.appendChild(option);
+    var themeCounts = {};
+    nodesData.forEach(function (node) {
+      node.themes.forEach(function (theme) { themeCounts[theme] = (themeCounts[theme] || 0) + 1; });
     });
-    themeSelect.addEventListener("change", function () { themeFilter = parseInt(themeSelect.value, 10); applyFilters(); });
-    filters.appendChild(themeSelect);
+    filters.appendChild(el("h3", null, T.themes));
+    filters.appendChild(el("p", "hint", T.themesHint));
+    var themeList = el("ul", "filter-themes");
+    data.themes.forEach(function (index) {
+      var input = checkbox(themeList, nodesData[index].name + " (" + (themeCounts[index] || 0) + ")", false, function (on) {
+        if (on) themeOn[index] = true; else delete themeOn[index];
+        themesChosen = Object.keys(themeOn).length;
+        applyFilters();
+      });
+      input.dataset.theme = String(index);
+      themeInputs[index] = input;
+    });
+    filters.appendChild(themeList);
   }
 
   function syncFilterInputs() {
     kindInputs.forEach(function (input, index) { if (input) input.checked = kindOn[index]; });
     typeInputs.forEach(function (input, index) { if (input) input.checked = typeOn[index]; });
-    if (themeSelect) themeSelect.value = String(themeFilter);
+    Object.keys(themeInputs).forEach(function (index) { themeInputs[index].checked = !!themeOn[index]; });
   }
 
   var actions = el("p", "actions");
@@ -510,7 +521,8 @@
   reset.addEventListener("click", function () {
     kindOn = kinds.map(function () { return true; });
     typeOn = types.map(function () { return true; });
-    themeFilter = -1;
+    themeOn = {};
+    themesChosen = 0;
     syncFilterInputs();
     applyFilters();
   });
