@@ -15,7 +15,8 @@ so the command line can turn it into one clean line and an exit code::
     │                                  (carries the full list of problems)
     ├── StoreError                     the store cannot do what was asked
     │   ├── StoreUnavailable             cannot reach / open the store
-    │   └── AuthenticationFailed         the store refused the credentials
+    │   ├── AuthenticationFailed         the store refused the credentials
+    │   └── ConcurrentChange             a source changed between reading and rewriting it
     └── UsageError                     the request itself is wrong (exit code 2)
 
 ``MaillageError.exit_code`` is 1 for bad data and unavailable stores, 2 for misuse.
@@ -36,6 +37,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "AuthenticationFailed",
+    "ConcurrentChange",
     "UsageError",
 ]
 
@@ -105,6 +107,16 @@ class StoreUnavailable(StoreError):
 
 class AuthenticationFailed(StoreError):
     """The store refused the credentials."""
+
+
+class ConcurrentChange(StoreError):
+    """Someone changed a source between the moment it was read and the moment it was
+    to be rewritten (a merge, an unmerge); nothing was written. ``sources`` names them."""
+
+    def __init__(self, sources: list[str]):
+        self.sources = list(sources)
+        listed = ", ".join(repr(name) for name in self.sources)
+        super().__init__(f"{listed} changed while this command ran (another load or merge); nothing was written: run it again")
 
 
 class UsageError(MaillageError):

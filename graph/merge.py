@@ -193,6 +193,8 @@ def merge(store: GraphStore, into: str, merged: Sequence[str], contributor: str,
     if not nodes:
         raise UsageError("name at least one node to merge")
     mapping = {node.id: target.id for node in nodes}
+    # Read before the sources: a source rewritten after this read fails the merge, not lost.
+    digests = store.source_digests()
     touched = {claim.source for node in nodes for claim in store.node_claims(node.id)}
     touched |= {claim.source for node in nodes for claim in store.relation_claims(node.id)}
     originals = [store.dump_source(name) for name in _load_order(store, touched)]
@@ -215,7 +217,7 @@ def merge(store: GraphStore, into: str, merged: Sequence[str], contributor: str,
     }
     store.put_document(MERGES, merge_id, record)
     try:
-        store.replace_sources(rewritten)
+        store.replace_sources(rewritten, expected={batch.source.name: digests.get(batch.source.name) for batch in originals})
     except BaseException:
         store.delete_document(MERGES, merge_id)
         raise
@@ -257,6 +259,7 @@ def unmerge(store: GraphStore, reference: str, contributor: str) -> UnmergeResul
         raise UsageError(f"merge {record['id']} was already undone on {record['undone']['at']}")
     restores: list[Batch] = []
     skipped: dict[str, str] = {}
+    digests = store.source_digests()
     for entry in record["sources"]:
         current = store.dump_source(entry["name"])
         if current is None:
@@ -265,7 +268,7 @@ def unmerge(store: GraphStore, reference: str, contributor: str) -> UnmergeResul
             skipped[entry["name"]] = "changed since the merge"
         else:
             restores.append(batch_from_dict(entry["original"]))
-    store.replace_sources(restores)
+    store.replace_sources(restores, expected={batch.source.name: digests.get(batch.source.name) for batch in restores})
     merged_ids = [node["id"] for node in record["merged"]]
     for node_id in merged_ids:
         redirect = store.get_document(REDIRECTS, node_id)

@@ -56,13 +56,15 @@ class Conflict:
 
 def set_authoritative(store: GraphStore, source: str, authoritative: bool, contributor: str) -> WriteResult:
     """Mark (or unmark) a loaded source as authoritative; its place in the load order is kept."""
+    digests = store.source_digests()
     batch = store.dump_source(source)
     if batch is None:
         known = ", ".join(s.name for s in store.sources()) or "none"
         raise UsageError(f"no source named {source!r} is loaded (loaded: {known})")
     if batch.source.authoritative == authoritative:
         return WriteResult(source, 0, 0, unchanged=True)
-    result = store.replace_sources([replace(batch, source=replace(batch.source, authoritative=authoritative))])[0]
+    marked = replace(batch, source=replace(batch.source, authoritative=authoritative))
+    result = store.replace_sources([marked], expected={source: digests.get(source)})[0]
     record_event(store, "authoritative", contributor, source=source, details={"authoritative": authoritative})
     return result
 

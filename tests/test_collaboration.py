@@ -339,6 +339,58 @@ def test_merge_unmerge_unload_conflicts_and_json_export_on_each_backend(any_stor
     assert store.get("association:ritimo") is None and store.get("association:crid") is not None
 
 
+class _SomeoneLoadsFirst:
+    """A real store, with another user's load slipped in just before the next rewrite of
+    sources begins: one interleaving of two users' commands, made certain."""
+
+    def __init__(self, store, batch):
+        self._store = store
+        self._batch = batch
+
+    def replace_sources(self, batches, expected=None):
+        self._store.write(self._batch)
+        return self._store.replace_sources(batches, expected)
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+
+def test_merge_unmerge_and_authoritative_never_overwrite_a_source_reloaded_meanwhile(any_store, ssd, tmp_path):
+    from maillage.graph.errors import ConcurrentChange
+    from maillage.graph.merge import MERGES, REDIRECTS, apply_redirects, merge, redirect_aware_lookup, unmerge
+    from maillage.graph.provenance import set_authoritative
+    from maillage.loaders import read_sources
+
+    def bobs_load(folder):
+        [batch] = read_sources([folder], redirect_aware_lookup(any_store), "bob", source_name="ssd")
+        return apply_redirects(any_store, batch)
+
+    load_with_redirects(any_store, ssd, "ssd")
+    grown = write_workbook(tmp_path / "grown", SSD_ACTORS + "Association,Ritimo,,,\n", SSD_RELATIONS + "Ritimo,PARTNERS_WITH,CRID,,\n")
+    ids = sorted(SSD_IDS - {"collectivite:cg93"})
+    racing = _SomeoneLoadsFirst(any_store, bobs_load(grown))
+    with pytest.raises(ConcurrentChange) as raised:
+        merge(racing, "collectivite:cg93", ids, "alice")
+    assert raised.value.sources == ["ssd"] and "run it again" in str(raised.value)
+    # Bob's load stands; the merge left nothing behind.
+    assert any_store.get("association:ritimo") is not None
+    assert all(any_store.get(node_id) is not None for node_id in ids)
+    assert any_store.documents(MERGES) == [] and any_store.documents(REDIRECTS) == []
+
+    merge(any_store, "collectivite:cg93", ids, "alice")
+    shrunk = write_workbook(tmp_path / "shrunk", SSD_ACTORS, SSD_RELATIONS)
+    before = any_store.dump_source("ssd")
+    with pytest.raises(ConcurrentChange):
+        unmerge(_SomeoneLoadsFirst(any_store, bobs_load(shrunk)), "collectivite:cg93", "alice")
+    assert any_store.dump_source("ssd") != before and any_store.get("association:ritimo") is None
+    assert any_store.get(ids[0]) is None and [record for _, record in any_store.documents(MERGES)][0]["undone"] is None
+
+    with pytest.raises(ConcurrentChange):
+        set_authoritative(_SomeoneLoadsFirst(any_store, bobs_load(grown)), "ssd", True, "alice")
+    assert [(s.name, s.authoritative) for s in any_store.sources()] == [("ssd", False)]
+    assert any_store.get("association:ritimo") is not None
+
+
 def test_a_streamed_load_is_redirected_like_a_batch(sqlite_store, ssd, tmp_path):
     from maillage.graph.merge import apply_redirects, merge, redirect_aware_lookup, redirect_records
     from maillage.loaders import read_sources

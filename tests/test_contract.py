@@ -11,7 +11,7 @@ import re
 import pytest
 
 from maillage.cli import main
-from maillage.graph.errors import AmbiguousReference, LoadError, UnknownReference
+from maillage.graph.errors import AmbiguousReference, ConcurrentChange, LoadError, UnknownReference
 from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
 from maillage.graph.store import open_store
 from maillage.graph.store.base import resolve_one
@@ -216,6 +216,26 @@ def test_replace_sources_keeps_load_order_and_does_not_check_ends(any_store):
     assert any_store.get("association:cuf").name == "CUF renommée"
     assert dangling in any_store.relations()
     assert any_store.replace_sources([batch("c.csv", [DD])])[0].unchanged
+
+
+def test_replace_sources_refuses_sources_changed_since_their_digests_were_read(any_store):
+    any_store.write(batch("a.csv", [CUF, PAIX], [WORKS]))
+    digests = any_store.source_digests()
+    assert set(digests) == {"a.csv"} and digests == any_store.source_digests()
+    any_store.write(batch("a.csv", [CUF, PAIX, DD], [WORKS, WORKS_DD], contributor="bob"))
+    any_store.write(batch("b.csv", [NANTERRE]))
+    seen = state(any_store)
+    with pytest.raises(ConcurrentChange) as raised:
+        any_store.replace_sources(
+            [batch("a.csv", [CUF]), batch("b.csv", [NANTERRE, PAIX])],
+            expected={"a.csv": digests["a.csv"], "b.csv": digests.get("b.csv")},
+        )
+    assert raised.value.sources == ["a.csv", "b.csv"]
+    assert state(any_store) == seen
+    fresh = any_store.source_digests()
+    assert fresh["a.csv"] != digests["a.csv"]
+    [result] = any_store.replace_sources([batch("a.csv", [CUF])], expected={"a.csv": fresh["a.csv"]})
+    assert not result.unchanged and any_store.get("theme:developpement-durable") is None
 
 
 def test_write_stream_gives_the_graph_write_gives(any_store, tmp_path):

@@ -153,7 +153,12 @@ class GraphStore(Protocol):
           a batch with the same records.
         """
 
-    def replace_sources(self, batches: Sequence[Batch]) -> list[WriteResult]:
+    def source_digests(self) -> dict[str, str]:
+        """The stored fingerprint of each loaded source, by name: it changes whenever
+        what the source asserts changes. Read it before reading sources that will be
+        rewritten, and hand it to :meth:`replace_sources` as ``expected``."""
+
+    def replace_sources(self, batches: Sequence[Batch], expected: Mapping[str, str | None] | None = None) -> list[WriteResult]:
         """Replace what several sources assert, all in one transaction, trusting the batches.
 
         Used to rewrite sources that are already checked (a merge, an unmerge,
@@ -172,7 +177,13 @@ class GraphStore(Protocol):
           (:class:`LoadError`) and nothing changes;
         * a batch whose content (:func:`batch_digest`) equals what its source
           asserts gives ``WriteResult.unchanged``; one ``WriteResult`` per batch,
-          in the order given.
+          in the order given;
+        * ``expected``: for each source it names, the fingerprint
+          :meth:`source_digests` gave before the caller read the source (None: it
+          was not loaded). If any source now has another (it was reloaded,
+          unloaded or rewritten meanwhile), nothing changes and
+          :class:`ConcurrentChange` names those sources: the caller's batches
+          were made from what is no longer there.
         """
 
     def unload(self, source: str) -> WriteResult:

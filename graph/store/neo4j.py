@@ -61,7 +61,7 @@ import networkx as nx
 import neo4j
 from neo4j import exceptions as neo4j_errors
 
-from ..errors import AuthenticationFailed, LoadError, StoreError, StoreUnavailable, UsageError
+from ..errors import AuthenticationFailed, ConcurrentChange, LoadError, StoreError, StoreUnavailable, UsageError
 from ..model import KINDS, RELATION_TYPES, Batch, Node, NodeRecord, Relation, RelationRecord, Source, normalise
 from .base import (
     NodeClaim,
@@ -424,10 +424,21 @@ class Neo4jStore:
 
         return self._write(work)
 
-    def replace_sources(self, batches: Sequence[Batch]) -> list[WriteResult]:
+    def source_digests(self) -> dict[str, str]:
+        return {row["name"]: row["digest"] for row in self._read(f"MATCH (s:{SOURCE}) RETURN s.name AS name, s.digest AS digest")}
+
+    def replace_sources(self, batches: Sequence[Batch], expected: Mapping[str, str | None] | None = None) -> list[WriteResult]:
         def work(tx: neo4j.ManagedTransaction) -> list[WriteResult]:
             with _Writer(tx) as writer:
                 writer.lock()
+                if expected:
+                    stored = {row["name"]: row["digest"] for row in writer.run(
+                        f"UNWIND $names AS name MATCH (s:{SOURCE} {{name: name}}) RETURN s.name AS name, s.digest AS digest",
+                        names=sorted(expected),
+                    )}
+                    changed = sorted(name for name, digest in expected.items() if stored.get(name) != digest)
+                    if changed:
+                        raise ConcurrentChange(changed)
                 results = []
                 for batch in batches:
                     digest = batch_digest(batch)

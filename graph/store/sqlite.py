@@ -16,11 +16,11 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import networkx as nx
 
-from ..errors import LoadError, StoreUnavailable
+from ..errors import ConcurrentChange, LoadError, StoreUnavailable
 from ..model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, aliases_of, normalise
 from .base import (
     NodeClaim,
@@ -199,9 +199,17 @@ class SQLiteStore:
             self._replace_source(batch, digest)
         return WriteResult(name, len(batch.nodes), len(batch.relations))
 
-    def replace_sources(self, batches: Sequence[Batch]) -> list[WriteResult]:
+    def source_digests(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT name, digest FROM sources"))
+
+    def replace_sources(self, batches: Sequence[Batch], expected: Mapping[str, str | None] | None = None) -> list[WriteResult]:
         results = []
         with self._transaction():
+            if expected:
+                stored = self.source_digests()
+                changed = sorted(name for name, digest in expected.items() if stored.get(name) != digest)
+                if changed:
+                    raise ConcurrentChange(changed)
             for batch in batches:
                 digest = batch_digest(batch)
                 source = batch.source
