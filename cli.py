@@ -619,9 +619,13 @@ def pull(settings: Settings, origin: str, remote_database: str | None) -> None:
 
 
 def cite(claim: Any) -> str:
-    """One claim's provenance in words: source, place, contributor, date."""
-    place = "" if claim.place in ("", claim.source) else f" {claim.place}"
-    return f"{claim.source}{place}, by {claim.contributor}, {claim.at}"
+    """One claim's provenance in words: source, place, contributor, date (a source named
+    after its file is cited by its place alone: ``actors.csv:4``, not ``actors.csv actors.csv:4``)."""
+    if claim.place.startswith(claim.source + ":"):
+        where = claim.place
+    else:
+        where = claim.source if claim.place in ("", claim.source) else f"{claim.source} {claim.place}"
+    return f"{where}, by {claim.contributor}, {claim.at}"
 
 
 def collaborative_batches(store: GraphStore, batches: Sequence[Any], authoritative: bool) -> list[Any]:

@@ -187,6 +187,14 @@ def test_show_cites_source_contributor_and_date_for_every_fact(invoke, ssd):
     assert "-> LOCATED_IN -> CG93    (ssd ssd/relations.csv:7, by test, 20" in text
 
 
+def test_show_cites_a_source_named_after_its_file_by_its_place_alone(invoke, demo_path):
+    export = demo_path.parent / "samples" / "cooperation_decentralisee_export.csv"
+    ok(invoke("load", str(export)))
+    text = ok(invoke("show", "Rosny-sous-Bois")).output
+    assert "(cooperation_decentralisee_export.csv:4, by test, 20" in text
+    assert "cooperation_decentralisee_export.csv cooperation_decentralisee_export.csv" not in text
+
+
 def test_history_lists_loads_and_merges_with_who(invoke, ssd, runner, tmp_path):
     ok(invoke("load", str(ssd), "--source", "ssd"))
     from maillage.cli import main
