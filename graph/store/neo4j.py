@@ -1031,42 +1031,39 @@ class _Writer:
 
     def create_claims(self, source: str, nodes: Iterable[NodeRecord], relations: Iterable[RelationRecord]) -> None:
         """Create claim nodes: every node claim, and the relation claims kept apart from a relationship."""
-        node_rows = [_node_claim_list(record) for record in nodes]
-        for chunk in _chunks(node_rows):
-            self.fire(
-                f"UNWIND $rows AS row CREATE (c:{NODE_CLAIM}) SET c.node_id = row[0], c.source = $source, "
-                "c.kind = row[1], c.name = row[2], c.aliases = row[3], c.attrs = row[4], c.place = row[5]",
-                rows=chunk, source=source,
-            )
-        relation_rows = [[*record.relation.key, _dumps(dict(record.relation.attrs)), record.place] for record in relations]
-        if relation_rows:
+        if self._send_claims(
+            source, nodes, relations,
+            f"CREATE (c:{NODE_CLAIM}) SET c.node_id = row[0], c.source = $source, ",
+            f"CREATE (c:{RELATION_CLAIM}) SET c.rel_source = row[0], c.type = row[1], c.rel_target = row[2], "
+            "c.role = row[3], c.source = $source, ",
+        ):
             self.pending = True
-        for chunk in _chunks(relation_rows):
-            self.fire(
-                f"UNWIND $rows AS row CREATE (c:{RELATION_CLAIM}) SET c.rel_source = row[0], c.type = row[1], "
-                "c.rel_target = row[2], c.role = row[3], c.source = $source, c.attrs = row[4], c.place = row[5]",
-                rows=chunk, source=source,
-            )
 
     def update_claims(self, source: str, nodes: Iterable[NodeRecord], relations: Iterable[RelationRecord]) -> None:
         """Replace the content of claims ``source`` already holds (a stream naming a node or
         relation again in a later chunk: the later record wins)."""
-        node_rows = [_node_claim_list(record) for record in nodes]
-        for chunk in _chunks(node_rows):
+        # The hints: the planner would otherwise walk the index on source, every claim of this source per row.
+        self._send_claims(
+            source, nodes, relations,
+            f"MATCH (c:{NODE_CLAIM} {{node_id: row[0]}}) USING INDEX c:{NODE_CLAIM}(node_id) WHERE c.source = $source SET ",
+            f"MATCH (c:{RELATION_CLAIM} {{rel_source: row[0]}}) USING INDEX c:{RELATION_CLAIM}(rel_source) "
+            "WHERE c.type = row[1] AND c.rel_target = row[2] AND c.role = row[3] AND c.source = $source SET ",
+        )
+
+    def _send_claims(
+        self, source: str, nodes: Iterable[NodeRecord], relations: Iterable[RelationRecord], node_head: str, relation_head: str
+    ) -> bool:
+        """Send claim rows through ``node_head`` / ``relation_head`` (a clause binding ``c`` and
+        opening its SET); return whether there were relation claims."""
+        for chunk in _chunks([_node_claim_list(record) for record in nodes]):
             self.fire(
-                f"UNWIND $rows AS row MATCH (c:{NODE_CLAIM} {{node_id: row[0]}}) USING INDEX c:{NODE_CLAIM}(node_id) "
-                "WHERE c.source = $source SET c.kind = row[1], c.name = row[2], c.aliases = row[3], c.attrs = row[4], c.place = row[5]",
+                f"UNWIND $rows AS row {node_head}c.kind = row[1], c.name = row[2], c.aliases = row[3], c.attrs = row[4], c.place = row[5]",
                 rows=chunk, source=source,
             )
         relation_rows = [[*record.relation.key, _dumps(dict(record.relation.attrs)), record.place] for record in relations]
-        # The hint: the planner would otherwise walk the index on source, every claim of this source per row.
         for chunk in _chunks(relation_rows):
-            self.fire(
-                f"UNWIND $rows AS row MATCH (c:{RELATION_CLAIM} {{rel_source: row[0]}}) USING INDEX c:{RELATION_CLAIM}(rel_source) "
-                "WHERE c.type = row[1] AND c.rel_target = row[2] AND c.role = row[3] AND c.source = $source "
-                "SET c.attrs = row[4], c.place = row[5]",
-                rows=chunk, source=source,
-            )
+            self.fire(f"UNWIND $rows AS row {relation_head}c.attrs = row[4], c.place = row[5]", rows=chunk, source=source)
+        return bool(relation_rows)
 
     def replace(
         self,
