@@ -8,8 +8,9 @@ All rewritten sources are replaced in one transaction, each keeping its place in
 the load order, so the precedence between sources does not change.
 
 The merge is recorded as a document (collection ``merges``): who, when, which
-nodes, and the original batch of every rewritten source, so :func:`unmerge`
-puts those sources back exactly. A redirect B → A (collection ``redirects``)
+nodes, and what every rewritten source asserted about those nodes before (its
+other claims are left as they were), so :func:`unmerge` puts those sources back
+exactly. A redirect B → A (collection ``redirects``)
 makes a later load of a file that still names B land on A
 (:func:`apply_redirects`, called by ``maillage load`` before writing).
 """
@@ -210,7 +211,11 @@ def merge(store: GraphStore, into: str, merged: Sequence[str], contributor: str,
         "contributor": contributor,
         "at": at,
         "sources": [
-            {"name": original.source.name, "original": batch_to_dict(original), "merged_digest": canonical_digest(new)}
+            {
+                "name": original.source.name,
+                "touched": batch_to_dict(_naming(original, {target.id, *mapping})),
+                "merged_digest": canonical_digest(new),
+            }
             for original, new in zip(originals, rewritten)
         ],
         "undone": None,
@@ -267,7 +272,7 @@ def unmerge(store: GraphStore, reference: str, contributor: str) -> UnmergeResul
         elif canonical_digest(current) != entry["merged_digest"]:
             skipped[entry["name"]] = "changed since the merge"
         else:
-            restores.append(batch_from_dict(entry["original"]))
+            restores.append(_restored(entry, current, {record["into"], *(node["id"] for node in record["merged"])}))
     store.replace_sources(restores, expected={batch.source.name: digests.get(batch.source.name) for batch in restores})
     merged_ids = [node["id"] for node in record["merged"]]
     for node_id in merged_ids:
@@ -285,6 +290,27 @@ def unmerge(store: GraphStore, reference: str, contributor: str) -> UnmergeResul
         at=at,
     )
     return UnmergeResult(record["id"], record["into"], tuple(merged_ids), restored, skipped)
+
+
+def _naming(batch: Batch, ids: set[str], naming: bool = True) -> Batch:
+    """The records of ``batch`` that name one of ``ids`` (a node, or a relation's end); or,
+    with ``naming`` False, the others."""
+    return Batch(
+        batch.source,
+        [record for record in batch.nodes if (record.node.id in ids) == naming],
+        [record for record in batch.relations if (record.relation.source in ids or record.relation.target in ids) == naming],
+    )
+
+
+def _restored(entry: Mapping[str, Any], current: Batch, ids: set[str]) -> Batch:
+    """A source as it was before a merge of ``ids``: its records naming them as recorded,
+    the others as they are (unchanged since the merge, as its digest says)."""
+    if "original" in entry:
+        # Merge records written before only the records naming the merged nodes were kept.
+        return batch_from_dict(entry["original"])
+    before = batch_from_dict(entry["touched"])
+    kept = _naming(current, ids, naming=False)
+    return Batch(before.source, [*kept.nodes, *before.nodes], [*kept.relations, *before.relations])
 
 
 def merged_into(store: GraphStore, node_id: str) -> str | None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from maillage.graph.duplicates import territory_key
+from maillage.graph.model import Batch
 from maillage.graph.store import open_store
 
 SSD_ACTORS = """kind,name,aliases,level,insee_code
@@ -345,6 +346,38 @@ def test_merge_unmerge_unload_conflicts_and_json_export_on_each_backend(any_stor
         copy.close()
     store.unload("other")
     assert store.get("association:ritimo") is None and store.get("association:crid") is not None
+
+
+def _sorted_dump(store, name):
+    batch = store.dump_source(name)
+    return sorted(batch.nodes, key=lambda r: r.node.id), sorted(batch.relations, key=lambda r: r.relation.key)
+
+
+def test_a_merge_records_only_what_its_sources_said_of_the_merged_nodes(sqlite_store, ssd):
+    from maillage.graph.export import batch_to_dict
+    from maillage.graph.merge import MERGES, merge, unmerge
+
+    load_with_redirects(sqlite_store, ssd, "ssd")
+    before = _sorted_dump(sqlite_store, "ssd")
+    ids = sorted(SSD_IDS - {"collectivite:cg93"})
+    result = merge(sqlite_store, "collectivite:cg93", ids, "alice")
+    [entry] = sqlite_store.get_document(MERGES, result.id)["sources"]
+    kept = {*SSD_IDS}
+    assert {node["id"] for node in entry["touched"]["nodes"]} == kept
+    assert all(relation["source"] in kept or relation["target"] in kept for relation in entry["touched"]["relations"])
+    assert len(entry["touched"]["nodes"]) == 3 < len(before[0])
+    unmerge(sqlite_store, result.id, "alice")
+    assert _sorted_dump(sqlite_store, "ssd") == before
+
+    # A merge recorded by an earlier maillage kept whole sources: it is undone all the same.
+    result = merge(sqlite_store, "collectivite:cg93", ids, "alice")
+    record = sqlite_store.get_document(MERGES, result.id)
+    [entry] = record["sources"]
+    del entry["touched"]
+    entry["original"] = batch_to_dict(Batch(sqlite_store.dump_source("ssd").source, *before))
+    sqlite_store.put_document(MERGES, result.id, record)
+    unmerge(sqlite_store, result.id, "alice")
+    assert _sorted_dump(sqlite_store, "ssd") == before
 
 
 class _SomeoneLoadsFirst:
