@@ -423,6 +423,24 @@ def analysis_options(graph: str = "full") -> Callable:
     return decorate
 
 
+#: From this many nodes on, betweenness and closeness are estimated unless --exact is given:
+#: exact ones cost a traversal per node (49,000 nodes: about a minute with igraph).
+AUTO_SAMPLE_FROM = 20_000
+AUTO_SAMPLE = 256
+
+
+def sample_size(nodes: int, sample: int | None, exact: bool) -> int | None:
+    """How many sources betweenness and closeness are estimated from (None: exact), with a note
+    on stderr when the graph's size chose it."""
+    if exact and sample is not None:
+        raise click.UsageError("give --sample or --exact, not both")
+    if exact or sample is not None or nodes < AUTO_SAMPLE_FROM:
+        return sample
+    click.echo(f"note: {nodes:,} nodes: betweenness and closeness estimated from {AUTO_SAMPLE} sampled sources "
+               "(--exact computes them exactly, one traversal per node)", err=True)
+    return AUTO_SAMPLE
+
+
 @main.group()
 def report() -> None:
     """Analyses of the graph, as tables, CSV, JSON, Markdown or printable HTML."""
@@ -436,14 +454,17 @@ def report() -> None:
 )
 @click.option("--kind", "kinds", multiple=True, type=kind_choice, help="Only rows of this kind (repeatable).")
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="Number of rows.")
-@click.option("--sample", "sample", type=click.IntRange(min=1), help="Estimate betweenness from this many sampled sources.")
+@click.option("--sample", "sample", type=click.IntRange(min=1),
+              help=f"Estimate betweenness and closeness from this many sampled sources "
+                   f"(default: exact below {AUTO_SAMPLE_FROM:,} nodes, {AUTO_SAMPLE} sources from there on).")
+@click.option("--exact", is_flag=True, help="Compute betweenness and closeness exactly, however large the graph.")
 @analysis_options()
 @lang_option
 @report_format_option
 @output_option
 @pass_settings
 def report_centrality(settings: Settings, metric: str, kinds: tuple[str, ...], top: int, format_: str, output: Path | None,
-                      sample: int | None = None, graph_name: str = "full", include: tuple[str, ...] = (),
+                      sample: int | None = None, exact: bool = False, graph_name: str = "full", include: tuple[str, ...] = (),
                       min_weight: float = 1.0, engine: str = "auto", seed: int = 0, lang: str = "fr") -> None:
     """Who holds the network together: degree, betweenness, closeness, harmonic, eigenvector, PageRank.
 
@@ -453,9 +474,7 @@ def report_centrality(settings: Settings, metric: str, kinds: tuple[str, ...], t
     from .graph.analysis import analysis_graph, centrality_report
 
     graph = analysis_graph(settings.store().to_networkx(), graph_name, include, min_weight=min_weight)
-    if sample is None and graph.number_of_nodes() >= 20_000:
-        click.echo(f"note: exact betweenness and closeness on {graph.number_of_nodes()} nodes take long; "
-                   "--sample 256 estimates them", err=True)
+    sample = sample_size(graph.number_of_nodes(), sample, exact)
     result = centrality_report(graph, metric, set(_kinds(kinds)) or None, k=sample, seed=seed, engine=engine)
     columns = ["id", "name", "kind", "degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]
     if result["betweenness"]["k"]:
@@ -1237,7 +1256,10 @@ def report_gaps(settings: Settings, level: str, lang: str, format_: str, output:
 @click.option("--metric", type=click.Choice(["degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]),
               default="betweenness", show_default=True, help="Sort the centrality table by this metric.")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Rows per table.")
-@click.option("--sample", "sample", type=click.IntRange(min=1), help="Estimate betweenness from this many sampled sources.")
+@click.option("--sample", "sample", type=click.IntRange(min=1),
+              help=f"Estimate betweenness and closeness from this many sampled sources "
+                   f"(default: exact below {AUTO_SAMPLE_FROM:,} nodes, {AUTO_SAMPLE} sources from there on).")
+@click.option("--exact", is_flag=True, help="Compute betweenness and closeness exactly, however large the graph.")
 @click.option("--include", "include", multiple=True, type=click.Choice(["documents", "people"]),
               help="Keep Document or Person nodes, left out by default (repeatable).")
 @click.option("--min-weight", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Projection: weakest link kept.")
@@ -1247,7 +1269,7 @@ def report_gaps(settings: Settings, level: str, lang: str, format_: str, output:
 @lang_option
 @pass_settings
 def report_all(settings: Settings, format_: str, output: Path | None, title: str | None, metric: str, top: int,
-               sample: int | None, include: tuple[str, ...], min_weight: float, engine: str, seed: int,
+               sample: int | None, exact: bool, include: tuple[str, ...], min_weight: float, engine: str, seed: int,
                no_map: bool, lang: str) -> None:
     """Everything in one document: the graph analysed, centrality, brokers, communities,
     recommendations for the most central actors, gaps and the map — a self-contained,
@@ -1255,6 +1277,7 @@ def report_all(settings: Settings, format_: str, output: Path | None, title: str
     from .visualise.report import full_report_data, full_report_html
 
     store_graph = settings.store().to_networkx()
+    sample = sample_size(store_graph.number_of_nodes(), sample, exact)
     if format_ == "html":
         text = full_report_html(store_graph, lang, title, seed, sample, top, metric, include, min_weight, engine,
                                 with_map=not no_map)

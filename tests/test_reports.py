@@ -91,6 +91,28 @@ def test_sampled_betweenness_states_sample_and_error(demo):
     assert all(abs(a["pagerank"] - b["pagerank"]) < 1e-6 for a, b in zip(exact, reference))
 
 
+def test_large_graphs_get_sampled_betweenness_unless_exact_is_asked(demo, monkeypatch):
+    import maillage.cli
+
+    # The demo graph (54 nodes analysed) stands for a large one: the threshold is lowered, not the graph faked.
+    monkeypatch.setattr(maillage.cli, "AUTO_SAMPLE_FROM", 50)
+    monkeypatch.setattr(maillage.cli, "AUTO_SAMPLE", 7)
+    sampled = demo("report", "centrality", "--format", "json", "--top", "60")
+    assert sampled.exit_code == 0 and "estimated from 7 sampled sources" in sampled.stderr and "--exact" in sampled.stderr
+    assert all("betweenness_stderr" in row for row in json.loads(sampled.stdout))
+    exact = demo("report", "centrality", "--format", "json", "--top", "60", "--exact")
+    assert exact.stderr == "" and not any("betweenness_stderr" in row for row in json.loads(exact.stdout))
+    full = demo("report", "all", "--format", "json")
+    assert "estimated from 7 sampled sources" in full.stderr and json.loads(full.stdout)["centrality"]["betweenness"]["k"] == 7
+    chosen = demo("report", "all", "--format", "json", "--sample", "9")
+    assert "sampled sources" not in chosen.stderr and json.loads(chosen.stdout)["centrality"]["betweenness"]["k"] == 9
+    both = demo("report", "centrality", "--sample", "5", "--exact")
+    assert both.exit_code == 2 and "not both" in both.output
+    monkeypatch.setattr(maillage.cli, "AUTO_SAMPLE_FROM", 1000)
+    small = demo("report", "centrality", "--format", "json")
+    assert small.stderr == "" and "betweenness_stderr" not in json.loads(small.stdout)[0]
+
+
 def test_brokers_answer_who_bridges_local_authorities_and_associations(demo):
     result = json.loads(demo("report", "brokers", "--format", "json").stdout)
     assert result["scope"]["graph"] == "actors" and result["between"] == ["Collectivite", "Association"]
