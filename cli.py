@@ -1373,7 +1373,9 @@ def ego(settings: Settings, actor: str, depth: int, include: tuple[str, ...], fo
     from .graph.analysis import ego_network
 
     node_id = _resolved_id(settings, actor)
-    rows = ego_network(settings.store().to_networkx(), node_id, depth, include)
+    store = settings.store()
+    # What lies within ``depth`` steps through any relation: every path the analysed graph can use.
+    rows = ego_network(store.to_networkx(node_ids=store.neighbourhood([node_id], depth)), node_id, depth, include)
     for row in rows:
         row["relations"] = [
             r["type"] + (f" ({r['role']})" if r["role"] else "") + ("" if r["forward"] else " ←") for r in row["relations"]

@@ -165,6 +165,22 @@ def test_path_and_ego(demo):
     assert rows[0]["distance"] == 0 and {row["distance"] for row in rows} == {0, 1, 2}
 
 
+def test_ego_read_from_the_neighbourhood_answers_as_on_the_whole_graph(demo):
+    from maillage.graph.analysis import ego_network
+    from maillage.graph.store import open_store
+
+    store = open_store(str(demo.store))
+    whole = store.to_networkx()
+    store.close()
+    for actor, depth, include in [("collectivite:dep-93", 1, ()), ("collectivite:com-93064", 3, ()),
+                                  ("association:aitec", 2, ("documents", "people"))]:
+        options = [arg for kind in include for arg in ("--include", kind)]
+        rows = json.loads(demo("ego", actor, "--depth", str(depth), *options, "--format", "json").stdout)
+        expected = ego_network(whole, actor, depth, include)
+        assert len(rows) < whole.number_of_nodes()
+        assert [(r["id"], r["distance"], r["via"]) for r in rows] == [(r["id"], r["distance"], r["via"]) for r in expected]
+
+
 def test_full_html_report_is_self_contained_printable_and_complete(demo, tmp_path):
     target = tmp_path / "rapport.html"
     result = demo("report", "all", "--format", "html", "-o", str(target))
