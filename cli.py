@@ -1345,7 +1345,7 @@ def path(settings: Settings, source: str, target: str, limit: int, include: tupl
     from .graph.analysis import shortest_paths
 
     first, second = _resolved_id(settings, source), _resolved_id(settings, target)
-    found = shortest_paths(settings.store().to_networkx(), first, second, limit, include)
+    found = shortest_paths(_graph_between(settings.store(), first, second, include), first, second, limit, include)
     if format_ == "json":
         click.echo(json.dumps({"source": first, "target": second, "paths": found}, ensure_ascii=False, indent=2))
         return
@@ -1354,6 +1354,38 @@ def path(settings: Settings, source: str, target: str, limit: int, include: tupl
     click.echo(f"{len(found)} shortest path(s) of length {found[0]['length']}:")
     for number, found_path in enumerate(found, start=1):
         click.echo(f"{number}. {found_path['text']}")
+
+
+def _graph_between(store: GraphStore, first: str, second: str, include: tuple[str, ...]) -> Any:
+    """The part of the store's graph that holds every shortest path from ``first`` to ``second``
+    in the analysed graph, read by widening the neighbourhoods of both ends in turn.
+
+    Every node of a path of length at most ``a + b + 1`` lies within ``a`` steps of
+    ``first`` or ``b`` steps of ``second`` (through any relation), so once the part read
+    has a path that short, it holds all the shortest ones; once a neighbourhood stops growing, it is a whole connected part of
+    the graph and holds every path there is.
+    """
+    import networkx as nx
+
+    from .graph.analysis import analysis_graph
+
+    ends = (first, second)
+    depths = [0, 0]
+    reached = [store.neighbourhood([end], 0) for end in ends]
+    exhausted = False
+    while True:
+        graph = store.to_networkx(node_ids=reached[0] | reached[1])
+        if exhausted:
+            return graph
+        analysed = analysis_graph(graph, "full", include)
+        if first in analysed and second in analysed and nx.has_path(analysed, first, second):
+            if nx.shortest_path_length(analysed, first, second) <= sum(depths) + 1:
+                return graph
+        side = 0 if depths[0] <= depths[1] else 1
+        depths[side] += 1
+        wider = store.neighbourhood([ends[side]], depths[side])
+        exhausted = len(wider) == len(reached[side])
+        reached[side] = wider
 
 
 @main.command()

@@ -165,6 +165,46 @@ def test_path_and_ego(demo):
     assert rows[0]["distance"] == 0 and {row["distance"] for row in rows} == {0, 1, 2}
 
 
+def test_path_read_from_growing_neighbourhoods_answers_as_on_the_whole_graph(demo):
+    from maillage.graph.analysis import shortest_paths
+    from maillage.graph.store import open_store
+
+    store = open_store(str(demo.store))
+    whole = store.to_networkx()
+    store.close()
+    ids = sorted(whole)[::4]
+    assert len(ids) >= 15
+    pairs = [(a, b) for a in ids[:6] for b in ids if a != b]
+    for (a, b), include in zip(pairs, [(), ("documents", "people")] * len(pairs)):
+        if any(whole.nodes[end]["kind"] in ("Document", "Person") for end in (a, b)) and not include:
+            continue
+        options = [arg for kind in include for arg in ("--include", kind)]
+        answer = json.loads(demo("path", a, b, "--limit", "50", *options, "--format", "json").stdout)["paths"]
+        assert answer == shortest_paths(whole, a, b, 50, include), (a, b, include)
+
+
+def test_path_finds_every_shortest_path_when_a_document_brings_one_of_them_nearer(invoke, tmp_path):
+    # Two paths of 6 partnerships from A to B; a document mentioning A and the middle of the
+    # first puts that one within reach of the neighbourhoods before the second.
+    first = ["A", "P1", "P2", "P3", "P4", "P5", "B"]
+    second = ["A", "Q1", "Q2", "Q3", "Q4", "Q5", "B"]
+    names = sorted(set(first + second))
+    (tmp_path / "actors.csv").write_text(
+        "kind,name\n" + "".join(f"Association,{name}\n" for name in names) + "Document,Compte rendu\n", encoding="utf-8"
+    )
+    links = [(a, b) for path in (first, second) for a, b in zip(path, path[1:])]
+    (tmp_path / "relations.csv").write_text(
+        "source,type,target\n" + "".join(f"{a},PARTNERS_WITH,{b}\n" for a, b in links)
+        + "Compte rendu,MENTIONS,A\nCompte rendu,MENTIONS,P3\n",
+        encoding="utf-8",
+    )
+    assert invoke("load", str(tmp_path / "actors.csv"), str(tmp_path / "relations.csv")).exit_code == 0
+    found = json.loads(invoke("path", "A", "B", "--format", "json").stdout)["paths"]
+    assert sorted(tuple(node["name"] for node in path["nodes"]) for path in found) == [tuple(first), tuple(second)]
+    via_document = json.loads(invoke("path", "A", "B", "--include", "documents", "--format", "json").stdout)["paths"]
+    assert [path["length"] for path in via_document] == [5]
+
+
 def test_ego_read_from_the_neighbourhood_answers_as_on_the_whole_graph(demo):
     from maillage.graph.analysis import ego_network
     from maillage.graph.store import open_store
