@@ -1316,7 +1316,10 @@ def recommend(settings: Settings, actor: str, top: int, include: tuple[str, ...]
     from .graph.analysis.recommend import SCORE_WEIGHTS
 
     node_id = _resolved_id(settings, actor)
-    store_graph = settings.store().to_networkx()
+    store = settings.store()
+    # Candidates are two steps away, and every part of their score is read off relations of
+    # the actor's neighbours: the two-step neighbourhood holds them all.
+    store_graph = store.to_networkx(node_ids=store.neighbourhood([node_id], 2))
     found = recommend_actors(store_graph, node_id, top, lang, include, new_only)
     rows = [{**row, "reasons": [reason["text"] for reason in row["reasons"]]} for row in found]
     decimal = "," if lang == "fr" else "."

@@ -205,6 +205,23 @@ def test_path_finds_every_shortest_path_when_a_document_brings_one_of_them_neare
     assert [path["length"] for path in via_document] == [5]
 
 
+def test_recommend_read_from_two_steps_answers_as_on_the_whole_graph(demo):
+    from maillage.graph.analysis import recommend
+    from maillage.graph.store import open_store
+
+    store = open_store(str(demo.store))
+    whole = store.to_networkx()
+    actors = [node.id for node in store.nodes("Collectivite") + store.nodes("Association")]
+    store.close()
+    assert len(actors) >= 15
+    for number, actor in enumerate(actors):
+        include = ("documents", "people") if number % 3 == 0 else ()
+        new_only = number % 2 == 1
+        options = [arg for kind in include for arg in ("--include", kind)] + (["--new-only"] if new_only else [])
+        answer = json.loads(demo("recommend", actor, "--top", "50", *options, "--format", "json").stdout)["recommendations"]
+        assert answer == recommend(whole, actor, 50, "fr", include, new_only), actor
+
+
 def test_ego_read_from_the_neighbourhood_answers_as_on_the_whole_graph(demo):
     from maillage.graph.analysis import ego_network
     from maillage.graph.store import open_store
