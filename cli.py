@@ -1365,8 +1365,8 @@ def _graph_between(store: GraphStore, first: str, second: str, include: tuple[st
 
     Every node of a path of length at most ``a + b + 1`` lies within ``a`` steps of
     ``first`` or ``b`` steps of ``second`` (through any relation), so once the part read
-    has a path that short, it holds all the shortest ones; once a neighbourhood stops growing, it is a whole connected part of
-    the graph and holds every path there is.
+    has a path that short, it holds all the shortest ones; once a neighbourhood stops
+    growing, it is a whole connected part of the graph and holds every path there is.
     """
     import networkx as nx
 
