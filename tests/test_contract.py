@@ -313,8 +313,11 @@ def test_subgraph_reads(any_store, demo_path):
     assert ego.number_of_edges() == sum(1 for u, v in whole.edges() if u in near and v in near)
     node = ego.nodes["collectivite:dep-93"]
     assert node["kind"] == "Collectivite" and "CG93" in node["aliases"] and node["insee_code"] == "93"
+    assert sorted(ego.edges(keys=True)) == sorted(whole.subgraph(near).edges(keys=True))
+    assert all(ego.edges[edge] == whole.edges[edge] for edge in ego.edges(keys=True))
     mixed = any_store.to_networkx(kinds=["Association"], node_ids=near)
     assert set(mixed.nodes) == {n for n in near if whole.nodes[n]["kind"] == "Association"}
+    assert sorted(mixed.edges(keys=True)) == sorted(whole.subgraph(set(mixed.nodes)).edges(keys=True))
 
 
 # --------------------------------------------------------------------------- documents

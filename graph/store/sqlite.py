@@ -620,11 +620,21 @@ class SQLiteStore:
         if kinds:
             query += f" AND kind IN ({', '.join('?' * len(kinds))})"
             params.extend(kinds)
-        if node_ids is not None:
-            self._fill_temp("wanted", ((node_id,) for node_id in node_ids))
-            query += " AND id IN (SELECT id FROM wanted)"
+        if node_ids is None:
+            nodes = [self._node(row) for row in self._db.execute(query + " ORDER BY id", params)]
+            return build_networkx(nodes, self.relations())
+        self._fill_temp("wanted", ((node_id,) for node_id in node_ids))
+        query += " AND id IN (SELECT id FROM wanted)"
         nodes = [self._node(row) for row in self._db.execute(query + " ORDER BY id", params)]
-        return build_networkx(nodes, self.relations())
+        # Only the relations among the nodes asked for: a neighbourhood, not the whole graph.
+        relations = [
+            self._relation(row)
+            for row in self._db.execute(
+                "SELECT r.source, r.type, r.target, r.role, r.attrs FROM wanted w JOIN relations r ON r.source = w.id "
+                "WHERE r.target IN (SELECT id FROM wanted) ORDER BY r.source, r.type, r.target, r.role"
+            )
+        ]
+        return build_networkx(nodes, relations)
 
     def counts(self) -> dict[str, int]:
         counts = dict(self._db.execute("SELECT kind, count(*) FROM nodes GROUP BY kind ORDER BY kind"))
