@@ -310,7 +310,12 @@ def _restored(entry: Mapping[str, Any], current: Batch, ids: set[str]) -> Batch:
         return batch_from_dict(entry["original"])
     before = batch_from_dict(entry["touched"])
     kept = _naming(current, ids, naming=False)
-    return Batch(before.source, [*kept.nodes, *before.nodes], [*kept.relations, *before.relations])
+    # In the order the store dumps a source, as the whole sources recorded before were.
+    return Batch(
+        before.source,
+        sorted([*kept.nodes, *before.nodes], key=lambda record: record.node.id),
+        sorted([*kept.relations, *before.relations], key=lambda record: record.relation.key),
+    )
 
 
 def merged_into(store: GraphStore, node_id: str) -> str | None:

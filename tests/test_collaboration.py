@@ -380,6 +380,21 @@ def test_a_merge_records_only_what_its_sources_said_of_the_merged_nodes(sqlite_s
     assert _sorted_dump(sqlite_store, "ssd") == before
 
 
+def test_unmerge_puts_a_source_back_as_it_was_dumped_so_reloading_it_changes_nothing(any_store):
+    from maillage.graph.merge import merge, unmerge
+    from maillage.graph.model import Node, NodeRecord, Relation, RelationRecord, Source
+
+    # Records in the order the store dumps them (by id, then by relation key).
+    nodes = [NodeRecord(Node(f"association:a{n}", "Association", f"Asso {n}"), f"s.csv:{n + 2}") for n in range(4)]
+    relations = [RelationRecord(Relation("association:a0", "PARTNERS_WITH", "association:a3"), "s.csv:9"),
+                 RelationRecord(Relation("association:a1", "PARTNERS_WITH", "association:a2"), "s.csv:10")]
+    source = Batch(Source("s.csv", "test", "alice"), nodes, relations)
+    any_store.write(source)
+    result = merge(any_store, "association:a0", ["association:a1"], "alice")
+    unmerge(any_store, result.id, "alice")
+    assert any_store.write(source).unchanged
+
+
 class _SomeoneLoadsFirst:
     """A real store, with another user's load slipped in just before the next rewrite of
     sources begins: one interleaving of two users' commands, made certain."""
