@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence, runtime
 
 import networkx as nx
 
-from ..errors import AmbiguousReference, LoadError, UnknownReference
+from ..errors import AmbiguousReference, ConcurrentChange, LoadError, UnknownReference
 from ..model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, aliases_of
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "resolve_one",
     "build_networkx",
     "check_batch_endpoints",
+    "check_unchanged",
 ]
 
 
@@ -239,6 +240,21 @@ class GraphStore(Protocol):
 
     def close(self) -> None:
         """Release the connection."""
+
+
+def check_unchanged(expected: Mapping[str, str | None], stored: Mapping[str, str]) -> None:
+    """Raise :class:`ConcurrentChange` naming the sources whose stored digest is not the one
+    expected (None: expected not to be loaded); see :meth:`GraphStore.replace_sources`.
+
+    >>> check_unchanged({"a.csv": "d1", "b.csv": None}, {"a.csv": "d1"})
+    >>> check_unchanged({"a.csv": "d1"}, {"a.csv": "d2"})
+    Traceback (most recent call last):
+    ...
+    maillage.graph.errors.ConcurrentChange: 'a.csv' changed while this command ran (another load or merge); nothing was written: run it again
+    """
+    changed = sorted(name for name, digest in expected.items() if stored.get(name) != digest)
+    if changed:
+        raise ConcurrentChange(changed)
 
 
 def batch_digest(batch: Batch) -> str:

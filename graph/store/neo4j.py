@@ -61,7 +61,7 @@ import networkx as nx
 import neo4j
 from neo4j import exceptions as neo4j_errors
 
-from ..errors import AuthenticationFailed, ConcurrentChange, LoadError, StoreError, StoreUnavailable, UsageError
+from ..errors import AuthenticationFailed, LoadError, StoreError, StoreUnavailable, UsageError
 from ..model import KINDS, RELATION_TYPES, Batch, Node, NodeRecord, Relation, RelationRecord, Source, normalise
 from .base import (
     NodeClaim,
@@ -72,6 +72,7 @@ from .base import (
     batch_digest,
     build_networkx,
     check_batch_endpoints,
+    check_unchanged,
     fold_node_claims,
     fold_relation_claims,
 )
@@ -432,13 +433,10 @@ class Neo4jStore:
             with _Writer(tx) as writer:
                 writer.lock()
                 if expected:
-                    stored = {row["name"]: row["digest"] for row in writer.run(
+                    check_unchanged(expected, {row["name"]: row["digest"] for row in writer.run(
                         f"UNWIND $names AS name MATCH (s:{SOURCE} {{name: name}}) RETURN s.name AS name, s.digest AS digest",
                         names=sorted(expected),
-                    )}
-                    changed = sorted(name for name, digest in expected.items() if stored.get(name) != digest)
-                    if changed:
-                        raise ConcurrentChange(changed)
+                    )})
                 results = []
                 for batch in batches:
                     digest = batch_digest(batch)

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import networkx as nx
 
-from ..errors import ConcurrentChange, LoadError, StoreUnavailable
+from ..errors import LoadError, StoreUnavailable
 from ..model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, aliases_of, normalise
 from .base import (
     NodeClaim,
@@ -31,6 +31,7 @@ from .base import (
     batch_digest,
     build_networkx,
     check_batch_endpoints,
+    check_unchanged,
     fold_node_claims,
     fold_relation_claims,
 )
@@ -121,10 +122,6 @@ _DEFERRABLE_INDEXES = (
 )
 
 
-def _dumps(value: Any) -> str:
-    return _encode(value)
-
-
 class SQLiteStore:
     """A graph kept in one SQLite file.
 
@@ -206,10 +203,7 @@ class SQLiteStore:
         results = []
         with self._transaction():
             if expected:
-                stored = self.source_digests()
-                changed = sorted(name for name, digest in expected.items() if stored.get(name) != digest)
-                if changed:
-                    raise ConcurrentChange(changed)
+                check_unchanged(expected, self.source_digests())
             for batch in batches:
                 digest = batch_digest(batch)
                 source = batch.source
@@ -361,13 +355,13 @@ class SQLiteStore:
         """
         db = self._db
         wanted_nodes = {
-            r.node.id: (r.node.kind, r.node.name, _dumps(list(r.node.aliases)), _dumps(dict(r.node.attrs)), r.place) for r in nodes
+            r.node.id: (r.node.kind, r.node.name, _json_list(r.node.aliases), _json_dict(r.node.attrs), r.place) for r in nodes
         }
         held_nodes = {
             row[0]: row[1:]
             for row in db.execute("SELECT node_id, kind, name, aliases, attrs, place FROM node_claims WHERE source = ?", (source,))
         }
-        wanted_relations = {r.relation.key: (_dumps(dict(r.relation.attrs)), r.place) for r in relations}
+        wanted_relations = {r.relation.key: (_json_dict(r.relation.attrs), r.place) for r in relations}
         held_relations = {
             row[:4]: row[4:]
             for row in db.execute(
@@ -433,7 +427,7 @@ class SQLiteStore:
         folded = [fold_node_claims(node_id, node_claims) for node_id, node_claims in claims.items()]
         db.executemany(
             "INSERT INTO nodes(id, kind, name, aliases, attrs) VALUES (?, ?, ?, ?, ?)",
-            ((n.id, n.kind, n.name, _dumps(list(n.aliases)), _dumps(dict(n.attrs))) for n in folded),
+            ((n.id, n.kind, n.name, _json_list(n.aliases), _json_dict(n.attrs)) for n in folded),
         )
         db.executemany(
             "INSERT OR IGNORE INTO names(key, node_id) VALUES (?, ?)",
@@ -470,7 +464,7 @@ class SQLiteStore:
             claims[(rel_source, type_, rel_target, role)].append(json.loads(attrs))
         db.executemany(
             "INSERT INTO relations(source, type, target, role, attrs) VALUES (?, ?, ?, ?, ?)",
-            ((*key, _dumps(fold_relation_claims(attrs))) for key, attrs in claims.items()),
+            ((*key, _json_dict(fold_relation_claims(attrs))) for key, attrs in claims.items()),
         )
 
     # ------------------------------------------------------------------ reads
@@ -582,7 +576,7 @@ class SQLiteStore:
         self._db.execute(
             "INSERT INTO documents(collection, key, value) VALUES (?, ?, ?) "
             "ON CONFLICT(collection, key) DO UPDATE SET value = excluded.value",
-            (collection, key, _dumps(dict(value))),
+            (collection, key, _json_dict(value)),
         )
 
     def get_document(self, collection: str, key: str) -> dict[str, Any] | None:
@@ -620,12 +614,12 @@ class SQLiteStore:
         if kinds:
             query += f" AND kind IN ({', '.join('?' * len(kinds))})"
             params.extend(kinds)
-        if node_ids is None:
-            nodes = [self._node(row) for row in self._db.execute(query + " ORDER BY id", params)]
-            return build_networkx(nodes, self.relations())
-        self._fill_temp("wanted", ((node_id,) for node_id in node_ids))
-        query += " AND id IN (SELECT id FROM wanted)"
+        if node_ids is not None:
+            self._fill_temp("wanted", ((node_id,) for node_id in node_ids))
+            query += " AND id IN (SELECT id FROM wanted)"
         nodes = [self._node(row) for row in self._db.execute(query + " ORDER BY id", params)]
+        if node_ids is None:
+            return build_networkx(nodes, self.relations())
         # Only the relations among the nodes asked for: a neighbourhood, not the whole graph.
         relations = [
             self._relation(row)
