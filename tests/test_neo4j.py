@@ -9,6 +9,7 @@ or locking its user out with wrong passwords, disturbs no other test.
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import os
 import pty
@@ -450,3 +451,78 @@ def test_relation_claims_follow_their_ends_like_the_embedded_store(neo4j_store, 
     # The unloads and the unlinked replace did keep claims apart, and the last write joined them all.
     assert kept_apart[3] == 3 and kept_apart[5] == 1 and kept_apart[-2] == 0
     assert neo4j_store.duplicates() == {"nodes": 0, "relations": 0}
+
+
+def test_a_node_one_source_created_carries_its_claim_until_another_claims_it(neo4j_store, sqlite_store):
+    """A first load writes no claim node for the actors it creates, and every answer (claims,
+    provenance, dump, lookups by name and alias) equals the embedded store's, through a second
+    source's claim, a reload, an unload, and on a database written before nodes carried claims."""
+    from maillage.graph.model import Batch, NodeRecord, Source
+
+    def batch(name, nodes):
+        made = Batch(Source(name, "workbook", "t", "2026-01-01T00:00:00+00:00"))
+        made.nodes = [NodeRecord(node, f"{name}:{k + 2}") for k, node in enumerate(nodes)]
+        return made
+
+    # Aliases repeating each other or the name: the node keeps them once, its claim as given.
+    rosny = Node("collectivite:93064", "Collectivite", "Rosny-sous-Bois", ("Rosny", "Rosny", "Rosny-sous-Bois"), {"insee_code": "93064"})
+    nanterre = Node("collectivite:92050", "Collectivite", "Nanterre", ("Ville de Nanterre",), {"insee_code": "92050"})
+    later = Node("collectivite:93064", "Collectivite", "Ville de Rosny-sous-Bois", (), {"population": 45000})
+
+    def claim_nodes():
+        return neo4j_store._read("MATCH (c:NodeClaim) RETURN count(c) AS n")[0]["n"]
+
+    def same_answers(step):
+        for node_id in (rosny.id, nanterre.id):
+            assert neo4j_store.node_claims(node_id) == sqlite_store.node_claims(node_id), (step, node_id)
+            assert neo4j_store.get(node_id) == sqlite_store.get(node_id), (step, node_id)
+        for reference in ("rosny", "ROSNY-SOUS-BOIS", "ville de nanterre", "Nanterre", "Ville de Rosny-sous-Bois"):
+            assert neo4j_store.find(reference) == sqlite_store.find(reference), (step, reference)
+        assert neo4j_store.sources() == sqlite_store.sources(), step
+        assert list(neo4j_store.dump()) == list(sqlite_store.dump()), step
+
+    steps = [
+        ("first", lambda store: store.write(batch("communes.csv", [rosny, nanterre]))),
+        ("second source", lambda store: store.write(batch("mairies.csv", [later]))),
+        ("unload", lambda store: store.unload("mairies.csv")),
+        ("reload", lambda store: store.write(batch("communes.csv", [nanterre, rosny]))),
+    ]
+    for step, operation in steps:
+        for store in (sqlite_store, neo4j_store):
+            operation(store)
+        same_answers(step)
+        if step == "first":
+            assert claim_nodes() == 0
+            assert neo4j_store.dump_source("communes.csv").nodes[1].node.aliases == rosny.aliases
+        elif step == "second source":
+            assert claim_nodes() == 2
+
+    # A database written before nodes carried claims (schema 2): every claim a claim node,
+    # every folded label a NameKey, no name_key. It reads alike and is written alike.
+    for store in (sqlite_store, neo4j_store):
+        store.write(batch("epci.csv", [Node("collectivite:200054781", "Collectivite", "Métropole du Grand Paris", ("MGP",))]))
+    def as_schema_2(tx):
+        tx.run(
+            "MATCH (n:Node) WHERE n.claim_source IS NOT NULL "
+            "CREATE (:NodeClaim {node_id: n.id, source: n.claim_source, kind: n.kind, name: n.name, "
+            "aliases: coalesce(n.claim_aliases, $json[n.id]), attrs: n.attrs, place: n.claim_place}) "
+            "REMOVE n.claim_source, n.claim_place, n.claim_aliases",
+            json={node.id: json.dumps(list(node.aliases), ensure_ascii=False) for node in neo4j_store.nodes()},
+        ).consume()
+        tx.run("MATCH (n:Node) CREATE (:NameKey {key: n.name_key, node_id: n.id}) REMOVE n.name_key").consume()
+        tx.run("MATCH (m:MaillageStore) SET m.schema_version = 2").consume()
+
+    neo4j_store._write(as_schema_2)
+    assert neo4j_store._read("MATCH (n:Node) WHERE n.claim_source IS NOT NULL OR n.name_key IS NOT NULL RETURN count(n) AS n")[0]["n"] == 0
+    older = Neo4jStore(neo4j_store.location)
+    try:
+        for store in (sqlite_store, older):
+            assert store.find("Métropole du Grand Paris") and store.find("mgp")
+        same_answers("schema 2")
+        for store in (sqlite_store, older):
+            store.write(batch("mairies.csv", [later]))
+            store.unload("epci.csv")
+        same_answers("schema 2, written")
+        assert older._read("MATCH (m:MaillageStore) RETURN m.schema_version AS v")[0]["v"] == 3
+    finally:
+        older.close()

@@ -17,14 +17,20 @@ comes from data travels as a query parameter):
 * ``(:Source {name, seq, format, contributor, at, authoritative, digest, relation_starts,
   relation_claims})``: ``relation_starts`` are the start node ids of the relations the
   source claims (how its claims are found again), ``relation_claims`` their number;
-* ``(:NodeClaim {node_id, source, kind, name, aliases, attrs, place})``: what each source
-  asserted about a node (``aliases`` and ``attrs`` as JSON text);
+* ``(:NodeClaim {node_id, source, kind, name, aliases, attrs, place})``: what a source
+  asserted about a node (``aliases`` and ``attrs`` as JSON text), but for a node that one
+  source created and it alone claims: that node carries its claim, as ``claim_source``,
+  ``claim_place`` and, when they differ from the node's, ``claim_aliases`` (most actors are
+  named by one source; a claim node and its index entries cost as much as the actor).
+  Once another source claims it, or its source is written again, the carried claim becomes
+  a ``NodeClaim``;
 * ``(:RelationClaim {rel_source, type, rel_target, role, source, attrs, place})``: a
   relation claim kept apart because an end of its relation does not exist (another
   source was unloaded, or :meth:`Neo4jStore.replace_sources` wrote it unchecked), and
   the claims of a streamed source until its end; when both ends exist again the claims
   move back onto the relationship;
-* ``(:NameKey {key, node_id})``: the folded names and aliases, for lookups;
+* ``(:NameKey {key, node_id})``: the folded aliases that differ from the folded name,
+  for lookups (the folded name is the node's indexed ``name_key``);
 * ``(:StoredDocument {address, collection, key, seq, value})``: JSON documents;
 * ``(:MaillageStore {key: "store"})``: the lock every write takes first.
 
@@ -84,8 +90,9 @@ logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
 #: rows per ``UNWIND`` query
 CHUNK_SIZE = 20_000
-#: 1: every relation claim a RelationClaim node; 2: claims carried by their relationship
-SCHEMA_VERSION = 2
+#: 1: every relation claim a RelationClaim node; 2: claims carried by their relationship;
+#: 3: a node one source alone claims carries that claim, and its folded name (read as 2 was)
+SCHEMA_VERSION = 3
 
 NODE = "Node"
 SOURCE = "Source"
@@ -99,7 +106,7 @@ META = "MaillageStore"
 # in proportion to how many (a 20,000-node unload took 26 s, most of it in lookups).
 DELETED = "MaillageDeleted"
 
-_NODE_PROPERTIES = ("id", "kind", "name", "aliases", "names", "attrs")
+_NODE_PROPERTIES = ("id", "kind", "name", "aliases", "names", "name_key", "attrs", "claim_source", "claim_place", "claim_aliases")
 _RELATION_PROPERTIES = ("role", "attrs", "claim_source", "claim_place", "claim_sources", "claim_places", "claim_attrs")
 
 # The claims a relationship ``r`` carries, as three parallel lists (sources, places, attrs JSON):
@@ -107,6 +114,14 @@ _RELATION_PROPERTIES = ("role", "attrs", "claim_source", "claim_place", "claim_s
 _CARRIED = (
     "coalesce(r.claim_sources, [r.claim_source]) AS sources, coalesce(r.claim_places, [r.claim_place]) AS places, "
     "coalesce(r.claim_attrs, [r.attrs]) AS claim_attrs"
+)
+
+# A node claim read from a claim node ``{v}`` or carried by its node ``{v}``, in the same columns
+# (``aliases`` JSON text, or the node's ``alias_list`` when the claim's are the node's).
+_CLAIM_FIELDS = "{v}.kind AS kind, {v}.name AS name, {v}.aliases AS aliases, null AS alias_list, {v}.attrs AS attrs, {v}.place AS place, false AS carried"
+_CARRIED_CLAIM_FIELDS = (
+    "{v}.kind AS kind, {v}.name AS name, {v}.claim_aliases AS aliases, {v}.aliases AS alias_list, "
+    "{v}.attrs AS attrs, {v}.claim_place AS place, true AS carried"
 )
 
 _CONSTRAINTS = {
@@ -122,6 +137,8 @@ _INDEXES = {
     "maillage_relation_claim_start": f"FOR (c:{RELATION_CLAIM}) ON (c.rel_source)",
     "maillage_relation_claim_end": f"FOR (c:{RELATION_CLAIM}) ON (c.rel_target)",
     "maillage_name_key": f"FOR (k:{NAME_KEY}) ON (k.key)",
+    "maillage_node_name_key": f"FOR (n:{NODE}) ON (n.name_key)",
+    "maillage_node_carried_claim": f"FOR (n:{NODE}) ON (n.claim_source)",
     "maillage_node_kind": f"FOR (n:{NODE}) ON (n.kind)",
 }
 
@@ -527,7 +544,8 @@ class Neo4jStore:
         if exact:
             return [exact]
         rows = self._read(
-            f"MATCH (k:{NAME_KEY} {{key: $key}}) USING INDEX k:{NAME_KEY}(key) MATCH (n:{NODE} {{id: k.node_id}}) RETURN DISTINCT {self._NODE_FIELDS}",
+            f"MATCH (n:{NODE} {{name_key: $key}}) USING INDEX n:{NODE}(name_key) RETURN {self._NODE_FIELDS} "
+            f"UNION MATCH (k:{NAME_KEY} {{key: $key}}) USING INDEX k:{NAME_KEY}(key) MATCH (n:{NODE} {{id: k.node_id}}) RETURN {self._NODE_FIELDS}",
             key=normalise(reference),
         )
         return sorted((self._node(row) for row in rows), key=lambda node: node.id)
@@ -557,15 +575,17 @@ class Neo4jStore:
         return sorted((self._relation(row) for row in rows), key=lambda relation: relation.key)
 
     def node_claims(self, node_id: str) -> list[NodeClaim]:
+        who = "s.contributor AS contributor, s.at AS at, s.seq AS seq"
         rows = self._read(
             f"MATCH (c:{NODE_CLAIM} {{node_id: $id}}) USING INDEX c:{NODE_CLAIM}(node_id) MATCH (s:{SOURCE} {{name: c.source}}) "
-            "RETURN c.source AS source, c.kind AS kind, c.name AS name, c.aliases AS aliases, c.attrs AS attrs, "
-            "c.place AS place, s.contributor AS contributor, s.at AS at, s.seq AS seq",
+            f"RETURN c.source AS source, {_CLAIM_FIELDS.format(v='c')}, {who} "
+            f"UNION MATCH (c:{NODE} {{id: $id}}) USING INDEX c:{NODE}(id) WHERE c.claim_source IS NOT NULL MATCH (s:{SOURCE} {{name: c.claim_source}}) "
+            f"RETURN c.claim_source AS source, {_CARRIED_CLAIM_FIELDS.format(v='c')}, {who}",
             id=node_id,
         )
         return [
             NodeClaim(
-                row["source"], node_id, row["kind"], row["name"], tuple(json.loads(row["aliases"])),
+                row["source"], node_id, row["kind"], row["name"], tuple(_claim_aliases(row)),
                 json.loads(row["attrs"]), row["place"], row["contributor"], row["at"],
             )
             for row in sorted(rows, key=lambda row: row["seq"])
@@ -604,7 +624,7 @@ class Neo4jStore:
             f"MATCH (s:{SOURCE}) "
             f"RETURN s.name AS name, s.format AS format, s.contributor AS contributor, s.at AS at, "
             f"s.authoritative AS authoritative, s.seq AS seq, "
-            f"COUNT {{ MATCH (c:{NODE_CLAIM} {{source: s.name}}) }} AS nodes, "
+            f"COUNT {{ MATCH (c:{NODE_CLAIM} {{source: s.name}}) }} + COUNT {{ MATCH (n:{NODE} {{claim_source: s.name}}) }} AS nodes, "
             f"coalesce(s.relation_claims, COUNT {{ MATCH (c:{RELATION_CLAIM} {{source: s.name}}) }}) AS relations"
         )
         return [
@@ -630,12 +650,12 @@ class Neo4jStore:
         row = rows[0]
         batch = Batch(Source(name, row["format"], row["contributor"], row["at"], bool(row["authoritative"])))
         nodes = [
-            NodeRecord(
-                Node(r["node_id"], r["kind"], r["name"], tuple(json.loads(r["aliases"])), json.loads(r["attrs"])), r["place"]
-            )
+            NodeRecord(Node(r["node_id"], r["kind"], r["name"], tuple(_claim_aliases(r)), json.loads(r["attrs"])), r["place"])
             for r in self._stream(
-                f"MATCH (c:{NODE_CLAIM} {{source: $name}}) USING INDEX c:{NODE_CLAIM}(source) RETURN c.node_id AS node_id, c.kind AS kind, c.name AS name, "
-                "c.aliases AS aliases, c.attrs AS attrs, c.place AS place",
+                f"MATCH (c:{NODE_CLAIM} {{source: $name}}) USING INDEX c:{NODE_CLAIM}(source) "
+                f"RETURN c.node_id AS node_id, {_CLAIM_FIELDS.format(v='c')} "
+                f"UNION MATCH (c:{NODE} {{claim_source: $name}}) USING INDEX c:{NODE}(claim_source) "
+                f"RETURN c.id AS node_id, {_CARRIED_CLAIM_FIELDS.format(v='c')}",
                 name=name,
             )
         ]
@@ -758,14 +778,16 @@ def _migrate(tx: neo4j.ManagedTransaction) -> None:
             raise StoreError(f"this database was written by a newer maillage (schema {version}, this one knows {SCHEMA_VERSION}): upgrade maillage")
         if version == SCHEMA_VERSION:
             return
-        # Schema 1 kept every relation claim as a RelationClaim node: move them onto their relationships.
-        tx.run(
-            f"MATCH (s:{SOURCE}) OPTIONAL MATCH (c:{RELATION_CLAIM} {{source: s.name}}) "
-            "WITH s, count(c) AS claims, collect(DISTINCT c.rel_source) AS starts "
-            "SET s.relation_claims = claims, s.relation_starts = starts"
-        ).consume()
-        keys = {tuple(row["key"]) for row in tx.run(f"MATCH (c:{RELATION_CLAIM}) RETURN DISTINCT [c.rel_source, c.type, c.rel_target, c.role] AS key")}
-        writer.rebuild("", set(), keys, None, None)
+        if version < 2:
+            # Schema 1 kept every relation claim as a RelationClaim node: move them onto their relationships.
+            tx.run(
+                f"MATCH (s:{SOURCE}) OPTIONAL MATCH (c:{RELATION_CLAIM} {{source: s.name}}) "
+                "WITH s, count(c) AS claims, collect(DISTINCT c.rel_source) AS starts "
+                "SET s.relation_claims = claims, s.relation_starts = starts"
+            ).consume()
+            keys = {tuple(row["key"]) for row in tx.run(f"MATCH (c:{RELATION_CLAIM}) RETURN DISTINCT [c.rel_source, c.type, c.rel_target, c.role] AS key")}
+            writer.rebuild("", set(), keys, None, None)
+        # Schema 2 is read as schema 3 is: its nodes carry no claim and its name keys are NameKey nodes.
         writer.tx.run(f"MATCH (m:{META} {{key: 'store'}}) SET m.schema_version = $version", version=SCHEMA_VERSION).consume()
 
 
@@ -835,6 +857,20 @@ def _alone_groups(relations: Mapping[tuple[str, str, str, str], RelationRecord])
 def _encode_attrs(attrs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     """A relation's attributes as JSON text, and those kept as properties too."""
     return _dumps(dict(attrs)), {a: v for a, v in attrs.items() if a not in _RELATION_PROPERTIES and _plain(v)}
+
+
+def _claim_aliases(row: Mapping[str, Any]) -> list[str]:
+    """The aliases of a claim read with :data:`_CLAIM_FIELDS` or :data:`_CARRIED_CLAIM_FIELDS`."""
+    return json.loads(row["aliases"]) if row["aliases"] is not None else list(row["alias_list"])
+
+
+class _StoredClaims:
+    """The stored claims about some nodes, by node id: ``(precedence, (kind, name, aliases, attrs))``;
+    and, as claim node rows, those their nodes carry (a rewritten node carries none)."""
+
+    def __init__(self) -> None:
+        self.claims: dict[str, list[tuple[tuple[bool, int], tuple]]] = defaultdict(list)
+        self.carried: list[list[Any]] = []
 
 
 class _Streamed:
@@ -995,6 +1031,8 @@ class _Writer:
             )
             self.deleted_last.extend(row["element"] for row in rows)
             ids = {row["id"] for row in rows}
+            # Reads leave out the claims nodes carry for ``source``, and the nodes are rewritten without them.
+            carried = f"MATCH (n:{NODE} {{claim_source: $source}}) USING INDEX n:{NODE}(claim_source) RETURN n.id AS id"
         else:
             ids = {
                 row["id"]
@@ -1004,6 +1042,11 @@ class _Writer:
                     source=source,
                 )
             }
+            carried = (
+                f"MATCH (n:{NODE} {{claim_source: $source}}) USING INDEX n:{NODE}(claim_source) "
+                "REMOVE n.claim_source, n.claim_place, n.claim_aliases RETURN n.id AS id"
+            )
+        ids |= {row["id"] for row in self.run(carried, source=source)}
         keys = {
             (row["s"], row["t"], row["g"], row["role"])
             for row in self.run(
@@ -1091,9 +1134,10 @@ class _Writer:
         chunks = [list(chunk) for chunk in _chunks(ids)]
         stored = [self._node_claims(chunk, name, nodes, order) for chunk in chunks]
         # From here the client prepares rows while the server writes the ones sent before.
-        self.create_claims(name, nodes.values(), ())
+        carriers: set[str] = set()
         for chunk, claims in zip(chunks, stored):
-            self._write_nodes(chunk, claims, name, nodes, order)
+            carriers |= self._write_nodes(chunk, claims, name, nodes, order)
+        self.create_claims(name, [record for node_id, record in nodes.items() if node_id not in carriers], ())
         # Keys no other source claims and this one did not claim before have no derived
         # relationship yet: it is created with its one claim, without a fold.
         fresh = {key: record for key, record in relations.items() if key in self.fresh_keys}
@@ -1262,31 +1306,35 @@ class _Writer:
     ) -> None:
         self._write_nodes(ids, self._node_claims(ids, source, own, order), source, own, order)
 
-    def _node_claims(
-        self, ids: list[str], source: str, own: dict[str, NodeRecord] | None, order: dict[str, tuple[bool, int]]
-    ) -> dict[str, list[tuple[tuple[bool, int], tuple]]]:
+    def _node_claims(self, ids: list[str], source: str, own: dict[str, NodeRecord] | None, order: dict[str, tuple[bool, int]]) -> _StoredClaims:
         """The stored claims about nodes ``ids``, but those of ``source`` when ``own`` replaces them."""
-        claims: dict[str, list[tuple[tuple[bool, int], tuple]]] = defaultdict(list)
-        condition = "WHERE c.source <> $source " if own is not None else ""
+        stored = _StoredClaims()
+        condition = "AND c.source <> $source " if own is not None else ""
         for row in self.run(
-            f"UNWIND $ids AS id MATCH (c:{NODE_CLAIM} {{node_id: id}}) USING INDEX c:{NODE_CLAIM}(node_id) {condition}"
-            "RETURN c.node_id AS id, c.source AS source, c.kind AS kind, c.name AS name, c.aliases AS aliases, c.attrs AS attrs",
+            f"UNWIND $ids AS id MATCH (c:{NODE_CLAIM} {{node_id: id}}) USING INDEX c:{NODE_CLAIM}(node_id) WHERE true {condition}"
+            f"RETURN c.node_id AS id, c.source AS source, {_CLAIM_FIELDS.format(v='c')} "
+            f"UNION UNWIND $ids AS id MATCH (c:{NODE} {{id: id}}) USING INDEX c:{NODE}(id) WHERE c.claim_source IS NOT NULL {condition.replace('c.source', 'c.claim_source')}"
+            f"RETURN c.id AS id, c.claim_source AS source, {_CARRIED_CLAIM_FIELDS.format(v='c')}",
             ids=ids, source=source,
         ):
-            claims[row["id"]].append(
-                (order[row["source"]], (row["kind"], row["name"], json.loads(row["aliases"]), json.loads(row["attrs"])))
-            )
-        return claims
+            aliases = _claim_aliases(row)
+            attrs = json.loads(row["attrs"])
+            stored.claims[row["id"]].append((order[row["source"]], (row["kind"], row["name"], aliases, attrs)))
+            if row["carried"]:
+                stored.carried.append([row["id"], row["source"], row["kind"], row["name"], _dumps(aliases), row["attrs"], row["place"]])
+        return stored
 
     def _write_nodes(
         self,
         ids: list[str],
-        claims: dict[str, list[tuple[tuple[bool, int], tuple]]],
+        stored: _StoredClaims,
         source: str,
         own: dict[str, NodeRecord] | None,
         order: dict[str, tuple[bool, int]],
-    ) -> None:
-        """Derive the nodes ``ids`` from ``claims`` (and ``own``) and write them."""
+    ) -> set[str]:
+        """Derive the nodes ``ids`` from ``stored`` claims (and ``own``) and write them; return
+        the ids of the nodes created carrying their one claim, that of ``source``."""
+        claims = stored.claims
         if own is not None:
             for node_id in ids:
                 record = own.get(node_id)
@@ -1310,19 +1358,32 @@ class _Writer:
                 if attribute not in _NODE_PROPERTIES and _plain(value)
             }
             props.update(
-                id=node.id, kind=node.kind, name=node.name, aliases=list(node.aliases), names=keys, attrs=_dumps(dict(node.attrs))
+                id=node.id, kind=node.kind, name=node.name, aliases=list(node.aliases), names=keys, name_key=keys[0],
+                attrs=_dumps(dict(node.attrs)),
             )
+            if new:
+                record = own[node_id]
+                props.update(claim_source=source, claim_place=record.place)
+                if list(record.node.aliases) != props["aliases"]:
+                    props["claim_aliases"] = _dumps(list(record.node.aliases))
             by_kind[node.kind, new].append({"id": node.id, "props": props})
-            names.extend({"key": key, "node_id": node.id} for key in keys)
-        # A node's name keys are its ``names``: found by key, no index by node to keep up.
+            names.extend({"key": key, "node_id": node.id} for key in keys[1:])
         created = {row["id"] for (_, new), rows in by_kind.items() if new for row in rows}
         self.created |= created
-        stored = [node_id for node_id in ids if node_id not in created]
-        if stored:
+        if stored.carried:
+            # Rewritten nodes no longer carry a claim: it becomes a claim node like the others.
+            self.fire(
+                f"UNWIND $rows AS row CREATE (c:{NODE_CLAIM}) SET c.node_id = row[0], c.source = row[1], c.kind = row[2], "
+                "c.name = row[3], c.aliases = row[4], c.attrs = row[5], c.place = row[6]",
+                rows=stored.carried,
+            )
+        stale = [node_id for node_id in ids if node_id not in created]
+        if stale:
+            # Name keys other than the name itself are NameKey nodes, found from the node's names.
             self.fire(
                 f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) UNWIND n.names AS key "
                 f"MATCH (k:{NAME_KEY} {{key: key}}) USING INDEX k:{NAME_KEY}(key) WHERE k.node_id = id {self.delete('k', NAME_KEY)}",
-                ids=stored,
+                ids=stale,
             )
         if gone:
             # The claims their relationships carry are kept apart until both ends exist again.
@@ -1354,6 +1415,7 @@ class _Writer:
         self.removed.update(gone)
         if names:
             self.fire(f"UNWIND $rows AS row CREATE (k:{NAME_KEY}) SET k = row", rows=names)
+        return created
 
     def _rebuild_relations(
         self,
@@ -1480,7 +1542,8 @@ class _Writer:
                 row["id"]: row["kind"]
                 for row in self.run(
                     f"UNWIND $ids AS id MATCH (c:{NODE_CLAIM} {{node_id: id}}) USING INDEX c:{NODE_CLAIM}(node_id) WHERE c.source <> $source "
-                    "RETURN c.node_id AS id, c.kind AS kind",
+                    "RETURN c.node_id AS id, c.kind AS kind "
+                    f"UNION UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) USING INDEX n:{NODE}(id) WHERE n.claim_source <> $source RETURN n.id AS id, n.kind AS kind",
                     ids=list(nodes), source=name,
                 )
             }
