@@ -49,7 +49,10 @@ id / key, so a retried transaction or a second load changes nothing. Uniqueness
 constraints on ids are created by :meth:`Neo4jStore.init`
 and checked before every first write of a connection. Lookups on the non-unique
 indexes (claims by node, start, end or source; name keys) carry ``USING INDEX`` so that
-they stay index seeks whatever the planner's statistics say after a wipe or a large load.
+they stay index seeks whatever the planner's statistics say after a wipe or a large load,
+and a condition on the indexed ``source`` or ``claim_source`` of rows found that way is
+written ``coalesce(c.source, '') <> $source``: as ``c.source <> $source`` the planner may
+also read it from that index, a scan of it per row (a 27 s load took 230-270 s at times).
 """
 
 from __future__ import annotations
@@ -579,7 +582,7 @@ class Neo4jStore:
         rows = self._read(
             f"MATCH (c:{NODE_CLAIM} {{node_id: $id}}) USING INDEX c:{NODE_CLAIM}(node_id) MATCH (s:{SOURCE} {{name: c.source}}) "
             f"RETURN c.source AS source, {_CLAIM_FIELDS.format(v='c')}, {who} "
-            f"UNION MATCH (c:{NODE} {{id: $id}}) USING INDEX c:{NODE}(id) WHERE c.claim_source IS NOT NULL MATCH (s:{SOURCE} {{name: c.claim_source}}) "
+            f"UNION MATCH (c:{NODE} {{id: $id}}) USING INDEX c:{NODE}(id) WHERE coalesce(c.claim_source, '') <> '' MATCH (s:{SOURCE} {{name: c.claim_source}}) "
             f"RETURN c.claim_source AS source, {_CARRIED_CLAIM_FIELDS.format(v='c')}, {who}",
             id=node_id,
         )
@@ -1086,9 +1089,9 @@ class _Writer:
         # The hints: the planner would otherwise walk the index on source, every claim of this source per row.
         self._send_claims(
             source, nodes, relations,
-            f"MATCH (c:{NODE_CLAIM} {{node_id: row[0]}}) USING INDEX c:{NODE_CLAIM}(node_id) WHERE c.source = $source SET ",
+            f"MATCH (c:{NODE_CLAIM} {{node_id: row[0]}}) USING INDEX c:{NODE_CLAIM}(node_id) WHERE coalesce(c.source, '') = $source SET ",
             f"MATCH (c:{RELATION_CLAIM} {{rel_source: row[0]}}) USING INDEX c:{RELATION_CLAIM}(rel_source) "
-            "WHERE c.type = row[1] AND c.rel_target = row[2] AND c.role = row[3] AND c.source = $source SET ",
+            "WHERE c.type = row[1] AND c.rel_target = row[2] AND c.role = row[3] AND coalesce(c.source, '') = $source SET ",
         )
 
     def _send_claims(
@@ -1169,7 +1172,7 @@ class _Writer:
         if relations and self.has_pending():
             for chunk in _chunks(sorted({key[0] for key in relations})):
                 for row in self.tx.run(
-                    f"UNWIND $starts AS start MATCH (c:{RELATION_CLAIM} {{rel_source: start}}) USING INDEX c:{RELATION_CLAIM}(rel_source) WHERE c.source <> $source "
+                    f"UNWIND $starts AS start MATCH (c:{RELATION_CLAIM} {{rel_source: start}}) USING INDEX c:{RELATION_CLAIM}(rel_source) WHERE coalesce(c.source, '') <> $source "
                     "RETURN [c.rel_source, c.type, c.rel_target, c.role] AS key",
                     starts=chunk, source=source,
                 ):
@@ -1206,9 +1209,9 @@ class _Writer:
             return keys
         for chunk in _chunks(ids):
             for row in self.tx.run(
-                f"UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_source: id}}) USING INDEX c:{RELATION_CLAIM}(rel_source) WHERE c.source <> $source "
+                f"UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_source: id}}) USING INDEX c:{RELATION_CLAIM}(rel_source) WHERE coalesce(c.source, '') <> $source "
                 "RETURN [c.rel_source, c.type, c.rel_target, c.role] AS key "
-                f"UNION UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_target: id}}) USING INDEX c:{RELATION_CLAIM}(rel_target) WHERE c.source <> $source "
+                f"UNION UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_target: id}}) USING INDEX c:{RELATION_CLAIM}(rel_target) WHERE coalesce(c.source, '') <> $source "
                 "RETURN [c.rel_source, c.type, c.rel_target, c.role] AS key",
                 ids=list(chunk), source=source,
             ):
@@ -1309,11 +1312,11 @@ class _Writer:
     def _node_claims(self, ids: list[str], source: str, own: dict[str, NodeRecord] | None, order: dict[str, tuple[bool, int]]) -> _StoredClaims:
         """The stored claims about nodes ``ids``, but those of ``source`` when ``own`` replaces them."""
         stored = _StoredClaims()
-        condition = "AND c.source <> $source " if own is not None else ""
+        condition = "AND coalesce(c.source, '') <> $source " if own is not None else ""
         for row in self.run(
             f"UNWIND $ids AS id MATCH (c:{NODE_CLAIM} {{node_id: id}}) USING INDEX c:{NODE_CLAIM}(node_id) WHERE true {condition}"
             f"RETURN c.node_id AS id, c.source AS source, {_CLAIM_FIELDS.format(v='c')} "
-            f"UNION UNWIND $ids AS id MATCH (c:{NODE} {{id: id}}) USING INDEX c:{NODE}(id) WHERE c.claim_source IS NOT NULL {condition.replace('c.source', 'c.claim_source')}"
+            f"UNION UNWIND $ids AS id MATCH (c:{NODE} {{id: id}}) USING INDEX c:{NODE}(id) WHERE coalesce(c.claim_source, '') <> '' {condition.replace('c.source', 'c.claim_source')}"
             f"RETURN c.id AS id, c.claim_source AS source, {_CARRIED_CLAIM_FIELDS.format(v='c')}",
             ids=ids, source=source,
         ):
@@ -1434,7 +1437,7 @@ class _Writer:
         claims: dict[tuple, list[tuple[tuple[bool, int], str, str, str]]] = defaultdict(list)
         apart: set[tuple[str, str, str, str]] = set()
         if self.has_pending():
-            condition = "WHERE c.source <> $source " if own is not None else ""
+            condition = "WHERE coalesce(c.source, '') <> $source " if own is not None else ""
             for row in self.run(
                 f"UNWIND $starts AS start MATCH (c:{RELATION_CLAIM} {{rel_source: start}}) USING INDEX c:{RELATION_CLAIM}(rel_source) {condition}"
                 "RETURN c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS r, c.source AS source, "
@@ -1541,9 +1544,9 @@ class _Writer:
             others = {
                 row["id"]: row["kind"]
                 for row in self.run(
-                    f"UNWIND $ids AS id MATCH (c:{NODE_CLAIM} {{node_id: id}}) USING INDEX c:{NODE_CLAIM}(node_id) WHERE c.source <> $source "
+                    f"UNWIND $ids AS id MATCH (c:{NODE_CLAIM} {{node_id: id}}) USING INDEX c:{NODE_CLAIM}(node_id) WHERE coalesce(c.source, '') <> $source "
                     "RETURN c.node_id AS id, c.kind AS kind "
-                    f"UNION UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) USING INDEX n:{NODE}(id) WHERE n.claim_source <> $source RETURN n.id AS id, n.kind AS kind",
+                    f"UNION UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) USING INDEX n:{NODE}(id) WHERE coalesce(n.claim_source, $source) <> $source RETURN n.id AS id, n.kind AS kind",
                     ids=list(nodes), source=name,
                 )
             }
