@@ -142,7 +142,6 @@ _INDEXES = {
     "maillage_name_key": f"FOR (k:{NAME_KEY}) ON (k.key)",
     "maillage_node_name_key": f"FOR (n:{NODE}) ON (n.name_key)",
     "maillage_node_carried_claim": f"FOR (n:{NODE}) ON (n.claim_source)",
-    "maillage_node_kind": f"FOR (n:{NODE}) ON (n.kind)",
 }
 
 _LOCK = f"MERGE (m:{META} {{key: 'store'}}) ON CREATE SET m.schema_version = $version SET m.writes = coalesce(m.writes, 0) + 1"
@@ -396,6 +395,8 @@ class Neo4jStore:
                         raise
             # Name keys were once indexed by node too; they are found from the node's names now.
             session.run("DROP INDEX maillage_name_node IF EXISTS").consume()
+            # Kinds were once indexed too; a node's kind is also its label, which Neo4j indexes anyway.
+            session.run("DROP INDEX maillage_node_kind IF EXISTS").consume()
             session.run("CALL db.awaitIndexes(300)").consume()
             session.execute_write(lambda tx: tx.run(_LOCK, version=SCHEMA_VERSION).consume())
             session.execute_write(_migrate)
@@ -554,16 +555,16 @@ class Neo4jStore:
         return sorted((self._node(row) for row in rows), key=lambda node: node.id)
 
     def nodes(self, kind: str | None = None, search: str | None = None) -> list[Node]:
+        if kind and kind not in KINDS:
+            return []
         conditions = []
         params: dict[str, Any] = {}
-        if kind:
-            conditions.append("n.kind = $kind")
-            params["kind"] = kind
         if search:
             conditions.append("(n.id =~ $pattern OR any(key IN n.names WHERE key CONTAINS $folded))")
             params.update(pattern=_like_pattern(search), folded=normalise(search))
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        rows = self._stream(f"MATCH (n:{NODE}){where} RETURN {self._NODE_FIELDS}", **params)
+        label = f":{_label(kind)}" if kind else ""
+        rows = self._stream(f"MATCH (n:{NODE}{label}){where} RETURN {self._NODE_FIELDS}", **params)
         return sorted((self._node(row) for row in rows), key=lambda node: node.id)
 
     def relations(self, node_id: str | None = None) -> list[Relation]:
@@ -739,8 +740,13 @@ class Neo4jStore:
         if kinds:
             params["kinds"] = list(kinds)
             kind_filter = " WHERE n.kind IN $kinds"
-        if node_ids is None:
-            node_query = f"MATCH (n:{NODE}){kind_filter} RETURN {self._NODE_FIELDS}"
+        if node_ids is None and kinds:
+            labels = "|".join(_label(kind) for kind in kinds if kind in KINDS)
+            if not labels:
+                return build_networkx([], [])
+            node_query = f"MATCH (n:{labels}) WHERE n:{NODE} RETURN {self._NODE_FIELDS}"
+        elif node_ids is None:
+            node_query = f"MATCH (n:{NODE}) RETURN {self._NODE_FIELDS}"
         else:
             params["ids"] = list(dict.fromkeys(node_ids))
             node_query = f"UNWIND $ids AS wanted MATCH (n:{NODE} {{id: wanted}}){kind_filter} RETURN {self._NODE_FIELDS}"
