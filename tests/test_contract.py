@@ -303,6 +303,13 @@ def test_subgraph_reads(any_store, demo_path):
     assert whole.number_of_nodes() == 60 and whole.number_of_edges() == 191
     themes = any_store.to_networkx(kinds=["Theme"])
     assert {d["kind"] for _, d in themes.nodes(data=True)} == {"Theme"}
+    two_kinds = any_store.to_networkx(kinds=["Theme", "Collectivite", "NoSuchKind"])
+    chosen = {n for n, d in whole.nodes(data=True) if d["kind"] in ("Theme", "Collectivite")}
+    assert set(two_kinds.nodes) == chosen
+    assert sorted(two_kinds.edges(keys=True)) == sorted(whole.subgraph(chosen).edges(keys=True))
+    assert any_store.to_networkx(kinds=["NoSuchKind"]).number_of_nodes() == 0
+    assert any_store.nodes(kind="NoSuchKind") == []
+    assert [node.id for node in any_store.nodes(kind="Theme")] == sorted(themes.nodes)
     near = any_store.neighbourhood(["collectivite:dep-93"], 1)
     assert "collectivite:dep-93" in near and len(near) > 1
     assert near < any_store.neighbourhood(["collectivite:dep-93"], 2)
