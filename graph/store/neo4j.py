@@ -736,20 +736,20 @@ class Neo4jStore:
 
     def to_networkx(self, kinds: Sequence[str] | None = None, node_ids: Iterable[str] | None = None) -> nx.MultiDiGraph:
         params: dict[str, Any] = {}
-        kind_filter = ""
-        if kinds:
-            params["kinds"] = list(kinds)
-            kind_filter = " WHERE n.kind IN $kinds"
-        if node_ids is None and kinds:
+        if node_ids is not None:
+            params["ids"] = list(dict.fromkeys(node_ids))
+            kind_filter = ""
+            if kinds:
+                params["kinds"] = list(kinds)
+                kind_filter = " WHERE n.kind IN $kinds"
+            node_query = f"UNWIND $ids AS wanted MATCH (n:{NODE} {{id: wanted}}){kind_filter} RETURN {self._NODE_FIELDS}"
+        elif kinds:
             labels = "|".join(_label(kind) for kind in kinds if kind in KINDS)
             if not labels:
                 return build_networkx([], [])
             node_query = f"MATCH (n:{labels}) WHERE n:{NODE} RETURN {self._NODE_FIELDS}"
-        elif node_ids is None:
-            node_query = f"MATCH (n:{NODE}) RETURN {self._NODE_FIELDS}"
         else:
-            params["ids"] = list(dict.fromkeys(node_ids))
-            node_query = f"UNWIND $ids AS wanted MATCH (n:{NODE} {{id: wanted}}){kind_filter} RETURN {self._NODE_FIELDS}"
+            node_query = f"MATCH (n:{NODE}) RETURN {self._NODE_FIELDS}"
         nodes = sorted((self._node(row) for row in self._stream(node_query, **params)), key=lambda node: node.id)
         selected = {node.id for node in nodes}
         if node_ids is not None:
@@ -875,11 +875,11 @@ def _claim_aliases(row: Mapping[str, Any]) -> list[str]:
 
 class _StoredClaims:
     """The stored claims about some nodes, by node id: ``(precedence, (kind, name, aliases, attrs))``;
-    and, as claim node rows, those their nodes carry (a rewritten node carries none)."""
+    and, by source, those their nodes carry (a rewritten node carries none)."""
 
     def __init__(self) -> None:
         self.claims: dict[str, list[tuple[tuple[bool, int], tuple]]] = defaultdict(list)
-        self.carried: list[list[Any]] = []
+        self.carried: dict[str, list[NodeRecord]] = defaultdict(list)
 
 
 class _Streamed:
@@ -1318,11 +1318,13 @@ class _Writer:
     def _node_claims(self, ids: list[str], source: str, own: dict[str, NodeRecord] | None, order: dict[str, tuple[bool, int]]) -> _StoredClaims:
         """The stored claims about nodes ``ids``, but those of ``source`` when ``own`` replaces them."""
         stored = _StoredClaims()
-        condition = "AND coalesce(c.source, '') <> $source " if own is not None else ""
+        excluded = own is not None
+        claim_filter = "WHERE coalesce(c.source, '') <> $source " if excluded else ""
+        carried_filter = "AND coalesce(c.claim_source, '') <> $source " if excluded else ""
         for row in self.run(
-            f"UNWIND $ids AS id MATCH (c:{NODE_CLAIM} {{node_id: id}}) USING INDEX c:{NODE_CLAIM}(node_id) WHERE true {condition}"
+            f"UNWIND $ids AS id MATCH (c:{NODE_CLAIM} {{node_id: id}}) USING INDEX c:{NODE_CLAIM}(node_id) {claim_filter}"
             f"RETURN c.node_id AS id, c.source AS source, {_CLAIM_FIELDS.format(v='c')} "
-            f"UNION UNWIND $ids AS id MATCH (c:{NODE} {{id: id}}) USING INDEX c:{NODE}(id) WHERE coalesce(c.claim_source, '') <> '' {condition.replace('c.source', 'c.claim_source')}"
+            f"UNION UNWIND $ids AS id MATCH (c:{NODE} {{id: id}}) USING INDEX c:{NODE}(id) WHERE coalesce(c.claim_source, '') <> '' {carried_filter}"
             f"RETURN c.id AS id, c.claim_source AS source, {_CARRIED_CLAIM_FIELDS.format(v='c')}",
             ids=ids, source=source,
         ):
@@ -1330,7 +1332,8 @@ class _Writer:
             attrs = json.loads(row["attrs"])
             stored.claims[row["id"]].append((order[row["source"]], (row["kind"], row["name"], aliases, attrs)))
             if row["carried"]:
-                stored.carried.append([row["id"], row["source"], row["kind"], row["name"], _dumps(aliases), row["attrs"], row["place"]])
+                node = Node(row["id"], row["kind"], row["name"], tuple(aliases), attrs)
+                stored.carried[row["source"]].append(NodeRecord(node, row["place"]))
         return stored
 
     def _write_nodes(
@@ -1379,13 +1382,9 @@ class _Writer:
             names.extend({"key": key, "node_id": node.id} for key in keys[1:])
         created = {row["id"] for (_, new), rows in by_kind.items() if new for row in rows}
         self.created |= created
-        if stored.carried:
-            # Rewritten nodes no longer carry a claim: it becomes a claim node like the others.
-            self.fire(
-                f"UNWIND $rows AS row CREATE (c:{NODE_CLAIM}) SET c.node_id = row[0], c.source = row[1], c.kind = row[2], "
-                "c.name = row[3], c.aliases = row[4], c.attrs = row[5], c.place = row[6]",
-                rows=stored.carried,
-            )
+        # Rewritten nodes no longer carry a claim: it becomes a claim node like the others.
+        for carrier, records in stored.carried.items():
+            self.create_claims(carrier, records, ())
         stale = [node_id for node_id in ids if node_id not in created]
         if stale:
             # Name keys other than the name itself are NameKey nodes, found from the node's names.
