@@ -468,24 +468,34 @@ def test_a_node_one_source_created_carries_its_claim_until_another_claims_it(neo
     rosny = Node("collectivite:93064", "Collectivite", "Rosny-sous-Bois", ("Rosny", "Rosny", "Rosny-sous-Bois"), {"insee_code": "93064"})
     nanterre = Node("collectivite:92050", "Collectivite", "Nanterre", ("Ville de Nanterre",), {"insee_code": "92050"})
     later = Node("collectivite:93064", "Collectivite", "Ville de Rosny-sous-Bois", (), {"population": 45000})
+    # Two aliases beyond the name; attributes that are not properties as they are (an empty
+    # list, a name of the store's own).
+    seine = Node(
+        "collectivite:93", "Collectivite", "Seine-Saint-Denis", ("CG93", "Conseil général de la Seine-Saint-Denis"),
+        {"insee_code": "93", "alias_key": "cg 93 bis", "tags": []},
+    )
+    communes = [rosny, nanterre, seine]
 
     def claim_nodes():
         return neo4j_store._read("MATCH (c:NodeClaim) RETURN count(c) AS n")[0]["n"]
 
     def same_answers(step):
-        for node_id in (rosny.id, nanterre.id):
+        for node_id in (rosny.id, nanterre.id, seine.id):
             assert neo4j_store.node_claims(node_id) == sqlite_store.node_claims(node_id), (step, node_id)
             assert neo4j_store.get(node_id) == sqlite_store.get(node_id), (step, node_id)
-        for reference in ("rosny", "ROSNY-SOUS-BOIS", "ville de nanterre", "Nanterre", "Ville de Rosny-sous-Bois"):
+        for reference in (
+            "rosny", "ROSNY-SOUS-BOIS", "ville de nanterre", "Nanterre", "Ville de Rosny-sous-Bois",
+            "cg93", "conseil general de la seine-saint-denis", "cg 93 bis",
+        ):
             assert neo4j_store.find(reference) == sqlite_store.find(reference), (step, reference)
         assert neo4j_store.sources() == sqlite_store.sources(), step
         assert list(neo4j_store.dump()) == list(sqlite_store.dump()), step
 
     steps = [
-        ("first", lambda store: store.write(batch("communes.csv", [rosny, nanterre]))),
+        ("first", lambda store: store.write(batch("communes.csv", communes))),
         ("second source", lambda store: store.write(batch("mairies.csv", [later]))),
         ("unload", lambda store: store.unload("mairies.csv")),
-        ("reload", lambda store: store.write(batch("communes.csv", [nanterre, rosny]))),
+        ("reload", lambda store: store.write(batch("communes.csv", communes[::-1]))),
     ]
     for step, operation in steps:
         for store in (sqlite_store, neo4j_store):
@@ -493,15 +503,35 @@ def test_a_node_one_source_created_carries_its_claim_until_another_claims_it(neo
         same_answers(step)
         if step == "first":
             assert claim_nodes() == 0
-            assert neo4j_store.dump_source("communes.csv").nodes[1].node.aliases == rosny.aliases
+            dumped = {record.node.id: record.node for record in neo4j_store.dump_source("communes.csv").nodes}
+            assert dumped[rosny.id].aliases == rosny.aliases
+            # The kind is the label; plain attributes are properties, with no JSON copy unless one is not.
+            layout = {
+                row["id"]: row
+                for row in neo4j_store._read(
+                    "MATCH (n:Node) RETURN n.id AS id, n.kind AS kind, n.attrs AS attrs, n.alias_key AS alias_key, "
+                    "n.names AS names, n.insee_code AS insee_code, COUNT { MATCH (k:NameKey {node_id: n.id}) } AS name_keys"
+                )
+            }
+            assert {row["kind"] for row in layout.values()} == {None}
+            assert layout[rosny.id]["attrs"] is None and layout[rosny.id]["insee_code"] == "93064"
+            assert (layout[rosny.id]["alias_key"], layout[rosny.id]["names"], layout[rosny.id]["name_keys"]) == ("rosny", None, 0)
+            assert json.loads(layout[seine.id]["attrs"]) == seine.attrs
+            assert (layout[seine.id]["alias_key"], len(layout[seine.id]["names"]), layout[seine.id]["name_keys"]) == ("cg93", 3, 1)
         elif step == "second source":
             assert claim_nodes() == 2
 
     # A database written before nodes carried claims (schema 2): every claim a claim node,
-    # every folded label a NameKey, no name_key. It reads alike and is written alike.
+    # every folded label a NameKey, no name_key, kind and attributes (as JSON) properties of
+    # the node. It reads alike and is written alike.
     for store in (sqlite_store, neo4j_store):
         store.write(batch("epci.csv", [Node("collectivite:200054781", "Collectivite", "Métropole du Grand Paris", ("MGP",))]))
     def as_schema_2(tx):
+        tx.run(
+            "MATCH (n:Node) SET n.kind = $kinds[n.id], n.attrs = $attrs[n.id]",
+            kinds={node.id: node.kind for node in neo4j_store.nodes()},
+            attrs={node.id: json.dumps(node.attrs, ensure_ascii=False, sort_keys=True) for node in neo4j_store.nodes()},
+        ).consume()
         tx.run(
             "MATCH (n:Node) WHERE n.claim_source IS NOT NULL "
             "CREATE (:NodeClaim {node_id: n.id, source: n.claim_source, kind: n.kind, name: n.name, "
@@ -509,11 +539,19 @@ def test_a_node_one_source_created_carries_its_claim_until_another_claims_it(neo
             "REMOVE n.claim_source, n.claim_place, n.claim_aliases",
             json={node.id: json.dumps(list(node.aliases), ensure_ascii=False) for node in neo4j_store.nodes()},
         ).consume()
-        tx.run("MATCH (n:Node) CREATE (:NameKey {key: n.name_key, node_id: n.id}) REMOVE n.name_key").consume()
+        tx.run("MATCH (n:Node) WHERE n.names IS NULL SET n.names = [n.name_key] + coalesce([n.alias_key], [])").consume()
+        tx.run("MATCH (n:Node) WHERE n.alias_key IS NOT NULL CREATE (:NameKey {key: n.alias_key, node_id: n.id})").consume()
+        tx.run("MATCH (n:Node) CREATE (:NameKey {key: n.name_key, node_id: n.id}) REMOVE n.name_key, n.alias_key").consume()
+        # Before schema 4 an attribute named alias_key was copied as a property like the others.
+        tx.run("MATCH (n:Node {id: $id}) SET n.alias_key = $value", id=seine.id, value=seine.attrs["alias_key"]).consume()
         tx.run("MATCH (m:MaillageStore) SET m.schema_version = 2").consume()
 
     neo4j_store._write(as_schema_2)
-    assert neo4j_store._read("MATCH (n:Node) WHERE n.claim_source IS NOT NULL OR n.name_key IS NOT NULL RETURN count(n) AS n")[0]["n"] == 0
+    assert neo4j_store._read(
+        "MATCH (n:Node) WHERE n.claim_source IS NOT NULL OR n.name_key IS NOT NULL OR n.kind IS NULL OR n.attrs IS NULL "
+        "OR (n.alias_key IS NOT NULL AND n.id <> $seine) RETURN count(n) AS n",
+        seine=seine.id,
+    )[0]["n"] == 0
     older = Neo4jStore(neo4j_store.location)
     try:
         for store in (sqlite_store, older):
@@ -523,6 +561,6 @@ def test_a_node_one_source_created_carries_its_claim_until_another_claims_it(neo
             store.write(batch("mairies.csv", [later]))
             store.unload("epci.csv")
         same_answers("schema 2, written")
-        assert older._read("MATCH (m:MaillageStore) RETURN m.schema_version AS v")[0]["v"] == 3
+        assert older._read("MATCH (m:MaillageStore) RETURN m.schema_version AS v")[0]["v"] == 4
     finally:
         older.close()

@@ -5,10 +5,13 @@ constant of this module or checked against the closed lists of
 :mod:`maillage.graph.model` before it is put into query text; everything that
 comes from data travels as a query parameter):
 
-* ``(:Node:<Kind> {id, kind, name, aliases, names, attrs, ...})``: the derived
-  nodes; ``attrs`` is the JSON text of the attributes (exact round trip), and the
-  plain-text attributes are also copied as properties so that Cypher users can
-  query ``n.insee_code``; ``names`` are the folded name and aliases;
+* ``(:Node:<Kind> {id, name, aliases, name_key, alias_key, ...})``: the derived
+  nodes, their kind the kind label; each attribute a property (``n.insee_code``) when
+  Neo4j keeps its value as it is, and ``attrs``, the JSON text of all attributes, only
+  when one is not (a map, an empty list, a name of the store's own): the attributes
+  are read back exactly either way. ``name_key`` is the folded name and ``alias_key``
+  the first folded alias that differs from it, both indexed; a node with more aliases
+  also has ``names``, every folded label;
 * ``(:Node)-[:<TYPE> {role, attrs, claim_source, claim_place, ...}]->(:Node)``: the
   derived relations, one per (start, type, end, role), each carrying the claims made
   about it: the claiming source and its place when one source claims it (its
@@ -29,8 +32,8 @@ comes from data travels as a query parameter):
   source was unloaded, or :meth:`Neo4jStore.replace_sources` wrote it unchecked), and
   the claims of a streamed source until its end; when both ends exist again the claims
   move back onto the relationship;
-* ``(:NameKey {key, node_id})``: the folded aliases that differ from the folded name,
-  for lookups (the folded name is the node's indexed ``name_key``);
+* ``(:NameKey {key, node_id})``: the folded aliases of a node beyond its ``alias_key``,
+  for lookups;
 * ``(:StoredDocument {address, collection, key, seq, value})``: JSON documents;
 * ``(:MaillageStore {key: "store"})``: the lock every write takes first.
 
@@ -94,8 +97,10 @@ logging.getLogger("neo4j").addHandler(logging.NullHandler())
 #: rows per ``UNWIND`` query
 CHUNK_SIZE = 20_000
 #: 1: every relation claim a RelationClaim node; 2: claims carried by their relationship;
-#: 3: a node one source alone claims carries that claim, and its folded name (read as 2 was)
-SCHEMA_VERSION = 3
+#: 3: a node one source alone claims carries that claim, and its folded name (read as 2 was);
+#: 4: a node's kind is its label, its attributes its properties (``attrs`` only when needed), its
+#: first alias its ``alias_key`` (read as 3 was)
+SCHEMA_VERSION = 4
 
 NODE = "Node"
 SOURCE = "Source"
@@ -109,7 +114,13 @@ META = "MaillageStore"
 # in proportion to how many (a 20,000-node unload took 26 s, most of it in lookups).
 DELETED = "MaillageDeleted"
 
-_NODE_PROPERTIES = ("id", "kind", "name", "aliases", "names", "name_key", "attrs", "claim_source", "claim_place", "claim_aliases")
+_NODE_PROPERTIES = (
+    "id", "kind", "name", "aliases", "names", "name_key", "alias_key", "attrs", "claim_source", "claim_place", "claim_aliases"
+)
+# A node's kind: its one kind label (nodes written before schema 4 also kept it as ``kind``).
+_KIND_OF = "head([label IN labels({v}) WHERE label IN [" + ", ".join(f"'{kind}'" for kind in KINDS) + "]])"
+# What a node ``{v}`` needs to give back its attributes (see :func:`_node_attrs`).
+_ATTRS_OF = "{v}.attrs AS attrs, CASE WHEN {v}.attrs IS NULL THEN properties({v}) END AS properties"
 _RELATION_PROPERTIES = ("role", "attrs", "claim_source", "claim_place", "claim_sources", "claim_places", "claim_attrs")
 
 # The claims a relationship ``r`` carries, as three parallel lists (sources, places, attrs JSON):
@@ -121,10 +132,13 @@ _CARRIED = (
 
 # A node claim read from a claim node ``{v}`` or carried by its node ``{v}``, in the same columns
 # (``aliases`` JSON text, or the node's ``alias_list`` when the claim's are the node's).
-_CLAIM_FIELDS = "{v}.kind AS kind, {v}.name AS name, {v}.aliases AS aliases, null AS alias_list, {v}.attrs AS attrs, {v}.place AS place, false AS carried"
+_CLAIM_FIELDS = (
+    "{v}.kind AS kind, {v}.name AS name, {v}.aliases AS aliases, null AS alias_list, {v}.attrs AS attrs, "
+    "null AS properties, {v}.place AS place, false AS carried"
+)
 _CARRIED_CLAIM_FIELDS = (
-    "{v}.kind AS kind, {v}.name AS name, {v}.claim_aliases AS aliases, {v}.aliases AS alias_list, "
-    "{v}.attrs AS attrs, {v}.claim_place AS place, true AS carried"
+    f"{_KIND_OF} AS kind, {{v}}.name AS name, {{v}}.claim_aliases AS aliases, {{v}}.aliases AS alias_list, "
+    f"{_ATTRS_OF}, {{v}}.claim_place AS place, true AS carried"
 )
 
 _CONSTRAINTS = {
@@ -141,6 +155,7 @@ _INDEXES = {
     "maillage_relation_claim_end": f"FOR (c:{RELATION_CLAIM}) ON (c.rel_target)",
     "maillage_name_key": f"FOR (k:{NAME_KEY}) ON (k.key)",
     "maillage_node_name_key": f"FOR (n:{NODE}) ON (n.name_key)",
+    "maillage_node_alias_key": f"FOR (n:{NODE}) ON (n.alias_key)",
     "maillage_node_carried_claim": f"FOR (n:{NODE}) ON (n.claim_source)",
 }
 
@@ -184,7 +199,9 @@ def _relationship_type(type_: str) -> str:
 
 def _plain(value: Any) -> bool:
     """True when Neo4j can keep ``value`` as a property as it is."""
-    if isinstance(value, (str, bool, int, float)):
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, (str, float)):
         return True
     return isinstance(value, list) and bool(value) and all(isinstance(item, str) for item in value)
 
@@ -530,9 +547,9 @@ class Neo4jStore:
 
     @staticmethod
     def _node(record: Mapping[str, Any]) -> Node:
-        return Node(record["id"], record["kind"], record["name"], tuple(record["aliases"]), json.loads(record["attrs"]))
+        return Node(record["id"], record["kind"], record["name"], tuple(record["aliases"]), _node_attrs(record))
 
-    _NODE_FIELDS = "n.id AS id, n.kind AS kind, n.name AS name, n.aliases AS aliases, n.attrs AS attrs"
+    _NODE_FIELDS = f"n.id AS id, {_KIND_OF.format(v='n')} AS kind, n.name AS name, n.aliases AS aliases, {_ATTRS_OF.format(v='n')}"
     _RELATION_FIELDS = "a.id AS source, type(r) AS type, b.id AS target, r.role AS role, r.attrs AS attrs"
 
     @staticmethod
@@ -549,6 +566,8 @@ class Neo4jStore:
             return [exact]
         rows = self._read(
             f"MATCH (n:{NODE} {{name_key: $key}}) USING INDEX n:{NODE}(name_key) RETURN {self._NODE_FIELDS} "
+            # On a node written before schema 4 (it keeps its kind as a property) ``alias_key`` is an attribute.
+            f"UNION MATCH (n:{NODE} {{alias_key: $key}}) USING INDEX n:{NODE}(alias_key) WHERE n.kind IS NULL RETURN {self._NODE_FIELDS} "
             f"UNION MATCH (k:{NAME_KEY} {{key: $key}}) USING INDEX k:{NAME_KEY}(key) MATCH (n:{NODE} {{id: k.node_id}}) RETURN {self._NODE_FIELDS}",
             key=normalise(reference),
         )
@@ -560,7 +579,7 @@ class Neo4jStore:
         conditions = []
         params: dict[str, Any] = {}
         if search:
-            conditions.append("(n.id =~ $pattern OR any(key IN n.names WHERE key CONTAINS $folded))")
+            conditions.append("(n.id =~ $pattern OR any(key IN coalesce(n.names, [n.name_key, n.alias_key]) WHERE key CONTAINS $folded))")
             params.update(pattern=_like_pattern(search), folded=normalise(search))
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         label = f":{_label(kind)}" if kind else ""
@@ -590,7 +609,7 @@ class Neo4jStore:
         return [
             NodeClaim(
                 row["source"], node_id, row["kind"], row["name"], tuple(_claim_aliases(row)),
-                json.loads(row["attrs"]), row["place"], row["contributor"], row["at"],
+                _node_attrs(row), row["place"], row["contributor"], row["at"],
             )
             for row in sorted(rows, key=lambda row: row["seq"])
         ]
@@ -654,7 +673,7 @@ class Neo4jStore:
         row = rows[0]
         batch = Batch(Source(name, row["format"], row["contributor"], row["at"], bool(row["authoritative"])))
         nodes = [
-            NodeRecord(Node(r["node_id"], r["kind"], r["name"], tuple(_claim_aliases(r)), json.loads(r["attrs"])), r["place"])
+            NodeRecord(Node(r["node_id"], r["kind"], r["name"], tuple(_claim_aliases(r)), _node_attrs(r)), r["place"])
             for r in self._stream(
                 f"MATCH (c:{NODE_CLAIM} {{source: $name}}) USING INDEX c:{NODE_CLAIM}(source) "
                 f"RETURN c.node_id AS node_id, {_CLAIM_FIELDS.format(v='c')} "
@@ -741,7 +760,7 @@ class Neo4jStore:
             kind_filter = ""
             if kinds:
                 params["kinds"] = list(kinds)
-                kind_filter = " WHERE n.kind IN $kinds"
+                kind_filter = " WHERE any(label IN labels(n) WHERE label IN $kinds)"
             node_query = f"UNWIND $ids AS wanted MATCH (n:{NODE} {{id: wanted}}){kind_filter} RETURN {self._NODE_FIELDS}"
         elif kinds:
             labels = "|".join(_label(kind) for kind in kinds if kind in KINDS)
@@ -759,7 +778,8 @@ class Neo4jStore:
             )
         elif kinds:
             relation_rows = self._stream(
-                f"MATCH (a:{NODE})-[r]->(b:{NODE}) WHERE a.kind IN $kinds AND b.kind IN $kinds RETURN {self._RELATION_FIELDS}",
+                f"MATCH (a:{NODE})-[r]->(b:{NODE}) WHERE any(label IN labels(a) WHERE label IN $kinds) "
+                f"AND any(label IN labels(b) WHERE label IN $kinds) RETURN {self._RELATION_FIELDS}",
                 kinds=list(kinds),
             )
         else:
@@ -771,7 +791,7 @@ class Neo4jStore:
         return build_networkx(nodes, relations)
 
     def counts(self) -> dict[str, int]:
-        kinds = self._read(f"MATCH (n:{NODE}) RETURN n.kind AS name, count(*) AS count")
+        kinds = self._read(f"MATCH (n:{NODE}) RETURN {_KIND_OF.format(v='n')} AS name, count(*) AS count")
         types = self._read(f"MATCH (:{NODE})-[r]->(:{NODE}) RETURN type(r) AS name, count(*) AS count")
         counts = {row["name"]: row["count"] for row in sorted(kinds, key=lambda row: row["name"])}
         counts.update({row["name"]: row["count"] for row in sorted(types, key=lambda row: row["name"])})
@@ -796,7 +816,8 @@ def _migrate(tx: neo4j.ManagedTransaction) -> None:
             ).consume()
             keys = {tuple(row["key"]) for row in tx.run(f"MATCH (c:{RELATION_CLAIM}) RETURN DISTINCT [c.rel_source, c.type, c.rel_target, c.role] AS key")}
             writer.rebuild("", set(), keys, None, None)
-        # Schema 2 is read as schema 3 is: its nodes carry no claim and its name keys are NameKey nodes.
+        # Schemas 2 and 3 are read as schema 4 is: their nodes keep their kind and attributes (JSON)
+        # as properties, and their aliases as NameKey nodes and ``names``.
         writer.tx.run(f"MATCH (m:{META} {{key: 'store'}}) SET m.schema_version = $version", version=SCHEMA_VERSION).consume()
 
 
@@ -866,6 +887,15 @@ def _alone_groups(relations: Mapping[tuple[str, str, str, str], RelationRecord])
 def _encode_attrs(attrs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     """A relation's attributes as JSON text, and those kept as properties too."""
     return _dumps(dict(attrs)), {a: v for a, v in attrs.items() if a not in _RELATION_PROPERTIES and _plain(v)}
+
+
+def _node_attrs(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The attributes of a node or node claim read with ``attrs`` and ``properties``
+    (:data:`_ATTRS_OF`): the JSON text when there is one, else the node's own properties."""
+    if row["attrs"] is not None:
+        return json.loads(row["attrs"])
+    properties = row["properties"]
+    return {name: properties[name] for name in sorted(properties) if name not in _NODE_PROPERTIES}
 
 
 def _claim_aliases(row: Mapping[str, Any]) -> list[str]:
@@ -990,7 +1020,7 @@ class _Writer:
         stored: dict[str, str] = {}
         for chunk in _chunks(records):
             rows = self.run(
-                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) RETURN n.id AS id, n.kind AS kind",
+                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) RETURN n.id AS id, {_KIND_OF.format(v='n')} AS kind",
                 ids=[record.node.id for record in chunk],
             )
             stored.update((row["id"], row["kind"]) for row in rows)
@@ -1329,7 +1359,7 @@ class _Writer:
             ids=ids, source=source,
         ):
             aliases = _claim_aliases(row)
-            attrs = json.loads(row["attrs"])
+            attrs = _node_attrs(row)
             stored.claims[row["id"]].append((order[row["source"]], (row["kind"], row["name"], aliases, attrs)))
             if row["carried"]:
                 node = Node(row["id"], row["kind"], row["name"], tuple(aliases), attrs)
@@ -1369,17 +1399,20 @@ class _Writer:
                 for attribute, value in node.attrs.items()
                 if attribute not in _NODE_PROPERTIES and _plain(value)
             }
-            props.update(
-                id=node.id, kind=node.kind, name=node.name, aliases=list(node.aliases), names=keys, name_key=keys[0],
-                attrs=_dumps(dict(node.attrs)),
-            )
+            if len(props) < len(node.attrs):
+                props["attrs"] = _dumps(dict(node.attrs))
+            props.update(id=node.id, name=node.name, aliases=list(node.aliases), name_key=keys[0])
+            if len(keys) > 1:
+                props["alias_key"] = keys[1]
+            if len(keys) > 2:
+                props["names"] = keys
             if new:
                 record = own[node_id]
                 props.update(claim_source=source, claim_place=record.place)
                 if list(record.node.aliases) != props["aliases"]:
                     props["claim_aliases"] = _dumps(list(record.node.aliases))
             by_kind[node.kind, new].append({"id": node.id, "props": props})
-            names.extend({"key": key, "node_id": node.id} for key in keys[1:])
+            names.extend({"key": key, "node_id": node.id} for key in keys[2:])
         created = {row["id"] for (_, new), rows in by_kind.items() if new for row in rows}
         self.created |= created
         # Rewritten nodes no longer carry a claim: it becomes a claim node like the others.
@@ -1387,9 +1420,9 @@ class _Writer:
             self.create_claims(carrier, records, ())
         stale = [node_id for node_id in ids if node_id not in created]
         if stale:
-            # Name keys other than the name itself are NameKey nodes, found from the node's names.
+            # A node's NameKey nodes are found from its names (a node without names has none).
             self.fire(
-                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) UNWIND n.names AS key "
+                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) UNWIND coalesce(n.names, []) AS key "
                 f"MATCH (k:{NAME_KEY} {{key: key}}) USING INDEX k:{NAME_KEY}(key) WHERE k.node_id = id {self.delete('k', NAME_KEY)}",
                 ids=stale,
             )
@@ -1551,7 +1584,8 @@ class _Writer:
                 for row in self.run(
                     f"UNWIND $ids AS id MATCH (c:{NODE_CLAIM} {{node_id: id}}) USING INDEX c:{NODE_CLAIM}(node_id) WHERE coalesce(c.source, '') <> $source "
                     "RETURN c.node_id AS id, c.kind AS kind "
-                    f"UNION UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) USING INDEX n:{NODE}(id) WHERE coalesce(n.claim_source, $source) <> $source RETURN n.id AS id, n.kind AS kind",
+                    f"UNION UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) USING INDEX n:{NODE}(id) WHERE coalesce(n.claim_source, $source) <> $source "
+                    f"RETURN n.id AS id, {_KIND_OF.format(v='n')} AS kind",
                     ids=list(nodes), source=name,
                 )
             }
