@@ -402,8 +402,14 @@ def test_relation_claims_follow_their_ends_like_the_embedded_store(neo4j_store, 
     def batch(name, nodes=(), relations=(), authoritative=False):
         made = Batch(Source(name, "workbook", "t", "2026-01-01T00:00:00+00:00", authoritative))
         made.nodes = [NodeRecord(Node(i, "Association", i.upper(), (), {"note": name}), f"{name}:{k + 2}") for k, i in enumerate(nodes)]
+        # Relations one way have no role and plain attributes (kept as properties alone), the
+        # other way a role and an attribute that is not a property as it is (kept as JSON too).
         made.relations = [
-            RelationRecord(Relation(s, "PARTNERS_WITH", t, "", {"note": f"{name}-{s}"}), f"{name}-r:{k + 2}")
+            RelationRecord(
+                Relation(s, "PARTNERS_WITH", t, "", {"note": f"{name}-{s}"}) if s < t
+                else Relation(s, "PARTNERS_WITH", t, "chef de file", {"note": f"{name}-{s}", "montants": []}),
+                f"{name}-r:{k + 2}",
+            )
             for k, (s, t) in enumerate(relations)
         ]
         return made
@@ -448,6 +454,11 @@ def test_relation_claims_follow_their_ends_like_the_embedded_store(neo4j_store, 
         assert neo4j_store.sources() == sqlite_store.sources(), number
         assert list(neo4j_store.dump()) == list(sqlite_store.dump()), number
         kept_apart.append(neo4j_store._read("MATCH (c:RelationClaim) RETURN count(c) AS claims")[0]["claims"])
+    layout = {
+        (row["role"], row["attrs"] is None)
+        for row in neo4j_store._read("MATCH (a)-[r]->(b) RETURN r.role AS role, r.attrs AS attrs")
+    }
+    assert layout == {(None, True), ("chef de file", False)}
     # The unloads and the unlinked replace did keep claims apart, and the last write joined them all.
     assert kept_apart[3] == 3 and kept_apart[5] == 1 and kept_apart[-2] == 0
     assert neo4j_store.duplicates() == {"nodes": 0, "relations": 0}

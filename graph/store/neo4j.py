@@ -12,11 +12,12 @@ comes from data travels as a query parameter):
   are read back exactly either way. ``name_key`` is the folded name and ``alias_key``
   the first folded alias that differs from it, both indexed; a node with more aliases
   also has ``names``, every folded label;
-* ``(:Node)-[:<TYPE> {role, attrs, claim_source, claim_place, ...}]->(:Node)``: the
-  derived relations, one per (start, type, end, role), each carrying the claims made
-  about it: the claiming source and its place when one source claims it (its
-  attributes are the relation's), else parallel lists ``claim_sources``,
-  ``claim_places`` and ``claim_attrs`` (the attributes, JSON text, each source gave);
+* ``(:Node)-[:<TYPE> {role, claim_source, claim_place, ...}]->(:Node)``: the
+  derived relations, one per (start, type, end, role) (``role`` absent when empty),
+  their attributes kept as a node's are, each carrying the claims made about it: the
+  claiming source and its place when one source claims it (its attributes are the
+  relation's), else parallel lists ``claim_sources``, ``claim_places`` and
+  ``claim_attrs`` (the attributes, JSON text, each source gave);
 * ``(:Source {name, seq, format, contributor, at, authoritative, digest, relation_starts,
   relation_claims})``: ``relation_starts`` are the start node ids of the relations the
   source claims (how its claims are found again), ``relation_claims`` their number;
@@ -99,7 +100,8 @@ CHUNK_SIZE = 20_000
 #: 1: every relation claim a RelationClaim node; 2: claims carried by their relationship;
 #: 3: a node one source alone claims carries that claim, and its folded name (read as 2 was);
 #: 4: a node's kind is its label, its attributes its properties (``attrs`` only when needed), its
-#: first alias its ``alias_key`` (read as 3 was)
+#: first alias its ``alias_key``; a relationship's attributes its properties, its role absent when
+#: empty (read as 3 was)
 SCHEMA_VERSION = 4
 
 NODE = "Node"
@@ -117,6 +119,8 @@ DELETED = "MaillageDeleted"
 _NODE_PROPERTIES = (
     "id", "kind", "name", "aliases", "names", "name_key", "alias_key", "attrs", "claim_source", "claim_place", "claim_aliases"
 )
+# The properties of a relationship ``r`` that has no ``attrs``, to read its attributes from.
+_REL_PROPERTIES_OF = "CASE WHEN r.attrs IS NULL THEN properties(r) END AS properties"
 # A node's kind: its one kind label (nodes written before schema 4 also kept it as ``kind``).
 _KIND_OF = "head([label IN labels({v}) WHERE label IN [" + ", ".join(f"'{kind}'" for kind in KINDS) + "]])"
 # What a node ``{v}`` needs to give back its attributes (see :func:`_node_attrs`).
@@ -124,7 +128,8 @@ _ATTRS_OF = "{v}.attrs AS attrs, CASE WHEN {v}.attrs IS NULL THEN properties({v}
 _RELATION_PROPERTIES = ("role", "attrs", "claim_source", "claim_place", "claim_sources", "claim_places", "claim_attrs")
 
 # The claims a relationship ``r`` carries, as three parallel lists (sources, places, attrs JSON):
-# one claim is kept as scalars (its attrs are the relationship's), several as lists.
+# one claim is kept as scalars (its attrs are the relationship's), several as lists. The attrs
+# JSON of the one claim is null when the relationship has none: see :data:`_REL_PROPERTIES_OF`.
 _CARRIED = (
     "coalesce(r.claim_sources, [r.claim_source]) AS sources, coalesce(r.claim_places, [r.claim_place]) AS places, "
     "coalesce(r.claim_attrs, [r.attrs]) AS claim_attrs"
@@ -372,7 +377,7 @@ class Neo4jStore:
             f"MATCH (n:{NODE}) WITH n.id AS id, count(*) AS copies WHERE copies > 1 RETURN count(*) AS duplicated"
         )
         relations = self._read(
-            f"MATCH (a:{NODE})-[r]->(b:{NODE}) WITH a, type(r) AS type, r.role AS role, b, count(*) AS copies "
+            f"MATCH (a:{NODE})-[r]->(b:{NODE}) WITH a, type(r) AS type, coalesce(r.role, '') AS role, b, count(*) AS copies "
             "WHERE copies > 1 RETURN count(*) AS duplicated"
         )
         return {"nodes": nodes[0]["duplicated"], "relations": relations[0]["duplicated"]}
@@ -550,11 +555,11 @@ class Neo4jStore:
         return Node(record["id"], record["kind"], record["name"], tuple(record["aliases"]), _node_attrs(record))
 
     _NODE_FIELDS = f"n.id AS id, {_KIND_OF.format(v='n')} AS kind, n.name AS name, n.aliases AS aliases, {_ATTRS_OF.format(v='n')}"
-    _RELATION_FIELDS = "a.id AS source, type(r) AS type, b.id AS target, r.role AS role, r.attrs AS attrs"
+    _RELATION_FIELDS = f"a.id AS source, type(r) AS type, b.id AS target, coalesce(r.role, '') AS role, r.attrs AS attrs, {_REL_PROPERTIES_OF}"
 
     @staticmethod
     def _relation(record: Mapping[str, Any]) -> Relation:
-        return Relation(record["source"], record["type"], record["target"], record["role"], json.loads(record["attrs"]))
+        return Relation(record["source"], record["type"], record["target"], record["role"], _relation_attrs(record["attrs"], record["properties"]))
 
     def get(self, node_id: str) -> Node | None:
         rows = self._read(f"MATCH (n:{NODE} {{id: $id}}) RETURN {self._NODE_FIELDS}", id=node_id)
@@ -617,11 +622,11 @@ class Neo4jStore:
     def relation_claims(self, node_id: str) -> list[RelationClaim]:
         fields = (
             "c.source AS source, c.rel_source AS rel_source, c.type AS type, c.rel_target AS rel_target, "
-            "c.role AS role, c.attrs AS attrs, c.place AS place, s.contributor AS contributor, s.at AS at, s.seq AS seq"
+            "c.role AS role, c.attrs AS attrs, null AS properties, c.place AS place, s.contributor AS contributor, s.at AS at, s.seq AS seq"
         )
         carried = (
-            "sources[i] AS source, a.id AS rel_source, type(r) AS type, b.id AS rel_target, r.role AS role, "
-            "claim_attrs[i] AS attrs, places[i] AS place, s.contributor AS contributor, s.at AS at, s.seq AS seq"
+            "sources[i] AS source, a.id AS rel_source, type(r) AS type, b.id AS rel_target, coalesce(r.role, '') AS role, "
+            f"claim_attrs[i] AS attrs, {_REL_PROPERTIES_OF}, places[i] AS place, s.contributor AS contributor, s.at AS at, s.seq AS seq"
         )
         # A database of schema 1 not written to yet keeps every claim in a RelationClaim node (sources [null]).
         each = f"WITH a, r, b, {_CARRIED} UNWIND range(0, size(sources) - 1) AS i MATCH (s:{SOURCE} {{name: sources[i]}})"
@@ -636,7 +641,7 @@ class Neo4jStore:
         return [
             RelationClaim(
                 row["source"],
-                Relation(row["rel_source"], row["type"], row["rel_target"], row["role"], json.loads(row["attrs"])),
+                Relation(row["rel_source"], row["type"], row["rel_target"], row["role"], _relation_attrs(row["attrs"], row["properties"])),
                 row["place"], row["contributor"], row["at"],
             )
             for row in ordered
@@ -685,16 +690,16 @@ class Neo4jStore:
         batch.nodes = sorted(nodes, key=lambda record: record.node.id)
         relations = [
             RelationRecord(
-                Relation(r["rel_source"], r["type"], r["rel_target"], r["role"], json.loads(r["attrs"])), r["place"]
+                Relation(r["rel_source"], r["type"], r["rel_target"], r["role"], _relation_attrs(r["attrs"], r["properties"])), r["place"]
             )
             for r in self._stream(
                 f"MATCH (c:{RELATION_CLAIM} {{source: $name}}) USING INDEX c:{RELATION_CLAIM}(source) RETURN c.rel_source AS rel_source, c.type AS type, "
-                "c.rel_target AS rel_target, c.role AS role, c.attrs AS attrs, c.place AS place "
+                "c.rel_target AS rel_target, c.role AS role, c.attrs AS attrs, null AS properties, c.place AS place "
                 f"UNION MATCH (s:{SOURCE} {{name: $name}}) UNWIND coalesce(s.relation_starts, []) AS start "
                 f"MATCH (a:{NODE} {{id: start}})-[r]->(b:{NODE}) WITH a, r, b, {_CARRIED} WHERE $name IN sources "
                 "WITH a, r, b, places, claim_attrs, [i IN range(0, size(sources) - 1) WHERE sources[i] = $name][0] AS i "
-                "RETURN a.id AS rel_source, type(r) AS type, b.id AS rel_target, r.role AS role, "
-                "claim_attrs[i] AS attrs, places[i] AS place",
+                "RETURN a.id AS rel_source, type(r) AS type, b.id AS rel_target, coalesce(r.role, '') AS role, "
+                f"claim_attrs[i] AS attrs, {_REL_PROPERTIES_OF}, places[i] AS place",
                 name=name,
             )
         ]
@@ -867,7 +872,8 @@ def _relation_claim_row(source: str, record: RelationRecord) -> dict[str, Any]:
 
 def _alone_groups(relations: Mapping[tuple[str, str, str, str], RelationRecord]) -> dict[str, list[list[Any]]]:
     """Rows for :meth:`_Writer.fire_alone_relations`: by type, ``[start, [[end, role, attrs JSON,
-    place, plain attributes], ...]]`` per start node (one index lookup per start)."""
+    place, plain attributes], ...]]`` per start node (one index lookup per start); an empty role
+    and attributes that are all properties are null (the relationship gets no such property)."""
     by_type: dict[str, dict[str, list[list[Any]]]] = defaultdict(lambda: defaultdict(list))
     # Many relations carry the same attributes: encode each distinct set once.
     encoded: dict[tuple[tuple[str, str], ...], tuple[str, dict[str, Any]]] = {}
@@ -880,22 +886,32 @@ def _alone_groups(relations: Mapping[tuple[str, str, str, str], RelationRecord])
                 cached = encoded[signature] = _encode_attrs(attrs)
         else:
             cached = _encode_attrs(attrs)
-        by_type[type_][start].append([end, role, cached[0], record.place, cached[1]])
+        by_type[type_][start].append([end, role or None, cached[0], record.place, cached[1]])
     return {type_: [[start, rows] for start, rows in starts.items()] for type_, starts in by_type.items()}
 
 
-def _encode_attrs(attrs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """A relation's attributes as JSON text, and those kept as properties too."""
-    return _dumps(dict(attrs)), {a: v for a, v in attrs.items() if a not in _RELATION_PROPERTIES and _plain(v)}
+def _encode_attrs(attrs: Mapping[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """A relation's attributes kept as properties, and their JSON text when some cannot be (else None)."""
+    properties = {a: v for a, v in attrs.items() if a not in _RELATION_PROPERTIES and _plain(v)}
+    return (_dumps(dict(attrs)) if len(properties) < len(attrs) else None), properties
+
+
+def _relation_attrs(text: str | None, properties: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The attributes of a relation or relation claim: its JSON ``text`` when there is one, else
+    (a relationship read with :data:`_REL_PROPERTIES_OF`) the relationship's own properties."""
+    return _attributes(text, properties, _RELATION_PROPERTIES)
 
 
 def _node_attrs(row: Mapping[str, Any]) -> dict[str, Any]:
     """The attributes of a node or node claim read with ``attrs`` and ``properties``
     (:data:`_ATTRS_OF`): the JSON text when there is one, else the node's own properties."""
-    if row["attrs"] is not None:
-        return json.loads(row["attrs"])
-    properties = row["properties"]
-    return {name: properties[name] for name in sorted(properties) if name not in _NODE_PROPERTIES}
+    return _attributes(row["attrs"], row["properties"], _NODE_PROPERTIES)
+
+
+def _attributes(text: str | None, properties: Mapping[str, Any] | None, reserved: Sequence[str]) -> dict[str, Any]:
+    if text is not None:
+        return json.loads(text)
+    return {name: properties[name] for name in sorted(properties or ()) if name not in reserved}
 
 
 def _claim_aliases(row: Mapping[str, Any]) -> list[str]:
@@ -1103,7 +1119,7 @@ class _Writer:
                 "WITH a, r, b, sources, places, claim_attrs, [i IN range(0, size(sources) - 1) WHERE sources[i] <> $source] AS keep "
                 "SET r.claim_sources = [i IN keep | sources[i]], r.claim_places = [i IN keep | places[i]], "
                 "r.claim_attrs = [i IN keep | claim_attrs[i]] REMOVE r.claim_source, r.claim_place "
-                "RETURN a.id AS s, type(r) AS t, b.id AS g, r.role AS role",
+                "RETURN a.id AS s, type(r) AS t, b.id AS g, coalesce(r.role, '') AS role",
                 source=source,
             )
         }
@@ -1227,13 +1243,15 @@ class _Writer:
         for type_, rows in by_type.items():
             for chunk in _chunks(rows):
                 for row in self.tx.run(
-                    f"UNWIND $rows AS row MATCH (a:{NODE} {{id: row[0]}})-[r:{_relationship_type(type_)} {{role: row[2]}}]->(b:{NODE} {{id: row[1]}}) "
-                    f"RETURN row, {_CARRIED}",
+                    f"UNWIND $rows AS row MATCH (a:{NODE} {{id: row[0]}})-[r:{_relationship_type(type_)}]->(b:{NODE} {{id: row[1]}}) "
+                    f"WHERE coalesce(r.role, '') = row[2] RETURN row, {_CARRIED}, {_REL_PROPERTIES_OF}",
                     rows=chunk,
                 ):
                     start, end, role = row["row"]
                     found[start, type_, end, role] = [
-                        claim for claim in zip(row["sources"], row["places"], row["claim_attrs"]) if claim[0] is not None
+                        (claim_source, place, attrs if attrs is not None else _dumps(_relation_attrs(None, row["properties"])))
+                        for claim_source, place, attrs in zip(row["sources"], row["places"], row["claim_attrs"])
+                        if claim_source is not None
                     ]
         return found
 
@@ -1294,7 +1312,7 @@ class _Writer:
             ends = {group[0] for group in groups} | {row[0] for group in groups for row in group[1]}
             existing = self.existing_ids(ends)
             unlinked.extend(
-                (group[0], type_, row[0], row[1])
+                (group[0], type_, row[0], row[1] or "")
                 for group in groups
                 for row in group[1]
                 if group[0] not in existing or row[0] not in existing
@@ -1428,14 +1446,21 @@ class _Writer:
             )
         if gone:
             # The claims their relationships carry are kept apart until both ends exist again.
-            self.fire(
-                f"UNWIND $ids AS id MATCH (:{NODE} {{id: id}})-[r]-() WITH DISTINCT r WITH r, {_CARRIED} "
-                "UNWIND range(0, size(sources) - 1) AS i "
-                f"CREATE (c:{RELATION_CLAIM}) SET c.rel_source = startNode(r).id, c.type = type(r), "
-                "c.rel_target = endNode(r).id, c.role = r.role, c.source = sources[i], "
-                "c.attrs = claim_attrs[i], c.place = places[i]",
-                ids=gone,
-            )
+            kept_apart = [
+                [row["s"], row["t"], row["g"], row["role"], claim_source, attrs if attrs is not None else _dumps(_relation_attrs(None, row["properties"])), place]
+                for row in self.run(
+                    f"UNWIND $ids AS id MATCH (:{NODE} {{id: id}})-[r]-() WITH DISTINCT r "
+                    f"RETURN startNode(r).id AS s, type(r) AS t, endNode(r).id AS g, coalesce(r.role, '') AS role, {_CARRIED}, {_REL_PROPERTIES_OF}",
+                    ids=gone,
+                )
+                for claim_source, place, attrs in zip(row["sources"], row["places"], row["claim_attrs"])
+            ]
+            for chunk in _chunks(kept_apart):
+                self.fire(
+                    f"UNWIND $rows AS row CREATE (c:{RELATION_CLAIM}) SET c.rel_source = row[0], c.type = row[1], "
+                    "c.rel_target = row[2], c.role = row[3], c.source = row[4], c.attrs = row[5], c.place = row[6]",
+                    rows=chunk,
+                )
             self.pending = True
             self.fire(f"UNWIND $ids AS id MATCH (:{NODE} {{id: id}})-[r]-() WITH DISTINCT r DELETE r", ids=gone)
             self.fire(f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) {self.delete('n', NODE, *KINDS)}", ids=gone)
@@ -1512,7 +1537,10 @@ class _Writer:
                 props: dict[str, Any] = {
                     attribute: value for attribute, value in attrs.items() if attribute not in _RELATION_PROPERTIES and _plain(value)
                 }
-                props.update(role=key[3], attrs=_dumps(attrs))
+                if len(props) < len(attrs):
+                    props["attrs"] = _dumps(attrs)
+                if key[3]:
+                    props["role"] = key[3]
                 if len(entries) == 1:
                     props.update(claim_source=entries[0][1], claim_place=entries[0][2])
                 else:
@@ -1536,14 +1564,15 @@ class _Writer:
             ).consume()
         for type_, rows in gone.items():
             self.tx.run(
-                f"UNWIND $rows AS row MATCH (:{NODE} {{id: row.s}})-[r:{_relationship_type(type_)} {{role: row.role}}]->(:{NODE} {{id: row.t}}) DELETE r",
+                f"UNWIND $rows AS row MATCH (:{NODE} {{id: row.s}})-[r:{_relationship_type(type_)}]->(:{NODE} {{id: row.t}}) "
+                "WHERE coalesce(r.role, '') = row.role DELETE r",
                 rows=rows,
             ).consume()
         for (type_, exists), rows in rows_by_type.items():
             if exists:
                 query = (
-                    f"UNWIND $rows AS row MATCH (:{NODE} {{id: row.s}})-[r:{_relationship_type(type_)} {{role: row.role}}]->(:{NODE} {{id: row.t}}) "
-                    "SET r = row.props"
+                    f"UNWIND $rows AS row MATCH (:{NODE} {{id: row.s}})-[r:{_relationship_type(type_)}]->(:{NODE} {{id: row.t}}) "
+                    "WHERE coalesce(r.role, '') = row.role SET r = row.props"
                 )
             else:
                 query = (
