@@ -238,20 +238,20 @@ def test_replace_sources_refuses_sources_changed_since_their_digests_were_read(a
     assert not result.unchanged and any_store.get("theme:developpement-durable") is None
 
 
-def test_write_stream_gives_the_graph_write_gives(any_store, tmp_path):
+def test_write_stream_gives_the_graph_write_gives(any_streaming_store, tmp_path):
     records = [NodeRecord(CUF, "s:2"), RelationRecord(WORKS, "s:3"), NodeRecord(PAIX, "s:4"), NodeRecord(CUF_BIS, "s:5")]
     source = Source("s.csv", "test", "alice", "2026-01-01T00:00:00+00:00")
-    result = any_store.write_stream(source, iter(records), chunk_size=2)
+    result = any_streaming_store.write_stream(source, iter(records), chunk_size=2)
     assert (result.nodes, result.relations, result.unchanged) == (3, 1, False)
     reference = open_store(str(tmp_path / "reference.db"))
     reference.write(Batch(source, [r for r in records if isinstance(r, NodeRecord)], [r for r in records if isinstance(r, RelationRecord)]))
-    assert any_store.nodes() == reference.nodes() and any_store.relations() == reference.relations()
-    assert any_store.node_claims("association:cuf") == reference.node_claims("association:cuf")
-    assert any_store.write_stream(source, iter(records), chunk_size=2).unchanged
+    assert any_streaming_store.nodes() == reference.nodes() and any_streaming_store.relations() == reference.relations()
+    assert any_streaming_store.node_claims("association:cuf") == reference.node_claims("association:cuf")
+    assert any_streaming_store.write_stream(source, iter(records), chunk_size=2).unchanged
     reference.close()
 
 
-def test_a_stream_naming_a_node_or_relation_again_in_a_later_chunk_keeps_the_later_record(any_store, tmp_path):
+def test_a_stream_naming_a_node_or_relation_again_in_a_later_chunk_keeps_the_later_record(any_streaming_store, tmp_path):
     renamed = Node("association:cuf", "Association", "CUF renommée", ("Cités Unies",), {"category": "réseau"})
     works_again = Relation("association:cuf", "WORKS_ON", "theme:paix", "", {"note": "atelier 2009"})
     records = [
@@ -260,37 +260,42 @@ def test_a_stream_naming_a_node_or_relation_again_in_a_later_chunk_keeps_the_lat
         NodeRecord(renamed, "s:7"), RelationRecord(works_again, "s:8"),
     ]
     source = Source("s.csv", "test", "alice", "2026-01-01T00:00:00+00:00")
-    any_store.write_stream(source, iter(records), chunk_size=2)
+    any_streaming_store.write_stream(source, iter(records), chunk_size=2)
     reference = open_store(str(tmp_path / "reference.db"))
     reference.write(Batch(
         source,
         [NodeRecord(renamed, "s:7"), NodeRecord(PAIX, "s:3"), NodeRecord(DD, "s:4")],
         [RelationRecord(works_again, "s:8"), RelationRecord(WORKS_DD, "s:6")],
     ))
-    assert any_store.get("association:cuf") == renamed
-    assert any_store.nodes() == reference.nodes() and any_store.relations() == reference.relations()
-    assert [c.place for c in any_store.node_claims("association:cuf")] == ["s:7"]
-    assert any_store.relation_claims("theme:paix") == reference.relation_claims("theme:paix")
-    assert [(c.relation.attrs, c.place) for c in any_store.relation_claims("theme:paix")] == [({"note": "atelier 2009"}, "s:8")]
-    assert any_store.find("Cités Unies France") == []
+    assert any_streaming_store.get("association:cuf") == renamed
+    assert any_streaming_store.nodes() == reference.nodes() and any_streaming_store.relations() == reference.relations()
+    assert [c.place for c in any_streaming_store.node_claims("association:cuf")] == ["s:7"]
+    assert any_streaming_store.relation_claims("theme:paix") == reference.relation_claims("theme:paix")
+    assert [(c.relation.attrs, c.place) for c in any_streaming_store.relation_claims("theme:paix")] == [({"note": "atelier 2009"}, "s:8")]
+    assert any_streaming_store.find("Cités Unies France") == []
     reference.close()
 
 
-def test_a_failed_stream_leaves_the_store_as_it_was(any_store):
-    any_store.write(batch("a.csv", [CUF, PAIX], [WORKS]))
-    before = state(any_store)
+def test_a_failed_stream_leaves_the_store_as_it_was(any_streaming_store):
+    any_streaming_store.write(batch("a.csv", [CUF, PAIX], [WORKS]))
+    before = state(any_streaming_store)
     source = Source("s.csv", "test", "alice")
     dangling = Relation("association:cuf", "WORKS_ON", "theme:nowhere")
-    with pytest.raises(LoadError):
-        any_store.write_stream(source, iter([NodeRecord(DD, "s:2"), RelationRecord(dangling, "s:3")]))
+    with pytest.raises(LoadError) as raised:
+        any_streaming_store.write_stream(source, iter([NodeRecord(DD, "s:2"), RelationRecord(dangling, "s:3")]))
+    assert [problem.file for problem in raised.value.problems] == ["s:3"]
+    clash = Node("association:cuf", "Collectivite", "Cités Unies France")
+    with pytest.raises(LoadError) as raised:
+        any_streaming_store.write_stream(source, iter([NodeRecord(DD, "s:2"), NodeRecord(clash, "s:3")]))
+    assert [(problem.file, problem.column) for problem in raised.value.problems] == [("s:3", "kind")]
 
     def failing():
         yield NodeRecord(DD, "s:2")
         raise LoadError([], "the file ends badly")
 
     with pytest.raises(LoadError, match="ends badly"):
-        any_store.write_stream(source, failing())
-    assert state(any_store) == before
+        any_streaming_store.write_stream(source, failing())
+    assert state(any_streaming_store) == before
 
 
 # --------------------------------------------------------------------------- subgraphs

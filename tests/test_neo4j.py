@@ -27,7 +27,7 @@ import pytest
 from maillage.cli import main
 from maillage.graph.model import Node
 from maillage.graph.store import open_store
-from maillage.graph.store.neo4j import Neo4jStore
+from maillage.graph.store.neo4j import DIRECT_STREAM_RECORDS, Neo4jStore
 
 pytestmark = pytest.mark.neo4j
 
@@ -393,10 +393,13 @@ def test_data_never_becomes_query_text(neo4j_store):
 # --------------------------------------------------------------------------- claims kept apart
 
 
-def test_relation_claims_follow_their_ends_like_the_embedded_store(neo4j_store, sqlite_store):
+@pytest.mark.parametrize("direct_stream_records", [DIRECT_STREAM_RECORDS, 0], ids=["streams-direct", "streams-as-claims"])
+def test_relation_claims_follow_their_ends_like_the_embedded_store(neo4j_store, sqlite_store, direct_stream_records):
     """A relationship carries its claims; when an end goes (unload) they are kept apart, and they
     come back on the relationship when the end returns, through write, write_stream and
-    replace_sources alike: every answer equals the embedded store's at every step."""
+    replace_sources alike: every answer equals the embedded store's at every step. Streams are
+    written both ways: held and written as a batch is, and claim by claim."""
+    neo4j_store.direct_stream_records = direct_stream_records
     from maillage.graph.model import Batch, NodeRecord, Relation, RelationRecord, Source
 
     def batch(name, nodes=(), relations=(), authoritative=False):

@@ -132,8 +132,10 @@ class GraphStore(Protocol):
         The streaming twin of :meth:`write`, for register extracts too large to hold
         in memory (a million associations). The contract every backend keeps:
 
-        * ``records`` is consumed exactly once, in order, in chunks; the store never
-          holds all of it. Node and relation records may come interleaved.
+        * ``records`` is consumed exactly once, in order, in chunks; the store holds
+          a bounded number of records at a time, never a whole long stream (Neo4j
+          holds a short one whole, see ``Neo4jStore.write_stream``). Node and relation
+          records may come interleaved.
         * A relation may name a node that comes later in the stream or that is
           already in the store; once the stream is exhausted, a relation whose end
           exists nowhere fails the write (:class:`LoadError`, place of the record).

@@ -62,11 +62,12 @@ also read it from that index, a scan of it per row (a 27 s load took 230-270 s a
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
 import re
-from collections import defaultdict
+from collections import defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -90,13 +91,15 @@ from .base import (
     fold_relation_claims,
 )
 
-__all__ = ["Neo4jStore", "CHUNK_SIZE"]
+__all__ = ["Neo4jStore", "CHUNK_SIZE", "DIRECT_STREAM_RECORDS"]
 
 # The driver logs retries as warnings; the store reports failures itself, as one line.
 logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
 #: rows per ``UNWIND`` query
 CHUNK_SIZE = 20_000
+#: a streamed source of at most this many records is written as a batch is (see :meth:`_Writer.stream`)
+DIRECT_STREAM_RECORDS = 200_000
 #: 1: every relation claim a RelationClaim node; 2: claims carried by their relationship;
 #: 3: a node one source alone claims carries that claim, and its folded name (read as 2 was);
 #: 4: a node's kind is its label, its attributes its properties (``attrs`` only when needed), its
@@ -275,6 +278,7 @@ class Neo4jStore:
         if password is None:
             raise AuthenticationFailed(f"no password for the Neo4j server at {uri}: set NEO4J_PASSWORD")
         self._schema_checked = False
+        self.direct_stream_records = DIRECT_STREAM_RECORDS
         try:
             self._driver = neo4j.GraphDatabase.driver(
                 uri,
@@ -518,9 +522,11 @@ class Neo4jStore:
     ) -> WriteResult:
         """Replace what ``source`` asserts by ``records``, read once, in one transaction.
 
-        See :meth:`GraphStore.write_stream` for the contract. Records go to the
-        server in chunks of ``chunk_size``; the store keeps only the ids and keys
-        it must re-derive, not the records. Because ``records`` can be read only
+        See :meth:`GraphStore.write_stream` for the contract. A stream that ends within
+        ``direct_stream_records`` records is held and written as :meth:`write` writes a
+        batch (the server's transaction, not the client, is what limits its size). A
+        longer one goes to the server in chunks of ``chunk_size``, as claims; the store
+        keeps only the ids and keys it must re-derive, not the records. Because ``records`` can be read only
         once, this transaction is not retried by the driver: if the server fails
         in the middle, nothing is written and the error says so.
         """
@@ -538,7 +544,9 @@ class Neo4jStore:
                     previous_digest = previous["digest"] if previous else None
                     if digest is not None and digest == previous_digest:
                         raise _Unchanged
-                    streamed = writer.stream(source, records, chunk_size, fingerprint=digest is None)
+                    streamed = writer.stream(
+                        source, records, chunk_size, self.direct_stream_records, loaded=previous is not None, fingerprint=digest is None
+                    )
                     final = digest if digest is not None else streamed.digest
                     if final == previous_digest:
                         raise _Unchanged
@@ -1586,7 +1594,45 @@ class _Writer:
 
     # -- streaming
 
-    def stream(self, source: Source, records: Iterable[NodeRecord | RelationRecord], chunk_size: int, fingerprint: bool) -> _Streamed:
+    def stream(
+        self,
+        source: Source,
+        records: Iterable[NodeRecord | RelationRecord],
+        chunk_size: int,
+        direct_records: int,
+        loaded: bool,
+        fingerprint: bool,
+    ) -> _Streamed:
+        """Write a streamed source. One that ends within ``direct_records`` records is written
+        as :meth:`replace` writes a batch: its nodes carry their claim and its relationships are
+        created with theirs, where no other source claims them. A longer one is written claim
+        by claim (:meth:`stream_claims`): every claim is a claim node until the end, when
+        everything it touched is re-derived, which takes more of the transaction's memory."""
+        head: deque[NodeRecord | RelationRecord] = deque()
+        remaining = iter(records)
+        for record in remaining:
+            if not isinstance(record, (NodeRecord, RelationRecord)):
+                raise TypeError(f"not a NodeRecord or RelationRecord: {type(record).__name__}")
+            head.append(record)
+            if len(head) > direct_records:
+                # Records held so far are let go as they are written.
+                held = (head.popleft() for _ in range(len(head)))
+                return self.stream_claims(source, itertools.chain(held, remaining), chunk_size)
+        batch = Batch(source)
+        batch.nodes = [record for record in head if isinstance(record, NodeRecord)]
+        batch.relations = [record for record in head if isinstance(record, RelationRecord)]
+        del head
+        nodes, relations = _by_key(batch.nodes, batch.relations)
+        self.check_kinds(nodes.values())
+        streamed = _Streamed()
+        streamed.node_count, streamed.relation_count = len(batch.nodes), len(batch.relations)
+        streamed.digest = batch_digest(batch) if fingerprint else ""
+        unlinked = self.replace(source, streamed.digest, nodes, relations, keep_seq=False, known_new=not loaded)
+        if unlinked:
+            self.check_ends(batch, nodes, unlinked)
+        return streamed
+
+    def stream_claims(self, source: Source, records: Iterable[NodeRecord | RelationRecord], chunk_size: int) -> _Streamed:
         """Write a streamed source's claims chunk by chunk, then re-derive what they touch."""
         name = source.name
         streamed = _Streamed()
@@ -1649,13 +1695,11 @@ class _Writer:
                 nodes[record.node.id] = record
                 if len(nodes) >= chunk_size:
                     flush_nodes()
-            elif isinstance(record, RelationRecord):
+            else:
                 relations.pop(record.relation.key, None)
                 relations[record.relation.key] = record
                 if len(relations) >= chunk_size:
                     flush_relations()
-            else:
-                raise TypeError(f"not a NodeRecord or RelationRecord: {type(record).__name__}")
         flush_nodes()
         flush_relations()
         if problems:
