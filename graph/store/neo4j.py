@@ -31,7 +31,7 @@ comes from data travels as a query parameter):
 * ``(:RelationClaim {rel_source, type, rel_target, role, source, attrs, place})``: a
   relation claim kept apart because an end of its relation does not exist (another
   source was unloaded, or :meth:`Neo4jStore.replace_sources` wrote it unchecked), and
-  the claims of a streamed source until its end; when both ends exist again the claims
+  the claims of a long streamed source until its end; when both ends exist again the claims
   move back onto the relationship;
 * ``(:NameKey {key, node_id})``: the folded aliases of a node beyond its ``alias_key``,
   for lookups;
