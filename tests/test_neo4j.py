@@ -534,6 +534,9 @@ def test_a_node_one_source_created_carries_its_claim_until_another_claims_it(neo
             assert (layout[seine.id]["alias_key"], len(layout[seine.id]["names"]), layout[seine.id]["name_keys"]) == ("cg93", 3, 1)
         elif step == "second source":
             assert claim_nodes() == 2
+        elif step == "reload":
+            # The other source is gone: a reload carries its claims again.
+            assert claim_nodes() == 0
 
     # A database written before nodes carried claims (schema 2): every claim a claim node,
     # every folded label a NameKey, no name_key, kind and attributes (as JSON) properties of

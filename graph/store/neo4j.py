@@ -23,11 +23,11 @@ comes from data travels as a query parameter):
   source claims (how its claims are found again), ``relation_claims`` their number;
 * ``(:NodeClaim {node_id, source, kind, name, aliases, attrs, place})``: what a source
   asserted about a node (``aliases`` and ``attrs`` as JSON text), but for a node that one
-  source created and it alone claims: that node carries its claim, as ``claim_source``,
+  source alone claims and last wrote: that node carries its claim, as ``claim_source``,
   ``claim_place`` and, when they differ from the node's, ``claim_aliases`` (most actors are
   named by one source; a claim node and its index entries cost as much as the actor).
-  Once another source claims it, or its source is written again, the carried claim becomes
-  a ``NodeClaim``;
+  Once another source claims it, the carried claim becomes a ``NodeClaim``; a write of
+  its source (a load or reload) when no other source claims it carries it again;
 * ``(:RelationClaim {rel_source, type, rel_target, role, source, attrs, place})``: a
   relation claim kept apart because an end of its relation does not exist (another
   source was unloaded, or :meth:`Neo4jStore.replace_sources` wrote it unchecked), and
@@ -1401,7 +1401,8 @@ class _Writer:
         order: dict[str, tuple[bool, int]],
     ) -> set[str]:
         """Derive the nodes ``ids`` from ``stored`` claims (and ``own``) and write them; return
-        the ids of the nodes created carrying their one claim, that of ``source``."""
+        the ids of the nodes that carry their one claim, that of ``source`` (created, or
+        written again by a reload of ``source``)."""
         claims = stored.claims
         if own is not None:
             for node_id in ids:
@@ -1412,13 +1413,15 @@ class _Writer:
         by_kind: dict[tuple[str, bool], list[dict[str, Any]]] = defaultdict(list)
         names: list[dict[str, str]] = []
         gone = []
+        carriers: set[str] = set()
         for node_id in ids:
             node_claims = sorted(claims.get(node_id, []), key=lambda c: c[0])
             node = fold_node_claims(node_id, [claim for _, claim in node_claims])
             if node is None:
                 gone.append(node_id)
                 continue
-            new = node_id in self.fresh_ids and len(node_claims) == 1
+            sole = own is not None and node_id in own and len(node_claims) == 1
+            new = sole and node_id in self.fresh_ids
             keys = list(dict.fromkeys(normalise(label) for label in (node.name, *node.aliases)))
             props: dict[str, Any] = {
                 attribute: value
@@ -1432,13 +1435,15 @@ class _Writer:
                 props["alias_key"] = keys[1]
             if len(keys) > 2:
                 props["names"] = keys
-            if new:
+            if sole:
                 record = own[node_id]
                 props.update(claim_source=source, claim_place=record.place)
                 if list(record.node.aliases) != props["aliases"]:
                     props["claim_aliases"] = _dumps(list(record.node.aliases))
             by_kind[node.kind, new].append({"id": node.id, "props": props})
             names.extend({"key": key, "node_id": node.id} for key in keys[2:])
+            if sole:
+                carriers.add(node_id)
         created = {row["id"] for (_, new), rows in by_kind.items() if new for row in rows}
         self.created |= created
         # Rewritten nodes no longer carry a claim: it becomes a claim node like the others.
@@ -1489,7 +1494,7 @@ class _Writer:
         self.removed.update(gone)
         if names:
             self.fire(f"UNWIND $rows AS row CREATE (k:{NAME_KEY}) SET k = row", rows=names)
-        return created
+        return carriers
 
     def _rebuild_relations(
         self,
