@@ -313,6 +313,8 @@ def test_subgraph_reads(any_store, demo_path):
     assert set(two_kinds.nodes) == chosen
     assert sorted(two_kinds.edges(keys=True)) == sorted(whole.subgraph(chosen).edges(keys=True))
     assert any_store.to_networkx(kinds=["NoSuchKind"]).number_of_nodes() == 0
+    # The Neo4j store's own label is not a kind either.
+    assert any_store.to_networkx(kinds=["Node"]).number_of_nodes() == 0
     assert any_store.nodes(kind="NoSuchKind") == []
     assert [node.id for node in any_store.nodes(kind="Theme")] == sorted(themes.nodes)
     near = any_store.neighbourhood(["collectivite:dep-93"], 1)
@@ -327,6 +329,7 @@ def test_subgraph_reads(any_store, demo_path):
     assert node["kind"] == "Collectivite" and "CG93" in node["aliases"] and node["insee_code"] == "93"
     assert sorted(ego.edges(keys=True)) == sorted(whole.subgraph(near).edges(keys=True))
     assert all(ego.edges[edge] == whole.edges[edge] for edge in ego.edges(keys=True))
+    assert any_store.to_networkx(kinds=["Node"], node_ids=near).number_of_nodes() == 0
     mixed = any_store.to_networkx(kinds=["Association"], node_ids=near)
     assert set(mixed.nodes) == {n for n in near if whole.nodes[n]["kind"] == "Association"}
     assert sorted(mixed.edges(keys=True)) == sorted(whole.subgraph(set(mixed.nodes)).edges(keys=True))

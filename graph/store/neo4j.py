@@ -772,7 +772,7 @@ class Neo4jStore:
             params["ids"] = list(dict.fromkeys(node_ids))
             kind_filter = ""
             if kinds:
-                params["kinds"] = list(kinds)
+                params["kinds"] = [kind for kind in kinds if kind in KINDS]
                 kind_filter = " WHERE any(label IN labels(n) WHERE label IN $kinds)"
             node_query = f"UNWIND $ids AS wanted MATCH (n:{NODE} {{id: wanted}}){kind_filter} RETURN {self._NODE_FIELDS}"
         elif kinds:
@@ -793,7 +793,7 @@ class Neo4jStore:
             relation_rows = self._stream(
                 f"MATCH (a:{NODE})-[r]->(b:{NODE}) WHERE any(label IN labels(a) WHERE label IN $kinds) "
                 f"AND any(label IN labels(b) WHERE label IN $kinds) RETURN {self._RELATION_FIELDS}",
-                kinds=list(kinds),
+                kinds=[kind for kind in kinds if kind in KINDS],
             )
         else:
             relation_rows = self._stream(f"MATCH (a:{NODE})-[r]->(b:{NODE}) RETURN {self._RELATION_FIELDS}")
@@ -884,7 +884,7 @@ def _alone_groups(relations: Mapping[tuple[str, str, str, str], RelationRecord])
     and attributes that are all properties are null (the relationship gets no such property)."""
     by_type: dict[str, dict[str, list[list[Any]]]] = defaultdict(lambda: defaultdict(list))
     # Many relations carry the same attributes: encode each distinct set once.
-    encoded: dict[tuple[tuple[str, str], ...], tuple[str, dict[str, Any]]] = {}
+    encoded: dict[tuple[tuple[str, str], ...], tuple[str | None, dict[str, Any]]] = {}
     for (start, type_, end, role), record in relations.items():
         attrs = record.relation.attrs
         if all(type(value) is str for value in attrs.values()):
