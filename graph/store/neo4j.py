@@ -122,12 +122,13 @@ DELETED = "MaillageDeleted"
 _NODE_PROPERTIES = (
     "id", "kind", "name", "aliases", "names", "name_key", "alias_key", "attrs", "claim_source", "claim_place", "claim_aliases"
 )
-# The properties of a relationship ``r`` that has no ``attrs``, to read its attributes from.
-_REL_PROPERTIES_OF = "CASE WHEN r.attrs IS NULL THEN properties(r) END AS properties"
+# The properties of a node or relationship ``{v}`` that has no ``attrs``, to read its attributes from.
+_PROPERTIES_OF = "CASE WHEN {v}.attrs IS NULL THEN properties({v}) END AS properties"
+_REL_PROPERTIES_OF = _PROPERTIES_OF.format(v="r")
 # A node's kind: its one kind label (nodes written before schema 4 also kept it as ``kind``).
 _KIND_OF = "head([label IN labels({v}) WHERE label IN [" + ", ".join(f"'{kind}'" for kind in KINDS) + "]])"
 # What a node ``{v}`` needs to give back its attributes (see :func:`_node_attrs`).
-_ATTRS_OF = "{v}.attrs AS attrs, CASE WHEN {v}.attrs IS NULL THEN properties({v}) END AS properties"
+_ATTRS_OF = "{v}.attrs AS attrs, " + _PROPERTIES_OF
 _RELATION_PROPERTIES = ("role", "attrs", "claim_source", "claim_place", "claim_sources", "claim_places", "claim_attrs")
 
 # The claims a relationship ``r`` carries, as three parallel lists (sources, places, attrs JSON):
@@ -891,17 +892,28 @@ def _alone_groups(relations: Mapping[tuple[str, str, str, str], RelationRecord])
             signature = tuple(attrs.items())
             cached = encoded.get(signature)
             if cached is None:
-                cached = encoded[signature] = _encode_attrs(attrs)
+                cached = encoded[signature] = _as_properties(attrs)
         else:
-            cached = _encode_attrs(attrs)
+            cached = _as_properties(attrs)
         by_type[type_][start].append([end, role or None, cached[0], record.place, cached[1]])
     return {type_: [[start, rows] for start, rows in starts.items()] for type_, starts in by_type.items()}
 
 
-def _encode_attrs(attrs: Mapping[str, Any]) -> tuple[str | None, dict[str, Any]]:
-    """A relation's attributes kept as properties, and their JSON text when some cannot be (else None)."""
-    properties = {a: v for a, v in attrs.items() if a not in _RELATION_PROPERTIES and _plain(v)}
+def _as_properties(attrs: Mapping[str, Any], reserved: Sequence[str] = _RELATION_PROPERTIES) -> tuple[str | None, dict[str, Any]]:
+    """Attributes kept as properties, and their JSON text when some cannot be (else None): a
+    value Neo4j cannot keep as it is, or a name in ``reserved``. :func:`_attributes` reads them back."""
+    properties = {a: v for a, v in attrs.items() if a not in reserved and _plain(v)}
     return (_dumps(dict(attrs)) if len(properties) < len(attrs) else None), properties
+
+
+def _carried_claims(row: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The claims ``(source, place, attrs JSON)`` of a relationship read with :data:`_CARRIED` and
+    :data:`_REL_PROPERTIES_OF` (the JSON of its one claim rebuilt from its properties when it has none)."""
+    return [
+        (source, place, attrs if attrs is not None else _dumps(_relation_attrs(None, row["properties"])))
+        for source, place, attrs in zip(row["sources"], row["places"], row["claim_attrs"])
+        if source is not None
+    ]
 
 
 def _relation_attrs(text: str | None, properties: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -1256,11 +1268,7 @@ class _Writer:
                     rows=chunk,
                 ):
                     start, end, role = row["row"]
-                    found[start, type_, end, role] = [
-                        (claim_source, place, attrs if attrs is not None else _dumps(_relation_attrs(None, row["properties"])))
-                        for claim_source, place, attrs in zip(row["sources"], row["places"], row["claim_attrs"])
-                        if claim_source is not None
-                    ]
+                    found[start, type_, end, role] = _carried_claims(row)
         return found
 
     def pending_keys_touching(self, source: str, ids: Sequence[str]) -> set[tuple[str, str, str, str]]:
@@ -1423,13 +1431,9 @@ class _Writer:
             sole = own is not None and node_id in own and len(node_claims) == 1
             new = sole and node_id in self.fresh_ids
             keys = list(dict.fromkeys(normalise(label) for label in (node.name, *node.aliases)))
-            props: dict[str, Any] = {
-                attribute: value
-                for attribute, value in node.attrs.items()
-                if attribute not in _NODE_PROPERTIES and _plain(value)
-            }
-            if len(props) < len(node.attrs):
-                props["attrs"] = _dumps(dict(node.attrs))
+            text, props = _as_properties(node.attrs, _NODE_PROPERTIES)
+            if text is not None:
+                props["attrs"] = text
             props.update(id=node.id, name=node.name, aliases=list(node.aliases), name_key=keys[0])
             if len(keys) > 1:
                 props["alias_key"] = keys[1]
@@ -1460,13 +1464,13 @@ class _Writer:
         if gone:
             # The claims their relationships carry are kept apart until both ends exist again.
             kept_apart = [
-                [row["s"], row["t"], row["g"], row["role"], claim_source, attrs if attrs is not None else _dumps(_relation_attrs(None, row["properties"])), place]
+                [row["s"], row["t"], row["g"], row["role"], claim_source, attrs, place]
                 for row in self.run(
                     f"UNWIND $ids AS id MATCH (:{NODE} {{id: id}})-[r]-() WITH DISTINCT r "
                     f"RETURN startNode(r).id AS s, type(r) AS t, endNode(r).id AS g, coalesce(r.role, '') AS role, {_CARRIED}, {_REL_PROPERTIES_OF}",
                     ids=gone,
                 )
-                for claim_source, place, attrs in zip(row["sources"], row["places"], row["claim_attrs"])
+                for claim_source, place, attrs in _carried_claims(row)
             ]
             for chunk in _chunks(kept_apart):
                 self.fire(
@@ -1547,11 +1551,9 @@ class _Writer:
             entries = sorted(claims.get(key, []), key=lambda claim: claim[0])
             if entries and linked:
                 attrs = fold_relation_claims([json.loads(entry[3]) for entry in entries])
-                props: dict[str, Any] = {
-                    attribute: value for attribute, value in attrs.items() if attribute not in _RELATION_PROPERTIES and _plain(value)
-                }
-                if len(props) < len(attrs):
-                    props["attrs"] = _dumps(attrs)
+                text, props = _as_properties(attrs)
+                if text is not None:
+                    props["attrs"] = text
                 if key[3]:
                     props["role"] = key[3]
                 if len(entries) == 1:
