@@ -87,19 +87,70 @@ def test_reloading_a_source_replaces_its_names(store_with_communes):
     assert store.nodes(search="amicale") == []
 
 
-def test_a_schema_1_store_is_brought_to_schema_2(tmp_path):
-    path = tmp_path / "old.db"
-    SQLiteStore(path).close()
+def _as_schema_2(path: Path, version: int) -> None:
+    """Rewrite a store in the layout of schema 2 (every claim in the claim tables, rows
+    without ``sole`` and ``place``), or of schema 1 (with the index of names by node)."""
     with sqlite3.connect(path) as db:
-        db.execute("CREATE INDEX names_by_node ON names(node_id)")
-        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        db.executescript(
+            """
+            INSERT INTO node_claims SELECT id, sole, kind, name, aliases, attrs, place FROM nodes WHERE sole IS NOT NULL;
+            INSERT INTO relation_claims SELECT source, type, target, role, sole, attrs, place FROM relations WHERE sole IS NOT NULL;
+            DROP INDEX nodes_by_sole; DROP INDEX relations_by_sole;
+            ALTER TABLE nodes DROP COLUMN sole; ALTER TABLE nodes DROP COLUMN place;
+            ALTER TABLE relations DROP COLUMN sole; ALTER TABLE relations DROP COLUMN place;
+            """
+        )
+        if version == 1:
+            db.execute("CREATE INDEX names_by_node ON names(node_id)")
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
     db.close()
-    store = SQLiteStore(path)
-    try:
-        assert "names_by_node" not in _indexes(store)
+
+
+def _everything(store: SQLiteStore) -> tuple:
+    ids = [node.id for node in store.nodes()]
+    return (
+        store.nodes(), store.relations(), [(s.name, s.nodes, s.relations) for s in store.sources()],
+        [store.node_claims(node_id) for node_id in ids], [store.relation_claims(node_id) for node_id in ids],
+        [store.dump_source(s.name) for s in store.sources()], store.find("amicale 2"),
+    )
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_store_is_brought_to_schema_3_and_reads_the_same(tmp_path, version):
+    path = tmp_path / "old.db"
+    with SQLiteStore(path) as store:
+        register = Batch(Source("rna", "rna-waldec", "test"))
+        register.nodes = [_association(n) for n in range(1, 5)]
+        # Given with its name among its aliases: the node is not exactly this claim.
+        register.nodes.append(NodeRecord(Node("association:rna-W000000009", "Association", "Amicale 9", ("Amicale 9", "A9"), {}), "rna.csv:10"))
+        register.relations = [_partners(1, 2, "register"), _partners(3, 4, "register")]
+        workbook = Batch(Source("workbook", "workbook", "test"))
+        workbook.nodes = [_association(1, "Amicale Une"), _association(5)]
+        workbook.relations = [_partners(1, 2, "workbook"), _partners(5, 6, "to a node unloaded")]
+        extra = Batch(Source("extra", "workbook", "test"))
+        extra.nodes = [_association(6)]
+        store.write(register)
+        store.write(extra)
+        store.write(workbook)
+        store.unload("extra")
+        expected = _everything(store)
+    _as_schema_2(path, version)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM node_claims").fetchone()[0] == 7
+    db.close()
+    with SQLiteStore(path) as store:
         assert store._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
-    finally:
-        store.close()
+        assert "names_by_node" not in _indexes(store)
+        assert _everything(store) == expected
+        # Left in the claim tables: the two claims of association 1, the claim its row is
+        # not, both claims of the relation 1 -> 2, and the one to the node unloaded.
+        assert store._db.execute("SELECT node_id FROM node_claims ORDER BY 1").fetchall() == [
+            ("association:rna-W000000001",), ("association:rna-W000000001",), ("association:rna-W000000009",)
+        ]
+        assert store._db.execute("SELECT count(*) FROM relation_claims").fetchone()[0] == 3
+        store.unload("workbook")
+        assert store._db.execute("SELECT node_id, source FROM node_claims").fetchall() == [("association:rna-W000000009", "rna")]
+        assert [c.source for c in store.node_claims("association:rna-W000000001")] == ["rna"]
 
 
 def test_a_store_of_a_newer_schema_is_refused(tmp_path):
