@@ -320,3 +320,42 @@ def test_relations_to_later_nodes_and_relations_other_sources_claim_are_written_
     assert relations == {("1", "2"): {"note": "from the register"}, ("2", "3"): {"note": "later node"}}
     store.unload("rna-waldec")
     assert [dict(r.attrs) for r in store.relations() if r.type == "PARTNERS_WITH"] == [{"note": "from the workbook"}]
+
+
+def _claim_rows(store: SQLiteStore) -> tuple[int, int]:
+    return store._db.execute("SELECT (SELECT count(*) FROM node_claims), (SELECT count(*) FROM relation_claims)").fetchone()
+
+
+def test_a_register_alone_on_its_nodes_is_written_once_as_rows_keeping_their_claims(store_with_communes):
+    store = store_with_communes
+    records = [record for n in range(50) for record in (_association(n), _located(n, "collectivite:com-93002"))]
+    store.write_stream(Source("rna-waldec", "rna-waldec", "test"), iter(records), chunk_size=8)
+    assert _claim_rows(store) == (0, 0)
+    assert [(s.name, s.nodes, s.relations) for s in store.sources()] == [("cog", 3, 0), ("rna-waldec", 50, 50)]
+    (claim,) = store.node_claims("association:rna-W000000007")
+    assert (claim.source, claim.place, claim.name) == ("rna-waldec", "rna.csv:8", "Amicale 7")
+    (relation,) = store.relation_claims("association:rna-W000000007")
+    assert (relation.source, relation.place, relation.relation.target) == ("rna-waldec", "rna.csv:8", "collectivite:com-93002")
+    assert store.dump_source("rna-waldec").relations[7].place == "rna.csv:8"
+
+
+def test_a_stream_meeting_nodes_and_relations_another_source_claims_folds_them(store_with_communes):
+    store = store_with_communes
+    workbook = Batch(Source("workbook", "workbook", "test"))
+    workbook.nodes = [NodeRecord(Node("association:rna-W000000012", "Association", "Amicale Douze", ("AD",), {"website": "ad.fr"}), "w.csv:2")]
+    workbook.relations = [RelationRecord(Relation("association:rna-W000000012", "LOCATED_IN", "collectivite:com-93001", "", {"note": "siège"}), "w.csv:2")]
+    store.write(workbook)
+    records = [record for n in range(30) for record in (_association(n), _located(n, "collectivite:com-93001"))]
+    store.write_stream(Source("rna-waldec", "rna-waldec", "test"), iter(records), chunk_size=8)
+    node = store.get("association:rna-W000000012")
+    assert (node.name, node.aliases, dict(node.attrs)) == ("Amicale 12", ("Amicale Douze", "AD"), {"website": "ad.fr", "rna_id": "W000000012"})
+    assert [c.source for c in store.node_claims(node.id)] == ["workbook", "rna-waldec"]
+    (located,) = store.relations(node.id)
+    assert dict(located.attrs) == {"note": "siège"}
+    assert sorted(c.source for c in store.relation_claims(node.id)) == ["rna-waldec", "workbook"]
+    # Only the two claims of the node and the two of its relation are kept apart.
+    assert _claim_rows(store) == (2, 2)
+    assert len(store.relations("collectivite:com-93001")) == 30
+    store.unload("workbook")
+    assert _claim_rows(store) == (0, 0)
+    assert store.get(node.id).aliases == () and dict(store.relations(node.id)[0].attrs) == {}

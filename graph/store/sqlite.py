@@ -931,6 +931,7 @@ class _StreamWriter:
         self._indexes_dropped = False
         # Ids of nodes known to be in the store (they never leave it during a stream), to check relations' ends.
         self._existing_ids: set[str] = set()
+        self._new_nodes_expected = True
 
     def start(self) -> None:
         db, source = self.db, self.source
@@ -1033,6 +1034,38 @@ class _StreamWriter:
         """
         if not rows:
             return
+        if self._hash is not None:
+            self._hash.update(
+                "".join("\x1f".join(("N", *row[:1], *row[2:])) + "\x1e" for row in rows).encode("utf-8")
+            )
+        if not (self._new_nodes_expected and self._write_new_nodes(rows, names)):
+            self._write_checked_nodes(rows, names)
+        self.node_count += len(rows)
+        if len(self._existing_ids) + len(rows) > _KNOWN_IDS_KEPT:
+            self._existing_ids.clear()
+        self._existing_ids.update(row[0] for row in rows)
+
+    def _write_new_nodes(self, rows: list[tuple], names: list[tuple[str, str]]) -> bool:
+        """Write a chunk of nodes none of which is in the store yet (so none has a claim),
+        in one plain insert, and their names; or, if one is there, nothing. Tells which.
+        A register's first load goes this way; once a chunk did not, the rest of the
+        stream (a reload, say) is checked node by node."""
+        db = self.db
+        db.execute("SAVEPOINT new_nodes")
+        written = db.executemany(
+            "INSERT INTO nodes(id, kind, name, aliases, attrs, sole, place) VALUES (?1, ?3, ?4, ?5, ?6, ?2, ?7) ON CONFLICT DO NOTHING",
+            rows,
+        ).rowcount
+        if written == len(rows):
+            db.execute("RELEASE new_nodes")
+            db.executemany("INSERT OR IGNORE INTO names(key, node_id) VALUES (?, ?)", names)
+            return True
+        db.execute("ROLLBACK TO new_nodes")
+        db.execute("RELEASE new_nodes")
+        self._new_nodes_expected = False
+        return False
+
+    def _write_checked_nodes(self, rows: list[tuple], names: list[tuple[str, str]]) -> None:
         db, source = self.db, self.source
         ids = json.dumps([row[0] for row in rows])
         others: dict[str, str] = {}
@@ -1045,10 +1078,6 @@ class _StreamWriter:
             if claim_source != source:
                 others[node_id] = kind
             touched.append(node_id)
-        if self._hash is not None:
-            self._hash.update(
-                "".join("\x1f".join(("N", *row[:1], *row[2:])) + "\x1e" for row in rows).encode("utf-8")
-            )
         if others:
             for row in rows:
                 if row[0] in others and others[row[0]] != row[2]:
@@ -1078,10 +1107,6 @@ class _StreamWriter:
             ((row[0], row[2], row[3], row[4], row[5], row[1], row[6]) for row in alone),
         )
         db.executemany("INSERT OR IGNORE INTO names(key, node_id) VALUES (?, ?)", names)
-        self.node_count += len(rows)
-        if len(self._existing_ids) + len(rows) > _KNOWN_IDS_KEPT:
-            self._existing_ids.clear()
-        self._existing_ids.update(row[0] for row in rows)
 
     def _flush_relations(self) -> None:
         if not self.relations:
