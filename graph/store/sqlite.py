@@ -23,6 +23,7 @@ import sqlite3
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
@@ -930,7 +931,7 @@ class _StreamWriter:
         self._stored_rows: int | None = None
         self._indexes_dropped = False
         # Ids of nodes known to be in the store (they never leave it during a stream), to check relations' ends.
-        self._existing_ids: set[str] = set()
+        self._known_nodes: set[str] = set()
         self._new_nodes_expected = True
 
     def start(self) -> None:
@@ -1041,9 +1042,9 @@ class _StreamWriter:
         if not (self._new_nodes_expected and self._write_new_nodes(rows, names)):
             self._write_checked_nodes(rows, names)
         self.node_count += len(rows)
-        if len(self._existing_ids) + len(rows) > _KNOWN_IDS_KEPT:
-            self._existing_ids.clear()
-        self._existing_ids.update(row[0] for row in rows)
+        if len(self._known_nodes) + len(rows) > _KNOWN_IDS_KEPT:
+            self._known_nodes.clear()
+        self._known_nodes.update(map(itemgetter(0), rows))
 
     def _write_new_nodes(self, rows: list[tuple], names: list[tuple[str, str]]) -> bool:
         """Write a chunk of nodes none of which is in the store yet (so none has a claim),
@@ -1143,13 +1144,15 @@ class _StreamWriter:
             "OR EXISTS (SELECT 1 FROM stream_pending)"
         ).fetchone()[0]:
             return False
-        existing = self._existing_ids
-        for end in {end for row in rows for end in (row[0], row[2]) if end not in existing}:
+        known = self._known_nodes
+        ends = set(map(itemgetter(0), rows))
+        ends.update(map(itemgetter(2), rows))
+        for end in ends - known:
             if not db.execute("SELECT 1 FROM nodes WHERE id = ?", (end,)).fetchone():
                 return False
-            if len(existing) >= _KNOWN_IDS_KEPT:
-                existing.clear()
-            existing.add(end)
+            if len(known) >= _KNOWN_IDS_KEPT:
+                known.clear()
+            known.add(end)
         with_row_order = "INSERT INTO relations(source, type, target, role, attrs, sole, place) VALUES (?1, ?2, ?3, ?4, ?6, ?5, ?7) "
         # A row in the way (another source's, or this stream's earlier record) leaves the chunk
         # to the checked statements, which keep what was written here for the stream's own.
