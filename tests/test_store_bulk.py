@@ -11,7 +11,7 @@ import pytest
 from maillage.graph.errors import LoadError, StoreUnavailable
 from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
 from maillage.graph.store.base import Problem
-from maillage.graph.store.sqlite import SCHEMA_VERSION, SQLiteStore, _name_key
+from maillage.graph.store.sqlite import PAGE_SIZE, SCHEMA_VERSION, SQLiteStore, _name_key
 from maillage.loaders import open_sources, rna
 from maillage.loaders.loading import LoadOptions
 
@@ -151,6 +151,19 @@ def test_an_older_store_is_brought_to_schema_3_and_reads_the_same(tmp_path, vers
         store.unload("workbook")
         assert store._db.execute("SELECT node_id, source FROM node_claims").fetchall() == [("association:rna-W000000009", "rna")]
         assert [c.source for c in store.node_claims("association:rna-W000000001")] == ["rna"]
+
+
+def test_a_new_store_takes_the_larger_pages_and_an_older_file_keeps_its_own(tmp_path):
+    with SQLiteStore(tmp_path / "new.db") as store:
+        assert store._db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE != 4096
+        assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE other (x)")
+    db.close()
+    with SQLiteStore(tmp_path / "old.db") as store:
+        assert store._db.execute("PRAGMA page_size").fetchone()[0] == 4096
+        assert store.counts() == {}
 
 
 def test_a_store_of_a_newer_schema_is_refused(tmp_path):

@@ -51,6 +51,8 @@ __all__ = ["SQLiteStore", "ClaimEncoder", "encode_nodes"]
 _KEY_COLUMNS = ("s", "t", "g", "r")
 
 SCHEMA_VERSION = 3
+#: Bytes per page of a new store file.
+PAGE_SIZE = 16384
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -187,6 +189,9 @@ class SQLiteStore:
         self.location = str(self.path)
         try:
             self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            # Four times SQLite's default: a register's rows fill fewer pages, and a load of one
+            # writes in a fifth less time. Only a new file takes it (before the journal becomes WAL).
+            self._db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
@@ -201,10 +206,7 @@ class SQLiteStore:
     def init(self) -> None:
         try:
             version = self._stored_version()
-            if version is None:
-                # Larger pages: a register's rows fill fewer of them, and its writes take a fifth less time.
-                self._db.execute("PRAGMA page_size = 8192")
-            elif version < SCHEMA_VERSION:
+            if version is not None and version < SCHEMA_VERSION:
                 self._upgrade(version)
             if version is None or version <= SCHEMA_VERSION:
                 self._db.executescript(_SCHEMA)
