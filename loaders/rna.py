@@ -28,9 +28,11 @@ in a worker process (:class:`ParallelRnaRecords`) while the store writes.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gc
 import io
+import itertools
 import marshal
 import os
 import pickle
@@ -103,19 +105,24 @@ class Member:
         return f"{self.path.name}!{self.inner}" if self.inner else self.path.name
 
     @contextmanager
-    def reading(self) -> Iterator[tuple[IO[str], str]]:
-        """The member as text in the encoding its first megabyte shows, and that encoding."""
+    def binary(self) -> Iterator[tuple[IO[bytes], str]]:
+        """The member's bytes, and the encoding its first megabyte shows."""
         with ExitStack() as stack:
             if self.inner is None:
                 with open(self.path, "rb") as raw:
                     encoding = detect_encoding(raw.read(SAMPLE_SIZE))
-                yield stack.enter_context(open(self.path, encoding=encoding, newline="", errors="surrogateescape")), encoding
+                yield stack.enter_context(open(self.path, "rb")), encoding
                 return
             archive = stack.enter_context(zipfile.ZipFile(self.path))
             with archive.open(self.inner) as raw:
                 encoding = detect_encoding(raw.read(SAMPLE_SIZE))
-            binary = stack.enter_context(archive.open(self.inner))
-            yield stack.enter_context(io.TextIOWrapper(binary, encoding=encoding, newline="", errors="surrogateescape")), encoding
+            yield stack.enter_context(archive.open(self.inner)), encoding
+
+    @contextmanager
+    def reading(self) -> Iterator[tuple[IO[str], str]]:
+        """The member as text in the encoding its first megabyte shows, and that encoding."""
+        with self.binary() as (raw, encoding):
+            yield io.TextIOWrapper(raw, encoding=encoding, newline="", errors="surrogateescape"), encoding
 
     def header(self) -> list[str]:
         with self.reading() as (stream, _):
@@ -386,6 +393,48 @@ class _Links:
             )
 
 
+#: Bytes read and decoded at a time.
+_BLOCK = 1 << 20
+
+
+class _Lines:
+    """The lines of a member's text, line ends kept, as a text stream opened with
+    ``newline=""`` gives them. Bytes that do not decode are kept as surrogates
+    (``surrogateescape``); ``undecoded`` turns true once a block read so far held
+    some, and stays true: until then no row needs a check of its own."""
+
+    def __init__(self, raw: IO[bytes], encoding: str):
+        self.raw = raw
+        self.decoder = codecs.getincrementaldecoder(encoding)()
+        self.undecoded = False
+
+    def __iter__(self) -> Iterator[str]:
+        # The lines are handed out by C code; Python runs once per block.
+        return itertools.chain.from_iterable(self._blocks())
+
+    def _blocks(self) -> Iterator[IO[str]]:
+        decoder, rest = self.decoder, ""
+        while True:
+            data = self.raw.read(_BLOCK)
+            final = not data
+            # Decoding strictly costs nothing more, and tells when a block needs rows checked.
+            state = decoder.getstate()
+            try:
+                text = rest + decoder.decode(data, final)
+            except UnicodeDecodeError:
+                decoder.setstate(state)
+                decoder.errors = "surrogateescape"
+                self.undecoded = True
+                text = rest + decoder.decode(data, final)
+            if final:
+                yield io.StringIO(text, newline="")
+                return
+            # Up to the last line end whose next character is known ("\r\n" is one end).
+            end = max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1)) + 1
+            rest = text[end:]
+            yield io.StringIO(text[:end], newline="")
+
+
 def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> Iterator[tuple[NodeRecord, str]]:
     """Stream the kept rows as ``(association record, adrs_codeinsee)``; an id met twice
     keeps its last row (the store's rule)."""
@@ -396,8 +445,9 @@ def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> It
     keywords = [normalise(k) for k in options.keywords]
     inactive = options.include_inactive
     for member in members:
-        with member.reading() as (stream, encoding):
-            reader = csv.reader(stream, delimiter=";")
+        with member.binary() as (raw, encoding):
+            lines = _Lines(raw, encoding)
+            reader = csv.reader(lines, delimiter=";")
             try:
                 header = [fold_header(cell) for cell in next(reader)]
             except StopIteration:
@@ -423,7 +473,7 @@ def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> It
                         report.reject(Problem(member.name, start, None, message), dict(zip(header, cells)))
                         continue
                     # Undecodable bytes are kept as surrogates so that the row, not a buffer ahead, is blamed.
-                    if _UNDECODED.search("".join(cells)):
+                    if lines.undecoded and _UNDECODED.search("".join(cells)):
                         column = next(h for h, cell in zip(header, cells) if _UNDECODED.search(cell))
                         message = f"cannot be decoded as {encoding}: the file mixes encodings; save it in one"
                         report.reject(Problem(file_name, start, column, message), dict(zip(header, cells)))

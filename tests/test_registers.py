@@ -19,7 +19,7 @@ from maillage.graph.errors import LoadError
 from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, normalise
 from maillage.graph.store import open_store
 from maillage.graph.store.sqlite import _name_key
-from maillage.loaders import detect_format, open_sources, read_sources
+from maillage.loaders import detect_format, open_sources, read_sources, rna
 from maillage.loaders.loading import LoadOptions
 from maillage.loaders.rna import WALDEC_COLUMNS
 
@@ -618,3 +618,23 @@ def test_short_rows_and_a_late_encoding_change_are_reported_not_guessed(invoke, 
     assert "rna_waldec_20241001_dpt_93.csv:3003: column 'titre': cannot be decoded as utf-8" in result.output
     assert node(invoke.store, "association:rna-W939999999") is None
     assert node(invoke.store, "association:rna-W930002999") is not None
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+def test_text_read_in_blocks_gives_the_lines_a_text_stream_gives(tmp_path, monkeypatch, encoding):
+    text = "id;titre\r\nW1;\"ÉCOLE\r\nDU SOIR\"\r\nW2;Œuvre\rW3;Forêt\nW4;\"a\rb\"\r\n\r\nW5;Été"
+    clean = tmp_path / "clean.csv"
+    clean.write_bytes(text.encode(encoding))
+    damaged = tmp_path / "damaged.csv"
+    # 0x81 decodes neither as UTF-8 nor as cp1252.
+    damaged.write_bytes(text.encode(encoding).replace(b"W4", b"W\x81"))
+    for path, undecoded in ((clean, False), (damaged, True)):
+        with open(path, encoding=encoding, newline="", errors="surrogateescape") as stream:
+            expected = list(stream)
+        # Blocks of every small size cut line ends, "\r\n" pairs and multi-byte characters.
+        for size in (1, 2, 3, 5, 1 << 20):
+            monkeypatch.setattr(rna, "_BLOCK", size)
+            with open(path, "rb") as raw:
+                lines = rna._Lines(raw, encoding)
+                assert list(lines) == expected
+                assert lines.undecoded is undecoded
