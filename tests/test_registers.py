@@ -14,6 +14,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from maillage.graph.errors import LoadError
 from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, normalise
@@ -558,6 +560,16 @@ def test_streamed_write_rolls_back_when_the_records_fail(sqlite_store, demo_path
     "text", ["ROSNY SOLIDARITÉ INTERNATIONALE", "Cités Unies–France", " L’Haÿ-les-Roses ", "Œuvre", "Straße", "İzmir", "東京", "ﬁne"]
 )
 def test_fast_name_key_folds_like_normalise(text):
+    assert _name_key(text) == normalise(text)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.text(st.characters(max_codepoint=0xFF))
+    | st.text(st.characters(max_codepoint=0x17F) | st.sampled_from("\u2019\u2018\u2013\u2014\u2212\u0153\u0301\u2028"))
+    | st.text()
+)
+def test_fast_name_key_folds_like_normalise_whatever_the_text(text):
     assert _name_key(text) == normalise(text)
 
 

@@ -681,14 +681,38 @@ def _ascii_folds() -> dict[int, str]:
 _TO_ASCII = _ascii_folds()
 
 
+def _latin_folds() -> bytes:
+    """A ``bytes.translate`` table for text within Latin-1 (one byte a character): the
+    byte of the one ASCII character each character folds to, every kind of space made
+    " " (``bytes.split`` knows only the ASCII ones); 0x80, not ASCII, for the characters
+    that fold to anything else."""
+    table = bytearray()
+    for code in range(256):
+        char = chr(code)
+        folded = " " if char.isspace() else _fold_alone(char)
+        table.append(ord(folded) if len(folded) == 1 and folded.isascii() else 0x80)
+    return bytes(table)
+
+
+_LATIN_FOLDS = _latin_folds()
+
+
 def _name_key(text: str) -> str:
     """:func:`normalise`, faster for the Latin names registers are made of.
 
-    Accented Latin letters, typographic apostrophes and dashes are folded by
-    one table lookup each; once the text is plain ASCII, case folding is
-    lowering. Anything else goes through ``normalise`` itself.
+    Text within Latin-1 (French names) is folded a byte at a time by one table;
+    other accented Latin letters, typographic apostrophes and dashes by one table
+    lookup each, and once the text is plain ASCII, case folding is lowering.
+    Anything else goes through ``normalise`` itself.
     """
-    folded = text if text.isascii() else text.translate(_TO_ASCII)
+    try:
+        folded_bytes = text.encode("latin-1").translate(_LATIN_FOLDS)
+    except UnicodeEncodeError:
+        pass
+    else:
+        if folded_bytes.isascii():
+            return b" ".join(folded_bytes.split()).decode("ascii")
+    folded = text.translate(_TO_ASCII)
     if not folded.isascii():
         return normalise(text)
     # The only apostrophe-like and dash-like ASCII characters are "`" and "-".
