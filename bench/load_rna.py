@@ -105,6 +105,8 @@ class _Replay:
 
 def store_alone_rate(extract: Path, cog: list[Path], path: Path) -> float:
     """Rows of ``extract`` per second of ``write_stream`` alone, its claims read and encoded before."""
+    # A store kept from an earlier run (--keep) holds the extract already: the write would be skipped as unchanged.
+    path.unlink(missing_ok=True)
     store = SQLiteStore(path)
     try:
         for load in open_sources(cog, store.find, "bench"):

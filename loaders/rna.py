@@ -28,9 +28,11 @@ in a worker process (:class:`ParallelRnaRecords`) while the store writes.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gc
 import io
+import itertools
 import marshal
 import os
 import pickle
@@ -41,6 +43,7 @@ import sys
 import zipfile
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Sequence
 
@@ -103,19 +106,24 @@ class Member:
         return f"{self.path.name}!{self.inner}" if self.inner else self.path.name
 
     @contextmanager
-    def reading(self) -> Iterator[tuple[IO[str], str]]:
-        """The member as text in the encoding its first megabyte shows, and that encoding."""
+    def binary(self) -> Iterator[tuple[IO[bytes], str]]:
+        """The member's bytes, and the encoding its first megabyte shows."""
         with ExitStack() as stack:
             if self.inner is None:
                 with open(self.path, "rb") as raw:
                     encoding = detect_encoding(raw.read(SAMPLE_SIZE))
-                yield stack.enter_context(open(self.path, encoding=encoding, newline="", errors="surrogateescape")), encoding
+                yield stack.enter_context(open(self.path, "rb")), encoding
                 return
             archive = stack.enter_context(zipfile.ZipFile(self.path))
             with archive.open(self.inner) as raw:
                 encoding = detect_encoding(raw.read(SAMPLE_SIZE))
-            binary = stack.enter_context(archive.open(self.inner))
-            yield stack.enter_context(io.TextIOWrapper(binary, encoding=encoding, newline="", errors="surrogateescape")), encoding
+            yield stack.enter_context(archive.open(self.inner)), encoding
+
+    @contextmanager
+    def reading(self) -> Iterator[tuple[IO[str], str]]:
+        """The member as text in the encoding its first megabyte shows, and that encoding."""
+        with self.binary() as (raw, encoding):
+            yield io.TextIOWrapper(raw, encoding=encoding, newline="", errors="surrogateescape"), encoding
 
     def header(self) -> list[str]:
         with self.reading() as (stream, _):
@@ -215,10 +223,11 @@ class RnaRecords:
 
     def _records(self) -> Iterator[NodeRecord | RelationRecord]:
         links = _Links(self.lookup, self.known_ids)
-        for record, code in _kept(self.members, self.options, self.report):
-            yield record
+        for node_id, title, alias, rna_id, siret, codes, date, website, place, code in _kept(self.members, self.options, self.report):
+            node = Node(node_id, "Association", title, (alias,) if alias else (), _attributes(rna_id, siret, codes, date, website))
+            yield NodeRecord(node, place)
             if code:
-                relation = links(record.node.id, code, record.place)
+                relation = links(node_id, code, place)
                 if relation:
                     yield relation
         links.notice(self.report)
@@ -300,23 +309,24 @@ def read_in_worker() -> None:
 
 
 def _read_and_send(members: list[Member], options: LoadOptions, encoder: Any, chunk_size: int, out: IO[bytes]) -> None:
-    encode = encoder.nodes
+    encode = encoder.node_claims
     report = LoadReport()
     try:
-        nodes: dict[str, NodeRecord] = {}
+        claims: dict[str, tuple] = {}
         places: list[tuple[str, str, str]] = []
-        for record, code in _kept(members, options, report):
-            node_id = record.node.id
+        for node_id, title, alias, rna_id, siret, codes, date, website, place, code in _kept(members, options, report):
             # A later row for the same id replaces the earlier one, as in the store.
-            nodes.pop(node_id, None)
-            nodes[node_id] = record
+            if node_id in claims:
+                del claims[node_id]
+            attrs = _attributes_json(rna_id, siret, codes, date, website)
+            claims[node_id] = (node_id, "Association", title, (alias,) if alias else (), attrs, place)
             if code:
-                places.append((node_id, code, record.place))
-            if len(nodes) >= chunk_size:
-                _send(out, ("nodes", encode(list(nodes.values())), places, report.rows_read))
-                nodes, places = {}, []
-        if nodes or places:
-            _send(out, ("nodes", encode(list(nodes.values())), places, report.rows_read))
+                places.append((node_id, code, place))
+            if len(claims) >= chunk_size:
+                _send(out, ("nodes", encode(claims.values()), places, report.rows_read))
+                claims, places = {}, []
+        if claims or places:
+            _send(out, ("nodes", encode(claims.values()), places, report.rows_read))
         _send(out, ("end", report))
     except BrokenPipeError:
         raise
@@ -386,18 +396,92 @@ class _Links:
             )
 
 
-def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> Iterator[tuple[NodeRecord, str]]:
-    """Stream the kept rows as ``(association record, adrs_codeinsee)``; an id met twice
-    keeps its last row (the store's rule)."""
+#: Bytes read and decoded at a time.
+_BLOCK = 1 << 20
+
+
+class _Lines:
+    """The lines of a member's text, line ends kept, as a text stream opened with
+    ``newline=""`` gives them. Bytes that do not decode are kept as surrogates
+    (``surrogateescape``); ``undecoded`` turns true once a block read so far held
+    some, and stays true: until then no row needs a check of its own."""
+
+    def __init__(self, raw: IO[bytes], encoding: str):
+        self.raw = raw
+        self.decoder = codecs.getincrementaldecoder(encoding)()
+        self.undecoded = False
+
+    def __iter__(self) -> Iterator[str]:
+        # The lines are handed out by C code; Python runs once per block.
+        return itertools.chain.from_iterable(self._blocks())
+
+    def _blocks(self) -> Iterator[IO[str]]:
+        decoder, rest = self.decoder, ""
+        while True:
+            data = self.raw.read(_BLOCK)
+            final = not data
+            # Decoding strictly costs nothing more, and tells when a block needs rows checked.
+            state = decoder.getstate()
+            try:
+                text = rest + decoder.decode(data, final)
+            except UnicodeDecodeError:
+                decoder.setstate(state)
+                decoder.errors = "surrogateescape"
+                self.undecoded = True
+                text = rest + decoder.decode(data, final)
+            if final:
+                yield io.StringIO(text, newline="")
+                return
+            # Up to the last line end whose next character is known ("\r\n" is one end).
+            end = max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1)) + 1
+            rest = text[end:]
+            yield io.StringIO(text[:end], newline="")
+
+
+#: Distinct cell values remembered, beyond which the memory is emptied (an extract is
+#: read in constant memory whatever its size).
+_CACHE_LIMIT = 100_000
+
+
+def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> Iterator[tuple]:
+    """Stream the kept rows as ``(node_id, titre, alias, rna_id, siret, object codes, date,
+    web site, place, adrs_codeinsee)``, what :class:`RnaRecords` and the worker make
+    their association and link of; the alias is ``titre_court`` when it differs from
+    ``titre``, the date ``date_creat`` when it is one, "" otherwise. An id met twice keeps
+    its last row (the store's rule)."""
     departements = set(options.departements)
     communes = set(options.communes)
     commune_prefixes = tuple(p for c in communes for p in _PLM.get(c, ()))
     object_codes = tuple(options.object_codes)
     keywords = [normalise(k) for k in options.keywords]
     inactive = options.include_inactive
+
+    def place_code(cell: str) -> tuple[str, bool, tuple[str, str] | None]:
+        """An ``adrs_codeinsee`` cell as the code, whether the filters keep it, and what is wrong with it."""
+        code = cell.strip().upper()
+        kept = not (departements and _departement(code) not in departements) and not (
+            communes and code not in communes and not (commune_prefixes and code.startswith(commune_prefixes))
+        )
+        problem = None if not code or _INSEE.fullmatch(code) else ("adrs_codeinsee", f"{code!r} is not an INSEE commune code")
+        return code, kept, problem
+
+    def social_objects(cells: tuple[str, str]) -> tuple[tuple[str, ...], bool, tuple[str, str] | None]:
+        """``objet_social1`` and ``2`` as the codes given, whether the filter keeps them, and what is wrong with them."""
+        codes = tuple(c for c in (cells[0].strip(), cells[1].strip()) if c and c != "000000")
+        kept = not object_codes or any(c.startswith(object_codes) for c in codes)
+        problem = next(
+            ((f"objet_social{n}", f"{c!r} is not a social-object code (6 digits)") for n, c in enumerate(codes, start=1) if not _CODE.fullmatch(c)),
+            None,
+        )
+        return codes, kept, problem
+
+    # Codes repeat from row to row: each distinct cell is read and checked once.
+    places: dict[str, tuple[str, bool, tuple[str, str] | None]] = {}
+    objects: dict[tuple[str, str], tuple[tuple[str, ...], bool, tuple[str, str] | None]] = {}
     for member in members:
-        with member.reading() as (stream, encoding):
-            reader = csv.reader(stream, delimiter=";")
+        with member.binary() as (raw, encoding):
+            lines = _Lines(raw, encoding)
+            reader = csv.reader(lines, delimiter=";")
             try:
                 header = [fold_header(cell) for cell in next(reader)]
             except StopIteration:
@@ -415,32 +499,41 @@ def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> It
             try:
                 for cells in reader:
                     start, line = line + 1, reader.line_num
-                    if not cells or (len(cells) == 1 and not cells[0].strip()):
+                    if len(cells) != width:
+                        if not cells or (len(cells) == 1 and not cells[0].strip()):
+                            continue
+                        report.rows_read += 1
+                        message = f"{len(cells)} cells where the header has {width} columns"
+                        report.reject(Problem(file_name, start, None, message), dict(zip(header, cells)))
                         continue
                     report.rows_read += 1
-                    if len(cells) != width:
-                        message = f"{len(cells)} cells where the header has {width} columns"
-                        report.reject(Problem(member.name, start, None, message), dict(zip(header, cells)))
-                        continue
                     # Undecodable bytes are kept as surrogates so that the row, not a buffer ahead, is blamed.
-                    if _UNDECODED.search("".join(cells)):
+                    if lines.undecoded and _UNDECODED.search("".join(cells)):
                         column = next(h for h, cell in zip(header, cells) if _UNDECODED.search(cell))
                         message = f"cannot be decoded as {encoding}: the file mixes encodings; save it in one"
                         report.reject(Problem(file_name, start, column, message), dict(zip(header, cells)))
                         continue
                     cells.append("")
-                    if not inactive and cells[i_position].strip().upper() != "A":
+                    position = cells[i_position]
+                    if not inactive and position != "A" and position.strip().upper() != "A":
                         report.rows_filtered += 1
                         continue
-                    code = cells[i_code].strip().upper()
-                    if departements and _departement(code) not in departements:
+                    cell = cells[i_code]
+                    if cell not in places:
+                        if len(places) >= _CACHE_LIMIT:
+                            places.clear()
+                        places[cell] = place_code(cell)
+                    code, kept, code_problem = places[cell]
+                    if not kept:
                         report.rows_filtered += 1
                         continue
-                    if communes and code not in communes and not (commune_prefixes and code.startswith(commune_prefixes)):
-                        report.rows_filtered += 1
-                        continue
-                    codes = [c for c in (cells[i_o1].strip(), cells[i_o2].strip()) if c and c != "000000"]
-                    if object_codes and not any(c.startswith(object_codes) for c in codes):
+                    pair = (cells[i_o1], cells[i_o2])
+                    if pair not in objects:
+                        if len(objects) >= _CACHE_LIMIT:
+                            objects.clear()
+                        objects[pair] = social_objects(pair)
+                    codes, kept, codes_problem = objects[pair]
+                    if not kept:
                         report.rows_filtered += 1
                         continue
                     title = cells[i_title].strip()
@@ -454,23 +547,16 @@ def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> It
                     siret = cells[i_siret].strip()
                     created = cells[i_created].strip()
                     website = cells[i_web].strip()
-                    problem = _check(rna_id, title, short, website, code, codes, siret, created)
+                    problem = _check(rna_id, title, short, website, code_problem, codes_problem, siret, created)
                     if problem:
                         column, message = problem
-                        report.reject(Problem(member.name, start, column, message), dict(zip(header, cells)))
+                        report.reject(Problem(file_name, start, column, message), dict(zip(header, cells)))
                         continue
-                    attrs: dict[str, object] = {"rna_id": rna_id}
-                    if siret:
-                        attrs["siret"] = siret
-                    if codes:
-                        attrs["object_codes"] = codes
-                    if created and created != "0001-01-01":
-                        attrs["date"] = created
-                    if website:
-                        attrs["website"] = website
                     report.rows_kept += 1
-                    node = Node("association:rna-" + rna_id, "Association", title, (short,) if short and short != title else (), attrs)
-                    yield NodeRecord(node, f"{file_name}:{start}"), code
+                    yield (
+                        "association:rna-" + rna_id, title, short if short != title else "", rna_id, siret, codes,
+                        created if created != "0001-01-01" else "", website, f"{file_name}:{start}", code,
+                    )
             except UnicodeDecodeError as error:
                 report.reject(Problem(member.name, line + 1, None, f"cannot be decoded as {encoding}: {error.reason}"))
             except csv.Error as error:
@@ -478,27 +564,35 @@ def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> It
 
 
 def _check(
-    rna_id: str, title: str, short: str, website: str, code: str, codes: list[str], siret: str, created: str
+    rna_id: str,
+    title: str,
+    short: str,
+    website: str,
+    code_problem: tuple[str, str] | None,
+    codes_problem: tuple[str, str] | None,
+    siret: str,
+    created: str,
 ) -> tuple[str | None, str] | None:
-    """Why a kept row is malformed, as (column, reason), or None."""
+    """Why a kept row is malformed, as (column, reason), or None; what is wrong with its
+    commune and social-object codes is told."""
     if not rna_id:
         return "id", "id is empty"
     if not _RNA_ID.fullmatch(rna_id):
         return "id", f"{rna_id!r} is not an RNA id (W + 9 characters, or a prefecture number)"
     if not title:
         return "titre", "titre is empty"
-    for column, value in (("titre", title), ("titre_court", short), ("siteweb", website)):
-        # Control characters are unprintable, and every mis-decoding suspicious_text knows
-        # shows an "Ã", "Â" or "â": printable text without them cannot be damaged.
-        if value and not (value.isprintable() and "Ã" not in value and "Â" not in value and "â" not in value):
-            reason = suspicious_text(value)
+    # Control characters are unprintable, and every mis-decoding suspicious_text knows
+    # shows an "Ã", "Â" or "â": printable text without them cannot be damaged.
+    texts = title + short + website
+    if not (texts.isprintable() and "Ã" not in texts and "Â" not in texts and "â" not in texts):
+        for column, value in (("titre", title), ("titre_court", short), ("siteweb", website)):
+            reason = suspicious_text(value) if value else None
             if reason:
                 return column, reason
-    if code and not _INSEE.fullmatch(code):
-        return "adrs_codeinsee", f"{code!r} is not an INSEE commune code"
-    for number, value in enumerate(codes, start=1):
-        if not _CODE.fullmatch(value):
-            return f"objet_social{number}", f"{value!r} is not a social-object code (6 digits)"
+    if code_problem:
+        return code_problem
+    if codes_problem:
+        return codes_problem
     if created and created != "0001-01-01" and not _DATE.fullmatch(created):
         return "date_creat", f"{created!r} is not a date (YYYY-MM-DD)"
     if siret:
@@ -507,3 +601,33 @@ def _check(
         except ModelError as error:
             return "siret", str(error)
     return None
+
+
+def _attributes(rna_id: str, siret: str, codes: Sequence[str], date: str, website: str) -> dict[str, object]:
+    """An association's attributes: its RNA id, and its SIRET, social-object codes, date of
+    creation and web site when it has them."""
+    attrs: dict[str, object] = {"rna_id": rna_id}
+    if siret:
+        attrs["siret"] = siret
+    if codes:
+        attrs["object_codes"] = list(codes)
+    if date:
+        attrs["date"] = date
+    if website:
+        attrs["website"] = website
+    return attrs
+
+
+def _attributes_json(rna_id: str, siret: str, codes: Sequence[str], date: str, website: str) -> str:
+    """:func:`_attributes` as the store keeps them (JSON, keys in order), three times
+    quicker than a JSON encoder makes it: the id, SIRET, codes and date are checked
+    to be digits, capital letters, "/" and "-", which JSON keeps as they are."""
+    text = '{"date":"' + date + '",' if date else "{"
+    if codes:
+        text += '"object_codes":["' + '","'.join(codes) + '"],'
+    text += '"rna_id":"' + rna_id + '"'
+    if siret:
+        text += ',"siret":"' + siret + '"'
+    if website:
+        text += ',"website":' + encode_basestring(website)
+    return text + "}"

@@ -14,12 +14,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from maillage.graph.errors import LoadError
 from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, normalise
 from maillage.graph.store import open_store
 from maillage.graph.store.sqlite import _name_key
-from maillage.loaders import detect_format, open_sources, read_sources
+from maillage.loaders import detect_format, open_sources, read_sources, rna
 from maillage.loaders.loading import LoadOptions
 from maillage.loaders.rna import WALDEC_COLUMNS
 
@@ -561,6 +563,16 @@ def test_fast_name_key_folds_like_normalise(text):
     assert _name_key(text) == normalise(text)
 
 
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.text(st.characters(max_codepoint=0xFF))
+    | st.text(st.characters(max_codepoint=0x17F) | st.sampled_from("\u2019\u2018\u2013\u2014\u2212\u0153\u0301\u2028"))
+    | st.text()
+)
+def test_fast_name_key_folds_like_normalise_whatever_the_text(text):
+    assert _name_key(text) == normalise(text)
+
+
 def test_loaders_stream_rna_without_holding_the_file(tmp_path):
     (load,) = open_sources([SAMPLES / "rna_waldec_20241001.zip"], None, "t", options=LoadOptions())
     records = iter(load.records)
@@ -618,3 +630,23 @@ def test_short_rows_and_a_late_encoding_change_are_reported_not_guessed(invoke, 
     assert "rna_waldec_20241001_dpt_93.csv:3003: column 'titre': cannot be decoded as utf-8" in result.output
     assert node(invoke.store, "association:rna-W939999999") is None
     assert node(invoke.store, "association:rna-W930002999") is not None
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+def test_text_read_in_blocks_gives_the_lines_a_text_stream_gives(tmp_path, monkeypatch, encoding):
+    text = "id;titre\r\nW1;\"ÉCOLE\r\nDU SOIR\"\r\nW2;Œuvre\rW3;Forêt\nW4;\"a\rb\"\r\n\r\nW5;Été"
+    clean = tmp_path / "clean.csv"
+    clean.write_bytes(text.encode(encoding))
+    damaged = tmp_path / "damaged.csv"
+    # 0x81 decodes neither as UTF-8 nor as cp1252.
+    damaged.write_bytes(text.encode(encoding).replace(b"W4", b"W\x81"))
+    for path, undecoded in ((clean, False), (damaged, True)):
+        with open(path, encoding=encoding, newline="", errors="surrogateescape") as stream:
+            expected = list(stream)
+        # Blocks of every small size cut line ends, "\r\n" pairs and multi-byte characters.
+        for size in (1, 2, 3, 5, 1 << 20):
+            monkeypatch.setattr(rna, "_BLOCK", size)
+            with open(path, "rb") as raw:
+                lines = rna._Lines(raw, encoding)
+                assert list(lines) == expected
+                assert lines.undecoded is undecoded

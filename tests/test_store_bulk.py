@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import sqlite3
 import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from maillage.graph.errors import LoadError, StoreUnavailable
 from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
 from maillage.graph.store.base import Problem
-from maillage.graph.store.sqlite import PAGE_SIZE, SCHEMA_VERSION, SQLiteStore, _name_key
+from maillage.graph.store.sqlite import PAGE_SIZE, SCHEMA_VERSION, ClaimEncoder, SQLiteStore, _json_dict, _name_key
 from maillage.loaders import open_sources, rna
 from maillage.loaders.loading import LoadOptions
 
@@ -372,3 +375,37 @@ def test_a_stream_meeting_nodes_and_relations_another_source_claims_folds_them(s
     store.unload("workbook")
     assert _claim_rows(store) == (0, 0)
     assert store.get(node.id).aliases == () and dict(store.relations(node.id)[0].attrs) == {}
+
+
+def test_the_worker_encodes_the_claims_byte_for_byte_as_the_records_read_here_encode(tmp_path):
+    extract = _waldec(tmp_path / "rna_waldec_20241001_dpt_93.csv", 60)
+    text = extract.read_text(encoding="utf-8").replace("www.rosny-solidarite.example", 'www."quoted"\\site.example', 1)
+    extract.write_text(text.replace(";;;;932P;", ";;73282932000074;;932P;", 2), encoding="utf-8")
+    (load,) = open_sources([extract], None, "test", options=LoadOptions())
+    encoder = ClaimEncoder(load.source.name)
+    records = [record for record in load.records if isinstance(record, NodeRecord)]
+    out = io.BytesIO()
+    rna._read_and_send(load.records.members, LoadOptions(), encoder, 1000, out)
+    out.seek(0)
+    _, chunk, places, rows_read = rna._receive(out)
+    # The row read last for an id is its claim, in the order of those last rows.
+    latest: dict[str, NodeRecord] = {}
+    for record in records:
+        latest.pop(record.node.id, None)
+        latest[record.node.id] = record
+    assert chunk == encoder.nodes(latest.values())
+    attributes = [row[5] for row in chunk[1]]
+    assert any('"siret":"73282932000074"' in text for text in attributes) and any("\\\\site" in text for text in attributes)
+    assert rows_read == 61 and [place for _, _, place in places] == [record.place for record in records]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.from_regex(rna._RNA_ID, fullmatch=True),
+    st.sampled_from(["", "73282932000074"]),
+    st.lists(st.from_regex(rna._CODE, fullmatch=True), max_size=2),
+    st.one_of(st.just(""), st.from_regex(rna._DATE, fullmatch=True)),
+    st.text(),
+)
+def test_association_attributes_are_written_as_the_store_writes_json(rna_id, siret, codes, date, website):
+    assert rna._attributes_json(rna_id, siret, codes, date, website) == _json_dict(rna._attributes(rna_id, siret, codes, date, website))

@@ -816,14 +816,38 @@ def _ascii_folds() -> dict[int, str]:
 _TO_ASCII = _ascii_folds()
 
 
+def _latin_folds() -> bytes:
+    """A ``bytes.translate`` table for text within Latin-1 (one byte a character): the
+    byte of the one ASCII character each character folds to, every kind of space made
+    " " (``bytes.split`` knows only the ASCII ones); 0x80, not ASCII, for the characters
+    that fold to anything else."""
+    table = bytearray()
+    for code in range(256):
+        char = chr(code)
+        folded = " " if char.isspace() else _fold_alone(char)
+        table.append(ord(folded) if len(folded) == 1 and folded.isascii() else 0x80)
+    return bytes(table)
+
+
+_LATIN_FOLDS = _latin_folds()
+
+
 def _name_key(text: str) -> str:
     """:func:`normalise`, faster for the Latin names registers are made of.
 
-    Accented Latin letters, typographic apostrophes and dashes are folded by
-    one table lookup each; once the text is plain ASCII, case folding is
-    lowering. Anything else goes through ``normalise`` itself.
+    Text within Latin-1 (French names) is folded a byte at a time by one table;
+    other accented Latin letters, typographic apostrophes and dashes by one table
+    lookup each, and once the text is plain ASCII, case folding is lowering.
+    Anything else goes through ``normalise`` itself.
     """
-    folded = text if text.isascii() else text.translate(_TO_ASCII)
+    try:
+        folded_bytes = text.encode("latin-1").translate(_LATIN_FOLDS)
+    except UnicodeEncodeError:
+        pass
+    else:
+        if folded_bytes.isascii():
+            return b" ".join(folded_bytes.split()).decode("ascii")
+    folded = text.translate(_TO_ASCII)
     if not folded.isascii():
         return normalise(text)
     # The only apostrophe-like and dash-like ASCII characters are "`" and "-".
@@ -872,19 +896,26 @@ def encode_nodes(source: str, records: Iterable[NodeRecord]) -> tuple[list[tuple
     >>> encode_nodes("s", [NodeRecord(Node("theme:paix", "Theme", "Paix", ("Paix", "Peace"), {}), "t.csv:2")])
     ([('theme:paix', 's', 'Theme', 'Paix', '["Peace"]', '{}', 't.csv:2')], [('paix', 'theme:paix'), ('peace', 'theme:paix')])
     """
+    return _encode_claims(
+        source, ((r.node.id, r.node.kind, r.node.name, r.node.aliases, _json_dict(r.node.attrs), r.place) for r in records)
+    )
+
+
+def _encode_claims(source: str, claims: Iterable[tuple]) -> tuple[list[tuple], list[tuple[str, str]]]:
+    """What :func:`encode_nodes` makes of nodes given as ``(node_id, kind, name, aliases,
+    attributes as JSON, place)``."""
     rows = []
     names = []
-    for record in records:
-        node = record.node
-        node_id = node.id
-        names.append((_name_key(node.name), node_id))
-        if node.aliases:
-            aliases = aliases_of(node.name, node.aliases)
-            names.extend((_name_key(label), node_id) for label in aliases)
+    for node_id, kind, name, aliases, attrs, place in claims:
+        names.append((_name_key(name), node_id))
+        if aliases:
+            aliases = aliases_of(name, aliases)
+            for label in aliases:
+                names.append((_name_key(label), node_id))
             encoded = _json_list(aliases)
         else:
             encoded = "[]"
-        rows.append((node_id, source, node.kind, node.name, encoded, _json_dict(node.attrs), record.place))
+        rows.append((node_id, source, kind, name, encoded, attrs, place))
     # In key order, the names' B-tree is written page after page.
     names.sort()
     return rows, names
@@ -900,6 +931,12 @@ class ClaimEncoder:
     def nodes(self, records: Iterable[NodeRecord]) -> tuple:
         """A chunk of node records (one per id), as :func:`encode_nodes` makes them."""
         return ("nodes", *encode_nodes(self.source, records))
+
+    def node_claims(self, claims: Iterable[tuple]) -> tuple:
+        """The chunk :meth:`nodes` makes, of nodes (one per id) given as plain data,
+        ``(node_id, kind, name, aliases, attributes as JSON, place)``: a reader that
+        makes no :class:`Node` saves building them, and can write the JSON quicker."""
+        return ("nodes", *_encode_claims(self.source, claims))
 
     def relations(self, keys: Iterable[tuple[str, str, str, str, str]]) -> tuple:
         """A chunk of relations without attributes, given as ``(source, type, target, role, place)``."""
