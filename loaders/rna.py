@@ -249,7 +249,7 @@ class ParallelRnaRecords(RnaRecords):
     def encoded(self, encoder: Any, chunk_size: int) -> Iterator[Any]:
         """Chunks of claims as ``encoder`` makes them: ``encoder.nodes(node records)``,
         called in a worker process (the encoder pickles), then, here, for the same
-        rows, ``encoder.relations([(source, type, target, role, place)])``. Same
+        rows, ``encoder.relations("LOCATED_IN", [(node_id, code, place)], node of each code)``. Same
         contract as iterating: one pass, and :class:`LoadError` at the end under
         ``strict`` when rows were bad."""
         # A fresh interpreter, not a fork (this process may hold threads and an open
@@ -274,7 +274,7 @@ class ParallelRnaRecords(RnaRecords):
                     if self.progress:
                         self.progress(message[3])
                     yield message[1]
-                    yield encoder.relations(links.keys(message[2]))
+                    yield encoder.relations("LOCATED_IN", message[2], links.places(message[2]))
                 elif message[0] == "end":
                     for name, value in vars(message[1]).items():
                         setattr(self.report, name, value)
@@ -374,17 +374,18 @@ class _Links:
         self.unplaced[code] = self.unplaced.get(code, 0) + 1
         return None
 
-    def keys(self, rows: list[tuple[str, str, str]]) -> list[tuple[str, str, str, str, str]]:
-        """``(source, type, target, role, place)`` of the links of ``(node_id, code, place)`` rows."""
+    def places(self, rows: list[tuple[str, str, str]]) -> dict[str, str | None]:
+        """The node each code of ``(node_id, code, place)`` rows names (None for none),
+        counting the rows whose code names none."""
         known = self.place_of.cache
-        keys = []
-        for node_id, code, place in rows:
-            where = known[code] if code in known else self.place_of(code)
-            if where:
-                keys.append((node_id, "LOCATED_IN", where, "", place))
-            else:
-                self.unplaced[code] = self.unplaced.get(code, 0) + 1
-        return keys
+        codes = {code for _, code, _ in rows}
+        for code in codes - known.keys():
+            self.place_of(code)
+        if any(known[code] is None for code in codes):
+            for _, code, _ in rows:
+                if known[code] is None:
+                    self.unplaced[code] = self.unplaced.get(code, 0) + 1
+        return known
 
     def notice(self, report: LoadReport) -> None:
         unplaced = self.unplaced

@@ -247,6 +247,25 @@ def test_an_extract_read_in_a_worker_gives_what_reading_it_here_gives(cog_store,
         here.close()
 
 
+def test_the_worker_path_counts_associations_whose_commune_is_not_in_the_store(cog_store, tmp_path, in_worker):
+    path = _waldec(tmp_path / "rna_waldec_20241001_dpt_93.csv", 30)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    # Rows 2 to 11 in two communes the COG sample lacks, one of them also on row 20.
+    for n in range(1, 11):
+        lines[n] = lines[n].replace(";93064;", ";93999;" if n % 2 else ";93998;")
+    lines[19] = lines[19].replace(";93064;", ";93999;")
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    load, result = _load(cog_store, path)
+    assert hasattr(load.records, "encoded")
+    # 31 rows (the last one repeats association 5, in the commune loaded), 11 of them unplaced.
+    assert result.relations == 20
+    assert [notice for notice in load.report.notices if "not linked" in notice] == [
+        "11 association(s) not linked to their commune: 2 commune code(s) not in the store (93998, 93999); "
+        "load the INSEE COG communes first"
+    ]
+    assert len([r for r in cog_store.relations("collectivite:com-93064") if r.source.startswith("association:")]) == 20
+
+
 def test_a_bad_row_met_in_the_worker_is_reported_where_it_is_and_nothing_is_written(cog_store, tmp_path, in_worker):
     path = tmp_path / "rna_waldec_20241001_dpt_93.csv"
     _load(cog_store, _waldec(path, 30))

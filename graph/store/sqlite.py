@@ -938,10 +938,15 @@ class ClaimEncoder:
         makes no :class:`Node` saves building them, and can write the JSON quicker."""
         return ("nodes", *_encode_claims(self.source, claims))
 
-    def relations(self, keys: Iterable[tuple[str, str, str, str, str]]) -> tuple:
-        """A chunk of relations without attributes, given as ``(source, type, target, role, place)``."""
+    def relations(self, type_: str, rows: Iterable[tuple[str, str, str]], end_of: Mapping[str, str | None]) -> tuple:
+        """A chunk of relations of one type, without role or attributes, from
+        ``(start, key, place)`` rows whose end is ``end_of[key]``; a row whose key
+        gives None is left out."""
         source = self.source
-        return ("relations", [(start, type_, end, role, source, "{}", place) for start, type_, end, role, place in keys])
+        return (
+            "relations",
+            [(start, type_, end_of[key], "", source, "{}", place) for start, key, place in rows if end_of[key] is not None],
+        )
 
 
 class _StreamWriter:
