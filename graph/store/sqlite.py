@@ -1079,7 +1079,7 @@ class _StreamWriter:
             return
         # In key order, the names' B-tree is written page after page (twice as fast).
         # Sorted here, not by a reader in another process: this one waits for it anyway.
-        names.sort()
+        names.sort(key=itemgetter(0))
         if self._hash is not None:
             self._hash.update(
                 "".join("\x1f".join(("N", *row[:1], *row[2:])) + "\x1e" for row in rows).encode("utf-8")
