@@ -444,6 +444,21 @@ class _Lines:
 _CACHE_LIMIT = 100_000
 
 
+class _Memo(dict):
+    """What ``make`` gives for each key, made once while at most ``_CACHE_LIMIT`` are
+    kept; a key already met is found at the speed of a plain dictionary."""
+
+    def __init__(self, make: Callable[[Any], Any]):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: Any) -> Any:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        value = self[key] = self.make(key)
+        return value
+
+
 def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> Iterator[tuple]:
     """Stream the kept rows as ``(node_id, titre, alias, rna_id, siret, object codes, date,
     web site, place, adrs_codeinsee)``, what :class:`RnaRecords` and the worker make
@@ -477,8 +492,8 @@ def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> It
         return codes, kept, problem
 
     # Codes repeat from row to row: each distinct cell is read and checked once.
-    places: dict[str, tuple[str, bool, tuple[str, str] | None]] = {}
-    objects: dict[tuple[str, str], tuple[tuple[str, ...], bool, tuple[str, str] | None]] = {}
+    places = _Memo(place_code)
+    objects = _Memo(social_objects)
     for member in members:
         with member.binary() as (raw, encoding):
             lines = _Lines(raw, encoding)
@@ -519,21 +534,11 @@ def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> It
                     if not inactive and position != "A" and position.strip().upper() != "A":
                         report.rows_filtered += 1
                         continue
-                    cell = cells[i_code]
-                    if cell not in places:
-                        if len(places) >= _CACHE_LIMIT:
-                            places.clear()
-                        places[cell] = place_code(cell)
-                    code, kept, code_problem = places[cell]
+                    code, kept, code_problem = places[cells[i_code]]
                     if not kept:
                         report.rows_filtered += 1
                         continue
-                    pair = (cells[i_o1], cells[i_o2])
-                    if pair not in objects:
-                        if len(objects) >= _CACHE_LIMIT:
-                            objects.clear()
-                        objects[pair] = social_objects(pair)
-                    codes, kept, codes_problem = objects[pair]
+                    codes, kept, codes_problem = objects[cells[i_o1], cells[i_o2]]
                     if not kept:
                         report.rows_filtered += 1
                         continue

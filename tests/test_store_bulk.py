@@ -428,3 +428,22 @@ def test_the_worker_encodes_the_claims_byte_for_byte_as_the_records_read_here_en
 )
 def test_association_attributes_are_written_as_the_store_writes_json(rna_id, siret, codes, date, website):
     assert rna._attributes_json(rna_id, siret, codes, date, website) == _json_dict(rna._attributes(rna_id, siret, codes, date, website))
+
+
+@pytest.mark.parametrize("claims_of_others", [1, 40], ids=["few other claims", "more other claims than streamed nodes"])
+def test_a_streamed_node_brings_back_the_relations_other_sources_claim_to_it(store_with_communes, claims_of_others):
+    store = store_with_communes
+    extra = Batch(Source("extra", "workbook", "test"))
+    extra.nodes = [_association(n) for n in range(2, 2 + claims_of_others)]
+    store.write(extra)
+    workbook = Batch(Source("workbook", "workbook", "test"))
+    workbook.nodes = [_association(1)]
+    workbook.relations = [_partners(1, n, f"to {n}") for n in range(2, 2 + claims_of_others)]
+    store.write(workbook)
+    store.unload("extra")
+    assert store.relations("association:rna-W000000001") == []
+    store.write_stream(Source("rna-waldec", "rna-waldec", "test"), iter([_association(2)]))
+    assert [(r.target, dict(r.attrs)) for r in store.relations("association:rna-W000000001")] == [
+        ("association:rna-W000000002", {"note": "to 2"})
+    ]
+    assert _claim_rows(store) == (0, claims_of_others - 1)

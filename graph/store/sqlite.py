@@ -1214,19 +1214,23 @@ class _StreamWriter:
             (source, self.node_count + 1),
         ).fetchone()[0]
         if others <= self.node_count:
+            claimed = (
+                "(EXISTS (SELECT 1 FROM node_claims c WHERE c.node_id = {end} AND c.source = ?1) "
+                "OR EXISTS (SELECT 1 FROM nodes n WHERE n.id = {end} AND n.sole = ?1))"
+            )
             db.execute(
                 "INSERT OR IGNORE INTO stream_keys SELECT r.rel_source, r.type, r.rel_target, r.role FROM relation_claims r "
                 "WHERE (r.source < ?1 OR r.source > ?1) "
-                "AND (EXISTS (SELECT 1 FROM node_claims c WHERE c.node_id = r.rel_source AND c.source = ?1) "
-                "OR EXISTS (SELECT 1 FROM node_claims c WHERE c.node_id = r.rel_target AND c.source = ?1))",
+                f"AND ({claimed.format(end='r.rel_source')} OR {claimed.format(end='r.rel_target')})",
                 (source,),
             )
         else:
             db.execute(
+                "WITH own(id) AS (SELECT node_id FROM node_claims WHERE source = ?1 UNION ALL SELECT id FROM nodes WHERE sole = ?1) "
                 "INSERT OR IGNORE INTO stream_keys SELECT r.rel_source, r.type, r.rel_target, r.role "
-                "FROM node_claims c JOIN relation_claims r ON r.rel_source = c.node_id WHERE c.source = ?1 AND r.source != ?1 "
+                "FROM own JOIN relation_claims r ON r.rel_source = own.id WHERE r.source != ?1 "
                 "UNION SELECT r.rel_source, r.type, r.rel_target, r.role "
-                "FROM node_claims c JOIN relation_claims r ON r.rel_target = c.node_id WHERE c.source = ?1 AND r.source != ?1",
+                "FROM own JOIN relation_claims r ON r.rel_target = own.id WHERE r.source != ?1",
                 (source,),
             )
 
