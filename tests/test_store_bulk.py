@@ -447,3 +447,43 @@ def test_a_streamed_node_brings_back_the_relations_other_sources_claim_to_it(sto
         ("association:rna-W000000002", {"note": "to 2"})
     ]
     assert _claim_rows(store) == (0, claims_of_others - 1)
+
+
+def _journal(store: SQLiteStore) -> str:
+    return store._db.execute("PRAGMA journal_mode").fetchone()[0]
+
+
+def test_a_stream_holds_a_store_nobody_else_has_open_in_rollback_journal_mode_then_goes_back_to_wal(store_with_communes):
+    store = store_with_communes
+    seen = []
+
+    def records():
+        for n in range(30):
+            if n == 20:
+                seen.append(_journal(store))
+            yield _association(n)
+
+    store.write_stream(Source("rna-waldec", "rna-waldec", "test"), records(), chunk_size=8)
+    assert seen == ["delete"] and _journal(store) == "wal"
+    assert store.counts()["Association"] == 30
+    with pytest.raises(LoadError):
+        store.write_stream(Source("rna-waldec", "rna-waldec", "test"), iter([_association(1), _located(1, "nowhere")]))
+    assert _journal(store) == "wal" and store.counts()["Association"] == 30
+
+
+def test_a_stream_leaves_the_wal_to_a_store_another_connection_reads(store_with_communes):
+    store = store_with_communes
+    seen = []
+    with SQLiteStore(store.path) as reader:
+        before = reader.counts()
+
+        def records():
+            for n in range(30):
+                if n == 20:
+                    seen.append((_journal(store), reader.counts()))
+                yield _association(n)
+
+        store.write_stream(Source("rna-waldec", "rna-waldec", "test"), records(), chunk_size=8)
+        # The reader saw the store as it was while the stream ran, and sees the stream once written.
+        assert seen == [("wal", before)]
+        assert reader.counts()["Association"] == 30
