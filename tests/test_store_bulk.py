@@ -406,7 +406,13 @@ def test_the_worker_encodes_the_claims_byte_for_byte_as_the_records_read_here_en
     out = io.BytesIO()
     rna._read_and_send(load.records.members, LoadOptions(), encoder, 1000, out)
     out.seek(0)
-    _, chunk, places, rows_read = rna._receive(out)
+    messages = rna._Messages(out)
+    messages.start()
+    _, chunk, places, rows_read = messages.next()
+    assert messages.next()[0] == "end"
+    with pytest.raises(EOFError):
+        messages.next()
+    messages.stop()
     # The row read last for an id is its claim, in the order of those last rows.
     latest: dict[str, NodeRecord] = {}
     for record in records:
