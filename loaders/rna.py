@@ -374,14 +374,17 @@ class _Messages:
 
     def _read(self) -> None:
         assert self.stream is not None
-        while True:
-            head = self.stream.read(9)
-            size = int.from_bytes(head[1:], "little") if len(head) == 9 else -1
-            payload = self.stream.read(size) if size >= 0 else b""
-            if size < 0 or len(payload) < size:
-                self.queue.put(None)
-                return
-            self.queue.put((head[:1], payload))
+        try:
+            while True:
+                head = self.stream.read(9)
+                size = int.from_bytes(head[1:], "little") if len(head) == 9 else -1
+                payload = self.stream.read(size) if size >= 0 else b""
+                if size < 0 or len(payload) < size:
+                    return
+                self.queue.put((head[:1], payload))
+        finally:
+            # However the reading ends, the taker learns it has: nothing more will come.
+            self.queue.put(None)
 
     def next(self) -> tuple:
         """The next message; EOFError if the worker stopped before writing it."""
