@@ -17,12 +17,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Protocol, Sequence, runtime_checkable
 
-import networkx as nx
 
 from ..errors import AmbiguousReference, ConcurrentChange, LoadError, UnknownReference
 from ..model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, aliases_of
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = [
     "GraphStore",
@@ -312,6 +314,9 @@ def build_networkx(nodes: Iterable[Node], relations: Iterable[Relation]) -> nx.M
     """A ``MultiDiGraph`` with node attributes ``kind``, ``name``, ``aliases`` and the
     node's own attributes, and edges keyed ``TYPE`` or ``TYPE:role`` carrying ``type``,
     ``role`` and the relation's attributes. Relations to absent nodes are left out."""
+    # Imported here: a process that only reads a register for a store (its worker) starts without it.
+    import networkx as nx
+
     graph = nx.MultiDiGraph()
     for node in nodes:
         graph.add_node(node.id, **dict(node.attrs), kind=node.kind, name=node.name, aliases=list(node.aliases))

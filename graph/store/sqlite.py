@@ -26,9 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import LoadError, StoreUnavailable
 from ..model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, aliases_of, normalise
@@ -45,6 +43,9 @@ from .base import (
     fold_node_claims,
     fold_relation_claims,
 )
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["SQLiteStore", "ClaimEncoder", "encode_nodes"]
 
