@@ -52,7 +52,7 @@ from typing import IO, Any, Callable, Iterator, Sequence
 from ..graph.errors import LoadError, ModelError, UsageError
 from ..graph.model import Node, NodeRecord, Relation, RelationRecord, Source, normalise, validate_siret
 from ..graph.store.base import Problem
-from .loading import Load, LoadOptions, LoadReport, Lookup, checked, file_digest
+from .loading import DigestInBackground, Load, LoadOptions, LoadReport, Lookup, checked
 from .tables import SAMPLE_SIZE, detect_encoding, fold_header, suspicious_text
 
 __all__ = ["WALDEC_COLUMNS", "IMPORT_COLUMNS", "WORKER_MIN_BYTES", "RnaRecords", "ParallelRnaRecords", "read_in_worker", "detect_rna", "read_rna", "rna_members"]
@@ -196,7 +196,7 @@ def read_rna(
     signature = options.signature()
     name = source_name or (f"{format_} {signature}" if signature else format_)
     source = Source(name, format_, contributor)
-    digest = file_digest([path], format_, signature, "strict" if options.strict else "skip")
+    digest = DigestInBackground([path], format_, signature, "strict" if options.strict else "skip")
     kind = ParallelRnaRecords if path.stat().st_size >= WORKER_MIN_BYTES else RnaRecords
     records = kind(members, lookup, options, known_ids, report)
     return Load(source, records, report, digest, (str(path),))

@@ -251,6 +251,27 @@ def test_write_stream_gives_the_graph_write_gives(any_streaming_store, tmp_path)
     reference.close()
 
 
+def test_a_stream_digest_given_as_a_function_is_asked_for_once_and_spares_reading_an_unchanged_source(any_streaming_store):
+    source = Source("s.csv", "test", "alice", "2026-01-01T00:00:00+00:00")
+    read, asked = [], []
+
+    def records():
+        for record in (NodeRecord(CUF, "s:2"), NodeRecord(PAIX, "s:3")):
+            read.append(record.place)
+            yield record
+
+    def digest():
+        asked.append(len(read))
+        return "digest of s.csv"
+
+    assert not any_streaming_store.write_stream(source, records(), digest).unchanged
+    assert len(asked) == 1 and any_streaming_store.source_digests()["s.csv"] == "digest of s.csv"
+    read.clear()
+    assert any_streaming_store.write_stream(source, records(), digest).unchanged
+    # A source already stored: the digest is asked for before anything is read, and nothing is.
+    assert asked[1:] == [0] and read == []
+
+
 def test_a_stream_naming_a_node_or_relation_again_in_a_later_chunk_keeps_the_later_record(any_streaming_store, tmp_path):
     renamed = Node("association:cuf", "Association", "CUF renommée", ("Cités Unies",), {"category": "réseau"})
     works_again = Relation("association:cuf", "WORKS_ON", "theme:paix", "", {"note": "atelier 2009"})

@@ -16,7 +16,7 @@ from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationReco
 from maillage.graph.store.base import Problem
 from maillage.graph.store.sqlite import PAGE_SIZE, SCHEMA_VERSION, ClaimEncoder, SQLiteStore, _json_dict, _name_key
 from maillage.loaders import open_sources, rna
-from maillage.loaders.loading import LoadOptions
+from maillage.loaders.loading import DigestInBackground, LoadOptions, file_digest
 
 
 def _indexes(store: SQLiteStore) -> set[str]:
@@ -493,3 +493,29 @@ def test_a_stream_leaves_the_wal_to_a_store_another_connection_reads(store_with_
         # The reader saw the store as it was while the stream ran, and sees the stream once written.
         assert seen == [("wal", before)]
         assert reader.counts()["Association"] == 30
+
+
+def test_the_embedded_store_asks_for_the_digest_of_a_source_it_does_not_hold_once_its_records_are_written(store_with_communes):
+    store = store_with_communes
+    read, asked = [], []
+
+    def records():
+        for n in range(30):
+            read.append(n)
+            yield _association(n)
+
+    def digest():
+        asked.append(len(read))
+        return "digest of rna.csv"
+
+    store.write_stream(Source("rna-waldec", "rna-waldec", "test"), records(), digest, chunk_size=8)
+    assert asked == [30] and store.source_digests()["rna-waldec"] == "digest of rna.csv"
+
+
+def test_a_register_extract_digest_is_the_file_digest_computed_in_the_background(tmp_path):
+    extract = _waldec(tmp_path / "rna_waldec_20241001_dpt_93.csv", 10)
+    (load,) = open_sources([extract], None, "test", options=LoadOptions())
+    assert callable(load.digest)
+    assert load.digest() == file_digest([extract], "rna-waldec", "", "strict") == load.digest()
+    with pytest.raises(FileNotFoundError):
+        DigestInBackground([tmp_path / "absent.csv"], "rna-waldec")()

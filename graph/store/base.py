@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Protocol, Sequence, runtime_checkable
 
 
 from ..errors import AmbiguousReference, ConcurrentChange, LoadError, UnknownReference
@@ -127,7 +127,7 @@ class GraphStore(Protocol):
         """Replace what ``batch.source`` asserts by the batch, in one transaction."""
 
     def write_stream(
-        self, source: Source, records: Iterable[NodeRecord | RelationRecord], digest: str | None = None
+        self, source: Source, records: Iterable[NodeRecord | RelationRecord], digest: str | Callable[[], str] | None = None
     ) -> WriteResult:
         """Replace what ``source`` asserts by ``records``, read once, in one transaction.
 
@@ -151,6 +151,9 @@ class GraphStore(Protocol):
         * ``digest``: a fingerprint of the input given up front (e.g. the file's
           bytes plus the loader options). When it equals the stored digest of
           ``source.name``, nothing is read and ``WriteResult.unchanged`` is True.
+          It may be given as a function returning it, which the store calls once,
+          when it needs it: a store may then write a source it does not hold yet
+          while the digest is computed, and call the function at the end.
           When None, the store fingerprints the records as they pass and, if the
           content equals what the source asserted before, rolls back and reports
           ``unchanged``. Digests of ``write`` and ``write_stream`` need not agree.

@@ -518,7 +518,7 @@ class Neo4jStore:
         self,
         source: Source,
         records: Iterable[NodeRecord | RelationRecord],
-        digest: str | None = None,
+        digest: str | Callable[[], str] | None = None,
         chunk_size: int = CHUNK_SIZE,
     ) -> WriteResult:
         """Replace what ``source`` asserts by ``records``, read once, in one transaction.
@@ -533,6 +533,8 @@ class Neo4jStore:
         """
         name = source.name
         self._ensure_schema()
+        if callable(digest):
+            digest = digest()
         if digest is not None:
             stored = self._read(f"MATCH (s:{SOURCE} {{name: $name}}) RETURN s.digest AS digest", name=name)
             if stored and stored[0]["digest"] == digest:

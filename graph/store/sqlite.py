@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import LoadError, StoreUnavailable
 from ..model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, aliases_of, normalise
@@ -323,7 +323,7 @@ class SQLiteStore:
         self,
         source: Source,
         records: Iterable[NodeRecord | RelationRecord],
-        digest: str | None = None,
+        digest: str | Callable[[], str] | None = None,
         chunk_size: int = 20000,
     ) -> WriteResult:
         """Replace what ``source`` asserts by ``records``, read once, in one transaction.
@@ -342,7 +342,9 @@ class SQLiteStore:
         name = source.name
         row = self._db.execute("SELECT digest FROM sources WHERE name = ?", (name,)).fetchone()
         previous = row[0] if row else None
-        if digest is not None and digest == previous:
+        if callable(digest) and previous is not None:
+            digest = digest()
+        if isinstance(digest, str) and digest == previous:
             return WriteResult(name, 0, 0, unchanged=True)
         writer = _StreamWriter(self, name, chunk_size, fingerprint=digest is None)
         try:
@@ -367,7 +369,10 @@ class SQLiteStore:
                         else:
                             writer.add(item)
                 writer.finish()
-                final = digest if digest is not None else writer.digest(source.authoritative)
+                if digest is None:
+                    final = writer.digest(source.authoritative)
+                else:
+                    final = digest() if callable(digest) else digest
                 if final == previous:
                     raise _Unchanged
                 self._db.execute("UPDATE sources SET digest = ? WHERE name = ?", (final, name))
