@@ -249,7 +249,7 @@ class ParallelRnaRecords(RnaRecords):
     progress: Callable[[int], None] | None = None
 
     def encoded(self, encoder: Any, chunk_size: int) -> Iterator[Any]:
-        """Chunks of claims as ``encoder`` makes them: ``encoder.nodes(node records)``,
+        """Chunks of claims as ``encoder`` makes them: ``encoder.node_claims(claims)``,
         called in a worker process (the encoder pickles), then, here, for the same
         rows, ``encoder.relations("LOCATED_IN", [(node_id, code, place)], node of each code)``. Same
         contract as iterating: one pass, and :class:`LoadError` at the end under
@@ -299,7 +299,7 @@ class ParallelRnaRecords(RnaRecords):
 def read_in_worker() -> None:
     """The worker process of :meth:`ParallelRnaRecords.encoded`: read ``(members,
     options, encoder, chunk_size)`` pickled on stdin, and write on stdout
-    ``("nodes", encoder.nodes(records), [(node_id, code, place)], rows read)`` per
+    ``("nodes", encoder.node_claims(claims), [(node_id, code, place)], rows read)`` per
     chunk, then ``("end", report)``, or ``("error", exception)``."""
     # Ctrl-C reaches the loading process too, which stops the load and this process.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

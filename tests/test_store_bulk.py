@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from maillage.graph.errors import LoadError, StoreUnavailable
 from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
 from maillage.graph.store.base import Problem
-from maillage.graph.store.sqlite import PAGE_SIZE, SCHEMA_VERSION, ClaimEncoder, SQLiteStore, _json_dict, _name_key
+from maillage.graph.store.sqlite import PAGE_SIZE, SCHEMA_VERSION, ClaimEncoder, SQLiteStore, _json_dict, _name_key, encode_nodes
 from maillage.loaders import open_sources, rna
 from maillage.loaders.loading import DigestInBackground, LoadOptions, file_digest
 
@@ -418,7 +418,7 @@ def test_the_worker_encodes_the_claims_byte_for_byte_as_the_records_read_here_en
     for record in records:
         latest.pop(record.node.id, None)
         latest[record.node.id] = record
-    assert chunk == encoder.nodes(latest.values())
+    assert chunk == ("nodes", *encode_nodes(load.source.name, latest.values()))
     attributes = [row[5] for row in chunk[1]]
     assert any('"siret":"73282932000074"' in text for text in attributes) and any("\\\\site" in text for text in attributes)
     assert rows_read == 61 and [place for _, _, place in places] == [record.place for record in records]

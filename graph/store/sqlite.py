@@ -155,6 +155,18 @@ _RELATIONS_OF = (
     "UNION SELECT source, type, target, role FROM relations r JOIN {ids} t ON t.id = r.target"
 )
 
+#: Every node claim of the source ``?1``, as ``(node_id, kind, name, aliases, attrs, place)``:
+#: those in ``node_claims`` and those rows keep.
+_SOURCE_NODE_CLAIMS = (
+    "SELECT node_id, kind, name, aliases, attrs, place FROM node_claims WHERE source = ?1 "
+    "UNION ALL SELECT id, kind, name, aliases, attrs, place FROM nodes WHERE sole = ?1"
+)
+#: Every relation claim of the source ``?1``, as ``(source, type, target, role, attrs, place)``.
+_SOURCE_RELATION_CLAIMS = (
+    "SELECT rel_source, type, rel_target, role, attrs, place FROM relation_claims WHERE source = ?1 "
+    "UNION ALL SELECT source, type, target, role, attrs, place FROM relations WHERE sole = ?1"
+)
+
 #: Schema 2 to 3: rows gain ``sole`` and ``place``, and every claim that is its row
 #: (the only claim of a node, or of a relation with both ends) moves into it.
 _TO_SCHEMA_3 = """
@@ -309,8 +321,7 @@ class SQLiteStore:
     def unload(self, source: str) -> WriteResult:
         with self._transaction():
             counts = self._db.execute(
-                "SELECT (SELECT count(*) FROM node_claims WHERE source = ?1) + (SELECT count(*) FROM nodes WHERE sole = ?1), "
-                "(SELECT count(*) FROM relation_claims WHERE source = ?1) + (SELECT count(*) FROM relations WHERE sole = ?1)",
+                f"SELECT (SELECT count(*) FROM ({_SOURCE_NODE_CLAIMS})), (SELECT count(*) FROM ({_SOURCE_RELATION_CLAIMS}))",
                 (source,),
             ).fetchone()
             if not self._db.execute("SELECT 1 FROM sources WHERE name = ?", (source,)).fetchone():
@@ -472,23 +483,9 @@ class SQLiteStore:
         wanted_nodes = {
             r.node.id: (r.node.kind, r.node.name, _json_list(r.node.aliases), _json_dict(r.node.attrs), r.place) for r in nodes
         }
-        held_nodes = {
-            row[0]: row[1:]
-            for row in db.execute(
-                "SELECT node_id, kind, name, aliases, attrs, place FROM node_claims WHERE source = ?1 "
-                "UNION ALL SELECT id, kind, name, aliases, attrs, place FROM nodes WHERE sole = ?1",
-                (source,),
-            )
-        }
+        held_nodes = {row[0]: row[1:] for row in db.execute(_SOURCE_NODE_CLAIMS, (source,))}
         wanted_relations = {r.relation.key: (_json_dict(r.relation.attrs), r.place) for r in relations}
-        held_relations = {
-            row[:4]: row[4:]
-            for row in db.execute(
-                "SELECT rel_source, type, rel_target, role, attrs, place FROM relation_claims WHERE source = ?1 "
-                "UNION ALL SELECT source, type, target, role, attrs, place FROM relations WHERE sole = ?1",
-                (source,),
-            )
-        }
+        held_relations = {row[:4]: row[4:] for row in db.execute(_SOURCE_RELATION_CLAIMS, (source,))}
         stale_nodes = [node_id for node_id, claim in held_nodes.items() if wanted_nodes.get(node_id) != claim]
         new_nodes = [(node_id, source, *claim) for node_id, claim in wanted_nodes.items() if held_nodes.get(node_id) != claim]
         stale_relations = [key for key, claim in held_relations.items() if wanted_relations.get(key) != claim]
@@ -717,18 +714,10 @@ class SQLiteStore:
             return None
         format_, contributor, at, authoritative = row
         batch = Batch(Source(name, format_, contributor, at, bool(authoritative)))
-        for node_id, kind, node_name, aliases, attrs, place in self._db.execute(
-            "SELECT node_id, kind, name, aliases, attrs, place FROM node_claims WHERE source = ?1 "
-            "UNION ALL SELECT id, kind, name, aliases, attrs, place FROM nodes WHERE sole = ?1 ORDER BY 1",
-            (name,),
-        ):
+        for node_id, kind, node_name, aliases, attrs, place in self._db.execute(_SOURCE_NODE_CLAIMS + " ORDER BY 1", (name,)):
             node = Node(node_id, kind, node_name, _loads_list(aliases), _loads_dict(attrs))
             batch.nodes.append(NodeRecord(node, place))
-        for rs, type_, rt, role, attrs, place in self._db.execute(
-            "SELECT rel_source, type, rel_target, role, attrs, place FROM relation_claims WHERE source = ?1 "
-            "UNION ALL SELECT source, type, target, role, attrs, place FROM relations WHERE sole = ?1 ORDER BY 1, 2, 3, 4",
-            (name,),
-        ):
+        for rs, type_, rt, role, attrs, place in self._db.execute(_SOURCE_RELATION_CLAIMS + " ORDER BY 1, 2, 3, 4", (name,)):
             batch.relations.append(RelationRecord(Relation(rs, type_, rt, role, _loads_dict(attrs)), place))
         return batch
 
@@ -964,14 +953,11 @@ class ClaimEncoder:
 
     source: str
 
-    def nodes(self, records: Iterable[NodeRecord]) -> tuple:
-        """A chunk of node records (one per id), as :func:`encode_nodes` makes them."""
-        return ("nodes", *encode_nodes(self.source, records))
-
     def node_claims(self, claims: Iterable[tuple]) -> tuple:
-        """The chunk :meth:`nodes` makes, of nodes (one per id) given as plain data,
-        ``(node_id, kind, name, aliases, attributes as JSON, place)``: a reader that
-        makes no :class:`Node` saves building them, and can write the JSON quicker."""
+        """A chunk of node claims as :func:`encode_nodes` makes them, of nodes (one per
+        id) given as plain data, ``(node_id, kind, name, aliases, attributes as JSON,
+        place)``: a reader that makes no :class:`Node` saves building them, and can
+        write the JSON quicker."""
         return ("nodes", *_encode_claims(self.source, claims))
 
     def relations(self, type_: str, rows: Iterable[tuple[str, str, str]], end_of: Mapping[str, str | None]) -> tuple:
@@ -1023,20 +1009,12 @@ class _StreamWriter:
         ):
             self.store._fill_temp(table, (), columns)
         # What the source asserted before: to rebuild unless asserted again alone.
-        db.execute(
-            "INSERT OR IGNORE INTO stream_touched_nodes SELECT node_id FROM node_claims WHERE source = ?1 "
-            "UNION ALL SELECT id FROM nodes WHERE sole = ?1",
-            (source,),
-        )
+        db.execute(f"INSERT OR IGNORE INTO stream_touched_nodes SELECT node_id FROM ({_SOURCE_NODE_CLAIMS})", (source,))
         self._had_nodes = db.execute("SELECT 1 FROM stream_touched_nodes LIMIT 1").fetchone() is not None
         if self._had_nodes:
             # Their names are written again: with the node if asserted alone, by the rebuild otherwise.
             self.store._drop_names("stream_touched_nodes")
-        db.execute(
-            "INSERT OR IGNORE INTO stream_keys SELECT rel_source, type, rel_target, role FROM relation_claims WHERE source = ?1 "
-            "UNION ALL SELECT source, type, target, role FROM relations WHERE sole = ?1",
-            (source,),
-        )
+        db.execute(f"INSERT OR IGNORE INTO stream_keys SELECT rel_source, type, rel_target, role FROM ({_SOURCE_RELATION_CLAIMS})", (source,))
         db.execute("DELETE FROM node_claims WHERE source = ?", (source,))
         db.execute("DELETE FROM relation_claims WHERE source = ?", (source,))
         # The rows that were this source's claims have none until written again or rebuilt.
@@ -1267,7 +1245,7 @@ class _StreamWriter:
             )
         else:
             db.execute(
-                "WITH own(id) AS (SELECT node_id FROM node_claims WHERE source = ?1 UNION ALL SELECT id FROM nodes WHERE sole = ?1) "
+                f"WITH own(id) AS (SELECT node_id FROM ({_SOURCE_NODE_CLAIMS})) "
                 "INSERT OR IGNORE INTO stream_keys SELECT r.rel_source, r.type, r.rel_target, r.role "
                 "FROM own JOIN relation_claims r ON r.rel_source = own.id WHERE r.source != ?1 "
                 "UNION SELECT r.rel_source, r.type, r.rel_target, r.role "
