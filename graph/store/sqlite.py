@@ -806,7 +806,7 @@ _PENDING_CLAIM = (
 )
 
 
-#: How many ids of existing nodes a stream keeps in memory at most.
+#: About how many ids of existing nodes a stream keeps in memory (a chunk's more at most).
 _KNOWN_IDS_KEPT = 100_000
 
 
@@ -996,7 +996,7 @@ class _StreamWriter:
         self._had_nodes = False
         self._stored_rows: int | None = None
         self._indexes_dropped = False
-        # Ids of nodes known to be in the store (they never leave it during a stream), to check relations' ends.
+        # Ids of nodes known to be in the store, to check relations' ends (see _remember_nodes).
         self._known_nodes: set[str] = set()
         self._new_nodes_expected = True
 
@@ -1103,9 +1103,14 @@ class _StreamWriter:
         if not (self._new_nodes_expected and self._write_new_nodes(rows, names)):
             self._write_checked_nodes(rows, names)
         self.node_count += len(rows)
-        if len(self._known_nodes) + len(rows) > _KNOWN_IDS_KEPT:
+        self._remember_nodes(map(itemgetter(0), rows))
+
+    def _remember_nodes(self, ids: Iterable[str]) -> None:
+        """Note ids of nodes in the store (none leaves it during a stream), forgetting
+        those noted before once there are ``_KNOWN_IDS_KEPT`` of them."""
+        if len(self._known_nodes) >= _KNOWN_IDS_KEPT:
             self._known_nodes.clear()
-        self._known_nodes.update(map(itemgetter(0), rows))
+        self._known_nodes.update(ids)
 
     def _write_new_nodes(self, rows: list[tuple], names: list[tuple[str, str]]) -> bool:
         """Write a chunk of nodes none of which is in the store yet (so none has a claim),
@@ -1204,15 +1209,14 @@ class _StreamWriter:
             "OR EXISTS (SELECT 1 FROM stream_pending)"
         ).fetchone()[0]:
             return False
-        known = self._known_nodes
         ends = set(map(itemgetter(0), rows))
         ends.update(map(itemgetter(2), rows))
-        for end in ends - known:
-            if not db.execute("SELECT 1 FROM nodes WHERE id = ?", (end,)).fetchone():
+        unknown = ends - self._known_nodes
+        if unknown:
+            found = [end for end in unknown if db.execute("SELECT 1 FROM nodes WHERE id = ?", (end,)).fetchone()]
+            if len(found) != len(unknown):
                 return False
-            if len(known) >= _KNOWN_IDS_KEPT:
-                known.clear()
-            known.add(end)
+            self._remember_nodes(found)
         # A row in the way (another source's, or this stream's earlier record) leaves the chunk
         # to the checked statements, which take the rows written here as the stream's own.
         written = db.executemany(
