@@ -519,3 +519,19 @@ def test_a_register_extract_digest_is_the_file_digest_computed_in_the_background
     assert load.digest() == file_digest([extract], "rna-waldec", "", "strict") == load.digest()
     with pytest.raises(FileNotFoundError):
         DigestInBackground([tmp_path / "absent.csv"], "rna-waldec")()
+
+
+def test_a_reload_replaces_the_relations_it_asserts_again_and_drops_the_others(store_with_communes):
+    store = store_with_communes
+    source = Source("rna-waldec", "rna-waldec", "test")
+    first = [record for n in range(20) for record in (_association(n), _located(n, "collectivite:com-93001"))]
+    store.write_stream(source, iter(first), chunk_size=6)
+    moved = [_located(n, "collectivite:com-93002") for n in range(5)]
+    again = [*(_association(n) for n in range(20)), *moved, *(_located(n, "collectivite:com-93001") for n in range(5, 10))]
+    store.write_stream(source, iter(again), chunk_size=6)
+    assert [r.source[-2:] for r in store.relations("collectivite:com-93002")] == [f"{n:02d}" for n in range(5)]
+    assert sorted(r.source[-2:] for r in store.relations("collectivite:com-93001") if r.source.startswith("association")) == [
+        f"{n:02d}" for n in range(5, 10)
+    ]
+    assert _claim_rows(store) == (0, 0)
+    assert [(s.name, s.nodes, s.relations) for s in store.sources()][-1] == ("rna-waldec", 20, 10)

@@ -994,6 +994,7 @@ class _StreamWriter:
         self.problems: list[Problem] = []
         self._hash = hashlib.sha256() if fingerprint else None
         self._had_nodes = False
+        self._had_relations = False
         self._stored_rows: int | None = None
         self._indexes_dropped = False
         # Ids of nodes known to be in the store, to check relations' ends (see _remember_nodes).
@@ -1006,6 +1007,7 @@ class _StreamWriter:
             ("stream_touched_nodes", ("id",)),
             ("stream_keys", _KEY_COLUMNS),
             ("stream_pending", _KEY_COLUMNS),
+            ("stream_dropped", _KEY_COLUMNS),
         ):
             self.store._fill_temp(table, (), columns)
         # What the source asserted before: to rebuild unless asserted again alone.
@@ -1014,7 +1016,11 @@ class _StreamWriter:
         if self._had_nodes:
             # Their names are written again: with the node if asserted alone, by the rebuild otherwise.
             self.store._drop_names("stream_touched_nodes")
-        db.execute(f"INSERT OR IGNORE INTO stream_keys SELECT rel_source, type, rel_target, role FROM ({_SOURCE_RELATION_CLAIMS})", (source,))
+        # The relations it claimed with others, or to an end gone, are folded at the end; those
+        # whose rows kept its claim are replaced if asserted again alone, and dropped otherwise.
+        db.execute("INSERT OR IGNORE INTO stream_keys SELECT rel_source, type, rel_target, role FROM relation_claims WHERE source = ?", (source,))
+        db.execute("INSERT OR IGNORE INTO stream_dropped SELECT source, type, target, role FROM relations WHERE sole = ?", (source,))
+        self._had_relations = db.execute("SELECT 1 FROM stream_dropped LIMIT 1").fetchone() is not None
         db.execute("DELETE FROM node_claims WHERE source = ?", (source,))
         db.execute("DELETE FROM relation_claims WHERE source = ?", (source,))
         # The rows that were this source's claims have none until written again or rebuilt.
@@ -1196,6 +1202,9 @@ class _StreamWriter:
             if written != len(rows):
                 self.db.executemany(_RELATION_PENDING, [row[:5] for row in rows])
                 self.db.executemany(_PENDING_CLAIM, rows)
+            if self._had_relations:
+                # Asserted again: written alone above, or pending, written at the end.
+                self.db.executemany("DELETE FROM stream_dropped WHERE s = ? AND t = ? AND g = ? AND r = ?", [row[:4] for row in rows])
         self.relation_count += len(rows)
 
     def _write_alone_relations(self, rows: list[tuple]) -> bool:
@@ -1206,7 +1215,7 @@ class _StreamWriter:
         db = self.db
         if db.execute(
             "SELECT EXISTS (SELECT 1 FROM relation_claims) OR EXISTS (SELECT 1 FROM stream_keys) "
-            "OR EXISTS (SELECT 1 FROM stream_pending)"
+            "OR EXISTS (SELECT 1 FROM stream_pending) OR EXISTS (SELECT 1 FROM stream_dropped)"
         ).fetchone()[0]:
             return False
         ends = set(map(itemgetter(0), rows))
@@ -1301,6 +1310,7 @@ class _StreamWriter:
                 [Problem(place, None, None, f"relation {type_} points to unknown node {end!r}") for place, type_, end in missing]
             )
         db.execute("DELETE FROM relations WHERE (source, type, target, role) IN (SELECT s, t, g, r FROM stream_keys)")
+        db.execute("DELETE FROM relations WHERE (source, type, target, role) IN (SELECT s, t, g, r FROM stream_dropped)")
         # Every other pending claim of this source is alone on its key, and both its ends
         # exist: it becomes its row. (CROSS JOIN: walk the pending keys, usually few.)
         alone_pending = "FROM stream_pending p WHERE NOT EXISTS (SELECT 1 FROM stream_keys k WHERE k.s = p.s AND k.t = p.t AND k.g = p.g AND k.r = p.r)"
