@@ -13,8 +13,9 @@ checked as soon as it is added. In each page:
   shown with its output) names commands and options that exist.
 
 Neo4j examples run against the test server when ``MAILLAGE_NEO4J_URI`` is set
-(``make test`` and CI set it): ``neo4j://localhost:7687`` and
-``bolt://localhost:7687`` in an example stand for it. :data:`NOT_RUN` lists the
+(``make test`` sets it; under CI it must be set): ``neo4j://localhost:7687`` and
+``bolt://localhost:7687`` in an example stand for it. Likewise examples that draw a
+PNG need chromium, and under CI fail without it. :data:`NOT_RUN` lists the
 few examples that need what only the reader has.
 """
 
@@ -267,6 +268,8 @@ def run_command(words: list[str], where: str, session: Session) -> None:
     uses_neo4j = any(LOCAL_NEO4J.search(arg) for arg in args) or LOCAL_NEO4J.search(env.get("MAILLAGE_STORE") or "")
     if uses_neo4j:
         if not session.neo4j_uri:
+            if os.environ.get("CI"):
+                raise ExampleFailed(f"{where}: {line}: MAILLAGE_NEO4J_URI is not set, and CI must run every example")
             session.not_run.append(f"{where}: {line} (MAILLAGE_NEO4J_URI is not set)")
             return
         clear_neo4j_once(session)
