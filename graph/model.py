@@ -29,7 +29,6 @@ __all__ = [
     "Attribute",
     "Node",
     "Relation",
-    "Provenance",
     "NodeRecord",
     "RelationRecord",
     "Source",
@@ -485,16 +484,6 @@ class Relation:
     def key(self) -> tuple[str, str, str, str]:
         """What makes a relation unique: two relations with the same key are one."""
         return (self.source, self.type, self.target, self.role)
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """Who asserted a fact, where, and when."""
-
-    source: str
-    place: str
-    contributor: str
-    at: str
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
-from pathlib import Path
 
 import click
 import pytest
@@ -26,53 +24,6 @@ def test_every_command_has_help(runner, path, command):
     result = runner.invoke(main, [*path, "--help"])
     assert result.exit_code == 0
     assert "Usage:" in result.output
-
-
-def readme_command_lines():
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    fence = None
-    for line in readme.splitlines():
-        if line.startswith("```"):
-            fence = None if fence is not None else line[3:].strip()
-            continue
-        if fence in ("", "sh"):
-                lexer = shlex.shlex(line, posix=True, punctuation_chars="|&;")
-                lexer.whitespace_split = True
-                words = []
-                for word in [*lexer, "&&"]:
-                    if word.strip("|&;"):
-                        words.append(word)
-                        continue
-                    if words and words[0] == "maillage":
-                        yield words[1:]
-                    words = []
-
-
-def option_named(command, name):
-    for param in command.params:
-        if name in (*param.opts, *param.secondary_opts):
-            return param
-    return None
-
-
-def test_every_command_in_the_readme_exists_with_its_options():
-    lines = list(readme_command_lines())
-    assert len(lines) > 30
-    for words in lines:
-        command, rest = main, list(words)
-        while rest:
-            word = rest.pop(0)
-            if word in ("-h", "--help"):
-                continue
-            if word.startswith("-"):
-                name, _, value = word.partition("=")
-                option = option_named(command, name)
-                assert option is not None, f"maillage {' '.join(words)}: no option {name}"
-                if not (option.is_flag or option.count or value):
-                    del rest[: option.nargs]
-            elif isinstance(command, click.Group):
-                assert word in command.commands, f"maillage {' '.join(words)}: no command {word!r}"
-                command = command.commands[word]
 
 
 def test_demo_end_to_end(runner, tmp_path):
