@@ -1492,13 +1492,14 @@ def load_documents(settings: Settings, paths: Sequence[Path], dry_run: bool, min
     """Load the documents among ``paths`` with what is found in them of ``min_confidence`` or more,
     one source per document; return the other paths."""
     from .loaders.documents import document_batches, extract as extract_documents, is_document, read_documents
+    from .loaders.documents import stored_nodes_but_theirs
 
     documents = [path for path in paths if is_document(path)]
     if not documents:
         return list(paths)
     texts = read_documents(documents)
     store = settings.store(create=True)
-    nodes = store.nodes()
+    nodes = stored_nodes_but_theirs(store, [text.name for text in texts])
     found = extract_documents(documents, nodes, texts).at_least(min_confidence)
     batches = collaborative_batches(store, document_batches(found, settings.contributor, {node.id for node in nodes}), False)
     for batch in batches:

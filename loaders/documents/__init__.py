@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .extraction import CONFIDENCES, DocumentSummary, Extraction, Mention, Proposal, TieProposal, extract, read_documents
 from .reading import DOCUMENT_SUFFIXES, DocumentError, DocumentText, read_document
-from .review import MENTION_COLUMNS, PROPOSAL_COLUMNS, TIE_COLUMNS, as_json, document_batches, mention_rows, proposal_rows, tie_rows, write_review_workbook
+from .review import MENTION_COLUMNS, PROPOSAL_COLUMNS, TIE_COLUMNS, as_json, document_batches, mention_rows, proposal_rows, stored_nodes_but_theirs, tie_rows, write_review_workbook
 
 __all__ = [
     "CONFIDENCES",
@@ -38,6 +38,7 @@ __all__ = [
     "proposal_rows",
     "read_document",
     "read_documents",
+    "stored_nodes_but_theirs",
     "tie_rows",
     "write_review_workbook",
 ]

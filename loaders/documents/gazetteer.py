@@ -188,15 +188,16 @@ class Gazetteer:
         wanted = set(kinds)
         return [(key, entry) for key, entries in self._entries.items() for entry in entries if entry.kind in wanted and entry.known]
 
-    def find(self, text: str, excluded: Iterable[tuple[int, int]] = ()) -> list[Match]:
+    def find(self, text: str, excluded: Iterable[tuple[int, int]] | None = None) -> list[Match]:
         """The names found in ``text``, left to right, the longest where they overlap.
 
-        ``excluded`` spans (web and e-mail addresses) are skipped.
+        Nothing is looked for in the ``excluded`` spans: by default the web and
+        e-mail addresses of the text (:func:`web_spans`).
         """
         if not len(self._automaton):
             return []
         folded, origin = fold_with_offsets(text)
-        excluded = list(excluded)
+        excluded = web_spans(text) if excluded is None else list(excluded)
         candidates = []
         for last, key in self._automaton.iter(folded):
             first = last - len(key) + 1

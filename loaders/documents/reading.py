@@ -22,7 +22,6 @@ would bring a dozen dependencies for boilerplate removal we do not need.
 from __future__ import annotations
 
 import re
-import statistics
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -331,27 +330,30 @@ def _read_pdf(path: Path) -> DocumentText:
 
 
 def _pdf_page_lines(textpage) -> tuple[list[str], set[int]]:
-    """A page's lines, and the (1-based, within the page) lines that start a paragraph:
-    those after a vertical gap wider than the page's usual line spacing."""
+    """A page's lines, and the (1-based, within the page) lines that start a paragraph: those
+    in another font size than the line above, or further below it than that size's usual leading."""
+    import pypdfium2.raw as pdfium
+
     text = textpage.get_text_range()
     raw_lines = text.split("\r\n") if "\r\n" in text else _split_lines(text)
-    bottoms: list[float | None] = []
+    placed: list[tuple[float, float] | None] = []
     index = 0
     for raw in raw_lines:
         position = index + (len(raw) - len(raw.lstrip()))
-        bottom = None
+        place = None
         if raw.strip():
-            try:
-                bottom = textpage.get_charbox(position)[1]
-            except Exception:  # a character PDFium cannot place: the gap is then unknown
-                bottom = None
-        bottoms.append(bottom)
+            size = pdfium.FPDFText_GetFontSize(textpage.raw, position)
+            box = textpage.get_charbox(position)
+            if size > 0 and box:
+                place = (box[1], size)
+        placed.append(place)
         index += len(raw) + 2
-    steps = [a - b for a, b in zip(bottoms, bottoms[1:]) if a is not None and b is not None and a - b > 0]
-    usual = statistics.median(steps) if steps else 0.0
     breaks = set()
     for number in range(1, len(raw_lines)):
-        above, below = bottoms[number - 1], bottoms[number]
-        if usual and above is not None and below is not None and (above - below > 1.35 * usual or above - below < 0):
+        above, below = placed[number - 1], placed[number]
+        if above is None or below is None:
+            continue
+        step, sizes = above[0] - below[0], (above[1], below[1])
+        if abs(sizes[0] - sizes[1]) > 0.1 * max(sizes) or step < 0 or step > 1.3 * 1.25 * max(sizes):
             breaks.add(number + 1)
     return [clean_line(line) for line in raw_lines], breaks

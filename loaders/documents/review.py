@@ -6,7 +6,9 @@ column first and the evidence last (``status``, ``confidence``, ``how``,
 ``kind_from``, ``mentions``, ``document``, ``line``, ``sentence``). Proposals
 of high confidence are marked ``yes``, the others ``no``; the reviewer changes
 what they disagree with, and ``maillage load`` loads the rows marked ``yes``,
-each with the document and line it was read from as its provenance.
+each with the document and line it was read from as its provenance. A
+document's MENTIONS rows are marked ``yes``: they follow their actor's row, and
+are left out with it.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from typing import Iterable
+
 from ...graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
+from ...graph.store.base import GraphStore
 from ..workbook import ACTOR_COLUMNS, EVIDENCE_COLUMNS, RELATION_COLUMNS
 from .extraction import Extraction, Proposal
 
-__all__ = ["PROPOSAL_COLUMNS", "MENTION_COLUMNS", "TIE_COLUMNS", "proposal_rows", "mention_rows", "tie_rows", "as_json",
+__all__ = ["stored_nodes_but_theirs", "PROPOSAL_COLUMNS", "MENTION_COLUMNS", "TIE_COLUMNS", "proposal_rows", "mention_rows", "tie_rows", "as_json",
            "write_review_workbook", "document_batches"]
 
 PROPOSAL_COLUMNS = ("confidence", "kind", "name", "id", "status", "how", "kind_from", "mentions", "first_seen", "aliases")
@@ -111,7 +116,7 @@ def write_review_workbook(extraction: Extraction, output: Path) -> Path:
         for proposal in extraction.proposals:
             mentions = [m for m in proposal.mentions if m.file == document.name]
             if mentions:
-                add(relations, relation_columns, keep=_keep(proposal.confidence), source=document.id, type="MENTIONS",
+                add(relations, relation_columns, keep="yes", source=document.id, type="MENTIONS",
                     target=proposal.id, confidence=proposal.confidence, how=mentions[0].how, mentions=str(len(mentions)),
                     document=document.name, line=str(mentions[0].line), sentence=mentions[0].sentence)
     for tie in extraction.ties:
@@ -162,3 +167,16 @@ def document_batches(extraction: Extraction, contributor: str, existing: set[str
                 batch.relations.append(RelationRecord(relation, f"{document.name}:{tie.line}"))
         batches.append(batch)
     return batches
+
+
+def stored_nodes_but_theirs(store: GraphStore, sources: Iterable[str]) -> list[Node]:
+    """The store's nodes, less those that only these sources assert: a document loaded
+    again proposes again the actors it brought, so that its new load asserts them again."""
+    sources = set(sources)
+    theirs = set()
+    for name in sources:
+        batch = store.dump_source(name)
+        if batch is not None:
+            theirs.update(record.node.id for record in batch.nodes)
+    only_theirs = {node_id for node_id in theirs if all(claim.source in sources for claim in store.node_claims(node_id))}
+    return [node for node in store.nodes() if node.id not in only_theirs]
