@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import random
 import re
 import subprocess
@@ -20,7 +19,7 @@ from openpyxl import load_workbook
 
 from maillage.cli import main
 from maillage.graph.store import open_store
-from maillage.loaders.documents import extract, read_document
+from maillage.loaders.documents import read_document
 from maillage.loaders.documents.gazetteer import Gazetteer
 from maillage.loaders.documents.reading import MAX_BYTES
 
@@ -299,7 +298,7 @@ def test_review_workbook_loads_what_is_kept_with_the_document_and_line_as_proven
     result = demo_store("extract", str(letter), "-o", str(workbook_path))
     assert result.exit_code == 0, result.output
     workbook = load_workbook(workbook_path)
-    actors, relations = workbook["actors"], workbook["relations"]
+    actors = workbook["actors"]
     header = [cell.value for cell in actors[1]]
     assert header[:4] == ["keep", "id", "kind", "name"] and {"document", "line", "sentence", "confidence"} <= set(header)
     rows = {row[header.index("id")]: dict(zip(header, row)) for row in actors.iter_rows(min_row=2, values_only=True)}

@@ -19,7 +19,6 @@ are found wherever the text uses them.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -29,7 +28,7 @@ from ...graph.errors import LoadError, MaillageError, ModelError
 from ...graph.model import Node, check_relation, make_id, normalise
 from ...graph.store.base import Problem
 from ..countries import country_code
-from .gazetteer import COMMON_WORDS, Entry, Gazetteer, fold_with_offsets, web_spans
+from .gazetteer import COMMON_WORDS, Entry, Gazetteer, name_key, web_spans
 from .patterns import HEAD_PATTERNS, Kind, classify, defined_acronyms, head_words, initials_fit, sentences, stated_ties
 from .reading import DocumentError, DocumentText, Paragraph, paragraphs_of, read_document
 
@@ -238,10 +237,10 @@ _NOT_IN_NAMES = frozenset("""en janvier fevrier mars avril mai juin juillet aout
 _CONNECTING = frozenset({"de", "du", "des", "d'", "la", "le", "les", "l'", "sur", "sous", "en", "les", "lès", "lez", "et", "-", "à", "au", "aux", "pour"})
 
 
-def _pattern_spans(doc, folded_words: list[str]) -> list[_Found]:
-    """Names made of a head (``Association``, ``Ville de``, ``Conseil départemental``...) and what follows it."""
+def _pattern_spans(doc, text: str, folded_words: list[str]) -> list[_Found]:
+    """Names made of a head (``Association``, ``Ville de``, ``Conseil départemental``...) and what follows it
+    (``text`` is the doc's text, which spaCy would join anew at each use)."""
     found: list[_Found] = []
-    text = doc.text
     index = 0
     while index < len(doc):
         if folded_words[index] not in _HEAD_WORDS:
@@ -289,21 +288,21 @@ def _head_end(doc, index: int, stop: int) -> int | None:
     """The end (token index) of the head starting at token ``index``, or None when none starts there."""
     longest = None
     for end in range(index + 1, min(stop, index + 5) + 1):
-        folded = normalise(doc[index:end].text) + " "
+        folded = name_key(doc[index:end].text) + " "
         if any((found := pattern.match(folded)) and found.end() >= len(folded) - 1 for pattern in HEAD_PATTERNS):
             longest = end
     return longest
 
 
-def _model_spans(doc) -> list[_Found]:
+def _model_spans(doc, text: str) -> list[_Found]:
     found = []
     for entity in doc.ents:
         if entity.label_ not in ("ORG", "PER", "LOC"):
             continue
-        start, end = _trim(doc.text, entity.start_char, entity.end_char)
+        start, end = _trim(text, entity.start_char, entity.end_char)
         if start >= end:
             continue
-        surface = doc.text[start:end]
+        surface = text[start:end]
         span = doc.char_span(start, end, alignment_mode="expand")
         tokens = list(span) if span is not None else []
         if not _plausible_name(surface, entity.label_, tokens):
@@ -359,18 +358,25 @@ class _Proposals:
         self.by_id: dict[str, Proposal] = {}
         self.nodes = nodes
         self.gazetteer = gazetteer
-        self._fuzzy: dict[tuple[str, ...], tuple[list[str], list[Entry]]] = {}
+        self._fuzzy: dict[tuple[str, ...], dict[str, tuple[list[str], list[Entry]]]] = {}
 
     def _fuzzy_entry(self, name: str, kinds: tuple[str, ...]) -> tuple[Entry, float] | None:
+        """The known name closest to ``name`` among those of ``kinds`` starting with the same
+        letter (a misspelt name keeps its first letter; comparing with all would cost a store's size)."""
         from rapidfuzz import fuzz, process
 
         if kinds not in self._fuzzy:
-            labels = self.gazetteer.labels(kinds)
-            self._fuzzy[kinds] = ([key for key, _ in labels], [entry for _, entry in labels])
-        keys, entries = self._fuzzy[kinds]
+            blocks: dict[str, tuple[list[str], list[Entry]]] = {}
+            for key, entry in self.gazetteer.labels(kinds):
+                keys, entries = blocks.setdefault(key[:1], ([], []))
+                keys.append(key)
+                entries.append(entry)
+            self._fuzzy[kinds] = blocks
+        folded = normalise(name)
+        keys, entries = self._fuzzy[kinds].get(folded[:1], ([], []))
         if not keys:
             return None
-        best = process.extractOne(normalise(name), keys, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        best = process.extractOne(folded, keys, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
         return (entries[best[2]], best[1]) if best else None
 
     def add(self, found: _Found, paragraph: Paragraph, document: DocumentText, sentence: str) -> Proposal | None:
@@ -485,9 +491,9 @@ def extract(paths: Sequence[Path], nodes: Iterable[Node] = (), documents: Sequen
         for match in gazetteer.find(paragraph.text, excluded):
             ids = tuple(dict.fromkeys(entry.id for entry in match.entries))
             known.append(_Found(match.start, match.end, "gazetteer", _preferred(match.entries), ids if len(ids) > 1 else ()))
-        folded_words = [normalise(token.text) for token in doc]
-        patterns = [f for f in _pattern_spans(doc, folded_words) if not any(a < f.end and f.start < b for a, b in excluded)]
-        model = [f for f in _model_spans(doc) if not any(a < f.end and f.start < b for a, b in excluded)]
+        folded_words = [name_key(token.text) for token in doc]
+        patterns = [f for f in _pattern_spans(doc, paragraph.text, folded_words) if not any(a < f.end and f.start < b for a, b in excluded)]
+        model = [f for f in _model_spans(doc, paragraph.text) if not any(a < f.end and f.start < b for a, b in excluded)]
         found = _merge(known, patterns, model)
         found.extend(_defined_long_forms(paragraph.text, found))
         found.sort(key=lambda item: (item.start, item.end))

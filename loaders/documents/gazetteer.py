@@ -17,10 +17,11 @@ the commune); of overlapping names the longest wins.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Iterable, Mapping, NamedTuple
 
 from ...graph.model import Node, normalise
+from ...graph.store.sqlite import _name_key as name_key  # normalise(), faster on Latin text: the store's own folding
 from ..countries import COUNTRY_CODES
 
 __all__ = ["Entry", "Match", "Gazetteer", "fold_with_offsets", "COMMON_WORDS", "web_spans"]
@@ -93,16 +94,15 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     return "".join(parts), origin
 
 
-@dataclass(frozen=True)
-class Entry:
-    """What a name stands for: a node of the store, or a country of the built-in list."""
+class Entry(NamedTuple):
+    """What a name stands for: a node of the store, or a country of the built-in list
+    (a named tuple: a store's worth of them is made at each extraction)."""
 
     id: str
     kind: str
     name: str
-    label: str
     known: bool = True
-    attrs: Mapping[str, str] = field(default_factory=dict)
+    attrs: Mapping[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -119,8 +119,7 @@ class Match:
 
 
 def _is_acronym(label: str) -> bool:
-    letters = [char for char in label if char.isalpha()]
-    return bool(letters) and not any(char.islower() for char in letters) and len(letters) <= 8
+    return label.isupper() and sum(char.isalpha() for char in label) <= 8
 
 
 class Gazetteer:
@@ -153,15 +152,15 @@ class Gazetteer:
             if node.kind not in SEARCHED_KINDS:
                 continue
             self._node_ids.add(node.id)
-            for label in dict.fromkeys((node.name, *node.aliases)):
-                if node.kind == "Theme" and " " not in normalise(label):
-                    continue
-                self.add(label, Entry(node.id, node.kind, node.name, label, True, dict(node.attrs)))
+            entry = Entry(node.id, node.kind, node.name, True, node.attrs)
+            for label in (node.name, *node.aliases):
+                if node.kind != "Theme" or " " in label.strip():
+                    self.add(label, entry)
         if countries:
             for key, code in COUNTRY_CODES.items():
                 country_id = f"country:{code.lower()}"
                 if country_id not in self._node_ids:
-                    self.add(key.upper() if len(key) <= 3 else key, Entry(country_id, "Country", "", key, False, {"country": code}))
+                    self.add(key.upper() if len(key) <= 3 else key, Entry(country_id, "Country", "", False, {"country": code}))
         self._automaton = ahocorasick.Automaton()
         for key in self._entries:
             self._automaton.add_word(key, key)
@@ -169,11 +168,13 @@ class Gazetteer:
             self._automaton.make_automaton()
 
     def add(self, label: str, entry: Entry) -> None:
-        key = normalise(label)
+        key = name_key(label)
         if len(key.replace(" ", "")) < 2:
             return
-        entries = self._entries.setdefault(key, [])
-        if all(existing.id != entry.id for existing in entries):
+        entries = self._entries.get(key)
+        if entries is None:
+            self._entries[key] = [entry]
+        elif all(existing.id != entry.id for existing in entries):
             entries.append(entry)
         if _is_acronym(label) and entry.kind != "Person":
             self._acronyms.add(key)
