@@ -156,7 +156,8 @@ def extracted(invoke, *paths) -> dict:
 
 @pytest.mark.skipif(not SEED.exists(), reason=f"the seed newsletter is not at {SEED}")
 def test_seed_names_are_found_and_linked_to_the_demo_actors(demo_store):
-    proposals = extracted(demo_store, SEED)["proposals"]
+    found = extracted(demo_store, SEED)
+    proposals = found["proposals"]
     by_kind = {kind: {p["id"] for p in proposals if p["kind"] == kind} for kind in ("Association", "Collectivite", "Person")}
     organisations = precision_recall(by_kind["Association"], SEED_ORGANISATIONS)
     authorities = precision_recall(by_kind["Collectivite"], SEED_AUTHORITIES)
@@ -174,6 +175,8 @@ def test_seed_names_are_found_and_linked_to_the_demo_actors(demo_store):
     line = SEED.read_text(encoding="utf-8").splitlines()[first["line"] - 1]
     assert line.strip()[first["start"]:first["end"]] == first["text"] == "Aitec"
     assert "Cités Unies France" in first["sentence"]
+    contacts = {(t["source"], t["target"]) for t in found["ties"] if t["type"] == "CONTACT_FOR"}
+    assert contacts == {("person:sarah-valin", "association:aitec"), ("person:astrid-frey", "association:cites-unies-france")}
 
 
 # --------------------------------------------------------------------------- a text the demo does not know
@@ -387,7 +390,7 @@ def test_the_gazetteer_matches_short_names_with_care():
     def found(text):
         return [(text[m.start:m.end], m.entries[0].id) for m in gazetteer.find(text)]
 
-    assert found("la cuf et la CUF") == [("CUF", "association:cites-unies-france")]
+    assert found("la cuf, la Cuf et la CUF") == [("CUF", "association:cites-unies-france")]
     assert found("Marie Dupont habite à Lyon ; Orange et paris") == [("Lyon", "collectivite:com-69123")]
     assert found("la ville de Paris, Paris") == [("ville de Paris", "collectivite:com-75056"), ("Paris", "collectivite:com-75056")]
     assert found("voir www.paris.fr et lyon@cites-unies-france.org", ) == found("voir et")
