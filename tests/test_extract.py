@@ -427,3 +427,31 @@ def test_extract_writes_csv_with_every_mention_and_refuses_xlsx_on_stdout(invoke
     assert header == "name,kind,id,status,confidence,how,kind_from,aliases,file,line,start,end,text,sentence"
     assert any(row.startswith("Agence française de développement,") and ",AFD," in row for row in rows)
     assert invoke("extract", str(letter), "--format", "xlsx").exit_code == 2
+
+
+def test_official_names_are_found_once_the_cog_is_loaded(invoke, tmp_path):
+    samples = Path(__file__).resolve().parent.parent / "data" / "samples"
+    for name in ("v_region_2024.csv", "v_departement_2024.csv", "v_commune_2024.csv"):
+        assert invoke("load", str(samples / name)).exit_code == 0
+    letter = tmp_path / "compte-rendu.md"
+    letter.write_text(
+        "# Réunion du 3 mars\n\nLe maire de Montreuil et la ville de Bobigny ont reçu le **Conseil départemental de "
+        "la Haute-Corse** à Ajaccio.\nBastia suivra, avec [Pantin](https://www.ville-pantin.fr).\n",
+        encoding="utf-8",
+    )
+    proposals = {p["id"]: p for p in extracted(invoke, letter)["proposals"]}
+    for node_id in ("collectivite:com-93048", "collectivite:com-93008", "collectivite:dep-2B", "collectivite:com-2A004",
+                    "collectivite:com-2B033", "collectivite:com-93055"):
+        assert proposals[node_id]["status"] == "linked" and proposals[node_id]["confidence"] == "high", node_id
+    bastia = proposals["collectivite:com-2B033"]["mentions"][0]
+    assert (bastia["line"], bastia["start"], bastia["end"]) == (4, 0, 6)
+    assert all(p["status"] == "linked" for p in proposals.values())
+
+
+def test_a_text_without_line_breaks_is_read_in_pieces(invoke, tmp_path):
+    text = " ".join(NEWSLETTER) + " " + "Le programme continue. " * 4_500
+    letter = tmp_path / "sans-fin.txt"
+    letter.write_text(text, encoding="utf-8")
+    proposals = {p["id"]: p for p in extracted(invoke, letter)["proposals"]}
+    assert {"association:agence-francaise-de-developpement", "collectivite:dep-29", "country:sn"} <= set(proposals)
+    assert all(m["line"] == 1 for p in proposals.values() for m in p["mentions"])

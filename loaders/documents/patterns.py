@@ -184,7 +184,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
     spans = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
-        before = _WORD_END.search(text, 0, match.start())
+        before = _WORD_END.search(text, max(0, match.start() - 40), match.start())
         word = before.group(1).lower() if before else ""
         if match.group()[0] == "." and (word in _ABBREVIATIONS or len(word) == 1 and word.isalpha()):
             continue

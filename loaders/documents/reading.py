@@ -132,6 +132,7 @@ _CONNECTORS = frozenset({"sous", "sur", "en", "de", "du", "des", "la", "le", "le
 _HYPHENATED = re.compile(r"(\w+)-$")
 #: a text without blank lines is cut into paragraphs of about this many characters, at a sentence's end
 _LONGEST_PARAGRAPH = 20_000
+_LONGEST_LINE = 100_000
 
 
 def paragraphs_of(document: DocumentText) -> list[Paragraph]:
@@ -158,6 +159,17 @@ def paragraphs_of(document: DocumentText) -> list[Paragraph]:
         skipped = len(raw) - len(raw.lstrip())
         if not line:
             close()
+            continue
+        if len(line) > _LONGEST_LINE:
+            close()
+            cursor = 0
+            while cursor < len(line):
+                # a line without end (a text with no line breaks) is read in pieces cut at a space
+                end = len(line) if len(line) - cursor <= _LONGEST_LINE else line.rfind(" ", cursor, cursor + _LONGEST_LINE) + 1
+                end = end if end > cursor else cursor + _LONGEST_LINE
+                if line[cursor:end].strip():
+                    paragraphs.append(Paragraph(line[cursor:end].rstrip(), ((0, number, skipped + cursor),)))
+                cursor = end
             continue
         if text and (number in document.breaks or _BULLET.match(line) or text.endswith(":")
                      or len(text) > _LONGEST_PARAGRAPH and text.endswith((".", "!", "?"))):
