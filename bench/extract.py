@@ -86,6 +86,14 @@ def write_pdf(path: Path, pages: int, known: list[Node], seed: int = 16) -> None
     SimpleDocTemplate(str(path), pagesize=A4).build(story)
 
 
+def timed(work):
+    """What ``work()`` gives, and (wall-clock seconds, CPU seconds of this process) it took: on a
+    shared machine the CPU time tells the work's own cost when the wall clock waits for others."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = work()
+    return result, (time.perf_counter() - wall, time.process_time() - cpu)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=100)
@@ -97,37 +105,28 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         pdf = Path(folder) / "lettres.pdf"
         write_pdf(pdf, options.pages, known)
-        started = time.perf_counter()
-        gazetteer = Gazetteer(known)
-        built = time.perf_counter() - started
+        (gazetteer, built) = timed(lambda: Gazetteer(known))
         document = read_document(pdf)
         paragraphs = [p.text for p in paragraphs_of(document)]
-        started = time.perf_counter()
-        matched = sum(len(gazetteer.find(text)) for text in paragraphs)
-        matching = time.perf_counter() - started
-
-        started = time.perf_counter()
-        nlp = french_model()
-        loading = time.perf_counter() - started
-        started = time.perf_counter()
-        found = extract([pdf], known, gazetteer=gazetteer)
-        ours = time.perf_counter() - started
-        started = time.perf_counter()
-        entities = sum(len(doc.ents) for doc in nlp.pipe(paragraphs))
-        model_alone = time.perf_counter() - started
+        matched, matching = timed(lambda: sum(len(gazetteer.find(text)) for text in paragraphs))
+        nlp, loading = timed(french_model)
+        found, ours = timed(lambda: extract([pdf], known, gazetteer=gazetteer))
+        entities, model_alone = timed(lambda: sum(len(doc.ents) for doc in nlp.pipe(paragraphs)))
 
     words = document.words
     lines = [
-        f"gazetteer: {len(gazetteer):,} names built in {built:.2f} s; matched over {words:,} words in {matching:.2f} s ({matched:,} matches)",
-        f"model load (once): {loading:.1f} s",
-        f"extract {document.pages}-page PDF: {ours:.1f} s, {document.pages / ours:.1f} pages/s, {words / ours:,.0f} words/s "
-        f"({len(found.proposals):,} proposals, {len(found.ties):,} ties)",
-        f"model alone (nlp.pipe, {entities:,} entities): {model_alone:.1f} s, {words / model_alone:,.0f} words/s",
-        f"ratio extract / model alone: {ours / model_alone:.2f}",
+        f"gazetteer: {len(gazetteer):,} names built in {built[0]:.2f} s (CPU {built[1]:.2f} s); matched over {words:,} words "
+        f"in {matching[0]:.2f} s (CPU {matching[1]:.2f} s, {matched:,} matches)",
+        f"model load (once): {loading[0]:.1f} s",
+        f"extract {document.pages}-page PDF: {ours[0]:.1f} s (CPU {ours[1]:.1f} s), {document.pages / ours[0]:.1f} pages/s, "
+        f"{words / ours[0]:,.0f} words/s ({len(found.proposals):,} proposals, {len(found.ties):,} ties)",
+        f"model alone (nlp.pipe, {entities:,} entities): {model_alone[0]:.1f} s (CPU {model_alone[1]:.1f} s), "
+        f"{words / model_alone[0]:,.0f} words/s",
+        f"ratio extract / model alone: {ours[0] / model_alone[0]:.2f} (CPU {ours[1] / model_alone[1]:.2f})",
     ]
     for line in lines:
         print(line)
-    if document.pages >= 100 and ours > TARGET_SECONDS_100_PAGES:
+    if document.pages >= 100 and ours[0] > TARGET_SECONDS_100_PAGES:
         print(f"  above the {TARGET_SECONDS_100_PAGES:.0f} s target for a 100-page PDF")
     if not options.no_record:
         sys.path.insert(0, str(Path(__file__).resolve().parent))

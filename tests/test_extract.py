@@ -455,3 +455,19 @@ def test_a_text_without_line_breaks_is_read_in_pieces(invoke, tmp_path):
     proposals = {p["id"]: p for p in extracted(invoke, letter)["proposals"]}
     assert {"association:agence-francaise-de-developpement", "collectivite:dep-29", "country:sn"} <= set(proposals)
     assert all(m["line"] == 1 for p in proposals.values() for m in p["mentions"])
+
+
+def test_a_document_loads_into_either_store_and_again_changes_nothing(any_store, invoke, demo_path, tmp_path):
+    location = str(any_store.location)
+    letter = write_newsletter_docx(tmp_path / "lettre.docx")
+    assert invoke("load", str(demo_path), store_location=location).exit_code == 0
+    first = invoke("load", str(letter), "--min-confidence", "medium", store_location=location)
+    assert first.exit_code == 0, first.output
+    assert invoke("load", str(letter), "--min-confidence", "medium", store_location=location).output.strip() == (
+        "lettre.docx: unchanged (already loaded)"
+    )
+    assert any_store.get("document:lettre-docx").attrs["title"] == NEWSLETTER_TITLE
+    assert any_store.get("collectivite:dep-29").attrs == {"level": "departement", "insee_code": "29"}
+    ties = {(r.type, r.target, r.role) for r in any_store.relations("collectivite:lorient") if r.source == "collectivite:lorient"}
+    assert ties == {("TAKES_PART_IN", "project:festival-afrika", "organiser")}
+    assert [(c.source, c.place) for c in any_store.node_claims("person:yannick-tanguy")] == [("lettre.docx", "lettre.docx:7")]

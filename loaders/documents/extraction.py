@@ -176,12 +176,10 @@ class _Found:
 
     start: int
     end: int
-    reader: str  # gazetteer, pattern, model
+    reader: str  # gazetteer, pattern, model, acronym
     entry: Entry | None = None
     ambiguous: tuple[str, ...] = ()
     kind: Kind | None = None
-    label: str = ""
-    name: str = ""
     model_agrees: bool = False
 
 
@@ -257,7 +255,7 @@ def _pattern_spans(doc, text: str, folded_words: list[str]) -> list[_Found]:
             last = span[-1]
             if end > head_end and (last.is_punct and last.text not in ("-", "'", "’", "&") or last.pos_ in ("VERB", "AUX", "PRON", "SCONJ", "ADV", "CCONJ")):
                 break
-            if last.is_space or "\n" in last.text or end > head_end and folded_words[end - 1] in _NOT_IN_NAMES:
+            if last.is_space or end > head_end and folded_words[end - 1] in _NOT_IN_NAMES:
                 break
             if last.pos_ in ("ADP", "DET") or folded_words[end - 1] in _CONNECTING or last.text in ("-", "'", "’"):
                 continue
@@ -272,14 +270,13 @@ def _pattern_spans(doc, text: str, folded_words: list[str]) -> list[_Found]:
             continue
         end, kind = best
         start_char, end_char = doc[index].idx, doc[end - 1].idx + len(doc[end - 1].text)
-        surface = text[start_char:end_char]
         sentence_initial = index == 0 or doc[index - 1].text in (".", "!", "?", ":", "«", '"', "(", "…")
         head_capitalised = doc[index].text[:1].isupper() and not sentence_initial
         name_capitalised = any(token.text[:1].isupper() for token in doc[index + 1:end])
         if not (head_capitalised or name_capitalised):
             index += 1
             continue
-        found.append(_Found(start_char, end_char, "pattern", kind=kind, label=surface))
+        found.append(_Found(start_char, end_char, "pattern", kind=kind))
         index = end
     return found
 
@@ -322,7 +319,7 @@ def _model_spans(doc, text: str) -> list[_Found]:
                 kind = classify(surface)
                 if kind is None or kind.kind != "Collectivite" or not (kind.attrs.get("insee_code") or kind.bare_name):
                     continue
-        found.append(_Found(start, end, "model", kind=kind, label=surface))
+        found.append(_Found(start, end, "model", kind=kind))
     return found
 
 
@@ -539,7 +536,7 @@ def _defined_long_forms(text: str, found: list[_Found]) -> list[_Found]:
             if first.group()[:1].isupper() and initials_fit(name, acronym):
                 kind = classify(name) or Kind("Association", {}, "acronym defined")
                 if not any(item.start < len(before) and start < item.end for item in found):
-                    new.append(_Found(start, len(before), "acronym", kind=kind, label=name))
+                    new.append(_Found(start, len(before), "acronym", kind=kind))
                 break
     return new
 
