@@ -471,3 +471,16 @@ def test_a_document_loads_into_either_store_and_again_changes_nothing(any_store,
     ties = {(r.type, r.target, r.role) for r in any_store.relations("collectivite:lorient") if r.source == "collectivite:lorient"}
     assert ties == {("TAKES_PART_IN", "project:festival-afrika", "organiser")}
     assert [(c.source, c.place) for c in any_store.node_claims("person:yannick-tanguy")] == [("lettre.docx", "lettre.docx:7")]
+
+
+def test_a_docx_table_is_read_once_per_cell_even_merged(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Avant le tableau.")
+    table = document.add_table(rows=2, cols=3)
+    table.cell(0, 0).merge(table.cell(0, 2)).text = "Ville de Lorient"
+    table.cell(1, 0).text, table.cell(1, 2).text = "Association Kassoumaye", "Sénégal"
+    document.save(str(tmp_path / "tableau.docx"))
+    lines = [line for line in read_document(tmp_path / "tableau.docx").lines if line]
+    assert lines == ["Avant le tableau.", "Ville de Lorient", "Association Kassoumaye", "Sénégal"]

@@ -303,8 +303,12 @@ def _read_docx(path: Path) -> DocumentText:
         if tag == "p":
             lines.extend([*(clean_line(line) for line in _split_lines(DocxParagraph(child, document).text)), ""])
         elif tag == "tbl":
+            seen = set()
             for row in Table(child, document).rows:
                 for cell in row.cells:
+                    if cell._tc in seen:
+                        continue  # a merged cell comes once for each grid cell it spans
+                    seen.add(cell._tc)
                     lines.extend([*(clean_line(line) for line in _split_lines(cell.text)), ""])
     title = clean_line(document.core_properties.title or "")
     return DocumentText(path, "docx", lines, title=title)
