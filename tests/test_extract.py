@@ -484,3 +484,40 @@ def test_a_docx_table_is_read_once_per_cell_even_merged(tmp_path):
     document.save(str(tmp_path / "tableau.docx"))
     lines = [line for line in read_document(tmp_path / "tableau.docx").lines if line]
     assert lines == ["Avant le tableau.", "Ville de Lorient", "Association Kassoumaye", "Sénégal"]
+
+
+#: minutes of a meeting in another région, with titles, dates, a numbered list, addresses and an acronym
+MINUTES = """Compte rendu du comité de pilotage – Mardi 14 janvier 2025
+
+Présents : M. Jean Dupont (Ville de Grenoble), Mme Fatou Ndiaye (Association Teranga 38), Claire Martin, directrice de l'Institut de recherche pour le développement (IRD), et les représentants du Conseil régional Auvergne-Rhône-Alpes.
+Excusés : le Secours populaire, la Fondation de France.
+
+1. Bilan 2024
+Le Conseil municipal a voté en décembre une subvention de 12 000 euros. Le programme Eau pour Tous, financé par la Métropole de Lyon, se poursuit à Ouagadougou et à Bobo-Dioulasso.
+Madame la Maire rappelle que la ville est membre de Cités Unies France depuis 2012. Le Département de l'Isère est partenaire de la commune de Sikasso, au Mali.
+
+2. Prochaines étapes
+Une réunion aura lieu en Mars à Paris avec France Volontaires et l'Agence des micro-projets. Voir https://www.grenoble.fr/cooperation ou écrire à cooperation@grenoble.fr.
+"""
+MINUTES_KEY = {
+    "person:jean-dupont", "person:fatou-ndiaye", "person:claire-martin", "collectivite:grenoble",
+    "association:association-teranga-38", "association:institut-de-recherche-pour-le-developpement", "collectivite:reg-84",
+    "association:secours-populaire", "association:fondation-de-france", "collectivite:metropole-de-lyon",
+    "association:cites-unies-france", "collectivite:dep-38", "collectivite:sikasso", "country:ml", "collectivite:com-75056",
+    "association:france-volontaires", "association:agence-des-micro-projets", "collectivite:ouagadougou",
+    "collectivite:bobo-dioulasso", "country:bf",
+}
+
+
+def test_minutes_give_their_actors_and_no_noise(demo_store, tmp_path):
+    minutes = tmp_path / "compte-rendu.txt"
+    minutes.write_text(MINUTES, encoding="utf-8")
+    found = extracted(demo_store, minutes)
+    actors = {p["id"] for p in found["proposals"] if p["kind"] in ACTOR_KINDS}
+    precision, recall = precision_recall(actors, MINUTES_KEY)
+    assert precision >= 0.85, sorted(actors - MINUTES_KEY)
+    assert recall >= 0.75, sorted(MINUTES_KEY - actors)
+    assert "country:fr" not in actors  # only in the names of Fondation de France and France Volontaires
+    ties = {(t["source"], t["type"], t["target"], t["role"]) for t in found["ties"]}
+    assert ("collectivite:dep-38", "PARTNERS_WITH", "collectivite:sikasso", "") in ties
+    assert ("person:jean-dupont", "CONTACT_FOR", "collectivite:grenoble", "") in ties

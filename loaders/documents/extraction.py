@@ -227,6 +227,8 @@ def _plausible_name(surface: str, label: str, tokens) -> bool:
             return False
         if any(char.isdigit() for char in surface) or any(normalise(word) in COMMON_WORDS for word in names):
             return False
+        if country_code(names[0]):  # France Volontaires, Maroc Solidarité: organisations
+            return False
     return True
 
 
@@ -255,7 +257,9 @@ def _pattern_spans(doc, text: str, folded_words: list[str]) -> list[_Found]:
         for end in range(index + 1, stop + 1):
             span = doc[index:end]
             last = span[-1]
-            if end > head_end and (last.is_punct and last.text not in ("-", "'", "’", "&") or last.pos_ in ("VERB", "AUX", "PRON", "SCONJ", "ADV", "CCONJ")):
+            capitalised = last.text[:1].isupper()
+            if end > head_end and (last.is_punct and last.text not in ("-", "'", "’", "&")
+                                   or last.pos_ in ("VERB", "AUX", "PRON", "SCONJ", "ADV", "CCONJ") and not capitalised):
                 break
             if last.is_space or end > head_end and folded_words[end - 1] in _NOT_IN_NAMES:
                 break
@@ -339,6 +343,8 @@ def _merge(gazetteer: list[_Found], patterns: list[_Found], model: list[_Found])
                     and other.entry is not None and other.entry.kind != candidate.kind.kind) for other in clashes):
             continue
         candidate.model_agrees = any(_overlaps(candidate, entity) and entity.kind.kind == candidate.kind.kind for entity in model)
+        # a country in an organisation's name (Fondation de France) is not a mention of the country
+        kept = [other for other in kept if not (other in clashes and other.entry is not None and other.entry.kind == "Country")]
         kept.append(candidate)
     for candidate in model:
         if not any(_overlaps(candidate, other) for other in kept):
