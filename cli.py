@@ -1429,7 +1429,8 @@ _EXTRACT_FORMATS = ("table", "json", "csv", "xlsx")
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "format_", type=click.Choice(_EXTRACT_FORMATS), help="Output format (default: table, or xlsx for -o FILE.xlsx).")
+@click.option("--format", "format_", type=click.Choice(_EXTRACT_FORMATS),
+              help="Output format (default: told by the -o file's extension, else table).")
 @output_option
 @pass_settings
 def extract(settings: Settings, files: tuple[Path, ...], format_: str | None, output: Path | None) -> None:
@@ -1452,7 +1453,8 @@ def extract(settings: Settings, files: tuple[Path, ...], format_: str | None, ou
     from .loaders.documents import as_json, extract as extract_documents, mention_rows, proposal_rows, read_documents, tie_rows
     from .loaders.documents import MENTION_COLUMNS, PROPOSAL_COLUMNS, TIE_COLUMNS, write_review_workbook
 
-    format_ = format_ or ("xlsx" if output is not None and output.suffix.lower() == ".xlsx" else "table")
+    if format_ is None:
+        format_ = {".xlsx": "xlsx", ".json": "json", ".csv": "csv"}.get(output.suffix.lower(), "table") if output else "table"
     if format_ == "xlsx" and (output is None or output.suffix.lower() != ".xlsx"):
         raise UsageError("--format xlsx writes a workbook: give -o FILE.xlsx")
     documents = read_documents(files)
