@@ -18,6 +18,7 @@ are found wherever the text uses them.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,14 +250,13 @@ def _pattern_spans(doc, text: str, folded_words: list[str]) -> list[_Found]:
             index += 1
             continue
         stop = min(len(doc), index + 14)
-        head_end = _head_end(doc, index, stop)
+        head_end = _head_end(folded_words, index, stop)
         if head_end is None:
             index += 1
             continue
         best = None
         for end in range(index + 1, stop + 1):
-            span = doc[index:end]
-            last = span[-1]
+            last = doc[end - 1]
             capitalised = last.text[:1].isupper()
             if end > head_end and (last.is_punct and last.text not in ("-", "'", "’", "&")
                                    or last.pos_ in ("VERB", "AUX", "PRON", "SCONJ", "ADV", "CCONJ") and not capitalised):
@@ -265,7 +265,7 @@ def _pattern_spans(doc, text: str, folded_words: list[str]) -> list[_Found]:
                 break
             if last.pos_ in ("ADP", "DET") or folded_words[end - 1] in _CONNECTING or last.text in ("-", "'", "’"):
                 continue
-            kind = classify(span.text)
+            kind = _classified(text[doc[index].idx:last.idx + len(last.text)])
             if kind is None:
                 continue
             if kind.kind == "Collectivite" and end > index + 1 and not (last.text[:1].isupper() or last.like_num):
@@ -287,11 +287,11 @@ def _pattern_spans(doc, text: str, folded_words: list[str]) -> list[_Found]:
     return found
 
 
-def _head_end(doc, index: int, stop: int) -> int | None:
+def _head_end(folded_words: list[str], index: int, stop: int) -> int | None:
     """The end (token index) of the head starting at token ``index``, or None when none starts there."""
     longest = None
     for end in range(index + 1, min(stop, index + 5) + 1):
-        folded = name_key(doc[index:end].text) + " "
+        folded = " ".join(folded_words[index:end]).replace("' ", "'") + " "
         if any((found := pattern.match(folded)) and found.end() >= len(folded) - 1 for pattern in HEAD_PATTERNS):
             longest = end
     return longest
@@ -327,6 +327,11 @@ def _model_spans(doc, text: str) -> list[_Found]:
                     continue
         found.append(_Found(start, end, "model", kind=kind))
     return found
+
+
+# words and names come back again and again in a document: each is folded or classified once
+_folded_word = functools.lru_cache(maxsize=1 << 16)(name_key)
+_classified = functools.lru_cache(maxsize=1 << 14)(classify)
 
 
 def _overlaps(a: _Found, b: _Found) -> bool:
@@ -496,7 +501,7 @@ def extract(paths: Sequence[Path], nodes: Iterable[Node] = (), documents: Sequen
         for match in gazetteer.find(paragraph.text, excluded):
             ids = tuple(dict.fromkeys(entry.id for entry in match.entries))
             known.append(_Found(match.start, match.end, "gazetteer", _preferred(match.entries), ids if len(ids) > 1 else ()))
-        folded_words = [name_key(token.text) for token in doc]
+        folded_words = [_folded_word(token.lower_) for token in doc]
         patterns = [f for f in _pattern_spans(doc, paragraph.text, folded_words) if not any(a < f.end and f.start < b for a, b in excluded)]
         model = [f for f in _model_spans(doc, paragraph.text) if not any(a < f.end and f.start < b for a, b in excluded)]
         found = _merge(known, patterns, model)
