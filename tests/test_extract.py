@@ -505,7 +505,7 @@ MINUTES_KEY = {
     "association:secours-populaire", "association:fondation-de-france", "collectivite:metropole-de-lyon",
     "association:cites-unies-france", "collectivite:dep-38", "collectivite:sikasso", "country:ml", "collectivite:com-75056",
     "association:france-volontaires", "association:agence-des-micro-projets", "collectivite:ouagadougou",
-    "collectivite:bobo-dioulasso", "country:bf",
+    "collectivite:bobo-dioulasso",
 }
 
 
