@@ -272,6 +272,9 @@ def load(settings: Settings, paths: tuple[Path, ...], format_: str | None, sourc
     """
     from .loaders import read_sources
 
+    paths = load_documents(settings, paths, dry_run, registers.pop("min_confidence", "high"))
+    if not paths:
+        return
     if wants_registers(paths, format_, registers):
         load_registers(settings, paths, format_, source_name, dry_run, authoritative, registers)
         return
@@ -1416,3 +1419,104 @@ def ego(settings: Settings, actor: str, depth: int, include: tuple[str, ...], fo
             r["type"] + (f" ({r['role']})" if r["role"] else "") + ("" if r["forward"] else " ←") for r in row["relations"]
         ]
     emit(rows, ["distance", "id", "name", "kind", "via", "relations"], format_, output, title=f"Ego: {node_id}")
+
+
+# ---- documents ----
+# French documents read for the actors and ties they name: `extract` proposes, `load FILE.pdf` loads.
+
+_EXTRACT_FORMATS = ("table", "json", "csv", "xlsx")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "format_", type=click.Choice(_EXTRACT_FORMATS),
+              help="Output format (default: told by the -o file's extension, else table).")
+@output_option
+@pass_settings
+def extract(settings: Settings, files: tuple[Path, ...], format_: str | None, output: Path | None) -> None:
+    """Propose the actors and ties that French documents name, with their evidence.
+
+    Reads .txt, .md, .html, .pdf and .docx files. Names the store knows are
+    linked to their actors; other organisations, authorities, people and
+    countries are proposed with the id they would get. Each proposal has a
+    confidence, says how it was found (gazetteer, pattern, model, fuzzy) and
+    lists every mention: file, line, offsets, sentence. The store is not changed.
+
+    \b
+    Review, then load what you keep:
+      maillage extract lettre.pdf compte-rendu.docx -o propositions.xlsx
+      (in propositions.xlsx, set keep to yes or no on each row)
+      maillage load propositions.xlsx
+    Or load at once what is found with high confidence:
+      maillage load lettre.pdf --min-confidence high
+    """
+    from .loaders.documents import as_json, extract as extract_documents, mention_rows, proposal_rows, read_documents, tie_rows
+    from .loaders.documents import MENTION_COLUMNS, PROPOSAL_COLUMNS, TIE_COLUMNS, write_review_workbook
+
+    if format_ is None:
+        format_ = {".xlsx": "xlsx", ".json": "json", ".csv": "csv"}.get(output.suffix.lower(), "table") if output else "table"
+    if format_ == "xlsx" and (output is None or output.suffix.lower() != ".xlsx"):
+        raise UsageError("--format xlsx writes a workbook: give -o FILE.xlsx")
+    documents = read_documents(files)
+    for document in documents:
+        pages = f"{document.pages} pages, " if document.pages else ""
+        click.echo(f"{document.name}: {pages}{document.words:,} words", err=True)
+    found = extract_documents(files, _store_nodes(settings), documents)
+    click.echo(f"{len(found.proposals)} proposals ({sum(p.confidence == 'high' for p in found.proposals)} of high confidence), "
+               f"{len(found.ties)} stated ties", err=True)
+    if format_ == "xlsx":
+        write_review_workbook(found, output)
+        click.echo(f"wrote {output}", err=True)
+        return
+    if format_ == "json":
+        text = json.dumps(as_json(found), ensure_ascii=False, indent=2) + "\n"
+    elif format_ == "csv":
+        text = render(mention_rows(found), MENTION_COLUMNS, "csv")
+    else:
+        text = render(proposal_rows(found), PROPOSAL_COLUMNS, "table")
+        if found.ties:
+            text += "\n" + render(tie_rows(found), TIE_COLUMNS, "table")
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_text(output, text)
+        click.echo(f"wrote {output}", err=True)
+
+
+def _store_nodes(settings: Settings) -> list:
+    """The store's nodes, or none when the default SQLite file does not exist yet."""
+    if not is_neo4j_location(settings.location) and not Path(settings.location.removeprefix("sqlite:///")).exists():
+        return []
+    return settings.store().nodes()
+
+
+def load_documents(settings: Settings, paths: Sequence[Path], dry_run: bool, min_confidence: str) -> list[Path]:
+    """Load the documents among ``paths`` with what is found in them of ``min_confidence`` or more,
+    one source per document; return the other paths."""
+    from .loaders.documents import document_batches, extract as extract_documents, is_document, read_documents
+    from .loaders.documents import stored_nodes_but_theirs
+
+    documents = [path for path in paths if is_document(path)]
+    if not documents:
+        return list(paths)
+    texts = read_documents(documents)
+    store = settings.store(create=True)
+    nodes = stored_nodes_but_theirs(store, [text.name for text in texts])
+    found = extract_documents(documents, nodes, texts).at_least(min_confidence)
+    batches = collaborative_batches(store, document_batches(found, settings.contributor, {node.id for node in nodes}), False)
+    for batch in batches:
+        if dry_run:
+            click.echo(f"{batch.source.name}: {len(batch.nodes)} nodes, {len(batch.relations)} relations (dry run, nothing written)")
+            continue
+        result = write_recorded(settings, batch)
+        if result.unchanged:
+            click.echo(f"{result.source}: unchanged (already loaded)")
+        else:
+            click.echo(f"{result.source}: {result.nodes} nodes, {result.relations} relations loaded")
+    return [path for path in paths if path not in documents]
+
+
+load.params.append(click.Option(
+    ["--min-confidence"], type=click.Choice(["high", "medium", "low"]), default="high", show_default=True,
+    help="Documents (.pdf, .docx, .html, .md, .txt): load what is found with this confidence or more.",
+))

@@ -12,6 +12,11 @@ their headers.
 ``note``. Sources and targets name actors by id, name or alias, from this
 workbook or already in the store.
 
+A review workbook (``maillage extract -o FILE.xlsx``) has a ``keep`` column:
+only the rows marked ``yes`` (or ``oui``, ``x``) are loaded, relations naming an
+actor left out are left out too, and each row's ``document`` and ``line`` are
+its place in the provenance.
+
 Every problem is collected with its file, line and column; any problem rejects
 the whole workbook.
 """
@@ -48,6 +53,8 @@ from .tables import Row, Table, fold_header, read_csv, read_xlsx_sheets, suspici
 __all__ = [
     "ACTOR_COLUMNS",
     "RELATION_COLUMNS",
+    "EVIDENCE_COLUMNS",
+    "REVIEW_COLUMN",
     "is_actors_header",
     "is_relations_header",
     "read_workbook",
@@ -58,6 +65,13 @@ ACTOR_COLUMNS: tuple[str, ...] = ("id", "kind", "name", "aliases", *ATTRIBUTES)
 RELATION_COLUMNS: tuple[str, ...] = ("source", "type", "target", "role", "start", "end", "note")
 #: read and ignored: the provenance a CSV export writes beside each row
 PROVENANCE_COLUMNS: tuple[str, ...] = ("sources",)
+#: the evidence a review workbook (``maillage extract -o FILE.xlsx``) gives each row; ``document`` and
+#: ``line`` become the row's place, the others are read and ignored
+EVIDENCE_COLUMNS: tuple[str, ...] = ("status", "confidence", "how", "kind_from", "mentions", "document", "line", "sentence")
+#: a review workbook's first column: only the rows marked yes are loaded
+REVIEW_COLUMN = "keep"
+_YES = frozenset({"yes", "y", "oui", "o", "x", "1", "true", "vrai"})
+_NO = frozenset({"", "no", "n", "non", "0", "false", "faux"})
 
 _SHEET_NAMES = {"actors": ("actors", "acteurs"), "relations": ("relations", "liens")}
 _KIND_NAMES = {normalise(kind): kind for kind in KINDS}
@@ -165,13 +179,44 @@ def _rows(
             yield row, cells, _RowProblems(table.name, row.line, column_of)
 
 
-def _read_actors(table: Table, problems: list[Problem], rejected: ReferenceIndex) -> list[NodeRecord]:
+def _reviewed(table: Table) -> bool:
+    """Whether a table is a review table, with a ``keep`` column."""
+    return any(fold_header(cell).replace(" ", "_") == REVIEW_COLUMN for cell in table.header)
+
+
+def _kept(cells: dict[str, str], problem: Callable[[str, str], None]) -> bool:
+    """Whether a review row is marked to be loaded; a mark that is neither yes nor no is a problem."""
+    mark = cells.get(REVIEW_COLUMN, "").strip().lower()
+    if mark in _YES:
+        return True
+    if mark not in _NO:
+        problem(REVIEW_COLUMN, f"keep must be yes or no, not {cells[REVIEW_COLUMN]!r}")
+    return False
+
+
+def _place(table: Table, row: Row, cells: dict[str, str]) -> str:
+    """Where a row's fact comes from: the document and line its evidence names, else the row itself."""
+    if cells.get("document") and cells.get("line"):
+        return f"{cells['document']}:{cells['line']}"
+    return f"{table.name}:{row.line}"
+
+
+_EXTRA_COLUMNS = (*PROVENANCE_COLUMNS, *EVIDENCE_COLUMNS, REVIEW_COLUMN)
+
+
+def _read_actors(table: Table, problems: list[Problem], rejected: ReferenceIndex, dropped: ReferenceIndex) -> list[NodeRecord]:
     """Read the actors table; rows with problems go to ``rejected`` so that relations
-    naming them are not reported a second time."""
+    naming them are not reported a second time, rows a reviewer did not keep to ``dropped``."""
     records: list[NodeRecord] = []
     first_seen: dict[str, int] = {}
-    for row, cells, row_problems in _rows(table, (*ACTOR_COLUMNS, *PROVENANCE_COLUMNS), ("kind", "name"), problems):
+    reviewed = _reviewed(table)
+    for row, cells, row_problems in _rows(table, (*ACTOR_COLUMNS, *_EXTRA_COLUMNS), ("kind", "name"), problems):
         problem = row_problems.add
+        if reviewed and not _kept(cells, problem):
+            problems.extend(row_problems)
+            if cells.get("name") or cells.get("id"):
+                dropped.add(Node(cells.get("id") or f"?{row.line}", "", cells.get("name", ""), ()))
+            continue
         kind = _KIND_NAMES.get(normalise(cells.get("kind", "")))
         if not cells.get("kind"):
             problem("kind", "kind is empty")
@@ -183,7 +228,7 @@ def _read_actors(table: Table, problems: list[Problem], rejected: ReferenceIndex
         aliases = tuple(a.strip() for a in cells.get("aliases", "").split(MULTI_VALUE_SEPARATOR) if a.strip())
         attrs = {}
         for field, value in cells.items():
-            if field in ("id", "kind", "name", "aliases", *PROVENANCE_COLUMNS) or kind is None:
+            if field in ("id", "kind", "name", "aliases", *_EXTRA_COLUMNS) or kind is None:
                 continue
             try:
                 attrs[field] = check_attribute(kind, field, value)
@@ -210,17 +255,23 @@ def _read_actors(table: Table, problems: list[Problem], rejected: ReferenceIndex
             problems.extend(row_problems)
             continue
         first_seen[node_id] = row.line
-        records.append(NodeRecord(Node(node_id, kind, name, aliases, attrs), f"{table.name}:{row.line}"))
+        records.append(NodeRecord(Node(node_id, kind, name, aliases, attrs), _place(table, row, cells)))
     return records
 
 
 def _read_relations(
-    table: Table, index: ReferenceIndex, rejected: ReferenceIndex, problems: list[Problem]
+    table: Table, index: ReferenceIndex, rejected: ReferenceIndex, problems: list[Problem], dropped: ReferenceIndex | None = None
 ) -> list[RelationRecord]:
     records: list[RelationRecord] = []
     seen: dict[tuple, int] = {}
-    for row, cells, row_problems in _rows(table, (*RELATION_COLUMNS, *PROVENANCE_COLUMNS), ("source", "type", "target"), problems):
+    reviewed = _reviewed(table)
+    for row, cells, row_problems in _rows(table, (*RELATION_COLUMNS, *_EXTRA_COLUMNS), ("source", "type", "target"), problems):
         problem = row_problems.add
+        if reviewed and not _kept(cells, problem):
+            problems.extend(row_problems)
+            continue
+        if dropped is not None and any(dropped.candidates(cells.get(field, "")) for field in ("source", "target") if cells.get(field)):
+            continue  # it names an actor the reviewer did not keep
         ends: dict[str, Node] = {}
         for field in ("source", "target"):
             reference = cells.get(field, "")
@@ -264,7 +315,7 @@ def _read_relations(
             problems.append(Problem(table.name, row.line, None, f"same relation as on line {seen[relation.key]}"))
             continue
         seen[relation.key] = row.line
-        records.append(RelationRecord(relation, f"{table.name}:{row.line}"))
+        records.append(RelationRecord(relation, _place(table, row, cells)))
     return records
 
 
@@ -291,11 +342,11 @@ def read_workbook(
     paths = [Path(p) for p in paths]
     actors, relations = workbook_tables(paths)
     problems: list[Problem] = []
-    index, rejected = ReferenceIndex(lookup), ReferenceIndex()
-    nodes = _read_actors(actors, problems, rejected) if actors else []
+    index, rejected, dropped = ReferenceIndex(lookup), ReferenceIndex(), ReferenceIndex()
+    nodes = _read_actors(actors, problems, rejected, dropped) if actors else []
     for record in nodes:
         index.add(record.node)
-    links = _read_relations(relations, index, rejected, problems) if relations else []
+    links = _read_relations(relations, index, rejected, problems, dropped) if relations else []
     if problems:
         raise LoadError(problems)
     name = source_name or paths[0].name
