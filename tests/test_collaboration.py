@@ -462,3 +462,22 @@ def test_a_streamed_load_is_redirected_like_a_batch(sqlite_store, ssd, tmp_path)
     sqlite_store.write_stream(raw.source, iter(streamed))
     assert [n.id for n in sqlite_store.nodes("Collectivite")] == ["collectivite:cg93", "collectivite:com-93064"]
     assert {c.source for c in sqlite_store.relation_claims("collectivite:cg93")} == {"ssd", "stream"}
+
+
+def test_reloading_an_unchanged_file_after_two_merges_into_other_sources_nodes_changes_nothing(invoke, tmp_path):
+    # Each merge rewrites the file's source in the store's order (nodes by id); the
+    # same file loaded again, redirected, comes in the file's order.
+    first = tmp_path / "premier"
+    first.mkdir()
+    (first / "actors.csv").write_text("kind,name\nAssociation,Alpha\nAssociation,Beta\n", encoding="utf-8")
+    second = tmp_path / "second"
+    second.mkdir()
+    (second / "actors.csv").write_text("kind,name\nAssociation,Zeta\nAssociation,Epsilon\n", encoding="utf-8")
+    (second / "relations.csv").write_text("source,type,target\nZeta,PARTNERS_WITH,Epsilon\n", encoding="utf-8")
+    assert invoke("load", str(first)).exit_code == 0
+    assert invoke("load", str(second)).exit_code == 0
+    assert invoke("merge", "Alpha", "Epsilon").exit_code == 0
+    assert invoke("merge", "Beta", "Zeta").exit_code == 0
+    again = invoke("load", str(second))
+    assert again.exit_code == 0, again.output
+    assert "unchanged" in again.output

@@ -265,16 +265,22 @@ def check_unchanged(expected: Mapping[str, str | None], stored: Mapping[str, str
 
 
 def batch_digest(batch: Batch) -> str:
-    """A fingerprint of what a batch asserts (not who loaded it or when)."""
-    payload = {
-        "nodes": [
-            [r.node.id, r.node.kind, r.node.name, list(r.node.aliases), dict(r.node.attrs), r.place]
-            for r in batch.nodes
-        ],
-        "relations": [[*r.relation.key, dict(r.relation.attrs), r.place] for r in batch.relations],
-        "authoritative": batch.source.authoritative,
-    }
-    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """A fingerprint of what a batch asserts (not who loaded it or when, nor in which order).
+
+    The order of records is left out because a source rewritten by a merge comes back
+    from the store in the store's order, and loading the same file again must still
+    be recognised as unchanged.
+    """
+
+    def encode(value: Any) -> str:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+    nodes = sorted(
+        encode([r.node.id, r.node.kind, r.node.name, list(r.node.aliases), dict(r.node.attrs), r.place])
+        for r in batch.nodes
+    )
+    relations = sorted(encode([*r.relation.key, dict(r.relation.attrs), r.place]) for r in batch.relations)
+    text = encode({"nodes": nodes, "relations": relations, "authoritative": batch.source.authoritative})
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
