@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 bad data or unavailable store, 2 misuse.
 from __future__ import annotations
 
 import csv
+import gc
 import getpass
 import io
 import json
@@ -88,7 +89,11 @@ class Settings:
         """The store's graph as networkx (``to_networkx(**options)``), with progress shown while it is read."""
         store = self.store()
         with self.progress.step("reading the store"):
-            return store.to_networkx(**options)
+            graph = store.to_networkx(**options)
+        # The graph lives as long as the command: the collector need not walk its millions of
+        # dictionaries again each time the analysis's own objects start a collection.
+        gc.freeze()
+        return graph
 
     def store_options(self, location: str | None = None, database: str | None = None) -> dict[str, Any]:
         """Options to open a store: for Neo4j, the user (``NEO4J_USER``, default ``neo4j``),
