@@ -178,6 +178,15 @@ def main(ctx: click.Context, location: str, contributor: str, database: str | No
     ctx.call_on_close(settings.close)
 
 
+def _release_unused() -> None:
+    """Free what :meth:`Settings.read_graph` froze and is no longer used (the store's graph,
+    once the analysis graph is made from it): frozen, its reference cycles (networkx's
+    views of a graph) would keep it alive until the command ends. Then freeze what remains."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 # --------------------------------------------------------------------------- progress
 
 
@@ -585,6 +594,7 @@ def report_centrality(settings: Settings, metric: str, kinds: tuple[str, ...], t
     from .graph.analysis import analysis_graph, centrality_report
 
     graph = analysis_graph(settings.read_graph(), graph_name, include, min_weight=min_weight)
+    _release_unused()
     sample = sample_size(graph.number_of_nodes(), sample, exact)
     with settings.progress.step(f"centrality of {graph.number_of_nodes():,} nodes"):
         result = centrality_report(graph, metric, set(_kinds(kinds)) or None, k=sample, seed=seed, engine=engine)
