@@ -6,15 +6,19 @@ Exit codes: 0 success, 1 bad data or unavailable store, 2 misuse.
 from __future__ import annotations
 
 import csv
+import gc
 import getpass
 import io
 import json
 import os
 import sys
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import click
 
@@ -66,13 +70,30 @@ class Settings:
     location: str
     contributor: str
     database: str | None = None
+    quiet: bool = False
     _store: GraphStore | None = field(default=None, repr=False)
+
+    @property
+    def progress(self) -> "Progress":
+        """Where long work shows how far it is: a line redrawn on stderr when it is a terminal and
+        ``--quiet`` was not given, nothing otherwise."""
+        return Progress(not self.quiet and _is_terminal(sys.stderr))
 
     def store(self, create: bool = False) -> GraphStore:
         """The store, opened once; only commands that write data into it (``create``) make a new one."""
         if self._store is None:
             self._store = open_store(self.location, create=create, **self.store_options())
         return self._store
+
+    def read_graph(self, **options: Any) -> Any:
+        """The store's graph as networkx (``to_networkx(**options)``), with progress shown while it is read."""
+        store = self.store()
+        with self.progress.step("reading the store"):
+            graph = store.to_networkx(**options)
+        # The graph lives as long as the command: the collector need not walk its millions of
+        # dictionaries again each time the analysis's own objects start a collection.
+        gc.freeze()
+        return graph
 
     def store_options(self, location: str | None = None, database: str | None = None) -> dict[str, Any]:
         """Options to open a store: for Neo4j, the user (``NEO4J_USER``, default ``neo4j``),
@@ -143,17 +164,116 @@ pass_settings = click.make_pass_decorator(Settings)
     help="Who brings the data you load. Env: MAILLAGE_CONTRIBUTOR; default: your user name.",
 )
 @click.option("--database", envvar="NEO4J_DATABASE", help="Neo4j database name (Neo4j stores only).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar on long loads and reports (there is none when stderr is not a terminal).")
 @click.version_option(package_name="maillage")
 @click.pass_context
-def main(ctx: click.Context, location: str, contributor: str, database: str | None) -> None:
+def main(ctx: click.Context, location: str, contributor: str, database: str | None, quiet: bool = False) -> None:
     """maillage: map the actors of a territory, their ties, themes and projects.
 
     Load spreadsheets and public registers into one graph, then explore it:
     who holds the network together, who bridges whom, and an HTML map to send.
     """
-    settings = Settings(location, contributor, database)
+    settings = Settings(location, contributor, database, quiet)
     ctx.obj = settings
     ctx.call_on_close(settings.close)
+
+
+def _release_unused() -> None:
+    """Free what :meth:`Settings.read_graph` froze and is no longer used (the store's graph,
+    once the analysis graph is made from it): frozen, its reference cycles (networkx's
+    views of a graph) would keep it alive until the command ends. Then freeze what remains."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+class Progress:
+    """A progress line on stderr, redrawn in place (``\\r``) while long work runs: a bar and
+    counts for a load whose size is known, the step and the time spent for the rest. When
+    ``shown`` is false (stderr is not a terminal, or ``--quiet``) nothing is written."""
+
+    WIDTH = 24
+    #: Seconds between two redraws.
+    EVERY = 0.2
+
+    def __init__(self, shown: bool):
+        self.shown = shown
+        self._drawn_at = 0.0
+        self._width = 0
+
+    def _draw(self, text: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._drawn_at < self.EVERY:
+            return
+        self._drawn_at = now
+        padding = " " * max(0, self._width - len(text))
+        self._width = len(text)
+        sys.stderr.write(f"\r{text}{padding}")
+        sys.stderr.flush()
+
+    def _clear(self) -> None:
+        if self._width:
+            sys.stderr.write("\r" + " " * self._width + "\r")
+            sys.stderr.flush()
+            self._width = 0
+
+    def rows(self, label: str, expected: int | None) -> Callable[[int], None]:
+        """A function told the rows read so far, drawing ``label [#####.....] 45% 900,000 rows,
+        120,000 rows/s``; ``expected`` is an estimate of the total (None: no bar)."""
+        started = time.monotonic()
+
+        def show(rows_read: int) -> None:
+            if not self.shown:
+                return
+            elapsed = max(time.monotonic() - started, 1e-6)
+            text = f"{label}: {rows_read:,} rows, {rows_read / elapsed:,.0f} rows/s"
+            if expected:
+                # An estimate: the bar stops short of its end until the load says it is done.
+                share = min(rows_read / expected, 0.99)
+                filled = int(share * self.WIDTH)
+                text = f"{label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {share:4.0%} {rows_read:,} rows, {rows_read / elapsed:,.0f} rows/s"
+            self._draw(text)
+
+        return show
+
+    @contextmanager
+    def step(self, label: str) -> Iterator[None]:
+        """Show ``label (12 s)`` while the block runs, then clear the line."""
+        if not self.shown:
+            yield
+            return
+        started = time.monotonic()
+        stop = threading.Event()
+
+        def redraw() -> None:
+            while True:
+                self._draw(f"{label} ({time.monotonic() - started:.0f} s)", force=True)
+                if stop.wait(0.5):
+                    return
+
+        thread = threading.Thread(target=redraw, name="maillage-progress", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+            self._clear()
+
+    def done(self) -> None:
+        """End the line being drawn, so that what is printed next starts on a clean line."""
+        if self.shown:
+            self._clear()
 
 
 # --------------------------------------------------------------------------- output
@@ -476,9 +596,11 @@ def report_centrality(settings: Settings, metric: str, kinds: tuple[str, ...], t
     """
     from .graph.analysis import analysis_graph, centrality_report
 
-    graph = analysis_graph(settings.store().to_networkx(), graph_name, include, min_weight=min_weight)
+    graph = analysis_graph(settings.read_graph(), graph_name, include, min_weight=min_weight)
+    _release_unused()
     sample = sample_size(graph.number_of_nodes(), sample, exact)
-    result = centrality_report(graph, metric, set(_kinds(kinds)) or None, k=sample, seed=seed, engine=engine)
+    with settings.progress.step(f"centrality of {graph.number_of_nodes():,} nodes"):
+        result = centrality_report(graph, metric, set(_kinds(kinds)) or None, k=sample, seed=seed, engine=engine)
     columns = ["id", "name", "kind", "degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]
     if result["betweenness"]["k"]:
         columns.append("betweenness_stderr")
@@ -527,11 +649,11 @@ def map_(settings: Settings, output: Path, title: str, lang: str, color_by: str 
     if focus is not None:
         centre = resolve(store, focus)
         keep.append(centre.id)
-        graph = store.to_networkx(node_ids=store.neighbourhood([centre.id], depth))
+        graph = settings.read_graph(node_ids=store.neighbourhood([centre.id], depth))
     else:
         if depth != 1:
             raise UsageError("--depth only applies with --focus")
-        graph = store.to_networkx()
+        graph = settings.read_graph()
     theme_ids = []
     for reference in themes:
         theme = resolve(store, reference)
@@ -544,7 +666,8 @@ def map_(settings: Settings, output: Path, title: str, lang: str, color_by: str 
         for node in graph.nodes
     }
     options = dict(title=title, lang=lang, color_by=color_by, size_by=size_by, layout=layout)
-    write_map(graph, output, provenance=provenance, focus=keep[0] if keep else None, personal=include_personal, **options)
+    with settings.progress.step(f"drawing {graph.number_of_nodes():,} nodes"):
+        write_map(graph, output, provenance=provenance, focus=keep[0] if keep else None, personal=include_personal, **options)
     click.echo(f"wrote {output} ({graph.number_of_nodes()} nodes, {graph.number_of_edges()} relations)")
     drawing = svg_document(graph, **options) if svg is not None or png is not None else None
     if svg is not None:
@@ -964,8 +1087,8 @@ _REGISTER_OPTIONS = [
     click.Option(["--mapping"], metavar="FILE.yaml|PRESET", help="Read tables through this YAML mapping, or a preset (cooperation)."),
     click.Option(["--cog-year"], metavar="YYYY", help="Vintage of INSEE COG files whose name does not tell it."),
     click.Option(["--siren-table"], type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Commune SIREN↔INSEE table, to tie BANATIC members to communes."),
-    click.Option(["--strict/--skip-bad-rows"], default=True, show_default=True, help="Reject the whole file on any malformed row, or load the rest."),
-    click.Option(["--rejected"], type=click.Path(dir_okay=False, path_type=Path), help="With --skip-bad-rows: write rejected rows and their reasons to this CSV file."),
+    click.Option(["--strict/--skip-bad-rows"], default=True, show_default=True, help="Reject the whole file on any row that cannot give an actor, or load the rest."),
+    click.Option(["--rejected"], type=click.Path(dir_okay=False, path_type=Path), help="Write the rejected rows and the fields set aside, with their reasons, to this CSV file (';', UTF-8 with BOM)."),
     click.Option(["--departement", "departements"], multiple=True, metavar="CODE", help="RNA: only associations of this département (repeatable)."),
     click.Option(["--commune", "communes"], multiple=True, metavar="INSEE", help="RNA: only associations of this commune (repeatable)."),
     click.Option(["--object-code", "object_codes"], multiple=True, metavar="CODE", help="RNA: only this social-object code or code prefix (repeatable)."),
@@ -997,15 +1120,10 @@ def load_registers(
     registers: dict[str, Any],
 ) -> None:
     """Load register extracts and mapped tables: stream the large ones, report what was met."""
-    from dataclasses import replace
-
-    from .graph.history import record_stream_load
-    from .graph.merge import redirect_aware_lookup, redirect_records, redirects
+    from .graph.merge import redirect_aware_lookup
     from .loaders import open_sources
-    from .loaders.loading import LoadOptions, write_rejected
+    from .loaders.loading import LoadOptions
 
-    if registers.get("rejected") and registers.get("strict", True):
-        raise UsageError("--rejected goes with --skip-bad-rows (under --strict a bad row rejects the whole file)")
     options = LoadOptions(
         strict=registers.get("strict", True),
         cog_year=registers.get("cog_year"),
@@ -1016,9 +1134,55 @@ def load_registers(
         object_codes=tuple(registers.get("object_codes") or ()),
         keywords=tuple(registers.get("keywords") or ()),
         include_inactive=bool(registers.get("include_inactive")),
+        list_set_aside=bool(registers.get("rejected")),
     )
     store = settings.store(create=True)
-    loads = open_sources(paths, redirect_aware_lookup(store), settings.contributor, format_, source_name, options)
+    loads: list[Any] = []
+    try:
+        loads.extend(open_sources(paths, redirect_aware_lookup(store), settings.contributor, format_, source_name, options))
+        _load_each(settings, store, loads, dry_run, authoritative)
+    except LoadError as error:
+        # What rejected the file is listed in the file asked for, as when the rest loads.
+        if registers.get("rejected"):
+            _write_rejected([*(load_.report for load_ in loads), _report_of(error)], registers["rejected"])
+        raise
+    if registers.get("rejected"):
+        _write_rejected([load_.report for load_ in loads], registers["rejected"])
+
+
+def _report_of(error: LoadError) -> Any:
+    """A report of the rows a :class:`LoadError` names that no report of a load holds
+    (a file rejected while it was opened)."""
+    from .loaders.loading import LoadReport
+
+    report = LoadReport()
+    for problem in error.problems:
+        report.reject(problem)
+    return report
+
+
+def _write_rejected(reports: Sequence[Any], path: Path) -> None:
+    from .loaders.loading import write_rejected
+
+    seen: set[int] = set()
+    distinct = []
+    for report in reports:
+        # A load's own report and the error it raised name the same rows once.
+        problems = {id(p) for p in report.problems}
+        if problems and problems <= seen:
+            continue
+        seen |= problems
+        distinct.append(report)
+    count = write_rejected(distinct, path)
+    click.echo(f"wrote {path} ({count} line{'s' if count != 1 else ''}: rejected rows and fields set aside)", err=True)
+
+
+def _load_each(settings: Settings, store: GraphStore, loads: Sequence[Any], dry_run: bool, authoritative: bool) -> None:
+    from dataclasses import replace
+
+    from .graph.history import record_stream_load
+    from .graph.merge import redirect_records, redirects
+
     for load_ in loads:
         if authoritative:
             load_.source = replace(load_.source, authoritative=True)
@@ -1030,19 +1194,26 @@ def load_registers(
                     nodes += 1
                 else:
                     relations += 1
-            click.echo(f"{load_.source.name} [{load_.source.format}]: {nodes} nodes, {relations} relations (dry run, nothing written)")
+            summary = report.set_aside_summary()
+            click.echo(f"{load_.source.name} [{load_.source.format}]: {nodes} nodes, {relations} relations (dry run, nothing written)"
+                       + (f"; {summary}" if summary else ""))
             for column, use in report.columns_used.items():
                 click.echo(f"  column {column!r} -> {use}")
             for column in report.columns_ignored:
                 click.echo(f"  column {column!r} ignored")
         elif load_.source.format in _STREAMED_FORMATS and hasattr(store, "write_stream"):
             records = load_.records
+            progress = settings.progress
+            show = progress.rows(load_.source.name, _expected_rows(load_.files) if progress.shown else None)
             if hasattr(records, "encoded") and not redirects(store):
                 # Read in a worker process and handed to the store whole; it reports its own progress.
-                records.progress = _progress(load_)
+                records.progress = show
             else:
-                records = redirect_records(store, _with_progress(load_))
-            result = store.write_stream(load_.source, records, load_.digest)
+                records = redirect_records(store, _with_progress(load_, show))
+            try:
+                result = store.write_stream(load_.source, records, load_.digest)
+            finally:
+                progress.done()
             if not result.unchanged:
                 record_stream_load(store, result.source, settings.contributor, result.nodes, result.relations)
             _echo_result(result, report)
@@ -1050,49 +1221,62 @@ def load_registers(
             (batch,) = collaborative_batches(store, [load_.batch()], False)
             batch.source = load_.source
             _echo_result(write_recorded(settings, batch), report)
+        if report.fields_set_aside and not report.list_set_aside:
+            click.echo("note: --rejected FILE.csv lists them, with their values and reasons", err=True)
         for notice in report.notices:
             click.echo(f"notice: {notice}", err=True)
         for problem in report.problems:
             click.echo(f"rejected: {problem}", err=True)
-    if registers.get("rejected"):
-        count = write_rejected([load_.report for load_ in loads], registers["rejected"])
-        click.echo(f"wrote {registers['rejected']} ({count} rejected row{'s' if count != 1 else ''})", err=True)
 
 
-_PROGRESS_EVERY = 100_000
-
-
-def _with_progress(load_: Any):
-    """The load's records, saying on stderr how many rows were read every 100,000 rows."""
-    report, shown = load_.report, 0
-    for record in load_.records:
-        if report.rows_read >= shown + _PROGRESS_EVERY:
-            shown = report.rows_read - report.rows_read % _PROGRESS_EVERY
-            click.echo(f"{load_.source.name}: {shown:,} rows read", err=True)
+def _with_progress(load_: Any, show: Callable[[int], None]) -> Iterator[Any]:
+    """The load's records, telling ``show`` the rows read every 1,000 records."""
+    report = load_.report
+    for count, record in enumerate(load_.records):
+        if not count % 1000:
+            show(report.rows_read)
         yield record
 
 
-def _progress(load_: Any):
-    """A function told the rows read so far, saying so on stderr every 100,000 rows."""
-    shown = 0
+def _expected_rows(files: Sequence[str]) -> int | None:
+    """About how many rows the CSV files (or the CSV members of zips) of a load hold: their
+    size over the size of a row in their first megabyte."""
+    import zipfile
 
-    def show(rows_read: int) -> None:
-        nonlocal shown
-        if rows_read >= shown + _PROGRESS_EVERY:
-            shown = rows_read - rows_read % _PROGRESS_EVERY
-            click.echo(f"{load_.source.name}: {shown:,} rows read", err=True)
+    from .loaders.tables import SAMPLE_SIZE
 
-    return show
+    total_bytes, sample = 0, b""
+    try:
+        for name in files:
+            path = Path(name)
+            if path.suffix.lower() == ".zip":
+                with zipfile.ZipFile(path) as archive:
+                    members = [info for info in archive.infolist() if info.filename.lower().endswith(".csv")]
+                    total_bytes += sum(info.file_size for info in members)
+                    if members and not sample:
+                        with archive.open(members[0]) as raw:
+                            sample = raw.read(SAMPLE_SIZE)
+            else:
+                total_bytes += path.stat().st_size
+                if not sample:
+                    with open(path, "rb") as raw:
+                        sample = raw.read(SAMPLE_SIZE)
+    except (OSError, zipfile.BadZipFile):
+        return None
+    lines = sample.count(b"\n")
+    return int(total_bytes * lines / len(sample)) if lines else None
 
 
 def _echo_result(result: Any, report: Any) -> None:
     read = f" from {report.rows_read} rows" if report.rows_read else ""
     skipped = f", {report.rows_filtered} filtered out" if report.rows_filtered else ""
     rejected = f", {len(report.problems)} rejected" if report.problems else ""
+    summary = report.set_aside_summary()
+    set_aside = f"; {summary}" if summary else ""
     if result.unchanged:
         click.echo(f"{result.source}: unchanged (already loaded)")
     else:
-        click.echo(f"{result.source}: {result.nodes} nodes, {result.relations} relations loaded{read}{skipped}{rejected}")
+        click.echo(f"{result.source}: {result.nodes} nodes, {result.relations} relations loaded{read}{skipped}{rejected}{set_aside}")
 
 
 # ---- analysis: reports, recommendations, paths ----
@@ -1178,7 +1362,7 @@ def report_brokers(settings: Settings, by: str, between: tuple[str, str], kinds:
 
     if directed and graph_name != "full":
         raise UsageError("--directed needs --graph full: the actor projection has no direction")
-    store_graph = settings.store().to_networkx()
+    store_graph = settings.read_graph()
     graph = analysis_graph(store_graph, graph_name, include, min_weight=min_weight, directed=directed)
     result = brokers_report(graph, by, store_graph, tuple(_kinds(between)), set(_kinds(kinds)) or None, engine)
     result["rows"] = result["rows"][:top]
@@ -1209,7 +1393,7 @@ def report_communities(settings: Settings, method: str, resolution: float, top: 
     """
     from .graph.analysis import analysis_graph, communities_report
 
-    store_graph = settings.store().to_networkx()
+    store_graph = settings.read_graph()
     graph = analysis_graph(store_graph, graph_name, include, min_weight=min_weight)
     result = communities_report(graph, method, seed, resolution, engine, top, store_graph)
     rows = [
@@ -1237,7 +1421,7 @@ def report_gaps(settings: Settings, level: str, lang: str, format_: str, output:
     and themes nobody in a territory works on (though others elsewhere do)."""
     from .graph.analysis import gaps_report
 
-    result = gaps_report(settings.store().to_networkx(), level)
+    result = gaps_report(settings.read_graph(), level)
     unlinked = "sans lien" if lang == "fr" else "unlinked"
     uncovered = "non couvert" if lang == "fr" else "uncovered"
     rows = [{"gap": unlinked, "territory": g["territory_name"], "theme": g["theme_name"], "actors": g["actor_names"]}
@@ -1279,7 +1463,7 @@ def report_all(settings: Settings, format_: str, output: Path | None, title: str
     printable HTML file (or all the data as one JSON object)."""
     from .visualise.report import full_report_data, full_report_html
 
-    store_graph = settings.store().to_networkx()
+    store_graph = settings.read_graph()
     sample = sample_size(store_graph.number_of_nodes(), sample, exact)
     if format_ == "html":
         text = full_report_html(store_graph, lang, title, seed, sample, top, metric, include, min_weight, engine,

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Sequence
 
 from maillage.graph.store.sqlite import ClaimEncoder, SQLiteStore
 from maillage.loaders import open_sources
@@ -36,43 +37,53 @@ WORDS = ["solidarité", "internationale", "culture", "sport", "quartier", "jeune
          "échanges", "Sahel", "jumelage", "santé", "éducation", "théâtre", "randonnée", "entraide", "femmes"]
 
 
-def commune_codes() -> list[str]:
+def commune_codes(per_departement: int = COMMUNES_PER_DEPARTEMENT) -> list[str]:
+    """INSEE codes of ``per_departement`` communes in each département (at most 99 in the
+    overseas ones, whose codes have two digits after the département's three)."""
     return [
         (dep + f"{i:02d}" if len(dep) == 3 else dep + f"{i:03d}")
         for dep in DEPARTEMENTS
-        for i in range(1, COMMUNES_PER_DEPARTEMENT + 1)
+        for i in range(1, (min(per_departement, 99) if len(dep) == 3 else per_departement) + 1)
     ]
 
 
-def write_cog(directory: Path) -> list[Path]:
-    """A COG sized like the real one's upper levels, and some communes in each département."""
+def write_cog(directory: Path, per_departement: int = COMMUNES_PER_DEPARTEMENT, regions: Sequence[str] = ("11",)) -> list[Path]:
+    """A COG sized like the real one's départements, ``regions`` (the départements shared
+    among them in turn) and ``per_departement`` communes in each département."""
+    region_of = {dep: regions[n % len(regions)] for n, dep in enumerate(DEPARTEMENTS)}
     region = directory / "v_region_2024.csv"
-    region.write_text("REG,CHEFLIEU,TNCC,NCC,NCCENR,LIBELLE\n11,75056,1,ILE DE FRANCE,Île-de-France,Île-de-France\n", encoding="utf-8")
+    with open(region, "w", encoding="utf-8") as out:
+        out.write("REG,CHEFLIEU,TNCC,NCC,NCCENR,LIBELLE\n")
+        for code in regions:
+            out.write(f"{code},75056,1,REGION {code},Région {code},Région {code}\n")
     departement = directory / "v_departement_2024.csv"
     with open(departement, "w", encoding="utf-8") as out:
         out.write("DEP,REG,CHEFLIEU,TNCC,NCC,NCCENR,LIBELLE\n")
         for dep in DEPARTEMENTS:
-            out.write(f"{dep},11,{dep}001,0,DEP {dep},Département {dep},Département {dep}\n")
+            out.write(f"{dep},{region_of[dep]},{dep}001,0,DEP {dep},Département {dep},Département {dep}\n")
     commune = directory / "v_commune_2024.csv"
     with open(commune, "w", encoding="utf-8") as out:
         out.write("TYPECOM,COM,REG,DEP,CTCD,ARR,TNCC,NCC,NCCENR,LIBELLE,CAN,COMPARENT\n")
-        for code in commune_codes():
+        for code in commune_codes(per_departement):
             dep = code[:3] if code.startswith("97") else code[:2]
-            out.write(f"COM,{code},11,{dep},{dep}D,,0,COMMUNE {code},Commune {code},Commune {code},,\n")
+            out.write(f"COM,{code},{region_of[dep]},{dep},{dep}D,,0,COMMUNE {code},Commune {code},Commune {code},,\n")
     return [region, departement, commune]
 
 
-def write_waldec(path: Path, rows: int, seed: int = 7) -> None:
-    """``rows`` associations in the 39-column rna_waldec format, 95 % of them active."""
+def write_waldec(path: Path, rows: int, seed: int = 7, codes: Sequence[str] | None = None, active: float = 0.95,
+                 sirets: float = 0.0) -> None:
+    """``rows`` associations in the 39-column rna_waldec format, in the communes of ``codes``
+    (default: :func:`commune_codes`), the share ``active`` of them active, the share
+    ``sirets`` with a SIRET (one in a hundred of which fails its checksum, as in the register)."""
     rng = random.Random(seed)
-    codes = commune_codes()
+    codes = codes or commune_codes()
     with open(path, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
         writer.writerow(WALDEC_COLUMNS)
         for n in range(rows):
             code = codes[n % len(codes)]
             title = " ".join(rng.choice(WORDS) for _ in range(4)).upper()
-            position = "A" if rng.random() < 0.95 else rng.choice("DSR")
+            position = "A" if rng.random() < active else rng.choice("DSR")
             created = f"{rng.randint(1950, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}" if n % 10 else "0001-01-01"
             cells = {
                 "id": f"W{n:09d}", "gestion": "932P", "date_creat": created, "date_decla": created,
@@ -85,7 +96,25 @@ def write_waldec(path: Path, rows: int, seed: int = 7) -> None:
                 "adrg_pays": "FRANCE", "dir_civilite": "PM", "publiweb": "0", "position": position,
                 "maj_time": "2024-09-12 10:15:42",
             }
+            if sirets and rng.random() < sirets:
+                cells["siret"] = siret(rng, valid=rng.random() >= 0.01)
             writer.writerow([cells.get(column, "") for column in WALDEC_COLUMNS])
+
+
+def luhn_digit(digits: str) -> str:
+    """The digit that completes ``digits`` into a number passing the Luhn checksum."""
+    total = 0
+    for index, char in enumerate(reversed(digits + "0")):
+        value = int(char) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return str((10 - total % 10) % 10)
+
+
+def siret(rng: random.Random, valid: bool = True) -> str:
+    """A random SIRET, passing the Luhn checksum unless ``valid`` is false."""
+    digits = "".join(str(rng.randint(0, 9)) for _ in range(13))
+    last = luhn_digit(digits)
+    return digits + (last if valid else str((int(last) + 1) % 10))
 
 
 def peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:

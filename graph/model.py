@@ -332,6 +332,7 @@ ATTRIBUTES: dict[str, Attribute] = {
     "title": Attribute(("Document", "Project"), description="full title"),
     "date": Attribute(("Document", "Association"), _check_date, description="YYYY, YYYY-MM or YYYY-MM-DD"),
     "website": Attribute(KINDS, description="web address"),
+    "postal_code": Attribute(("Collectivite", "Association", "Project"), _pattern(r"[0-9]{5}", "a postal code (5 digits)"), description="postal code of the address, 5 digits"),
     "description": Attribute(KINDS, description="free text"),
     "latitude": Attribute(("Collectivite", "Association", "Project"), _pattern(r"-?[0-9]{1,2}(\.[0-9]+)?", "a latitude in degrees"), description="WGS84 degrees"),
     "longitude": Attribute(("Collectivite", "Association", "Project"), _pattern(r"-?[0-9]{1,3}(\.[0-9]+)?", "a longitude in degrees"), description="WGS84 degrees"),

@@ -91,7 +91,7 @@ def read_banatic(
     """Read a BANATIC perimeter file into a :class:`Load`."""
     table = _open(path)
     columns = _match_columns(table.header)
-    report = LoadReport()
+    report = LoadReport(list_set_aside=options.list_set_aside)
     report.columns_used = {column: field for field, column in columns.items()}
     sirens = read_siren_table(options.siren_table) if options.siren_table else {}
     epcis: dict[str, NodeRecord] = {}
@@ -125,27 +125,35 @@ def read_banatic(
         def bad(field: str | None, message: str) -> None:
             report.reject(Problem(table.name, row.line, columns.get(field, field) if field else None, message), row.cells)
 
+        def set_aside(field: str, message: str) -> None:
+            report.set_aside_field(table.name, row.line, columns.get(field, field), cells[field], message)
+            cells[field] = ""
+
         if row.error:
             bad(row.error_column, row.error)
             continue
-        damaged = next(((f, r) for f, v in cells.items() if v and (r := suspicious_text(v))), None)
+        # The EPCI's SIREN is its id and its name its name: without them the row gives no EPCI.
+        damaged = next(((f, r) for f in ("siren", "name") if (r := suspicious_text(cells[f]))), None)
         if damaged:
             bad(*damaged)
             continue
+        for field_name, value in list(cells.items()):
+            if value and (reason := suspicious_text(value)):
+                set_aside(field_name, reason)
         try:
             siren = validate_siren(cells["siren"])
         except ModelError as error:
             bad("siren", str(error))
             continue
-        nature = cells["nature"].upper()
-        if nature not in _NATURES:
-            bad("nature", f"unknown nature juridique {cells['nature']!r}; expected one of {', '.join(sorted(_NATURES))}")
-            continue
         if not cells["name"]:
             bad("name", "the EPCI's name is empty")
             continue
+        nature = cells["nature"].upper()
+        if nature and nature not in _NATURES:
+            set_aside("nature", f"unknown nature juridique; expected one of {', '.join(sorted(_NATURES))}")
+            nature = ""
         place = f"{table.name}:{row.line}"
-        attrs = {"level": "epci", "siren": siren, "nature": nature, "country": "FR"}
+        attrs = {"level": "epci", "siren": siren, "country": "FR"} | ({"nature": nature} if nature else {})
         epci_id = make_id("Collectivite", cells["name"], attrs)
         if epci_id not in epcis:
             epcis[epci_id] = NodeRecord(Node(epci_id, "Collectivite", cells["name"], (), attrs), place)
@@ -157,7 +165,7 @@ def read_banatic(
         insee = sirens.get(cells["member_siren"])
         if insee:
             member_id = commune_by_code(insee)
-        if member_id is None:
+        if member_id is None and cells["member_name"]:
             candidates = commune_by_name(cells["member_name"], cells.get("member_departement", ""))
             if len(candidates) == 1:
                 member_id = candidates[0].id

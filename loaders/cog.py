@@ -46,7 +46,7 @@ from typing import Sequence
 from ..graph.errors import LoadError, ModelError, UsageError
 from ..graph.model import Node, NodeRecord, Relation, RelationRecord, Source, make_id, normalise, validate_insee
 from ..graph.store.base import Problem
-from .loading import Load, LoadOptions, LoadReport, Lookup, checked
+from .loading import Load, LoadOptions, LoadReport, Lookup, checked, reason_without_value
 from .tables import Row, fold_header, read_csv, suspicious_text
 
 __all__ = ["COG_FORMATS", "detect_cog", "read_cog", "cog_year"]
@@ -129,7 +129,7 @@ def read_cog(
     level = _LEVEL[format_]
     table = read_csv(path)
     columns = {fold_header(cell): cell for cell in table.header}
-    report = LoadReport()
+    report = LoadReport(list_set_aside=options.list_set_aside)
     context = _Context(lookup, known_ids)
     rows = list(table.rows)
     report.rows_read = len(rows)
@@ -149,6 +149,17 @@ def read_cog(
     def bad(row: Row, column: str | None, message: str) -> None:
         report.reject(Problem(table.name, row.line, columns.get(column, column) if column else None, message), row.cells)
 
+    def set_aside(row: Row, column: str, message: str) -> None:
+        report.set_aside_field(table.name, row.line, columns.get(column, column), cell(row, column), message)
+
+    def parent_of(row: Row, column: str, level: str) -> str | None:
+        """The code of a row's parent, or None (the field set aside) when it cannot be one."""
+        try:
+            return validate_insee(cell(row, column), level)
+        except ModelError as error:
+            set_aside(row, column, reason_without_value(error))
+            return None
+
     def link(node_id: str, parent_id: str, place: str, what: str) -> None:
         if parent_id in nodes or context.exists(parent_id):
             relations.append(RelationRecord(Relation(node_id, "LOCATED_IN", parent_id), place))
@@ -162,18 +173,23 @@ def read_cog(
         if row.extra:
             bad(row, None, f"{row.extra} more cells than the header has columns")
             continue
-        damaged = [(name, reason) for name in ("libelle", "nccenr") if (reason := suspicious_text(cell(row, name)))]
-        if damaged:
-            bad(row, damaged[0][0], damaged[0][1])
-            continue
         name = cell(row, "libelle")
+        reason = suspicious_text(name)
+        if reason:
+            bad(row, "libelle", reason)
+            continue
         if not name:
             bad(row, "libelle", "LIBELLE is empty")
             continue
         place = f"{table.name}:{row.line}"
-        aliases = tuple(a for a in (cell(row, "nccenr"),) if a and a != name)
+        alias = cell(row, "nccenr")
+        reason = suspicious_text(alias)
+        if reason:
+            set_aside(row, "nccenr", reason)
+            alias = ""
+        aliases = tuple(a for a in (alias,) if a and a != name)
         attrs = {"cog_year": year, "country": "FR"}
-        parent: tuple[str, str] | None = None
+        parent_level, parent_column = "", ""
         checking = {"region": "reg", "departement": "dep", "commune": "com"}[level]
         try:
             if level == "region":
@@ -182,28 +198,28 @@ def read_cog(
             elif level == "departement":
                 code = validate_insee(cell(row, "dep"), "departement")
                 node_id = make_id("Collectivite", name, {"level": "departement", "insee_code": code})
-                checking = "reg"
-                parent = ("region", validate_insee(cell(row, "reg"), "region"))
+                parent_level, parent_column = "region", "reg"
             else:
                 typecom = cell(row, "typecom").upper()
                 code = validate_insee(cell(row, "com"), "commune")
                 if typecom == "COM":
                     node_id = make_id("Collectivite", name, {"level": "commune", "insee_code": code})
-                    checking = "dep"
-                    parent = ("departement", validate_insee(cell(row, "dep"), "departement"))
+                    parent_level, parent_column = "departement", "dep"
                 elif typecom in _SUB_COMMUNES:
                     node_id = f"collectivite:{_SUB_COMMUNES[typecom]}-{code}"
-                    if not cell(row, "comparent"):
-                        bad(row, "comparent", f"a {typecom} row needs COMPARENT, its parent commune")
-                        continue
-                    checking = "comparent"
-                    parent = ("commune", validate_insee(cell(row, "comparent"), "commune"))
+                    parent_level, parent_column = "commune", "comparent"
                 else:
                     bad(row, "typecom", f"unknown TYPECOM {typecom!r}; expected COM, ARM, COMD or COMA")
                     continue
         except ModelError as error:
             bad(row, checking, str(error))
             continue
+        parent: tuple[str, str] | None = None
+        if parent_level == "commune" and not cell(row, "comparent"):
+            set_aside(row, "comparent", f"a {typecom} row needs COMPARENT, its parent commune")
+        elif parent_level:
+            found = parent_of(row, parent_column, parent_level)
+            parent = (parent_level, found) if found else None
         node_level = level if not node_id.split(":")[1].startswith(("arm-", "comd-", "coma-")) else "other"
         attrs = {"level": node_level, "insee_code": code, **attrs}
         if node_id in nodes:

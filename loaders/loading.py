@@ -6,8 +6,9 @@ three things, kept here:
 * :class:`LoadOptions`, what the command line passes down (strictness,
   vintage, RNA filters, mapping file, SIREN table);
 * :class:`LoadReport`, every malformed row (file, line, column, reason) with
-  the row itself, every notice (a rename, a skipped link), and for mapped
-  loads which column went where;
+  the row itself, every field set aside (a register's row kept without a
+  value that failed its check), every notice (a rename, a skipped link), and
+  for mapped loads which column went where;
 * :class:`Load`, the source and a single-pass iterator of records. Under
   ``strict`` (the default) the iterator raises :class:`LoadError` once the
   file is read if any row was malformed, so a store writing it in one
@@ -20,6 +21,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,7 @@ __all__ = [
     "Lookup",
     "checked",
     "file_digest",
+    "reason_without_value",
     "write_rejected",
 ]
 
@@ -61,6 +64,8 @@ class LoadOptions:
     object_codes: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     include_inactive: bool = False
+    #: Keep each field set aside (file, line, column, value, reason), not only their count per column.
+    list_set_aside: bool = False
 
     def signature(self) -> str:
         """The options that change what a file gives, as text for digests and source names."""
@@ -80,10 +85,20 @@ class LoadOptions:
 
 @dataclass
 class LoadReport:
-    """What a loader met: malformed rows, notices, and (mapped loads) column use."""
+    """What a loader met: malformed rows, fields set aside, notices, and (mapped loads) column use.
+
+    A register's row is rejected only when it cannot give an actor (no usable id,
+    no name, text that does not decode); a secondary value that fails its check (a
+    SIRET's checksum, a date, a postal code) is left out of the actor's attributes
+    and counted in ``fields_set_aside`` by column, and listed in ``set_aside`` as
+    ``(problem, value)`` when ``list_set_aside`` is true.
+    """
 
     problems: list[Problem] = field(default_factory=list)
     rejected: list[tuple[Problem, dict[str, str]]] = field(default_factory=list)
+    fields_set_aside: dict[str, int] = field(default_factory=dict)
+    set_aside: list[tuple[Problem, str]] = field(default_factory=list)
+    list_set_aside: bool = False
     notices: list[str] = field(default_factory=list)
     columns_used: dict[str, str] = field(default_factory=dict)
     columns_ignored: list[str] = field(default_factory=list)
@@ -95,6 +110,26 @@ class LoadReport:
         """Record a malformed row (or cell) and the row it comes from."""
         self.problems.append(problem)
         self.rejected.append((problem, dict(cells or {})))
+
+    def set_aside_field(self, file: str, line: int | None, column: str, value: str, reason: str) -> None:
+        """Record a value left out of a kept row's attributes, and why."""
+        self.fields_set_aside[column] = self.fields_set_aside.get(column, 0) + 1
+        if self.list_set_aside:
+            self.set_aside.append((Problem(file, line, column, reason), value))
+
+    def set_aside_summary(self) -> str:
+        """``3 fields set aside (siret 2, date_creat 1)``, or "" when none was.
+
+        >>> report = LoadReport()
+        >>> report.set_aside_field("rna.csv", 2, "siret", "45678912300018", "checksum fails")
+        >>> report.set_aside_summary()
+        '1 field set aside (siret 1)'
+        """
+        total = sum(self.fields_set_aside.values())
+        if not total:
+            return ""
+        counts = sorted(self.fields_set_aside.items(), key=lambda item: (-item[1], item[0]))
+        return f"{total} field{'s' if total != 1 else ''} set aside ({', '.join(f'{column} {count}' for column, count in counts)})"
 
     def notice(self, message: str) -> None:
         """Record something done on purpose that the user should know."""
@@ -132,6 +167,16 @@ def checked(records: Iterator[NodeRecord | RelationRecord], report: LoadReport, 
     yield from records
     if strict and report.problems:
         raise LoadError(report.problems)
+
+
+def reason_without_value(error: Exception) -> str:
+    """A check's message without the value it starts by quoting, for a field set aside,
+    whose value is listed beside its reason.
+
+    >>> reason_without_value(ValueError("'4567' is not a SIRET (14 digits)"))
+    'not a SIRET (14 digits)'
+    """
+    return re.sub(r"^'[^']*' (is )?", "", str(error))
 
 
 def file_digest(paths: Sequence[Path], *extra: str) -> str:
@@ -179,24 +224,35 @@ def _shown(cell: str) -> str:
 
 
 def write_rejected(reports: Iterable[LoadReport], path: Path) -> int:
-    """Write rejected rows with their reasons to a CSV file (UTF-8); return how many.
+    """Write the rejected rows and the fields set aside, with their reasons, to a CSV file;
+    return how many lines it holds besides the header.
 
-    Columns: ``file``, ``line``, ``column``, ``reason``, then the row's own cells.
+    Columns: ``file``, ``line``, ``column``, ``value``, ``reason``, ``outcome`` (``row
+    rejected`` or ``field set aside``), then a rejected row's own cells. Separated by
+    ``;`` and written in UTF-8 with a byte-order mark, as a spreadsheet opens it by a
+    double click; lines in the order of the files.
     """
-    rows = [(problem, cells) for report in reports for problem, cells in report.rejected]
+    entries: list[tuple[Problem, str, str, dict[str, str]]] = []
+    for report in reports:
+        for problem, cells in report.rejected:
+            entries.append((problem, cells.get(problem.column or "", ""), "row rejected", cells))
+        for problem, value in report.set_aside:
+            entries.append((problem, value, "field set aside", {}))
+    entries.sort(key=lambda entry: (entry[0].file, entry[0].line or 0))
     columns: list[str] = []
-    for _, cells in rows:
+    for *_, cells in entries:
         for column in cells:
             if column not in columns:
                 columns.append(column)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["file", "line", "column", "reason", *columns])
-    for problem, cells in rows:
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["file", "line", "column", "value", "reason", "outcome", *columns])
+    for problem, value, outcome, cells in entries:
         writer.writerow(
-            [problem.file, problem.line or "", problem.column or "", problem.message, *(_shown(cells.get(c, "")) for c in columns)]
+            [problem.file, problem.line or "", problem.column or "", _shown(value), problem.message, outcome,
+             *(_shown(cells.get(c, "")) for c in columns)]
         )
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(buffer.getvalue(), encoding="utf-8", errors="backslashreplace")
+    tmp.write_text(buffer.getvalue(), encoding="utf-8-sig", errors="backslashreplace")
     tmp.replace(path)
-    return len(rows)
+    return len(entries)

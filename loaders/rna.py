@@ -7,12 +7,21 @@ declared before the register went digital) have fewer, read by header. Both
 come one file per département, in a monthly zip, in UTF-8 (with a byte-order
 mark on some releases) or ISO-8859-1/cp1252, with CRLF line ends.
 
-Quirks handled: ``0001-01-01`` means "no date"; ids are ``W`` + 9 characters
+Quirks handled: ``0001-01-01`` stands for "no date"; ids are ``W`` + 9 characters
 or, for old associations, a prefecture number; ``position`` is ``A`` (active),
 ``D`` (dissolved), ``S`` (deleted) or ``R`` (re-registered elsewhere) and only
 ``A`` rows are kept unless ``include_inactive``; ``objet_social1``/``2`` are
 6-digit codes kept as the ``object_codes`` attribute; codes are text, so
 ``01001`` and ``2A004`` keep their form.
+
+A row is rejected only when it cannot give an association: its id is missing
+or is not one, its ``titre`` is empty or damaged, its bytes do not decode, or
+its cells do not match the header. A secondary cell that fails its check (a
+SIRET whose checksum fails, La Poste's establishments aside; a date that is
+``0001-01-01``, not a calendar date, before 1800 or in the future; a postal
+code that is not 5 digits; a commune or social-object code of the wrong form;
+a damaged ``titre_court`` or ``siteweb``) is *set aside*: the association is
+kept without it, and the report counts it by column.
 
 Each kept row becomes an ``Association`` (id ``association:rna-W932001234``,
 name ``titre``, alias ``titre_court``) ``LOCATED_IN`` the place of
@@ -30,6 +39,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import gc
 import io
 import itertools
@@ -52,7 +62,7 @@ from typing import IO, Any, Callable, Iterator, Sequence
 from ..graph.errors import LoadError, ModelError, UsageError
 from ..graph.model import Node, NodeRecord, Relation, RelationRecord, Source, normalise, validate_siret
 from ..graph.store.base import Problem
-from .loading import DigestInBackground, Load, LoadOptions, LoadReport, Lookup, checked
+from .loading import DigestInBackground, Load, LoadOptions, LoadReport, Lookup, checked, reason_without_value
 from .tables import SAMPLE_SIZE, detect_encoding, fold_header, suspicious_text
 
 __all__ = ["WALDEC_COLUMNS", "IMPORT_COLUMNS", "WORKER_MIN_BYTES", "RnaRecords", "ParallelRnaRecords", "read_in_worker", "detect_rna", "read_rna", "rna_members"]
@@ -76,6 +86,9 @@ _UNDECODED = re.compile("[\udc80-\udcff]")
 _RNA_ID = re.compile(r"W[0-9A-Z]{9}|[0-9][0-9A-Z/]{0,13}")
 _DATE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
 _CODE = re.compile(r"[0-9]{6}")
+_POSTAL_CODE = re.compile(r"(?!00)[0-9]{5}")
+#: Creation dates before this year are taken for typing slips.
+_EARLIEST_YEAR = "1800"
 _INSEE = re.compile(r"(0[1-9]|[1-8][0-9]|9[0-5]|2[AB])[0-9]{3}|97[1-6][0-9]{2}")
 #: The municipal arrondissements of Paris, Marseille and Lyon, so that a filter on
 #: the commune also keeps associations registered at an arrondissement's code.
@@ -192,7 +205,7 @@ def read_rna(
         found = detect_rna(member.header())
         if found != format_:
             raise UsageError(f"{member.name}: not an {format_} file (its header reads as {found or 'something else'})")
-    report = LoadReport()
+    report = LoadReport(list_set_aside=options.list_set_aside)
     signature = options.signature()
     name = source_name or (f"{format_} {signature}" if signature else format_)
     source = Source(name, format_, contributor)
@@ -225,8 +238,9 @@ class RnaRecords:
 
     def _records(self) -> Iterator[NodeRecord | RelationRecord]:
         links = _Links(self.lookup, self.known_ids)
-        for node_id, title, alias, rna_id, siret, codes, date, website, place, code in _kept(self.members, self.options, self.report):
-            node = Node(node_id, "Association", title, (alias,) if alias else (), _attributes(rna_id, siret, codes, date, website))
+        for node_id, title, alias, rna_id, siret, codes, date, website, postal_code, place, code in _kept(self.members, self.options, self.report):
+            attrs = _attributes(rna_id, siret, codes, date, website, postal_code)
+            node = Node(node_id, "Association", title, (alias,) if alias else (), attrs)
             yield NodeRecord(node, place)
             if code:
                 relation = links(node_id, code, place)
@@ -315,15 +329,15 @@ def read_in_worker() -> None:
 
 def _read_and_send(members: list[Member], options: LoadOptions, encoder: Any, chunk_size: int, out: IO[bytes]) -> None:
     encode = encoder.node_claims
-    report = LoadReport()
+    report = LoadReport(list_set_aside=options.list_set_aside)
     try:
         claims: dict[str, tuple] = {}
         places: list[tuple[str, str, str]] = []
-        for node_id, title, alias, rna_id, siret, codes, date, website, place, code in _kept(members, options, report):
+        for node_id, title, alias, rna_id, siret, codes, date, website, postal_code, place, code in _kept(members, options, report):
             # A later row for the same id replaces the earlier one, as in the store.
             if node_id in claims:
                 del claims[node_id]
-            attrs = _attributes_json(rna_id, siret, codes, date, website)
+            attrs = _attributes_json(rna_id, siret, codes, date, website, postal_code)
             claims[node_id] = (node_id, "Association", title, (alias,) if alias else (), attrs, place)
             if code:
                 places.append((node_id, code, place))
@@ -505,39 +519,68 @@ class _Memo(dict):
 
 def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> Iterator[tuple]:
     """Stream the kept rows as ``(node_id, titre, alias, rna_id, siret, object codes, date,
-    web site, place, adrs_codeinsee)``, what :class:`RnaRecords` and the worker make
-    their association and link of; the alias is ``titre_court`` when it differs from
-    ``titre``, the date ``date_creat`` when it is one, "" otherwise. An id met twice keeps
-    its last row (the store's rule)."""
+    web site, postal code, place, adrs_codeinsee)``, what :class:`RnaRecords` and the worker
+    make their association and link of; the alias is ``titre_court`` when it differs from
+    ``titre``; a value absent or set aside is "". An id met twice keeps its last row (the
+    store's rule)."""
     departements = set(options.departements)
     communes = set(options.communes)
     commune_prefixes = tuple(p for c in communes for p in _PLM.get(c, ()))
     object_codes = tuple(options.object_codes)
     keywords = [normalise(k) for k in options.keywords]
     inactive = options.include_inactive
+    today = datetime.date.today().isoformat()
 
-    def place_code(cell: str) -> tuple[str, bool, tuple[str, str] | None]:
+    def place_code(cell: str) -> tuple[str, bool, str | None]:
         """An ``adrs_codeinsee`` cell as the code, whether the filters keep it, and what is wrong with it."""
         code = cell.strip().upper()
         kept = not (departements and _departement(code) not in departements) and not (
             communes and code not in communes and not (commune_prefixes and code.startswith(commune_prefixes))
         )
-        problem = None if not code or _INSEE.fullmatch(code) else ("adrs_codeinsee", f"{code!r} is not an INSEE commune code")
+        problem = None if not code or _INSEE.fullmatch(code) else "not an INSEE commune code"
         return code, kept, problem
 
-    def social_objects(cells: tuple[str, str]) -> tuple[tuple[str, ...], bool, tuple[str, str] | None]:
-        """``objet_social1`` and ``2`` as the codes given, whether the filter keeps them, and what is wrong with them."""
-        codes = tuple(c for c in (cells[0].strip(), cells[1].strip()) if c and c != "000000")
+    def social_objects(cells: tuple[str, str]) -> tuple[tuple[str, ...], bool, tuple[tuple[str, str, str], ...]]:
+        """``objet_social1`` and ``2`` as the well-formed codes given, whether the filter keeps
+        them, and the others as (column, value, reason)."""
+        given = [(f"objet_social{n}", c) for n, c in enumerate((cells[0].strip(), cells[1].strip()), start=1) if c and c != "000000"]
+        codes = tuple(c for _, c in given if _CODE.fullmatch(c))
         kept = not object_codes or any(c.startswith(object_codes) for c in codes)
-        problem = next(
-            ((f"objet_social{n}", f"{c!r} is not a social-object code (6 digits)") for n, c in enumerate(codes, start=1) if not _CODE.fullmatch(c)),
-            None,
-        )
-        return codes, kept, problem
+        problems = tuple((column, c, "not a social-object code (6 digits)") for column, c in given if not _CODE.fullmatch(c))
+        return codes, kept, problems
 
-    # Codes repeat from row to row: each distinct cell is read and checked once.
+    def creation_date(cell: str) -> tuple[str, str | None]:
+        """A ``date_creat`` cell as the date kept ("" for none) and why it was set aside."""
+        date = cell.strip()
+        if not date:
+            return "", None
+        if date == "0001-01-01":
+            return "", "0001-01-01 stands for no date"
+        if not _DATE.fullmatch(date):
+            return "", "not a date (YYYY-MM-DD)"
+        try:
+            datetime.date.fromisoformat(date)
+        except ValueError:
+            return "", "not a day of the calendar"
+        if date < _EARLIEST_YEAR:
+            return "", f"before {_EARLIEST_YEAR}"
+        if date > today:
+            return "", "in the future"
+        return date, None
+
+    def postal_code(cell: str) -> tuple[str, str | None]:
+        """An ``adrs_codepostal`` cell as the code kept ("" for none) and why it was set aside."""
+        code = cell.strip()
+        if not code or _POSTAL_CODE.fullmatch(code):
+            return code, None
+        return "", "not a postal code (5 digits)"
+
+    # Codes and dates repeat from row to row: each distinct cell is read and checked once.
     places = _Memo(place_code)
     objects = _Memo(social_objects)
+    dates = _Memo(creation_date)
+    postal_codes = _Memo(postal_code)
+    set_aside = report.set_aside_field
     for member in members:
         with member.binary() as (raw, encoding):
             lines = _Lines(raw, encoding)
@@ -552,8 +595,8 @@ def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> It
             col = {column: header.index(column) if column in header else width for column in WALDEC_COLUMNS + IMPORT_COLUMNS}
             i_id, i_position, i_code = col["id"], col["position"], col["adrs_codeinsee"]
             i_title, i_short, i_object = col["titre"], col["titre_court"], col["objet"]
-            i_o1, i_o2, i_siret, i_created, i_web = (
-                col["objet_social1"], col["objet_social2"], col["siret"], col["date_creat"], col["siteweb"]
+            i_o1, i_o2, i_siret, i_created, i_web, i_postal = (
+                col["objet_social1"], col["objet_social2"], col["siret"], col["date_creat"], col["siteweb"], col["adrs_codepostal"]
             )
             line = 1
             try:
@@ -582,7 +625,7 @@ def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> It
                     if not kept:
                         report.rows_filtered += 1
                         continue
-                    codes, kept, codes_problem = objects[cells[i_o1], cells[i_o2]]
+                    codes, kept, codes_problems = objects[cells[i_o1], cells[i_o2]]
                     if not kept:
                         report.rows_filtered += 1
                         continue
@@ -594,18 +637,48 @@ def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> It
                             report.rows_filtered += 1
                             continue
                     rna_id = cells[i_id].strip().upper()
-                    siret = cells[i_siret].strip()
-                    created = cells[i_created].strip()
                     website = cells[i_web].strip()
-                    problem = _check(rna_id, title, short, website, code_problem, codes_problem, siret, created)
+                    problem = _row_problem(rna_id, title)
                     if problem:
                         column, message = problem
                         report.reject(Problem(file_name, start, column, message), dict(zip(header, cells)))
                         continue
+                    # Control characters are unprintable, and every mis-decoding suspicious_text knows
+                    # shows an "Ã", "Â" or "â": printable text without them cannot be damaged.
+                    texts = title + short + website
+                    if not (texts.isprintable() and "Ã" not in texts and "Â" not in texts and "â" not in texts):
+                        reason = suspicious_text(title)
+                        if reason:
+                            report.reject(Problem(file_name, start, "titre", reason), dict(zip(header, cells)))
+                            continue
+                        if short and (reason := suspicious_text(short)):
+                            set_aside(file_name, start, "titre_court", short, reason)
+                            short = ""
+                        if website and (reason := suspicious_text(website)):
+                            set_aside(file_name, start, "siteweb", website, reason)
+                            website = ""
+                    if code_problem:
+                        set_aside(file_name, start, "adrs_codeinsee", code, code_problem)
+                        code = ""
+                    for column, value, reason in codes_problems:
+                        set_aside(file_name, start, column, value, reason)
+                    created, reason = dates[cells[i_created]]
+                    if reason:
+                        set_aside(file_name, start, "date_creat", cells[i_created].strip(), reason)
+                    postal, reason = postal_codes[cells[i_postal]]
+                    if reason:
+                        set_aside(file_name, start, "adrs_codepostal", cells[i_postal].strip(), reason)
+                    siret = cells[i_siret].strip()
+                    if siret:
+                        try:
+                            validate_siret(siret)
+                        except ModelError as error:
+                            set_aside(file_name, start, "siret", siret, reason_without_value(error))
+                            siret = ""
                     report.rows_kept += 1
                     yield (
                         "association:rna-" + rna_id, title, short if short != title else "", rna_id, siret, codes,
-                        created if created != "0001-01-01" else "", website, f"{file_name}:{start}", code,
+                        created, website, postal, f"{file_name}:{start}", code,
                     )
             except UnicodeDecodeError as error:
                 report.reject(Problem(member.name, line + 1, None, f"cannot be decoded as {encoding}: {error.reason}"))
@@ -613,49 +686,20 @@ def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> It
                 report.reject(Problem(member.name, line + 1, None, f"unreadable CSV: {error}"))
 
 
-def _check(
-    rna_id: str,
-    title: str,
-    short: str,
-    website: str,
-    code_problem: tuple[str, str] | None,
-    codes_problem: tuple[str, str] | None,
-    siret: str,
-    created: str,
-) -> tuple[str | None, str] | None:
-    """Why a kept row is malformed, as (column, reason), or None; what is wrong with its
-    commune and social-object codes is told."""
+def _row_problem(rna_id: str, title: str) -> tuple[str, str] | None:
+    """Why a kept row cannot give an association, as (column, reason), or None."""
     if not rna_id:
         return "id", "id is empty"
     if not _RNA_ID.fullmatch(rna_id):
         return "id", f"{rna_id!r} is not an RNA id (W + 9 characters, or a prefecture number)"
     if not title:
         return "titre", "titre is empty"
-    # Control characters are unprintable, and every mis-decoding suspicious_text knows
-    # shows an "Ã", "Â" or "â": printable text without them cannot be damaged.
-    texts = title + short + website
-    if not (texts.isprintable() and "Ã" not in texts and "Â" not in texts and "â" not in texts):
-        for column, value in (("titre", title), ("titre_court", short), ("siteweb", website)):
-            reason = suspicious_text(value) if value else None
-            if reason:
-                return column, reason
-    if code_problem:
-        return code_problem
-    if codes_problem:
-        return codes_problem
-    if created and created != "0001-01-01" and not _DATE.fullmatch(created):
-        return "date_creat", f"{created!r} is not a date (YYYY-MM-DD)"
-    if siret:
-        try:
-            validate_siret(siret)
-        except ModelError as error:
-            return "siret", str(error)
     return None
 
 
-def _attributes(rna_id: str, siret: str, codes: Sequence[str], date: str, website: str) -> dict[str, object]:
+def _attributes(rna_id: str, siret: str, codes: Sequence[str], date: str, website: str, postal_code: str = "") -> dict[str, object]:
     """An association's attributes: its RNA id, and its SIRET, social-object codes, date of
-    creation and web site when it has them."""
+    creation, web site and postal code when it has them."""
     attrs: dict[str, object] = {"rna_id": rna_id}
     if siret:
         attrs["siret"] = siret
@@ -665,16 +709,20 @@ def _attributes(rna_id: str, siret: str, codes: Sequence[str], date: str, websit
         attrs["date"] = date
     if website:
         attrs["website"] = website
+    if postal_code:
+        attrs["postal_code"] = postal_code
     return attrs
 
 
-def _attributes_json(rna_id: str, siret: str, codes: Sequence[str], date: str, website: str) -> str:
+def _attributes_json(rna_id: str, siret: str, codes: Sequence[str], date: str, website: str, postal_code: str = "") -> str:
     """:func:`_attributes` as the store keeps them (JSON, keys in order), three times
-    quicker than a JSON encoder makes it: the id, SIRET, codes and date are checked
-    to be digits, capital letters, "/" and "-", which JSON keeps as they are."""
+    quicker than a JSON encoder makes it: the id, SIRET, codes, date and postal code are
+    checked to be digits, capital letters, "/" and "-", which JSON keeps as they are."""
     text = '{"date":"' + date + '",' if date else "{"
     if codes:
         text += '"object_codes":["' + '","'.join(codes) + '"],'
+    if postal_code:
+        text += '"postal_code":"' + postal_code + '",'
     text += '"rna_id":"' + rna_id + '"'
     if siret:
         text += ',"siret":"' + siret + '"'

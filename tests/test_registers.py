@@ -352,14 +352,15 @@ def _waldec_with(tmp_path: Path, replace: dict[str, str]) -> Path:
     return path
 
 
-def test_mojibake_and_bad_codes_reject_the_file_with_line_and_column(invoke, tmp_path):
+def test_a_mis_encoded_name_rejects_the_file_with_line_and_column(invoke, tmp_path):
     bad = _waldec_with(tmp_path, {"AMICALE DES JOUEURS DE PÉTANQUE": "AMICALE DES JOUEURS DE PÃ‰TANQUE", ";93048;": ";9304;"})
     assert invoke("load", sample("rna_import_20241001_dpt_93.csv")).exit_code == 0
     before = graph_of(invoke.store)
     result = invoke("load", str(bad))
     assert result.exit_code == 1
     assert "rna_waldec_20241101_dpt_93.csv:4: column 'titre': looks mis-encoded" in result.output
-    assert "rna_waldec_20241101_dpt_93.csv:3: column 'adrs_codeinsee': '9304' is not an INSEE commune code" in result.output
+    # A malformed commune code is a field set aside, not a reason to reject the row.
+    assert "1 problem found" in result.output and "adrs_codeinsee" not in result.output
     assert graph_of(invoke.store) == before
 
 
@@ -369,11 +370,18 @@ def test_skip_bad_rows_loads_the_rest_and_writes_the_rejected_rows(invoke, tmp_p
     result = invoke("load", str(bad), "--skip-bad-rows", "--rejected", str(rejected))
     assert result.exit_code == 0, result.output
     assert "2 nodes, 0 relations loaded from 5 rows, 1 filtered out, 2 rejected" in result.output
-    with open(rejected, encoding="utf-8", newline="") as stream:
-        rows = list(csv.DictReader(stream))
-    assert [(r["line"], r["column"]) for r in rows] == [("2", "titre"), ("4", "id")]
-    assert "control characters" in rows[0]["reason"] and rows[1]["id"] == "W93-BAD"
-    assert invoke("load", str(bad), "--rejected", str(rejected)).exit_code == 2
+    assert rejected.read_bytes().startswith(codecs.BOM_UTF8)
+    with open(rejected, encoding="utf-8-sig", newline="") as stream:
+        rows = list(csv.DictReader(stream, delimiter=";"))
+    assert [(r["line"], r["column"], r["outcome"]) for r in rows] == [
+        ("2", "titre", "row rejected"), ("4", "id", "row rejected"), ("6", "date_creat", "field set aside"),
+    ]
+    assert "control characters" in rows[0]["reason"] and rows[1]["id"] == rows[1]["value"] == "W93-BAD"
+    # Under --strict the file is rejected whole, and the file asked for still says why.
+    rejected.unlink()
+    assert invoke("load", str(bad), "--rejected", str(rejected)).exit_code == 1
+    with open(rejected, encoding="utf-8-sig", newline="") as stream:
+        assert [r["line"] for r in csv.DictReader(stream, delimiter=";")] == ["2", "4", "6"]
 
 
 def test_newer_month_replaces_the_older_without_duplicates(invoke, tmp_path):
@@ -650,3 +658,112 @@ def test_text_read_in_blocks_gives_the_lines_a_text_stream_gives(tmp_path, monke
                 lines = rna._Lines(raw, encoding)
                 assert list(lines) == expected
                 assert lines.undecoded is undecoded
+
+
+# --------------------------------------------------------------------------- fields set aside
+
+
+def _one_row_extract(tmp_path: Path, encoding: str, **cells: str) -> Path:
+    """The sample's first association alone, some of its cells replaced, in ``encoding``."""
+    with open(SAMPLES / "rna_waldec_20241001_dpt_93.csv", encoding="utf-8", newline="") as stream:
+        header, first = list(csv.reader(stream, delimiter=";"))[:2]
+    first = [cells.get(column, cell) for column, cell in zip(header, first)]
+    path = tmp_path / "rna_waldec_20241101_dpt_93.csv"
+    with open(path, "w", encoding=encoding, newline="") as out:
+        csv.writer(out, delimiter=";", lineterminator="\r\n").writerow(header)
+        csv.writer(out, delimiter=";", lineterminator="\r\n").writerow(first)
+    return path
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_a_siret_failing_its_checksum_is_set_aside_and_the_association_loads_by_default(invoke, tmp_path, encoding):
+    assert invoke("load", *map(str, COG)).exit_code == 0
+    extract = _one_row_extract(tmp_path, encoding, siret="45678912300018")
+    result = invoke("load", str(extract))
+    assert result.exit_code == 0, result.output
+    assert "rna-waldec: 1 nodes, 1 relations loaded from 1 rows; 1 field set aside (siret 1)" in result.output
+    assert "note: --rejected FILE.csv lists them" in result.output
+    rsi = node(invoke.store, "association:rna-W932001234")
+    assert rsi.name == "ROSNY SOLIDARITÉ INTERNATIONALE" and "siret" not in rsi.attrs
+    assert rsi.attrs["date"] == "2012-03-14" and rsi.attrs["postal_code"] == "93110"
+    assert located_in(invoke.store, rsi.id) == {"collectivite:com-93064"}
+
+
+def test_real_anomalies_of_the_register_behave_as_documented(invoke, tmp_path):
+    assert invoke("load", *map(str, COG)).exit_code == 0
+    rejected = tmp_path / "set-aside.csv"
+    result = invoke("load", sample("rna_waldec_20241001_dpt_93_anomalies.csv"), "--rejected", str(rejected))
+    assert result.exit_code == 0, result.output
+    assert (
+        "rna-waldec: 7 nodes, 7 relations loaded from 7 rows; "
+        "6 fields set aside (date_creat 2, siret 2, adrs_codepostal 1, objet_social1 1)"
+    ) in result.output
+
+    def attrs(number: int) -> dict:
+        return dict(node(invoke.store, f"association:rna-W93200450{number}").attrs)
+
+    # La Poste's establishments follow their own rule, not Luhn's: the SIRET is kept.
+    assert attrs(1)["siret"] == "35600000052135"
+    assert "siret" not in attrs(2) and attrs(2)["date"] == "2010-05-20"
+    assert "date" not in attrs(3)
+    # An empty postal code is no value, not a wrong one: nothing to set aside.
+    assert "postal_code" not in attrs(4) and located_in(invoke.store, "association:rna-W932004504") == {"collectivite:com-93064"}
+    assert "date" not in attrs(5) and "postal_code" not in attrs(5)
+    assert "siret" not in attrs(6)
+    assert attrs(7)["object_codes"] == ["006020"]
+    assert node(invoke.store, "association:rna-W932004504").name == "JARDINS PARTAGÉS DU BOIS-PERRIER"
+
+    assert rejected.read_bytes().startswith(codecs.BOM_UTF8)
+    with open(rejected, encoding="utf-8-sig", newline="") as stream:
+        rows = [(r["line"], r["column"], r["value"], r["reason"], r["outcome"]) for r in csv.DictReader(stream, delimiter=";")]
+    assert rows == [
+        ("3", "siret", "45678912300018", "not a valid SIRET (checksum fails)", "field set aside"),
+        ("4", "date_creat", "0001-01-01", "0001-01-01 stands for no date", "field set aside"),
+        ("6", "date_creat", "2019-02-30", "not a day of the calendar", "field set aside"),
+        ("6", "adrs_codepostal", "9311", "not a postal code (5 digits)", "field set aside"),
+        ("7", "siret", "732 829 320 00074", "not a SIRET (14 digits)", "field set aside"),
+        ("8", "objet_social1", "19000", "not a social-object code (6 digits)", "field set aside"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "cells, reason",
+    [({"date_creat": "2099-01-01"}, "in the future"), ({"date_creat": "1018-06-01"}, "before 1800"),
+     ({"siteweb": "www.rosny-solidarit\u00c3\u00a9.example"}, "looks mis-encoded")],
+)
+def test_implausible_dates_and_damaged_web_sites_are_set_aside(invoke, tmp_path, cells, reason):
+    rejected = tmp_path / "set-aside.csv"
+    result = invoke("load", str(_one_row_extract(tmp_path, "utf-8", **cells)), "--rejected", str(rejected))
+    assert result.exit_code == 0, result.output
+    (column,) = cells
+    assert f"1 field set aside ({column} 1)" in result.output
+    with open(rejected, encoding="utf-8-sig", newline="") as stream:
+        (row,) = csv.DictReader(stream, delimiter=";")
+    assert row["column"] == column and row["value"] == cells[column] and reason in row["reason"]
+
+
+def test_a_row_that_cannot_be_an_association_is_still_rejected(invoke, tmp_path):
+    result = invoke("load", str(_one_row_extract(tmp_path, "utf-8", titre="", siret="45678912300018")))
+    assert result.exit_code == 1
+    assert "rna_waldec_20241101_dpt_93.csv:2: column 'titre': titre is empty" in result.output
+
+
+def test_cog_and_banatic_set_aside_secondary_fields_and_keep_the_row(invoke, tmp_path):
+    communes = tmp_path / "v_commune_2024.csv"
+    communes.write_text((SAMPLES / "v_commune_2024.csv").read_text(encoding="utf-8").replace("COM,93008,11,93,", "COM,93008,11,9Z,"), encoding="utf-8")
+    result = invoke("load", *map(str, COG[:2]), str(communes))
+    assert result.exit_code == 0, result.output
+    assert "insee-cog-communes: 23 nodes, 22 relations loaded from 23 rows; 1 field set aside (DEP 1)" in result.output
+    assert node(invoke.store, "collectivite:com-93008").name == "Bobigny" and located_in(invoke.store, "collectivite:com-93008") == set()
+
+    perimeter = tmp_path / "banatic_perimetre_epci_2024.xls"
+    text = (SAMPLES / "banatic_perimetre_epci_2024.xls").read_bytes().decode("cp1252")
+    perimeter.write_bytes(text.replace("\tMETRO\t", "\tMÉTROPOLE\t").encode("cp1252"))
+    result = invoke("load", str(perimeter), "--siren-table", sample("banatic_siren_insee_2024.csv"))
+    assert result.exit_code == 0, result.output
+    metropole = text.count("\tMETRO\t")
+    assert f"field{'s' if metropole > 1 else ''} set aside (Nature juridique {metropole})" in result.output
+    grand_paris = node(invoke.store, "collectivite:epci-200054781")
+    assert grand_paris.attrs["siren"] == "200054781" and "nature" not in grand_paris.attrs
+    _, relations = graph_of(invoke.store)
+    assert Relation("collectivite:com-93064", "MEMBER_OF", "collectivite:epci-200054781") in relations

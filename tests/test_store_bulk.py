@@ -185,9 +185,10 @@ SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 COG = [SAMPLES / "v_region_2024.csv", SAMPLES / "v_departement_2024.csv", SAMPLES / "v_commune_2024.csv"]
 
 
-def _waldec(path: Path, count: int, bad_line: int | None = None) -> Path:
+def _waldec(path: Path, count: int, bad_line: int | None = None, bad_date_line: int | None = None) -> Path:
     """``count`` associations in the rna_waldec format, from the sample's first row;
-    every third with a short title, the row of ``bad_line`` with a malformed date."""
+    every third with a short title, the row of ``bad_line`` without a title, the row of
+    ``bad_date_line`` with a malformed date."""
     lines = (SAMPLES / "rna_waldec_20241001_dpt_93.csv").read_text(encoding="utf-8").splitlines()
     template = lines[1]
     rows = []
@@ -195,6 +196,8 @@ def _waldec(path: Path, count: int, bad_line: int | None = None) -> Path:
         row = template.replace("W932001234", f"W93{n:07d}").replace("ROSNY SOLIDARITÉ INTERNATIONALE", f"AMICALE NUMÉRO {n}")
         row = row.replace(";RSI;", f";AN{n};" if n % 3 == 0 else ";;")
         if n + 2 == bad_line:
+            row = row.replace(f"AMICALE NUMÉRO {n}", "")
+        if n + 2 == bad_date_line:
             row = row.replace("2012-03-14", "2012-14-03", 1)
         rows.append(row)
     # The same id again, later in the file: its last row wins.
@@ -272,10 +275,30 @@ def test_a_bad_row_met_in_the_worker_is_reported_where_it_is_and_nothing_is_writ
     before = _graph(cog_store)
     with pytest.raises(LoadError) as error:
         _load(cog_store, _waldec(path, 60, bad_line=40))
-    assert error.value.problems == [
-        Problem("rna_waldec_20241001_dpt_93.csv", 40, "date_creat", "'2012-14-03' is not a date (YYYY-MM-DD)")
-    ]
+    assert error.value.problems == [Problem("rna_waldec_20241001_dpt_93.csv", 40, "titre", "titre is empty")]
     assert _graph(cog_store) == before
+
+
+@pytest.mark.parametrize("listed", [False, True], ids=["counted", "listed"])
+def test_a_field_set_aside_in_the_worker_is_counted_and_listed_as_here(tmp_path, monkeypatch, listed):
+    path = _waldec(tmp_path / "rna_waldec_20241001_dpt_93.csv", 60, bad_date_line=40)
+    reports = []
+    for minimum in (1 << 40, 0):
+        monkeypatch.setattr(rna, "WORKER_MIN_BYTES", minimum)
+        store = SQLiteStore(tmp_path / f"{minimum}.db")
+        try:
+            (load,) = open_sources([path], store.find, "test", options=LoadOptions(list_set_aside=listed))
+            assert hasattr(load.records, "encoded") is (minimum == 0)
+            store.write_stream(load.source, load.records, load.digest, chunk_size=7)
+            assert "date" not in store.get("association:rna-W930000038").attrs
+            assert store.get("association:rna-W930000037").attrs["date"] == "2012-03-14"
+        finally:
+            store.close()
+        reports.append(load.report)
+    here, worker = reports
+    assert here.fields_set_aside == worker.fields_set_aside == {"date_creat": 1}
+    expected = [(Problem("rna_waldec_20241001_dpt_93.csv", 40, "date_creat", "not a date (YYYY-MM-DD)"), "2012-14-03")]
+    assert here.set_aside == worker.set_aside == (expected if listed else [])
 
 
 def test_a_worker_failing_in_the_middle_of_a_file_leaves_the_store_as_it_was(cog_store, tmp_path, in_worker):
@@ -431,9 +454,11 @@ def test_the_worker_encodes_the_claims_byte_for_byte_as_the_records_read_here_en
     st.lists(st.from_regex(rna._CODE, fullmatch=True), max_size=2),
     st.one_of(st.just(""), st.from_regex(rna._DATE, fullmatch=True)),
     st.text(),
+    st.sampled_from(["", "93110", "97100"]),
 )
-def test_association_attributes_are_written_as_the_store_writes_json(rna_id, siret, codes, date, website):
-    assert rna._attributes_json(rna_id, siret, codes, date, website) == _json_dict(rna._attributes(rna_id, siret, codes, date, website))
+def test_association_attributes_are_written_as_the_store_writes_json(rna_id, siret, codes, date, website, postal_code):
+    written = rna._attributes_json(rna_id, siret, codes, date, website, postal_code)
+    assert written == _json_dict(rna._attributes(rna_id, siret, codes, date, website, postal_code))
 
 
 @pytest.mark.parametrize("claims_of_others", [1, 40], ids=["few other claims", "more other claims than streamed nodes"])
