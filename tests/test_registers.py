@@ -18,9 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from maillage.graph.errors import LoadError
-from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, normalise
+from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, name_key, normalise
 from maillage.graph.store import open_store
-from maillage.graph.store.sqlite import _name_key
 from maillage.loaders import detect_format, open_sources, read_sources, rna
 from maillage.loaders.loading import LoadOptions
 from maillage.loaders.rna import WALDEC_COLUMNS
@@ -568,7 +567,7 @@ def test_streamed_write_rolls_back_when_the_records_fail(sqlite_store, demo_path
     "text", ["ROSNY SOLIDARITÉ INTERNATIONALE", "Cités Unies–France", " L’Haÿ-les-Roses ", "Œuvre", "Straße", "İzmir", "東京", "ﬁne"]
 )
 def test_fast_name_key_folds_like_normalise(text):
-    assert _name_key(text) == normalise(text)
+    assert name_key(text) == normalise(text)
 
 
 @settings(max_examples=3000, deadline=None)
@@ -578,7 +577,7 @@ def test_fast_name_key_folds_like_normalise(text):
     | st.text()
 )
 def test_fast_name_key_folds_like_normalise_whatever_the_text(text):
-    assert _name_key(text) == normalise(text)
+    assert name_key(text) == normalise(text)
 
 
 def test_loaders_stream_rna_without_holding_the_file(tmp_path):

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from maillage.graph.errors import LoadError, StoreUnavailable
-from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
+from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, name_key
 from maillage.graph.store.base import Problem
-from maillage.graph.store.sqlite import PAGE_SIZE, SCHEMA_VERSION, ClaimEncoder, SQLiteStore, _json_dict, _name_key, encode_nodes
+from maillage.graph.store.sqlite import PAGE_SIZE, SCHEMA_VERSION, ClaimEncoder, SQLiteStore, _json_dict, encode_nodes
 from maillage.loaders import open_sources, rna
 from maillage.loaders.loading import DigestInBackground, LoadOptions, file_digest
 
@@ -77,7 +77,7 @@ def test_a_node_met_again_in_a_later_chunk_keeps_only_its_last_names(store_with_
     assert [n.id for n in store.find("nouveau nom")] == ["association:rna-W000000001"]
     assert store.find("ancien nom") == []
     keys = {row[0] for row in store._db.execute("SELECT key FROM names WHERE node_id = 'association:rna-W000000001'")}
-    assert keys == {_name_key("Nouveau Nom")}
+    assert keys == {name_key("Nouveau Nom")}
 
 
 def test_reloading_a_source_replaces_its_names(store_with_communes):

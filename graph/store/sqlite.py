@@ -21,7 +21,6 @@ import hashlib
 import json
 import re
 import sqlite3
-import unicodedata
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import LoadError, StoreUnavailable
-from ..model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, aliases_of, normalise
+from ..model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, aliases_of, name_key, normalise
 from .base import (
     NodeClaim,
     Problem,
@@ -584,7 +583,7 @@ class SQLiteStore:
         stored = self._db.execute(f"SELECT id, name, aliases FROM nodes WHERE id IN (SELECT id FROM {id_table})")
         self._db.executemany(
             "DELETE FROM names WHERE key = ? AND node_id = ?",
-            ((_name_key(label), node_id) for node_id, name, aliases in stored for label in (name, *json.loads(aliases))),
+            ((name_key(label), node_id) for node_id, name, aliases in stored for label in (name, *json.loads(aliases))),
         )
 
     def _rebuild_relations(self, keys: set[tuple[str, str, str, str]]) -> None:
@@ -879,73 +878,6 @@ class _Unchanged(Exception):
     """Raised inside a streamed write whose content equals what the source asserted: roll back."""
 
 
-_APOSTROPHE_LIKE = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
-_DASH_LIKE = re.compile(r"[\u2010-\u2015\u2212-]")
-
-
-def _fold_alone(char: str) -> str:
-    """What :func:`normalise` makes of one character, before spaces are collapsed.
-
-    Every step of ``normalise`` but the last works character by character, so
-    a text folds as the concatenation of its characters' folds.
-    """
-    decomposed = unicodedata.normalize("NFKD", char.translate(_APOSTROPHE_LIKE))
-    kept = "".join(part for part in decomposed if not unicodedata.combining(part))
-    return _DASH_LIKE.sub(" ", kept.casefold())
-
-
-def _ascii_folds() -> dict[int, str]:
-    """Characters beyond ASCII that fold to plain lowercase ASCII with no "`" or "-"
-    (which the ASCII steps of :func:`_name_key` would treat again)."""
-    table = {}
-    for code in range(0x80, 0x3000):
-        folded = _fold_alone(chr(code))
-        if folded.isascii() and folded == folded.lower() and "`" not in folded and "-" not in folded:
-            table[code] = folded
-    return table
-
-
-_TO_ASCII = _ascii_folds()
-
-
-def _latin_folds() -> bytes:
-    """A ``bytes.translate`` table for text within Latin-1 (one byte a character): the
-    byte of the one ASCII character each character folds to, every kind of space made
-    " " (``bytes.split`` knows only the ASCII ones); 0x80, not ASCII, for the characters
-    that fold to anything else."""
-    table = bytearray()
-    for code in range(256):
-        char = chr(code)
-        folded = " " if char.isspace() else _fold_alone(char)
-        table.append(ord(folded) if len(folded) == 1 and folded.isascii() else 0x80)
-    return bytes(table)
-
-
-_LATIN_FOLDS = _latin_folds()
-
-
-def _name_key(text: str) -> str:
-    """:func:`normalise`, faster for the Latin names registers are made of.
-
-    Text within Latin-1 (French names) is folded a byte at a time by one table;
-    other accented Latin letters, typographic apostrophes and dashes by one table
-    lookup each, and once the text is plain ASCII, case folding is lowering.
-    Anything else goes through ``normalise`` itself.
-    """
-    try:
-        folded_bytes = text.encode("latin-1").translate(_LATIN_FOLDS)
-    except UnicodeEncodeError:
-        pass
-    else:
-        if folded_bytes.isascii():
-            return b" ".join(folded_bytes.split()).decode("ascii")
-    folded = text.translate(_TO_ASCII)
-    if not folded.isascii():
-        return normalise(text)
-    # The only apostrophe-like and dash-like ASCII characters are "`" and "-".
-    return " ".join(folded.lower().replace("`", "'").replace("-", " ").split())
-
-
 # json.dumps builds an encoder per call; the streamed path encodes millions of values.
 # JSONEncoder.encode still makes its C encoder anew per call: make it once, with the
 # arguments ``iterencode`` passes it (less the check for circular values).
@@ -999,11 +931,11 @@ def _encode_claims(source: str, claims: Iterable[tuple]) -> tuple[list[tuple], l
     rows = []
     names = []
     for node_id, kind, name, aliases, attrs, place in claims:
-        names.append((_name_key(name), node_id))
+        names.append((name_key(name), node_id))
         if aliases:
             aliases = aliases_of(name, aliases)
             for label in aliases:
-                names.append((_name_key(label), node_id))
+                names.append((name_key(label), node_id))
             encoded = _json_list(aliases)
         else:
             encoded = "[]"

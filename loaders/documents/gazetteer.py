@@ -20,8 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping, NamedTuple
 
-from ...graph.model import Node, normalise
-from ...graph.store.sqlite import _name_key as name_key  # normalise(), faster on Latin text: the store's own folding
+from ...graph.model import Node, name_key, normalise
 from ..countries import COUNTRY_CODES
 
 __all__ = ["Entry", "Match", "Gazetteer", "fold_with_offsets", "COMMON_WORDS", "web_spans"]
