@@ -467,7 +467,7 @@ class Neo4jStore:
         with self._errors(), self._session(write=True) as guard_session, self._session(write=True) as session:
             with guard_session.begin_transaction() as guard:
                 guard.run(_LOCK, version=SCHEMA_VERSION).consume()
-                _clean_loads(session, _pending_loads(session))
+                _clean_loads(session)
                 guard.rollback()
 
     # ------------------------------------------------------------------ schema
@@ -641,7 +641,7 @@ class Neo4jStore:
             with guard_session.begin_transaction() as guard:
                 guard.run(_LOCK, version=SCHEMA_VERSION).consume()
                 # Holding the lock, this load is the only live one: any other pending load is dead.
-                _clean_loads(session, _pending_loads(session))
+                _clean_loads(session)
                 stored = session.run(f"MATCH (s:{SOURCE} {{name: $name}}) RETURN s.digest AS digest", name=name).single()
                 previous_digest = stored["digest"] if stored else None
                 if digest is not None and digest == previous_digest:
@@ -659,14 +659,14 @@ class Neo4jStore:
                         tx.commit()
                 except BaseException:
                     try:
-                        _clean_loads(session, [load_id])
+                        _clean_loads(session)
                     except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError):
                         # The server is gone or refused: the next write removes the pending load.
                         pass
                     if sys.exc_info()[0] is _Unchanged:
                         return WriteResult(name, 0, 0, unchanged=True)
                     raise
-                _unmark(session, load_id)
+                _clean_loads(session)
                 guard.rollback()
         return WriteResult(name, load.streamed.node_count, load.streamed.relation_count)
 
@@ -952,30 +952,30 @@ def _migrate(tx: neo4j.ManagedTransaction) -> None:
         writer.tx.run(f"MATCH (m:{META} {{key: 'store'}}) SET m.schema_version = $version", version=SCHEMA_VERSION).consume()
 
 
-def _clean_loads(session: neo4j.Session, load_ids: Iterable[int]) -> None:
-    """Delete what pending loads wrote, in bounded transactions, then the loads themselves (the
-    caller holds the store lock: no live load is among them)."""
-    for load_id in load_ids:
-        for query in (
-            f"MATCH (c:{STAGED_NODE} {{load: $load}}) WITH c LIMIT 20000 DELETE c RETURN count(*) AS done",
-            f"MATCH (c:{STAGED_RELATION} {{load: $load}}) WITH c LIMIT 20000 DELETE c RETURN count(*) AS done",
-            f"MATCH (n:{NODE} {{load: $load}}) WHERE n.names IS NOT NULL WITH n LIMIT 5000 UNWIND n.names AS key "
-            f"OPTIONAL MATCH (k:{NAME_KEY} {{key: key}}) WHERE k.node_id = n.id DELETE k WITH DISTINCT n REMOVE n.names "
-            "RETURN count(*) AS done",
-            f"MATCH (n:{NODE} {{load: $load}}) WITH n LIMIT 5000 DETACH DELETE n RETURN count(*) AS done",
-        ):
-            while session.run(query, load=load_id).single()["done"]:
-                pass
+def _clean_loads(session: neo4j.Session) -> None:
+    """Remove what earlier loads left, in bounded transactions: the nodes of loads never published
+    (with their name keys and relationships), then every staged claim and the mark of published
+    loads still on their nodes, then the pending loads. The caller holds the store lock, so no
+    load is running; a pending load goes last, so that its nodes stay out of reads until then."""
+    loads = _pending_loads(session)
+    queries = []
+    for load_id in loads:
+        queries += [
+            (f"MATCH (n:{NODE} {{load: $load}}) WHERE n.names IS NOT NULL WITH n LIMIT 5000 UNWIND n.names AS key "
+             f"OPTIONAL MATCH (k:{NAME_KEY} {{key: key}}) WHERE k.node_id = n.id DELETE k WITH DISTINCT n REMOVE n.names "
+             "RETURN count(*) AS done", load_id),
+            (f"MATCH (n:{NODE} {{load: $load}}) WITH n LIMIT 5000 DETACH DELETE n RETURN count(*) AS done", load_id),
+        ]
+    queries += [
+        (f"MATCH (c:{STAGED_NODE}) WITH c LIMIT 20000 DELETE c RETURN count(*) AS done", None),
+        (f"MATCH (c:{STAGED_RELATION}) WITH c LIMIT 20000 DELETE c RETURN count(*) AS done", None),
+        (f"MATCH (n:{NODE}) WHERE n.load IS NOT NULL WITH n LIMIT 20000 REMOVE n.load RETURN count(*) AS done", None),
+    ]
+    for query, load_id in queries:
+        while session.run(query, load=load_id).single()["done"]:
+            pass
+    for load_id in loads:
         session.run(f"MATCH (p:{PENDING_LOAD} {{id: $load}}) DELETE p", load=load_id).consume()
-
-
-def _unmark(session: neo4j.Session, load_id: int) -> None:
-    """Take the mark of a published load off its nodes, in bounded transactions (a mark left
-    behind, if this is interrupted, is harmless: reads leave out only pending loads)."""
-    while session.run(
-        f"MATCH (n:{NODE} {{load: $load}}) WITH n LIMIT 20000 REMOVE n.load RETURN count(*) AS done", load=load_id
-    ).single()["done"]:
-        pass
 
 
 def _by_key(
