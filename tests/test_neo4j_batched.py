@@ -20,6 +20,8 @@ from maillage.graph.errors import LoadError, UsageError
 from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
 from maillage.graph.store import open_store
 from maillage.graph.store.neo4j import BATCH_RECORDS_VARIABLE, Neo4jStore, _BatchedLoad
+from maillage.loaders import open_sources
+from maillage.loaders.loading import LoadOptions
 from maillage.loaders.rna import WALDEC_COLUMNS
 
 pytestmark = pytest.mark.neo4j
@@ -246,18 +248,44 @@ def test_a_failed_publish_leaves_the_old_source(neo4j_store):
     assert everything(neo4j_store, ["association:a1", "association:a2"], ["Association 2"]) == before
 
 
-def test_two_loads_of_one_source_at_once_give_one_load(neo4j_store, neo4j_uri, tmp_path):
+def test_a_second_load_of_the_source_waits_for_the_first_then_finds_it_loaded(neo4j_store, neo4j_uri, tmp_path, monkeypatch):
     cli(neo4j_uri, "load", *COG)
     extract = waldec(tmp_path / "rna_waldec_20241101_dpt_93.csv", 3000)
-    env = {**os.environ, BATCH_RECORDS_VARIABLE: "200"}
-    command = [MAILLAGE, "--store", neo4j_uri, "--contributor", "test", "load", str(extract)]
-    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    while first.poll() is None and not pending(neo4j_store)["nodes"]:
-        pass
-    second = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    outputs = sorted(process.communicate(timeout=300)[0] for process in (first, second))
-    assert first.returncode == second.returncode == 0
-    assert "3000 nodes, 3000 relations loaded" in outputs[0] and "unchanged" in outputs[1], outputs
+    monkeypatch.setenv(BATCH_RECORDS_VARIABLE, "200")
+    store = open_store(neo4j_uri)
+    (reader,) = open_sources([extract], store.find, "test", options=LoadOptions())
+    paused, resume = threading.Event(), threading.Event()
+
+    def records():
+        for number, record in enumerate(reader.records):
+            if number == 1000:
+                paused.set()
+                resume.wait(120)
+            yield record
+
+    results = []
+    loading = threading.Thread(target=lambda: results.append(store.write_stream(reader.source, records(), reader.digest)))
+    loading.start()
+    second = None
+    try:
+        assert paused.wait(60)
+        second = subprocess.Popen([MAILLAGE, "--store", neo4j_uri, "--contributor", "test", "load", str(extract)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # The second load waits for the store lock the first holds between its transactions.
+        while second.poll() is None and not neo4j_store._read(
+            "SHOW TRANSACTIONS YIELD status WHERE status STARTS WITH 'Blocked' RETURN count(*) AS blocked"
+        )[0]["blocked"]:
+            pass
+        assert second.poll() is None
+        assert neo4j_store.counts().get("Association", 0) == 0
+    finally:
+        resume.set()
+        loading.join(120)
+        output, errors = second.communicate(timeout=120) if second else ("", "")
+        store.close()
+    assert second.returncode == 0, errors
+    assert not results[0].unchanged and results[0].nodes == 3000
+    assert output.strip() == "rna-waldec: unchanged (already loaded)"
     assert neo4j_store.counts()["Association"] == 3000 and neo4j_store.duplicates() == {"nodes": 0, "relations": 0}
     assert pending(neo4j_store) == {"loads": 0, "nodes": 0, "staged": 0}
 
