@@ -650,7 +650,10 @@ class Neo4jStore:
                 session.run(f"CREATE (:{PENDING_LOAD} {{id: $load, source: $name}})", load=load_id, name=name).consume()
                 load = _BatchedLoad(session, source, load_id, batch_records, fingerprint=digest is None)
                 try:
-                    load.write(records)
+                    try:
+                        load.write(records)
+                    finally:
+                        load.close()
                     final = digest if digest is not None else load.digest()
                     if final == previous_digest:
                         raise _Unchanged
@@ -1792,6 +1795,11 @@ class _BatchedLoad:
         self.touching: set[tuple[str, str, str, str]] = set()
         self.problems: list[Problem] = []
         self.staged = 0
+        # No other writer runs until the load ends: whether claims are kept apart is asked once.
+        self.claims_apart = bool(session.run(f"MATCH (c:{RELATION_CLAIM}) RETURN count(c) AS claims").single()["claims"])
+        # A batch's commit runs while the next batch's records are read.
+        self.committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maillage-neo4j-commit")
+        self.committing: Future | None = None
 
     def write(self, records: Iterable[NodeRecord | RelationRecord]) -> None:
         """Read the whole stream, writing one transaction per ``batch_records`` records."""
@@ -1818,8 +1826,24 @@ class _BatchedLoad:
                 nodes, relations = {}, {}
         if nodes or relations:
             self.flush(nodes, relations)
+        self.committed()
         if self.problems:
             raise LoadError(self.problems)
+
+    def committed(self) -> None:
+        """Wait for the commit of the last batch; raise its failure."""
+        committing, self.committing = self.committing, None
+        if committing is not None:
+            committing.result()
+
+    def close(self) -> None:
+        """Let the last commit end, whatever happened (the session is used after it)."""
+        try:
+            self.committed()
+        except Exception:  # noqa: BLE001 - the failure that ends the load is already being raised
+            pass
+        finally:
+            self.committer.shutdown(wait=True)
 
     def digest(self) -> str:
         assert self.fingerprinter is not None
@@ -1827,12 +1851,17 @@ class _BatchedLoad:
         return self.fingerprinter.hexdigest()
 
     def flush(self, nodes: dict[str, NodeRecord], relations: dict[tuple[str, str, str, str], RelationRecord]) -> None:
-        with self.session.begin_transaction() as tx:
+        self.committed()
+        tx = self.session.begin_transaction()
+        try:
             with _Writer(tx) as writer:
                 writer.load_id = self.load_id
                 self.write_nodes(writer, nodes)
                 self.write_relations(writer, relations)
-            tx.commit()
+        except BaseException:
+            tx.close()
+            raise
+        self.committing = self.committer.submit(tx.commit)
 
     def learn(self, writer: _Writer, ids: Iterable[str]) -> None:
         """Note which of ``ids`` (none of them created by this load) are nodes, and their kinds."""
@@ -1861,7 +1890,8 @@ class _BatchedLoad:
             for chunk in _chunks(ids):
                 writer._write_nodes(list(chunk), _StoredClaims(), self.name, new, {self.name: (False, 0)})
             self.mine.update(dict.fromkeys(ids, False))
-            self.touching |= writer.pending_keys_touching(self.name, ids)
+            if self.claims_apart:
+                self.touching |= writer.pending_keys_touching(self.name, ids)
         rows = []
         for record in staged:
             self.staged += 1
