@@ -46,8 +46,15 @@ def maillage(uri: str, *args: str) -> tuple[float, str]:
     return seconds, done.stdout.strip()
 
 
-def load_once(uri: str, store: Neo4jStore, cog: list[Path], extract: Path, rows: int) -> tuple[float, str, dict[str, int]]:
+def empty(store: Neo4jStore) -> None:
+    """Delete everything, relationships first (a commune and its thousands of links at once would
+    need as much transaction memory as loading them did), then what ``wipe`` deletes."""
+    store.clear()
     wipe(store)
+
+
+def load_once(uri: str, store: Neo4jStore, cog: list[Path], extract: Path, rows: int) -> tuple[float, str, dict[str, int]]:
+    empty(store)
     store.init()
     maillage(uri, "load", *map(str, cog))
     seconds, output = maillage(uri, "load", str(extract))
@@ -89,7 +96,7 @@ def main() -> int:
             )
             print(line, flush=True)
             lines.append(line)
-        wipe(store)
+        empty(store)
     finally:
         store.close()
     if not args.no_record:

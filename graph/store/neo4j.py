@@ -30,13 +30,17 @@ comes from data travels as a query parameter):
   its source (a load or reload) when no other source claims it carries it again;
 * ``(:RelationClaim {rel_source, type, rel_target, role, source, attrs, place})``: a
   relation claim kept apart because an end of its relation does not exist (another
-  source was unloaded, or :meth:`Neo4jStore.replace_sources` wrote it unchecked), and
-  the claims of a long streamed source until its end; when both ends exist again the claims
-  move back onto the relationship;
+  source was unloaded, or :meth:`Neo4jStore.replace_sources` wrote it unchecked); when both
+  ends exist again the claims move back onto the relationship;
 * ``(:NameKey {key, node_id})``: the folded aliases of a node beyond its ``alias_key``,
   for lookups;
 * ``(:StoredDocument {address, collection, key, seq, value})``: JSON documents;
-* ``(:MaillageStore {key: "store"})``: the lock every write takes first.
+* ``(:MaillageStore {key: "store"})``: the lock every write takes first;
+* ``(:PendingLoad {id, source})``, ``(:StagedNodeClaim {load, node_id, ...})``,
+  ``(:StagedRelationClaim {load, rel_source, ...})`` and the ``load`` property of the nodes
+  it created: a long streamed source while it is written in several transactions (see
+  :class:`_BatchedLoad`). Every read leaves out the nodes of a pending load and the
+  relationships touching them, and no read looks at staged claims.
 
 Every write runs in one managed transaction (``execute_write``) that first takes
 the store lock, so concurrent writers queue like they do on SQLite, and then
@@ -203,17 +207,19 @@ else:
 
 
 def _visible(variable: str) -> str:
-    """The condition that node ``variable`` is not one a pending load created (query parameter ``$pending``)."""
-    return f"({variable}.load IS NULL OR NOT {variable}.load IN $pending)"
+    """The condition that node ``variable`` is not one a pending load created. It is checked for
+    each node as it is read: a long read that a load's batch or publication overtakes still
+    leaves out what that load has not published."""
+    return f"({variable}.load IS NULL OR NOT EXISTS {{ MATCH (p:{PENDING_LOAD} {{id: {variable}.load}}) }})"
 
 
 # A relationship ``(a)-[r]->(b)`` is visible when both its ends are.
 _VISIBLE_ENDS = f"{_visible('a')} AND {_visible('b')}"
 
 
-def _pending_loads(runner: Any) -> list[int]:
-    """The ids of the loads not published yet (a session or transaction runs the query)."""
-    return [row["id"] for row in runner.run(f"MATCH (p:{PENDING_LOAD}) RETURN p.id AS id")]
+def _pending_loads(session: neo4j.Session) -> list[int]:
+    """The ids of the loads not published yet."""
+    return [row["id"] for row in session.run(f"MATCH (p:{PENDING_LOAD}) RETURN p.id AS id")]
 
 
 def _dumps(value: Any) -> str:
@@ -398,9 +404,10 @@ class Neo4jStore:
                 return StoreUnavailable(f"{where} has no database {self.database!r}")
             if "MemoryPoolOutOfMemoryError" in code or "TransactionOutOfMemory" in code:
                 return StoreError(
-                    f"{where} ran out of transaction memory (a source is written in one transaction): "
-                    "load it in smaller parts (a register by --departement or --commune) "
-                    "or give the server more heap (server.memory.heap.max_size)"
+                    f"{where} ran out of transaction memory (a workbook, or a register's part that existed "
+                    f"before, is written in one transaction; a register's new part in transactions of "
+                    f"{BATCH_RECORDS_VARIABLE} records): load it in smaller parts (a register by --departement "
+                    "or --commune), lower that setting, or give the server more heap (server.memory.heap.max_size)"
                 )
             if isinstance(error, neo4j_errors.TransientError):
                 return StoreUnavailable(f"{where} kept failing ({code}): {error.message}")
@@ -413,6 +420,10 @@ class Neo4jStore:
         """Delete everything maillage keeps in the database (the schema stays), in chunks."""
         labels = (NODE, SOURCE, NODE_CLAIM, RELATION_CLAIM, NAME_KEY, DOCUMENT, META, PENDING_LOAD, STAGED_NODE, STAGED_RELATION)
         with self._errors(), self._session(write=True) as session:
+            # Relationships first: deleting a commune with the links of all its associations at once
+            # would take as much transaction memory as loading them did.
+            while session.run("MATCH (:Node)-[r]->() WITH r LIMIT 20000 DELETE r RETURN count(*) AS deleted").single()["deleted"]:
+                pass
             for label in labels:
                 while session.run(
                     f"MATCH (n:{label}) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS deleted"
@@ -437,19 +448,12 @@ class Neo4jStore:
         return self._driver.session(database=self.database, default_access_mode=mode)
 
     def _read(self, query: str, **params: Any) -> list[neo4j.Record]:
-        def work(tx: neo4j.ManagedTransaction) -> list[neo4j.Record]:
-            if "$pending" in query:
-                params["pending"] = _pending_loads(tx)
-            return list(tx.run(query, params))
-
         with self._errors(), self._session() as session:
-            return session.execute_read(work)
+            return session.execute_read(lambda tx: list(tx.run(query, params)))
 
     def _stream(self, query: str, **params: Any) -> Iterator[neo4j.Record]:
         """Records of a read query, as the server sends them (never all held by the driver)."""
         with self._errors(), self._session() as session:
-            if "$pending" in query:
-                params["pending"] = _pending_loads(session)
             result = session.run(query, params)
             yield from result
 
