@@ -109,15 +109,17 @@ def any_store(request, tmp_path):
 
 
 @pytest.fixture(
-    params=["sqlite", pytest.param("neo4j", marks=pytest.mark.neo4j), pytest.param("neo4j-streams-as-claims", marks=pytest.mark.neo4j)]
+    params=["sqlite", pytest.param("neo4j", marks=pytest.mark.neo4j), pytest.param("neo4j-streams-in-batches", marks=pytest.mark.neo4j)]
 )
 def any_streaming_store(request, tmp_path):
-    """As :func:`any_store`, and a Neo4j store that writes every stream claim by claim, as it
-    does a stream too long to hold (a short one it writes as a batch)."""
+    """As :func:`any_store`, and a Neo4j store that writes every stream in transactions of three
+    records under a pending load, as it does a stream too long to hold (a short one it writes
+    as a batch, in one transaction)."""
     if request.param.startswith("neo4j"):
         store = request.getfixturevalue("neo4j_store")
-        if request.param == "neo4j-streams-as-claims":
+        if request.param == "neo4j-streams-in-batches":
             store.direct_stream_records = 0
+            store.batch_records = 3
         return store
     store = open_store(str(tmp_path / "any.db"))
     request.addfinalizer(store.close)

@@ -393,13 +393,14 @@ def test_data_never_becomes_query_text(neo4j_store):
 # --------------------------------------------------------------------------- claims kept apart
 
 
-@pytest.mark.parametrize("direct_stream_records", [DIRECT_STREAM_RECORDS, 0], ids=["streams-direct", "streams-as-claims"])
+@pytest.mark.parametrize("direct_stream_records", [DIRECT_STREAM_RECORDS, 0], ids=["streams-direct", "streams-in-batches"])
 def test_relation_claims_follow_their_ends_like_the_embedded_store(neo4j_store, sqlite_store, direct_stream_records):
     """A relationship carries its claims; when an end goes (unload) they are kept apart, and they
     come back on the relationship when the end returns, through write, write_stream and
     replace_sources alike: every answer equals the embedded store's at every step. Streams are
-    written both ways: held and written as a batch is, and claim by claim."""
+    written both ways: held and written as a batch is, and in transactions of two records under a pending load."""
     neo4j_store.direct_stream_records = direct_stream_records
+    neo4j_store.batch_records = 2
     from maillage.graph.model import Batch, NodeRecord, Relation, RelationRecord, Source
 
     def batch(name, nodes=(), relations=(), authoritative=False):

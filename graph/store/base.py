@@ -129,7 +129,7 @@ class GraphStore(Protocol):
     def write_stream(
         self, source: Source, records: Iterable[NodeRecord | RelationRecord], digest: str | Callable[[], str] | None = None
     ) -> WriteResult:
-        """Replace what ``source`` asserts by ``records``, read once, in one transaction.
+        """Replace what ``source`` asserts by ``records``, read once, as one change.
 
         The streaming twin of :meth:`write`, for register extracts too large to hold
         in memory (a million associations). The contract every backend keeps:
@@ -145,9 +145,13 @@ class GraphStore(Protocol):
           (:class:`LoadError`, column ``kind``).
         * Within one stream, a later record for the same node or relation key
           replaces an earlier one (as in :meth:`write`).
-        * Everything is one transaction: if iterating ``records`` raises (a loader
-          raises :class:`LoadError` at the end of a file with bad rows), or the
-          write fails, nothing is changed and the exception propagates.
+        * All or nothing: if iterating ``records`` raises (a loader raises
+          :class:`LoadError` at the end of a file with bad rows), or the write fails,
+          nothing is changed and the exception propagates; and no reader sees part
+          of the stream. A backend may write a long stream in several transactions
+          (Neo4j does, under a pending mark that every read leaves out, published
+          by its last one); what a failed or killed write left must then be
+          invisible, and removed before the next write changes the store.
         * ``digest``: a fingerprint of the input given up front (e.g. the file's
           bytes plus the loader options). When it equals the stored digest of
           ``source.name``, nothing is read and ``WriteResult.unchanged`` is True.

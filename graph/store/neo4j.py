@@ -30,13 +30,17 @@ comes from data travels as a query parameter):
   its source (a load or reload) when no other source claims it carries it again;
 * ``(:RelationClaim {rel_source, type, rel_target, role, source, attrs, place})``: a
   relation claim kept apart because an end of its relation does not exist (another
-  source was unloaded, or :meth:`Neo4jStore.replace_sources` wrote it unchecked), and
-  the claims of a long streamed source until its end; when both ends exist again the claims
-  move back onto the relationship;
+  source was unloaded, or :meth:`Neo4jStore.replace_sources` wrote it unchecked); when both
+  ends exist again the claims move back onto the relationship;
 * ``(:NameKey {key, node_id})``: the folded aliases of a node beyond its ``alias_key``,
   for lookups;
 * ``(:StoredDocument {address, collection, key, seq, value})``: JSON documents;
-* ``(:MaillageStore {key: "store"})``: the lock every write takes first.
+* ``(:MaillageStore {key: "store"})``: the lock every write takes first;
+* ``(:PendingLoad {id, source})``, ``(:StagedNodeClaim {load, node_id, ...})``,
+  ``(:StagedRelationClaim {load, rel_source, ...})`` and the ``load`` property of the nodes
+  it created: a long streamed source while it is written in several transactions (see
+  :class:`_BatchedLoad`). Every read leaves out the nodes of a pending load and the
+  relationships touching them, and no read looks at staged claims.
 
 Every write runs in one managed transaction (``execute_write``) that first takes
 the store lock, so concurrent writers queue like they do on SQLite, and then
@@ -67,6 +71,8 @@ import json
 import logging
 import os
 import re
+import secrets
+import sys
 from collections import defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
@@ -91,15 +97,19 @@ from .base import (
     fold_relation_claims,
 )
 
-__all__ = ["Neo4jStore", "CHUNK_SIZE", "DIRECT_STREAM_RECORDS"]
+__all__ = ["Neo4jStore", "CHUNK_SIZE", "DIRECT_STREAM_RECORDS", "BATCH_RECORDS", "BATCH_RECORDS_VARIABLE"]
 
 # The driver logs retries as warnings; the store reports failures itself, as one line.
 logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
 #: rows per ``UNWIND`` query
 CHUNK_SIZE = 20_000
-#: a streamed source of at most this many records is written as a batch is (see :meth:`_Writer.stream`)
+#: a streamed source of at most this many records is written as a batch is, in one transaction;
+#: a longer one in transactions of at most :data:`BATCH_RECORDS` records (see :meth:`Neo4jStore.write_stream`)
 DIRECT_STREAM_RECORDS = 200_000
+BATCH_RECORDS = 50_000
+#: environment variable setting both (a number of records), for tests and small servers
+BATCH_RECORDS_VARIABLE = "MAILLAGE_NEO4J_BATCH_RECORDS"
 #: 1: every relation claim a RelationClaim node; 2: claims carried by their relationship;
 #: 3: a node one source alone claims carries that claim, and its folded name (read as 2 was);
 #: 4: a node's kind is its label, its attributes its properties (``attrs`` only when needed), its
@@ -114,6 +124,13 @@ RELATION_CLAIM = "RelationClaim"
 NAME_KEY = "NameKey"
 DOCUMENT = "StoredDocument"
 META = "MaillageStore"
+# A streamed source written in several transactions: ``(:PendingLoad {id, source})`` until it is
+# published. The nodes it creates carry ``load: id`` and are left out of every read while the
+# PendingLoad exists (so are the relationships they start or end); what it asserts about nodes
+# and relations that existed before waits in staged claims, which no read looks at.
+PENDING_LOAD = "PendingLoad"
+STAGED_NODE = "StagedNodeClaim"
+STAGED_RELATION = "StagedRelationClaim"
 # A node a write deletes first loses its labels for this one, and is deleted when the
 # write ends: once a transaction has deleted nodes, every index lookup in it costs time
 # in proportion to how many (a 20,000-node unload took 26 s, most of it in lookups).
@@ -166,6 +183,10 @@ _INDEXES = {
     "maillage_node_name_key": f"FOR (n:{NODE}) ON (n.name_key)",
     "maillage_node_alias_key": f"FOR (n:{NODE}) ON (n.alias_key)",
     "maillage_node_carried_claim": f"FOR (n:{NODE}) ON (n.claim_source)",
+    "maillage_node_load": f"FOR (n:{NODE}) ON (n.load)",
+    "maillage_staged_node_load": f"FOR (c:{STAGED_NODE}) ON (c.load)",
+    "maillage_staged_relation_load": f"FOR (c:{STAGED_RELATION}) ON (c.load)",
+    "maillage_pending_load": f"FOR (p:{PENDING_LOAD}) ON (p.id)",
 }
 
 _LOCK = f"MERGE (m:{META} {{key: 'store'}}) ON CREATE SET m.schema_version = $version SET m.writes = coalesce(m.writes, 0) + 1"
@@ -183,6 +204,22 @@ else:
 
     def _encode(value: Any) -> str:
         return "".join(_C_ITERENCODE(value, 0))
+
+
+def _visible(variable: str) -> str:
+    """The condition that node ``variable`` is not one a pending load created. It is checked for
+    each node as it is read: a long read that a load's batch or publication overtakes still
+    leaves out what that load has not published."""
+    return f"({variable}.load IS NULL OR NOT EXISTS {{ MATCH (p:{PENDING_LOAD} {{id: {variable}.load}}) }})"
+
+
+# A relationship ``(a)-[r]->(b)`` is visible when both its ends are.
+_VISIBLE_ENDS = f"{_visible('a')} AND {_visible('b')}"
+
+
+def _pending_loads(session: neo4j.Session) -> list[int]:
+    """The ids of the loads not published yet."""
+    return [row["id"] for row in session.run(f"MATCH (p:{PENDING_LOAD}) RETURN p.id AS id")]
 
 
 def _dumps(value: Any) -> str:
@@ -248,6 +285,11 @@ class _Unchanged(Exception):
     """Raised inside a streamed write whose content equals what the source asserted: roll back."""
 
 
+class _StaleLoad(Exception):
+    """Raised by a writer that took the store lock and found a pending load: as no load holds
+    the lock, that load was killed or failed; its data is removed and the write tried again."""
+
+
 class Neo4jStore:
     """A graph kept in a Neo4j database.
 
@@ -280,6 +322,13 @@ class Neo4jStore:
             raise AuthenticationFailed(f"no password for the Neo4j server at {uri}: set NEO4J_PASSWORD")
         self._schema_checked = False
         self.direct_stream_records = DIRECT_STREAM_RECORDS
+        self.batch_records = BATCH_RECORDS
+        configured = os.environ.get(BATCH_RECORDS_VARIABLE)
+        if configured:
+            try:
+                self.direct_stream_records = self.batch_records = int(configured)
+            except ValueError:
+                raise UsageError(f"{BATCH_RECORDS_VARIABLE} must be a number of records, not {configured!r}") from None
         try:
             self._driver = neo4j.GraphDatabase.driver(
                 uri,
@@ -355,9 +404,10 @@ class Neo4jStore:
                 return StoreUnavailable(f"{where} has no database {self.database!r}")
             if "MemoryPoolOutOfMemoryError" in code or "TransactionOutOfMemory" in code:
                 return StoreError(
-                    f"{where} ran out of transaction memory (a source is written in one transaction): "
-                    "load it in smaller parts (a register by --departement or --commune) "
-                    "or give the server more heap (server.memory.heap.max_size)"
+                    f"{where} ran out of transaction memory (a workbook, or a register's part that existed "
+                    f"before, is written in one transaction; a register's new part in transactions of "
+                    f"{BATCH_RECORDS_VARIABLE} records): load it in smaller parts (a register by --departement "
+                    "or --commune), lower that setting, or give the server more heap (server.memory.heap.max_size)"
                 )
             if isinstance(error, neo4j_errors.TransientError):
                 return StoreUnavailable(f"{where} kept failing ({code}): {error.message}")
@@ -368,8 +418,12 @@ class Neo4jStore:
 
     def clear(self) -> None:
         """Delete everything maillage keeps in the database (the schema stays), in chunks."""
-        labels = (NODE, SOURCE, NODE_CLAIM, RELATION_CLAIM, NAME_KEY, DOCUMENT, META)
+        labels = (NODE, SOURCE, NODE_CLAIM, RELATION_CLAIM, NAME_KEY, DOCUMENT, META, PENDING_LOAD, STAGED_NODE, STAGED_RELATION)
         with self._errors(), self._session(write=True) as session:
+            # Relationships first: deleting a commune with the links of all its associations at once
+            # would take as much transaction memory as loading them did.
+            while session.run("MATCH (:Node)-[r]->() WITH r LIMIT 20000 DELETE r RETURN count(*) AS deleted").single()["deleted"]:
+                pass
             for label in labels:
                 while session.run(
                     f"MATCH (n:{label}) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS deleted"
@@ -405,8 +459,20 @@ class Neo4jStore:
 
     def _write(self, work: Callable[[neo4j.ManagedTransaction], Any]) -> Any:
         self._ensure_schema()
-        with self._errors(), self._session(write=True) as session:
-            return session.execute_write(work)
+        while True:
+            try:
+                with self._errors(), self._session(write=True) as session:
+                    return session.execute_write(work)
+            except _StaleLoad:
+                self._clean_stale_loads()
+
+    def _clean_stale_loads(self) -> None:
+        """Remove what loads killed before publishing left, holding the store lock meanwhile."""
+        with self._errors(), self._session(write=True) as guard_session, self._session(write=True) as session:
+            with guard_session.begin_transaction() as guard:
+                guard.run(_LOCK, version=SCHEMA_VERSION).consume()
+                _clean_loads(session)
+                guard.rollback()
 
     # ------------------------------------------------------------------ schema
 
@@ -519,17 +585,21 @@ class Neo4jStore:
         source: Source,
         records: Iterable[NodeRecord | RelationRecord],
         digest: str | Callable[[], str] | None = None,
-        chunk_size: int = CHUNK_SIZE,
+        chunk_size: int | None = None,
     ) -> WriteResult:
-        """Replace what ``source`` asserts by ``records``, read once, in one transaction.
+        """Replace what ``source`` asserts by ``records``, read once; readers see all of it or none.
 
         See :meth:`GraphStore.write_stream` for the contract. A stream that ends within
         ``direct_stream_records`` records is held and written as :meth:`write` writes a
-        batch (the server's transaction, not the client, is what limits its size). A
-        longer one goes to the server in chunks of ``chunk_size``, as claims; the store
-        keeps only the ids and keys it must re-derive, not the records. Because ``records`` can be read only
-        once, this transaction is not retried by the driver: if the server fails
-        in the middle, nothing is written and the error says so.
+        batch, in one transaction. A longer one, which one transaction of the server's heap
+        may not hold, is written in transactions of ``chunk_size`` records (default
+        ``batch_records``) under a pending load that every read leaves out, then published
+        in one last transaction (see :class:`_BatchedLoad`). A transaction that holds the store
+        lock stays open all along: other writers wait as they would for a one-transaction load,
+        and if this process dies the server ends it; the next write finds the pending load
+        without its lock holder and removes what it wrote. A failed load removes it at once.
+        Because ``records`` can be read only once, the driver does not retry: if the server
+        fails in the middle, nothing is published and the error says so.
         """
         name = source.name
         self._ensure_schema()
@@ -539,25 +609,73 @@ class Neo4jStore:
             stored = self._read(f"MATCH (s:{SOURCE} {{name: $name}}) RETURN s.digest AS digest", name=name)
             if stored and stored[0]["digest"] == digest:
                 return WriteResult(name, 0, 0, unchanged=True)
-        try:
-            with self._errors(), self._session(write=True) as session, session.begin_transaction() as tx:
-                with _Writer(tx) as writer:
-                    writer.lock()
-                    previous = writer.source_row(name)
-                    previous_digest = previous["digest"] if previous else None
-                    if digest is not None and digest == previous_digest:
-                        raise _Unchanged
-                    streamed = writer.stream(
-                        source, records, chunk_size, self.direct_stream_records, loaded=previous is not None, fingerprint=digest is None
-                    )
-                    final = digest if digest is not None else streamed.digest
+        remaining = iter(records)
+        head = deque(itertools.islice(remaining, self.direct_stream_records + 1))
+        if len(head) > self.direct_stream_records:
+            # Records held so far are let go as they are written.
+            held = (head.popleft() for _ in range(len(head)))
+            return self._write_batched(source, itertools.chain(held, remaining), digest, chunk_size or self.batch_records)
+        while True:
+            try:
+                with self._errors(), self._session(write=True) as session, session.begin_transaction() as tx:
+                    with _Writer(tx) as writer:
+                        writer.lock()
+                        previous = writer.source_row(name)
+                        previous_digest = previous["digest"] if previous else None
+                        if digest is not None and digest == previous_digest:
+                            raise _Unchanged
+                        streamed = writer.stream(source, head, loaded=previous is not None, fingerprint=digest is None)
+                        final = digest if digest is not None else streamed.digest
+                        if final == previous_digest:
+                            raise _Unchanged
+                        writer.tx.run(f"MATCH (s:{SOURCE} {{name: $name}}) SET s.digest = $digest", name=name, digest=final).consume()
+                    tx.commit()
+            except _StaleLoad:
+                self._clean_stale_loads()
+                continue
+            except _Unchanged:
+                return WriteResult(name, 0, 0, unchanged=True)
+            return WriteResult(name, streamed.node_count, streamed.relation_count)
+
+    def _write_batched(
+        self, source: Source, records: Iterable[NodeRecord | RelationRecord], digest: str | None, batch_records: int
+    ) -> WriteResult:
+        name = source.name
+        with self._errors(), self._session(write=True) as guard_session, self._session(write=True) as session:
+            with guard_session.begin_transaction() as guard:
+                guard.run(_LOCK, version=SCHEMA_VERSION).consume()
+                # Holding the lock, this load is the only live one: any other pending load is dead.
+                _clean_loads(session)
+                stored = session.run(f"MATCH (s:{SOURCE} {{name: $name}}) RETURN s.digest AS digest", name=name).single()
+                previous_digest = stored["digest"] if stored else None
+                if digest is not None and digest == previous_digest:
+                    return WriteResult(name, 0, 0, unchanged=True)
+                load_id = secrets.randbits(62)
+                session.run(f"CREATE (:{PENDING_LOAD} {{id: $load, source: $name}})", load=load_id, name=name).consume()
+                load = _BatchedLoad(session, source, load_id, batch_records, fingerprint=digest is None)
+                try:
+                    try:
+                        load.write(records)
+                    finally:
+                        load.close()
+                    final = digest if digest is not None else load.digest()
                     if final == previous_digest:
                         raise _Unchanged
-                    writer.tx.run(f"MATCH (s:{SOURCE} {{name: $name}}) SET s.digest = $digest", name=name, digest=final).consume()
-                tx.commit()
-        except _Unchanged:
-            return WriteResult(name, 0, 0, unchanged=True)
-        return WriteResult(name, streamed.node_count, streamed.relation_count)
+                    with session.begin_transaction() as tx:
+                        load.publish(tx, final)
+                        tx.commit()
+                except BaseException:
+                    try:
+                        _clean_loads(session)
+                    except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError):
+                        # The server is gone or refused: the next write removes the pending load.
+                        pass
+                    if sys.exc_info()[0] is _Unchanged:
+                        return WriteResult(name, 0, 0, unchanged=True)
+                    raise
+                _clean_loads(session)
+                guard.rollback()
+        return WriteResult(name, load.streamed.node_count, load.streamed.relation_count)
 
     # ------------------------------------------------------------------ reads
 
@@ -573,7 +691,7 @@ class Neo4jStore:
         return Relation(record["source"], record["type"], record["target"], record["role"], _relation_attrs(record["attrs"], record["properties"]))
 
     def get(self, node_id: str) -> Node | None:
-        rows = self._read(f"MATCH (n:{NODE} {{id: $id}}) RETURN {self._NODE_FIELDS}", id=node_id)
+        rows = self._read(f"MATCH (n:{NODE} {{id: $id}}) WHERE {_visible('n')} RETURN {self._NODE_FIELDS}", id=node_id)
         return self._node(rows[0]) if rows else None
 
     def find(self, reference: str) -> list[Node]:
@@ -581,10 +699,11 @@ class Neo4jStore:
         if exact:
             return [exact]
         rows = self._read(
-            f"MATCH (n:{NODE} {{name_key: $key}}) USING INDEX n:{NODE}(name_key) RETURN {self._NODE_FIELDS} "
+            f"MATCH (n:{NODE} {{name_key: $key}}) USING INDEX n:{NODE}(name_key) WHERE {_visible('n')} RETURN {self._NODE_FIELDS} "
             # On a node written before schema 4 (it keeps its kind as a property) ``alias_key`` is an attribute.
-            f"UNION MATCH (n:{NODE} {{alias_key: $key}}) USING INDEX n:{NODE}(alias_key) WHERE n.kind IS NULL RETURN {self._NODE_FIELDS} "
-            f"UNION MATCH (k:{NAME_KEY} {{key: $key}}) USING INDEX k:{NAME_KEY}(key) MATCH (n:{NODE} {{id: k.node_id}}) RETURN {self._NODE_FIELDS}",
+            f"UNION MATCH (n:{NODE} {{alias_key: $key}}) USING INDEX n:{NODE}(alias_key) WHERE n.kind IS NULL AND {_visible('n')} RETURN {self._NODE_FIELDS} "
+            f"UNION MATCH (k:{NAME_KEY} {{key: $key}}) USING INDEX k:{NAME_KEY}(key) MATCH (n:{NODE} {{id: k.node_id}}) WHERE {_visible('n')} "
+            f"RETURN {self._NODE_FIELDS}",
             key=normalise(reference),
         )
         return sorted((self._node(row) for row in rows), key=lambda node: node.id)
@@ -592,23 +711,23 @@ class Neo4jStore:
     def nodes(self, kind: str | None = None, search: str | None = None) -> list[Node]:
         if kind and kind not in KINDS:
             return []
-        conditions = []
+        conditions = [_visible("n")]
         params: dict[str, Any] = {}
         if search:
             conditions.append("(n.id =~ $pattern OR any(key IN coalesce(n.names, [n.name_key, n.alias_key]) WHERE key CONTAINS $folded))")
             params.update(pattern=_like_pattern(search), folded=normalise(search))
-        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        where = f" WHERE {' AND '.join(conditions)}"
         label = f":{_label(kind)}" if kind else ""
         rows = self._stream(f"MATCH (n:{NODE}{label}){where} RETURN {self._NODE_FIELDS}", **params)
         return sorted((self._node(row) for row in rows), key=lambda node: node.id)
 
     def relations(self, node_id: str | None = None) -> list[Relation]:
         if node_id is None:
-            rows = self._stream(f"MATCH (a:{NODE})-[r]->(b:{NODE}) RETURN {self._RELATION_FIELDS}")
+            rows = self._stream(f"MATCH (a:{NODE})-[r]->(b:{NODE}) WHERE {_VISIBLE_ENDS} RETURN {self._RELATION_FIELDS}")
         else:
             rows = self._stream(
-                f"MATCH (a:{NODE} {{id: $id}})-[r]->(b:{NODE}) RETURN {self._RELATION_FIELDS} "
-                f"UNION MATCH (a:{NODE})-[r]->(b:{NODE} {{id: $id}}) RETURN {self._RELATION_FIELDS}",
+                f"MATCH (a:{NODE} {{id: $id}})-[r]->(b:{NODE}) WHERE {_VISIBLE_ENDS} RETURN {self._RELATION_FIELDS} "
+                f"UNION MATCH (a:{NODE})-[r]->(b:{NODE} {{id: $id}}) WHERE {_VISIBLE_ENDS} RETURN {self._RELATION_FIELDS}",
                 id=node_id,
             )
         return sorted((self._relation(row) for row in rows), key=lambda relation: relation.key)
@@ -618,7 +737,8 @@ class Neo4jStore:
         rows = self._read(
             f"MATCH (c:{NODE_CLAIM} {{node_id: $id}}) USING INDEX c:{NODE_CLAIM}(node_id) MATCH (s:{SOURCE} {{name: c.source}}) "
             f"RETURN c.source AS source, {_CLAIM_FIELDS.format(v='c')}, {who} "
-            f"UNION MATCH (c:{NODE} {{id: $id}}) USING INDEX c:{NODE}(id) WHERE coalesce(c.claim_source, '') <> '' MATCH (s:{SOURCE} {{name: c.claim_source}}) "
+            f"UNION MATCH (c:{NODE} {{id: $id}}) USING INDEX c:{NODE}(id) WHERE coalesce(c.claim_source, '') <> '' AND {_visible('c')} "
+            f"MATCH (s:{SOURCE} {{name: c.claim_source}}) "
             f"RETURN c.claim_source AS source, {_CARRIED_CLAIM_FIELDS.format(v='c')}, {who}",
             id=node_id,
         )
@@ -642,8 +762,8 @@ class Neo4jStore:
         # A database of schema 1 not written to yet keeps every claim in a RelationClaim node (sources [null]).
         each = f"WITH a, r, b, {_CARRIED} UNWIND range(0, size(sources) - 1) AS i MATCH (s:{SOURCE} {{name: sources[i]}})"
         rows = self._read(
-            f"MATCH (a:{NODE} {{id: $id}})-[r]->(b:{NODE}) {each} RETURN {carried} "
-            f"UNION MATCH (a:{NODE})-[r]->(b:{NODE} {{id: $id}}) {each} RETURN {carried} "
+            f"MATCH (a:{NODE} {{id: $id}})-[r]->(b:{NODE}) WHERE {_VISIBLE_ENDS} {each} RETURN {carried} "
+            f"UNION MATCH (a:{NODE})-[r]->(b:{NODE} {{id: $id}}) WHERE {_VISIBLE_ENDS} {each} RETURN {carried} "
             f"UNION MATCH (c:{RELATION_CLAIM} {{rel_source: $id}}) USING INDEX c:{RELATION_CLAIM}(rel_source) MATCH (s:{SOURCE} {{name: c.source}}) RETURN {fields} "
             f"UNION MATCH (c:{RELATION_CLAIM} {{rel_target: $id}}) USING INDEX c:{RELATION_CLAIM}(rel_target) MATCH (s:{SOURCE} {{name: c.source}}) RETURN {fields}",
             id=node_id,
@@ -663,7 +783,7 @@ class Neo4jStore:
             f"MATCH (s:{SOURCE}) "
             f"RETURN s.name AS name, s.format AS format, s.contributor AS contributor, s.at AS at, "
             f"s.authoritative AS authoritative, s.seq AS seq, "
-            f"COUNT {{ MATCH (c:{NODE_CLAIM} {{source: s.name}}) }} + COUNT {{ MATCH (n:{NODE} {{claim_source: s.name}}) }} AS nodes, "
+            f"COUNT {{ MATCH (c:{NODE_CLAIM} {{source: s.name}}) }} + COUNT {{ MATCH (n:{NODE} {{claim_source: s.name}}) WHERE {_visible('n')} }} AS nodes, "
             f"coalesce(s.relation_claims, COUNT {{ MATCH (c:{RELATION_CLAIM} {{source: s.name}}) }}) AS relations"
         )
         return [
@@ -693,7 +813,7 @@ class Neo4jStore:
             for r in self._stream(
                 f"MATCH (c:{NODE_CLAIM} {{source: $name}}) USING INDEX c:{NODE_CLAIM}(source) "
                 f"RETURN c.node_id AS node_id, {_CLAIM_FIELDS.format(v='c')} "
-                f"UNION MATCH (c:{NODE} {{claim_source: $name}}) USING INDEX c:{NODE}(claim_source) "
+                f"UNION MATCH (c:{NODE} {{claim_source: $name}}) USING INDEX c:{NODE}(claim_source) WHERE {_visible('c')} "
                 f"RETURN c.id AS node_id, {_CARRIED_CLAIM_FIELDS.format(v='c')}",
                 name=name,
             )
@@ -707,7 +827,7 @@ class Neo4jStore:
                 f"MATCH (c:{RELATION_CLAIM} {{source: $name}}) USING INDEX c:{RELATION_CLAIM}(source) RETURN c.rel_source AS rel_source, c.type AS type, "
                 "c.rel_target AS rel_target, c.role AS role, c.attrs AS attrs, null AS properties, c.place AS place "
                 f"UNION MATCH (s:{SOURCE} {{name: $name}}) UNWIND coalesce(s.relation_starts, []) AS start "
-                f"MATCH (a:{NODE} {{id: start}})-[r]->(b:{NODE}) WITH a, r, b, {_CARRIED} WHERE $name IN sources "
+                f"MATCH (a:{NODE} {{id: start}})-[r]->(b:{NODE}) WHERE {_VISIBLE_ENDS} WITH a, r, b, {_CARRIED} WHERE $name IN sources "
                 "WITH a, r, b, places, claim_attrs, [i IN range(0, size(sources) - 1) WHERE sources[i] = $name][0] AS i "
                 "RETURN a.id AS rel_source, type(r) AS type, b.id AS rel_target, coalesce(r.role, '') AS role, "
                 f"claim_attrs[i] AS attrs, {_REL_PROPERTIES_OF}, places[i] AS place",
@@ -754,7 +874,9 @@ class Neo4jStore:
 
     def neighbourhood(self, node_ids: Iterable[str], depth: int) -> set[str]:
         wanted = list(dict.fromkeys(node_ids))
-        reached = {row["id"] for row in self._read(f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) RETURN n.id AS id", ids=wanted)}
+        reached = {
+            row["id"] for row in self._read(f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) WHERE {_visible('n')} RETURN n.id AS id", ids=wanted)
+        }
         frontier = set(reached)
         for _ in range(depth):
             if not frontier:
@@ -762,7 +884,7 @@ class Neo4jStore:
             found = {
                 row["id"]
                 for row in self._stream(
-                    f"UNWIND $ids AS id MATCH (:{NODE} {{id: id}})--(m:{NODE}) RETURN DISTINCT m.id AS id", ids=sorted(frontier)
+                    f"UNWIND $ids AS id MATCH (:{NODE} {{id: id}})--(m:{NODE}) WHERE {_visible('m')} RETURN DISTINCT m.id AS id", ids=sorted(frontier)
                 )
             }
             frontier = found - reached
@@ -776,30 +898,30 @@ class Neo4jStore:
             kind_filter = ""
             if kinds:
                 params["kinds"] = [kind for kind in kinds if kind in KINDS]
-                kind_filter = " WHERE any(label IN labels(n) WHERE label IN $kinds)"
-            node_query = f"UNWIND $ids AS wanted MATCH (n:{NODE} {{id: wanted}}){kind_filter} RETURN {self._NODE_FIELDS}"
+                kind_filter = " AND any(label IN labels(n) WHERE label IN $kinds)"
+            node_query = f"UNWIND $ids AS wanted MATCH (n:{NODE} {{id: wanted}}) WHERE {_visible('n')}{kind_filter} RETURN {self._NODE_FIELDS}"
         elif kinds:
             labels = "|".join(_label(kind) for kind in kinds if kind in KINDS)
             if not labels:
                 return build_networkx([], [])
-            node_query = f"MATCH (n:{labels}) WHERE n:{NODE} RETURN {self._NODE_FIELDS}"
+            node_query = f"MATCH (n:{labels}) WHERE n:{NODE} AND {_visible('n')} RETURN {self._NODE_FIELDS}"
         else:
-            node_query = f"MATCH (n:{NODE}) RETURN {self._NODE_FIELDS}"
+            node_query = f"MATCH (n:{NODE}) WHERE {_visible('n')} RETURN {self._NODE_FIELDS}"
         nodes = sorted((self._node(row) for row in self._stream(node_query, **params)), key=lambda node: node.id)
         selected = {node.id for node in nodes}
         if node_ids is not None:
             relation_rows = self._stream(
-                f"UNWIND $ids AS wanted MATCH (a:{NODE} {{id: wanted}})-[r]->(b:{NODE}) RETURN {self._RELATION_FIELDS}",
+                f"UNWIND $ids AS wanted MATCH (a:{NODE} {{id: wanted}})-[r]->(b:{NODE}) WHERE {_VISIBLE_ENDS} RETURN {self._RELATION_FIELDS}",
                 ids=sorted(selected),
             )
         elif kinds:
             relation_rows = self._stream(
-                f"MATCH (a:{NODE})-[r]->(b:{NODE}) WHERE any(label IN labels(a) WHERE label IN $kinds) "
+                f"MATCH (a:{NODE})-[r]->(b:{NODE}) WHERE {_VISIBLE_ENDS} AND any(label IN labels(a) WHERE label IN $kinds) "
                 f"AND any(label IN labels(b) WHERE label IN $kinds) RETURN {self._RELATION_FIELDS}",
                 kinds=[kind for kind in kinds if kind in KINDS],
             )
         else:
-            relation_rows = self._stream(f"MATCH (a:{NODE})-[r]->(b:{NODE}) RETURN {self._RELATION_FIELDS}")
+            relation_rows = self._stream(f"MATCH (a:{NODE})-[r]->(b:{NODE}) WHERE {_VISIBLE_ENDS} RETURN {self._RELATION_FIELDS}")
         relations = [
             self._relation(row) for row in relation_rows if row["source"] in selected and row["target"] in selected
         ]
@@ -807,8 +929,8 @@ class Neo4jStore:
         return build_networkx(nodes, relations)
 
     def counts(self) -> dict[str, int]:
-        kinds = self._read(f"MATCH (n:{NODE}) RETURN {_KIND_OF.format(v='n')} AS name, count(*) AS count")
-        types = self._read(f"MATCH (:{NODE})-[r]->(:{NODE}) RETURN type(r) AS name, count(*) AS count")
+        kinds = self._read(f"MATCH (n:{NODE}) WHERE {_visible('n')} RETURN {_KIND_OF.format(v='n')} AS name, count(*) AS count")
+        types = self._read(f"MATCH (a:{NODE})-[r]->(b:{NODE}) WHERE {_VISIBLE_ENDS} RETURN type(r) AS name, count(*) AS count")
         counts = {row["name"]: row["count"] for row in sorted(kinds, key=lambda row: row["name"])}
         counts.update({row["name"]: row["count"] for row in sorted(types, key=lambda row: row["name"])})
         return counts
@@ -817,7 +939,7 @@ class Neo4jStore:
 def _migrate(tx: neo4j.ManagedTransaction) -> None:
     """Bring a database written by an older maillage to :data:`SCHEMA_VERSION`, in one transaction."""
     with _Writer(tx) as writer:
-        writer.lock()
+        writer.lock(check_pending=False)
         version = tx.run(f"MATCH (m:{META} {{key: 'store'}}) RETURN m.schema_version AS version").single()["version"]
         if version > SCHEMA_VERSION:
             raise StoreError(f"this database was written by a newer maillage (schema {version}, this one knows {SCHEMA_VERSION}): upgrade maillage")
@@ -837,6 +959,32 @@ def _migrate(tx: neo4j.ManagedTransaction) -> None:
         writer.tx.run(f"MATCH (m:{META} {{key: 'store'}}) SET m.schema_version = $version", version=SCHEMA_VERSION).consume()
 
 
+def _clean_loads(session: neo4j.Session) -> None:
+    """Remove what earlier loads left, in bounded transactions: the nodes of loads never published
+    (with their name keys and relationships), then every staged claim and the mark of published
+    loads still on their nodes, then the pending loads. The caller holds the store lock, so no
+    load is running; a pending load goes last, so that its nodes stay out of reads until then."""
+    loads = _pending_loads(session)
+    queries = []
+    for load_id in loads:
+        queries += [
+            (f"MATCH (n:{NODE} {{load: $load}}) WHERE n.names IS NOT NULL WITH n LIMIT 5000 UNWIND n.names AS key "
+             f"OPTIONAL MATCH (k:{NAME_KEY} {{key: key}}) WHERE k.node_id = n.id DELETE k WITH DISTINCT n REMOVE n.names "
+             "RETURN count(*) AS done", load_id),
+            (f"MATCH (n:{NODE} {{load: $load}}) WITH n LIMIT 5000 DETACH DELETE n RETURN count(*) AS done", load_id),
+        ]
+    queries += [
+        (f"MATCH (c:{STAGED_NODE}) WITH c LIMIT 20000 DELETE c RETURN count(*) AS done", None),
+        (f"MATCH (c:{STAGED_RELATION}) WITH c LIMIT 20000 DELETE c RETURN count(*) AS done", None),
+        (f"MATCH (n:{NODE}) WHERE n.load IS NOT NULL WITH n LIMIT 20000 REMOVE n.load RETURN count(*) AS done", None),
+    ]
+    for query, load_id in queries:
+        while session.run(query, load=load_id).single()["done"]:
+            pass
+    for load_id in loads:
+        session.run(f"MATCH (p:{PENDING_LOAD} {{id: $load}}) DELETE p", load=load_id).consume()
+
+
 def _by_key(
     nodes: Iterable[NodeRecord], relations: Iterable[RelationRecord]
 ) -> tuple[dict[str, NodeRecord], dict[tuple[str, str, str, str], RelationRecord]]:
@@ -853,32 +1001,6 @@ def _by_key(
 def _node_claim_list(record: NodeRecord) -> list[str]:
     node = record.node
     return [node.id, node.kind, node.name, _dumps(list(node.aliases)), _dumps(dict(node.attrs)), record.place]
-
-
-def _node_claim_row(source: str, record: NodeRecord) -> dict[str, Any]:
-    node = record.node
-    return {
-        "node_id": node.id,
-        "source": source,
-        "kind": node.kind,
-        "name": node.name,
-        "aliases": _dumps(list(node.aliases)),
-        "attrs": _dumps(dict(node.attrs)),
-        "place": record.place,
-    }
-
-
-def _relation_claim_row(source: str, record: RelationRecord) -> dict[str, Any]:
-    relation = record.relation
-    return {
-        "rel_source": relation.source,
-        "type": relation.type,
-        "rel_target": relation.target,
-        "role": relation.role,
-        "source": source,
-        "attrs": _dumps(dict(relation.attrs)),
-        "place": record.place,
-    }
 
 
 def _alone_groups(relations: Mapping[tuple[str, str, str, str], RelationRecord]) -> dict[str, list[list[Any]]]:
@@ -983,6 +1105,8 @@ class _Writer:
         # element ids of claims left in place until then (see delete_claims).
         self.deleting = False
         self.deleted_last: list[str] = []
+        # The pending load whose nodes this transaction creates (they carry it as ``load``), if any.
+        self.load_id: int | None = None
 
     def __enter__(self) -> "_Writer":
         return self
@@ -1037,8 +1161,12 @@ class _Writer:
         self.deleting = True
         return f"REMOVE {variable}:{':'.join(labels)} SET {variable}:{DELETED}"
 
-    def lock(self) -> None:
+    def lock(self, check_pending: bool = True) -> None:
+        """Take the store lock; with ``check_pending``, raise :class:`_StaleLoad` if a load killed
+        before publishing left pending data (a live one would hold the lock)."""
         self.tx.run(_LOCK, version=SCHEMA_VERSION).consume()
+        if check_pending and self.run(f"MATCH (p:{PENDING_LOAD}) RETURN p.id AS id LIMIT 1"):
+            raise _StaleLoad
 
     def source_row(self, name: str) -> neo4j.Record | None:
         rows = self.run(f"MATCH (s:{SOURCE} {{name: $name}}) RETURN s.digest AS digest, s.seq AS seq", name=name)
@@ -1092,8 +1220,13 @@ class _Writer:
             params,
         ).consume()
 
-    def delete_claims(self, source: str, last: bool = False) -> tuple[set[str], set[tuple[str, str, str, str]]]:
+    def delete_claims(
+        self, source: str, last: bool = False, load: int | None = None
+    ) -> tuple[set[str], set[tuple[str, str, str, str]]]:
         """Forget what ``source`` asserted; return the node ids and relation keys it touched.
+
+        ``load``: a pending load of ``source`` being published; the nodes it created, and the
+        relationships they start, hold its new claims and are left alone.
 
         Call it before :meth:`put_source` replaces the source's list of relation starts.
         A relationship left without claims stays until its key is re-derived. ``last``:
@@ -1109,7 +1242,10 @@ class _Writer:
             self.deleted_last.extend(row["element"] for row in rows)
             ids = {row["id"] for row in rows}
             # Reads leave out the claims nodes carry for ``source``, and the nodes are rewritten without them.
-            carried = f"MATCH (n:{NODE} {{claim_source: $source}}) USING INDEX n:{NODE}(claim_source) RETURN n.id AS id"
+            carried = (
+                f"MATCH (n:{NODE} {{claim_source: $source}}) USING INDEX n:{NODE}(claim_source) "
+                "WHERE n.load IS NULL OR n.load <> $load RETURN n.id AS id"
+            )
         else:
             ids = {
                 row["id"]
@@ -1121,9 +1257,9 @@ class _Writer:
             }
             carried = (
                 f"MATCH (n:{NODE} {{claim_source: $source}}) USING INDEX n:{NODE}(claim_source) "
-                "REMOVE n.claim_source, n.claim_place, n.claim_aliases RETURN n.id AS id"
+                "WHERE n.load IS NULL OR n.load <> $load REMOVE n.claim_source, n.claim_place, n.claim_aliases RETURN n.id AS id"
             )
-        ids |= {row["id"] for row in self.run(carried, source=source)}
+        ids |= {row["id"] for row in self.run(carried, source=source, load=-1 if load is None else load)}
         keys = {
             (row["s"], row["t"], row["g"], row["role"])
             for row in self.run(
@@ -1137,12 +1273,13 @@ class _Writer:
             (row["s"], row["t"], row["g"], row["role"])
             for row in self.run(
                 f"MATCH (s:{SOURCE} {{name: $source}}) UNWIND coalesce(s.relation_starts, []) AS start "
-                f"MATCH (a:{NODE} {{id: start}})-[r]->(b:{NODE}) WITH a, r, b, {_CARRIED} WHERE $source IN sources "
+                f"MATCH (a:{NODE} {{id: start}})-[r]->(b:{NODE}) WHERE a.load IS NULL OR a.load <> $load "
+                f"WITH a, r, b, {_CARRIED} WHERE $source IN sources "
                 "WITH a, r, b, sources, places, claim_attrs, [i IN range(0, size(sources) - 1) WHERE sources[i] <> $source] AS keep "
                 "SET r.claim_sources = [i IN keep | sources[i]], r.claim_places = [i IN keep | places[i]], "
                 "r.claim_attrs = [i IN keep | claim_attrs[i]] REMOVE r.claim_source, r.claim_place "
                 "RETURN a.id AS s, type(r) AS t, b.id AS g, coalesce(r.role, '') AS role",
-                source=source,
+                source=source, load=-1 if load is None else load,
             )
         }
         return ids, keys
@@ -1441,6 +1578,8 @@ class _Writer:
                 props["alias_key"] = keys[1]
             if len(keys) > 2:
                 props["names"] = keys
+            if self.load_id is not None:
+                props["load"] = self.load_id
             if sole:
                 record = own[node_id]
                 props.update(claim_source=source, claim_place=record.place)
@@ -1603,34 +1742,18 @@ class _Writer:
 
     # -- streaming
 
-    def stream(
-        self,
-        source: Source,
-        records: Iterable[NodeRecord | RelationRecord],
-        chunk_size: int,
-        direct_records: int,
-        loaded: bool,
-        fingerprint: bool,
-    ) -> _Streamed:
-        """Write a streamed source. One that ends within ``direct_records`` records is written
-        as :meth:`replace` writes a batch: its nodes carry their claim and its relationships are
-        created with theirs, where no other source claims them. A longer one is written claim
-        by claim (:meth:`stream_claims`): every claim is a claim node until the end, when
-        everything it touched is re-derived, which takes more of the transaction's memory."""
-        head: deque[NodeRecord | RelationRecord] = deque()
-        remaining = iter(records)
-        for record in remaining:
-            if not isinstance(record, (NodeRecord, RelationRecord)):
-                raise TypeError(f"not a NodeRecord or RelationRecord: {type(record).__name__}")
-            head.append(record)
-            if len(head) > direct_records:
-                # Records held so far are let go as they are written.
-                held = (head.popleft() for _ in range(len(head)))
-                return self.stream_claims(source, itertools.chain(held, remaining), chunk_size)
+    def stream(self, source: Source, records: Sequence[NodeRecord | RelationRecord], loaded: bool, fingerprint: bool) -> _Streamed:
+        """Write a short streamed source, held whole, as :meth:`replace` writes a batch: its nodes
+        carry their claim and its relationships are created with theirs, where no other source
+        claims them."""
         batch = Batch(source)
-        batch.nodes = [record for record in head if isinstance(record, NodeRecord)]
-        batch.relations = [record for record in head if isinstance(record, RelationRecord)]
-        del head
+        for record in records:
+            if isinstance(record, NodeRecord):
+                batch.nodes.append(record)
+            elif isinstance(record, RelationRecord):
+                batch.relations.append(record)
+            else:
+                raise TypeError(f"not a NodeRecord or RelationRecord: {type(record).__name__}")
         nodes, relations = _by_key(batch.nodes, batch.relations)
         self.check_kinds(nodes.values())
         streamed = _Streamed()
@@ -1641,112 +1764,227 @@ class _Writer:
             self.check_ends(batch, nodes, unlinked)
         return streamed
 
-    def stream_claims(self, source: Source, records: Iterable[NodeRecord | RelationRecord], chunk_size: int) -> _Streamed:
-        """Write a streamed source's claims chunk by chunk, then re-derive what they touch."""
-        name = source.name
-        streamed = _Streamed()
-        fingerprinter = hashlib.sha256()
-        old_ids, old_keys = self.delete_claims(name)
-        self.put_source(source, "", keep_seq=False)
-        touched_ids = set(old_ids)
-        touched_keys = set(old_keys)
-        # What this stream has claimed so far (its earlier claims were deleted above).
-        claimed_ids: set[str] = set()
-        claimed_keys: set[tuple[str, str, str, str]] = set()
-        problems: list[Problem] = []
+
+class _BatchedLoad:
+    """A long streamed source written in transactions of at most ``batch_records`` records under
+    a pending load, then published in one (see :meth:`Neo4jStore.write_stream`).
+
+    A node nobody asserts yet is created in the batches, carrying the load's id, and so is a
+    relationship it starts when its end exists and no other source claims it: every read leaves
+    them out while the load is pending. What the source asserts about nodes that existed before
+    (a reload, a node another source names too), a relation from such a node, a relation whose
+    end comes later in the stream, and a record naming again a node or relation of this load,
+    wait as staged claims, which no read looks at. Publishing folds the staged claims as a
+    batch write would, replaces what the source asserted before, records the source and
+    deletes the pending load, in one transaction.
+    """
+
+    def __init__(self, session: neo4j.Session, source: Source, load_id: int, batch_records: int, fingerprint: bool):
+        self.session = session
+        self.source = source
+        self.name = source.name
+        self.load_id = load_id
+        self.batch_records = max(1, batch_records)
+        self.fingerprinter = hashlib.sha256() if fingerprint else None
+        self.streamed = _Streamed()
+        # Node ids this load created, and whether a relationship it created starts there.
+        self.mine: dict[str, bool] = {}
+        # Nodes that existed before the load, by id: their kind.
+        self.existing: dict[str, str] = {}
+        # Hashes of the relation keys whose relationship this load created (a collision only
+        # sends a record to the staged claims, which is always right).
+        self.created_keys: set[int] = set()
+        self.created = 0
+        # Keys of claims of other sources kept apart that name a node this load created.
+        self.touching: set[tuple[str, str, str, str]] = set()
+        self.problems: list[Problem] = []
+        self.staged = 0
+        # No other writer runs until the load ends: whether claims are kept apart is asked once.
+        self.claims_apart = bool(session.run(f"MATCH (c:{RELATION_CLAIM}) RETURN count(c) AS claims").single()["claims"])
+        # A batch's commit runs while the next batch's records are read.
+        self.committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maillage-neo4j-commit")
+        self.committing: Future | None = None
+
+    def write(self, records: Iterable[NodeRecord | RelationRecord]) -> None:
+        """Read the whole stream, writing one transaction per ``batch_records`` records."""
         nodes: dict[str, NodeRecord] = {}
         relations: dict[tuple[str, str, str, str], RelationRecord] = {}
-
-        def flush_nodes() -> None:
-            if not nodes:
-                return
-            for record in nodes.values():
-                row = _node_claim_row(name, record)
-                fingerprinter.update(_dumps(["N", row["node_id"], row["kind"], row["name"], row["aliases"], row["attrs"], row["place"]]).encode())
-            others = {
-                row["id"]: row["kind"]
-                for row in self.run(
-                    f"UNWIND $ids AS id MATCH (c:{NODE_CLAIM} {{node_id: id}}) USING INDEX c:{NODE_CLAIM}(node_id) WHERE coalesce(c.source, '') <> $source "
-                    "RETURN c.node_id AS id, c.kind AS kind "
-                    f"UNION UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) USING INDEX n:{NODE}(id) WHERE coalesce(n.claim_source, $source) <> $source "
-                    f"RETURN n.id AS id, {_KIND_OF.format(v='n')} AS kind",
-                    ids=list(nodes), source=name,
-                )
-            }
-            problems.extend(
-                Problem(record.place, None, "kind", f"{node_id} is a {others[node_id]} in the store, not a {record.node.kind}")
-                for node_id, record in nodes.items()
-                if node_id in others and others[node_id] != record.node.kind
-            )
-            self.update_claims(name, [record for node_id, record in nodes.items() if node_id in claimed_ids], ())
-            self.create_claims(name, [record for node_id, record in nodes.items() if node_id not in claimed_ids], ())
-            claimed_ids.update(nodes)
-            streamed.node_count += len(nodes)
-            nodes.clear()
-
-        def flush_relations() -> None:
-            if not relations:
-                return
-            for record in relations.values():
-                row = _relation_claim_row(name, record)
-                fingerprinter.update(
-                    _dumps(["R", row["rel_source"], row["type"], row["rel_target"], row["role"], row["attrs"], row["place"]]).encode()
-                )
-            self.update_claims(name, (), [record for key, record in relations.items() if key in claimed_keys])
-            self.create_claims(name, (), [record for key, record in relations.items() if key not in claimed_keys])
-            claimed_keys.update(relations)
-            streamed.relation_count += len(relations)
-            relations.clear()
-
         for record in records:
             if isinstance(record, NodeRecord):
                 nodes.pop(record.node.id, None)
                 nodes[record.node.id] = record
-                if len(nodes) >= chunk_size:
-                    flush_nodes()
-            else:
+                self.streamed.node_count += 1
+                if self.fingerprinter is not None:
+                    self.fingerprinter.update(_dumps(["N", *_node_claim_list(record)]).encode())
+            elif isinstance(record, RelationRecord):
                 relations.pop(record.relation.key, None)
                 relations[record.relation.key] = record
-                if len(relations) >= chunk_size:
-                    flush_relations()
-        flush_nodes()
-        flush_relations()
-        if problems:
-            raise LoadError(problems)
-        order = self.precedence()
-        touched_ids |= claimed_ids
-        touched_keys |= claimed_keys
-        ids = sorted(touched_ids)
-        for chunk in _chunks(ids, chunk_size):
-            self._rebuild_nodes(list(chunk), name, None, order)
-        missing = self.run(
-            f"MATCH (c:{RELATION_CLAIM} {{source: $source}}) USING INDEX c:{RELATION_CLAIM}(source) "
-            f"OPTIONAL MATCH (a:{NODE} {{id: c.rel_source}}) OPTIONAL MATCH (b:{NODE} {{id: c.rel_target}}) "
-            "WITH c, a, b WHERE a IS NULL OR b IS NULL "
-            "RETURN c.place AS place, c.type AS type, CASE WHEN a IS NULL THEN c.rel_source ELSE c.rel_target END AS end "
-            "LIMIT 1000",
-            source=name,
-        )
-        if missing:
-            raise LoadError(
-                [Problem(row["place"], None, None, f"relation {row['type']} points to unknown node {row['end']!r}") for row in missing]
-            )
-        self.tx.run(
-            f"MATCH (c:{RELATION_CLAIM} {{source: $source}}) USING INDEX c:{RELATION_CLAIM}(source) WITH count(c) AS claims, collect(DISTINCT c.rel_source) AS starts "
-            f"MATCH (s:{SOURCE} {{name: $source}}) SET s.relation_claims = claims, s.relation_starts = starts",
-            source=name,
-        ).consume()
-        for chunk in _chunks(ids, chunk_size):
-            for row in self.run(
-                f"UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_source: id}}) USING INDEX c:{RELATION_CLAIM}(rel_source) "
-                "RETURN c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS r "
-                f"UNION UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_target: id}}) USING INDEX c:{RELATION_CLAIM}(rel_target) "
-                "RETURN c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS r",
-                ids=list(chunk),
+                self.streamed.relation_count += 1
+                if self.fingerprinter is not None:
+                    relation = record.relation
+                    self.fingerprinter.update(_dumps(["R", *relation.key, _dumps(dict(relation.attrs)), record.place]).encode())
+            else:
+                raise TypeError(f"not a NodeRecord or RelationRecord: {type(record).__name__}")
+            if len(nodes) + len(relations) >= self.batch_records:
+                self.flush(nodes, relations)
+                nodes, relations = {}, {}
+        if nodes or relations:
+            self.flush(nodes, relations)
+        self.committed()
+        if self.problems:
+            raise LoadError(self.problems)
+
+    def committed(self) -> None:
+        """Wait for the commit of the last batch; raise its failure."""
+        committing, self.committing = self.committing, None
+        if committing is not None:
+            committing.result()
+
+    def close(self) -> None:
+        """Let the last commit end, whatever happened (the session is used after it)."""
+        try:
+            self.committed()
+        except Exception:  # noqa: BLE001 - the failure that ends the load is already being raised
+            pass
+        finally:
+            self.committer.shutdown(wait=True)
+
+    def digest(self) -> str:
+        assert self.fingerprinter is not None
+        self.fingerprinter.update(b"authoritative" if self.source.authoritative else b"plain")
+        return self.fingerprinter.hexdigest()
+
+    def flush(self, nodes: dict[str, NodeRecord], relations: dict[tuple[str, str, str, str], RelationRecord]) -> None:
+        self.committed()
+        tx = self.session.begin_transaction()
+        try:
+            with _Writer(tx) as writer:
+                writer.load_id = self.load_id
+                self.write_nodes(writer, nodes)
+                self.write_relations(writer, relations)
+        except BaseException:
+            tx.close()
+            raise
+        self.committing = self.committer.submit(tx.commit)
+
+    def learn(self, writer: _Writer, ids: Iterable[str]) -> None:
+        """Note which of ``ids`` (none of them created by this load) are nodes, and their kinds."""
+        unknown = [node_id for node_id in ids if node_id not in self.mine and node_id not in self.existing]
+        for chunk in _chunks(unknown):
+            for row in writer.run(
+                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) RETURN n.id AS id, {_KIND_OF.format(v='n')} AS kind", ids=list(chunk)
             ):
-                touched_keys.add((row["s"], row["t"], row["g"], row["r"]))
-        for chunk in _chunks(sorted(touched_keys), chunk_size):
-            self._rebuild_relations(list(chunk), name, None, order)
-        fingerprinter.update(b"authoritative" if source.authoritative else b"plain")
-        streamed.digest = fingerprinter.hexdigest()
-        return streamed
+                self.existing[row["id"]] = sys.intern(row["kind"])
+
+    def write_nodes(self, writer: _Writer, nodes: dict[str, NodeRecord]) -> None:
+        self.learn(writer, nodes)
+        new: dict[str, NodeRecord] = {}
+        staged: list[NodeRecord] = []
+        for node_id, record in nodes.items():
+            kind = self.existing.get(node_id)
+            if kind is not None and kind != record.node.kind:
+                self.problems.append(Problem(record.place, None, "kind", f"{node_id} is a {kind} in the store, not a {record.node.kind}"))
+            if kind is not None or node_id in self.mine:
+                staged.append(record)
+            else:
+                new[node_id] = record
+        if new:
+            writer.fresh_ids = set(new)
+            ids = list(new)
+            for chunk in _chunks(ids):
+                writer._write_nodes(list(chunk), _StoredClaims(), self.name, new, {self.name: (False, 0)})
+            self.mine.update(dict.fromkeys(ids, False))
+            if self.claims_apart:
+                self.touching |= writer.pending_keys_touching(self.name, ids)
+        rows = []
+        for record in staged:
+            self.staged += 1
+            rows.append([*_node_claim_list(record), self.staged])
+        for chunk in _chunks(rows):
+            writer.fire(
+                f"UNWIND $rows AS row CREATE (c:{STAGED_NODE}) SET c.load = $load, c.node_id = row[0], c.kind = row[1], "
+                "c.name = row[2], c.aliases = row[3], c.attrs = row[4], c.place = row[5], c.seq = row[6]",
+                rows=chunk, load=self.load_id,
+            )
+
+    def write_relations(self, writer: _Writer, relations: dict[tuple[str, str, str, str], RelationRecord]) -> None:
+        self.learn(writer, {key[2] for key in relations if key[0] in self.mine})
+        alone: dict[tuple[str, str, str, str], RelationRecord] = {}
+        rows = []
+        for key, record in relations.items():
+            start, _type, end, _role = key
+            if (
+                start in self.mine and (end in self.mine or end in self.existing)
+                and key not in self.touching and hash(key) not in self.created_keys
+            ):
+                alone[key] = record
+            else:
+                self.staged += 1
+                rows.append([*key, _dumps(dict(record.relation.attrs)), record.place, self.staged])
+        if alone:
+            sent = writer.fire_alone_relations(self.name, _alone_groups(alone))
+            writer.wait()
+            if sum(result.result().single()["rows"] for _type, _groups, _size, result in sent) != len(alone):
+                raise StoreError("a batch of relationships of a pending load did not find its nodes; nothing was published")
+            for key in alone:
+                self.created_keys.add(hash(key))
+                self.mine[key[0]] = True
+            self.created += len(alone)
+        for chunk in _chunks(rows):
+            writer.fire(
+                f"UNWIND $rows AS row CREATE (c:{STAGED_RELATION}) SET c.load = $load, c.rel_source = row[0], c.type = row[1], "
+                "c.rel_target = row[2], c.role = row[3], c.attrs = row[4], c.place = row[5], c.seq = row[6]",
+                rows=chunk, load=self.load_id,
+            )
+
+    def publish(self, tx: neo4j.Transaction, digest: str) -> None:
+        """Make the load the source's claims, in one transaction: fold the staged claims, replace
+        what the source asserted before, record the source, delete the pending load."""
+        name = self.name
+        with _Writer(tx) as writer:
+            own_nodes: dict[str, NodeRecord] = {}
+            for row in writer.run(
+                f"MATCH (c:{STAGED_NODE} {{load: $load}}) USING INDEX c:{STAGED_NODE}(load) RETURN c.node_id AS id, c.kind AS kind, "
+                "c.name AS name, c.aliases AS aliases, c.attrs AS attrs, c.place AS place ORDER BY c.seq",
+                load=self.load_id,
+            ):
+                node = Node(row["id"], row["kind"], row["name"], tuple(json.loads(row["aliases"])), json.loads(row["attrs"]))
+                own_nodes[row["id"]] = NodeRecord(node, row["place"])
+            own_relations: dict[tuple[str, str, str, str], RelationRecord] = {}
+            for row in writer.run(
+                f"MATCH (c:{STAGED_RELATION} {{load: $load}}) USING INDEX c:{STAGED_RELATION}(load) RETURN c.rel_source AS s, "
+                "c.type AS t, c.rel_target AS g, c.role AS role, c.attrs AS attrs, c.place AS place ORDER BY c.seq",
+                load=self.load_id,
+            ):
+                relation = Relation(row["s"], row["t"], row["g"], row["role"], json.loads(row["attrs"]))
+                own_relations[relation.key] = RelationRecord(relation, row["place"])
+            loaded = writer.source_row(name) is not None
+            old_ids, old_keys = writer.delete_claims(name, last=True, load=self.load_id) if loaded else (set(), set())
+            # The relationships this load created hold their claims already: they are not folded again.
+            from_new = [key for key in old_keys | self.touching | set(own_relations) if key[0] in self.mine]
+            created = set(writer.relationship_claims(from_new))
+            starts = {node_id for node_id, linked in self.mine.items() if linked} | {key[0] for key in own_relations}
+            count = self.created + sum(1 for key in own_relations if key not in created)
+            writer.put_source(self.source, digest, keep_seq=False, starts=sorted(starts), relation_count=count)
+            order = writer.precedence()
+            carriers: set[str] = set()
+            for chunk in _chunks(sorted(old_ids | set(own_nodes))):
+                chunk = list(chunk)
+                carriers |= writer._write_nodes(chunk, writer._node_claims(chunk, name, own_nodes, order), name, own_nodes, order)
+            writer.create_claims(name, [record for node_id, record in own_nodes.items() if node_id not in carriers], ())
+            keys = sorted(set(own_relations) | ((old_keys | self.touching) - created))
+            unlinked: list[tuple[str, str, str, str]] = []
+            for chunk in _chunks(keys):
+                unlinked.extend(writer._rebuild_relations(list(chunk), name, own_relations, order))
+            if unlinked:
+                suspects = {end for key in unlinked for end in (key[0], key[2])}
+                missing = suspects - writer.existing_ids(suspects) - writer.removed
+                problems = [
+                    Problem(own_relations[key].place, None, None, f"relation {key[1]} points to unknown node {end!r}")
+                    for key in unlinked
+                    for end in (key[0], key[2])
+                    if end in missing
+                ]
+                if problems:
+                    raise LoadError(problems)
+            writer.tx.run(f"MATCH (p:{PENDING_LOAD} {{id: $load}}) DELETE p", load=self.load_id).consume()
