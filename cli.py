@@ -475,7 +475,7 @@ def report_centrality(settings: Settings, metric: str, kinds: tuple[str, ...], t
 
     graph = analysis_graph(settings.store().to_networkx(), graph_name, include, min_weight=min_weight)
     sample = sample_size(graph.number_of_nodes(), sample, exact)
-    result = centrality_report(graph, metric, set(_kinds(kinds)) or None, k=sample, seed=seed, engine=engine)
+    result = centrality_report(graph, metric, set(_kinds(kinds)) or None, k=sample, seed=seed, engine=engine, top=top)
     columns = ["id", "name", "kind", "degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]
     if result["betweenness"]["k"]:
         columns.append("betweenness_stderr")

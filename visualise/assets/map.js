@@ -3,7 +3,7 @@
 (function () {
   "use strict";
 
-  var data = JSON.parse(document.getElementById("map-data").textContent);
+  var T0 = performance.now(); var data = JSON.parse(document.getElementById("map-data").textContent); window.MARKS = {parsed: performance.now() - T0, start: T0};
   var T = data.text;
   var nodesData = data.nodes;
   var edgesData = data.edges;
@@ -105,9 +105,21 @@
   var themeOn = {};
   var themesChosen = 0;
 
+  window.MARKS.beforeNodes = performance.now() - T0;
+  // large maps: shape and colour come from a vis group per (kind, colour), parsed once, not per node
+  var visGroups = {};
+  function groupOf(node) {
+    var key = node.kind + "|" + node.color;
+    if (!visGroups[key]) {
+      visGroups[key] = { shape: kinds[node.kind].shape,
+        color: { background: node.color, border: "#3a3a3a", highlight: { background: node.color, border: "#000000" },
+                 hover: { background: node.color, border: "#000000" } } };
+    }
+    return key;
+  }
   var visNodes = new vis.DataSet(nodesData.map(function (node, index) {
     var kind = kinds[node.kind];
-    var item = {
+    var item = large ? { id: index, label: shortLabel(node.name), group: groupOf(node), size: 8 + 30 * node.size } : {
       id: index,
       label: shortLabel(node.name),
       shape: kind.shape,
@@ -124,6 +136,7 @@
   var seenPairs = {};
   var visEdges = new vis.DataSet(edgesData.map(function (edge, index) {
     var type = types[edge[2]];
+    if (large) return { id: index, from: edge[0], to: edge[1], color: type.color };
     var item = {
       id: index,
       from: edge[0],
@@ -177,6 +190,7 @@
   // ------------------------------------------------------------------ network
 
   var options = {
+    groups: visGroups,
     autoResize: true,
     nodes: {
       borderWidth: 1,
@@ -207,8 +221,10 @@
     } : false
   };
 
+  window.MARKS.beforeNetwork = performance.now() - T0;
   var container = document.getElementById("network");
   var network = new vis.Network(container, { nodes: nodeView, edges: edgeView }, options);
+  window.MARKS.afterNetwork = performance.now() - T0;
   api.network = network;
   api.nodes = visNodes;
   api.edges = visEdges;
@@ -217,7 +233,7 @@
 
   function markReady() {
     if (api.ready) return;
-    api.ready = true;
+    api.ready = true; window.MARKS.ready = performance.now() - T0;
     loading.hidden = true;
     if (data.focus !== null && data.focus !== undefined) focusNode(data.focus, false);
   }
