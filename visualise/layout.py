@@ -42,13 +42,14 @@ def edge_index(nodes: Sequence[Hashable], edges) -> tuple[np.ndarray, np.ndarray
 
 def _pivot_mds(n: int, u: np.ndarray, v: np.ndarray, pivots: int, rng: np.random.Generator) -> np.ndarray:
     adjacency = sp.coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n)).tocsr()
-    adjacency = adjacency + adjacency.T
+    # symmetric, so searched as directed: scipy would otherwise convert it again for every pivot
+    adjacency = (adjacency + adjacency.T).tocsr()
     degrees = np.diff(adjacency.indptr)
     chosen = [int(np.argmax(degrees))]
     rows = []
     nearest = np.full(n, np.inf)
     for _ in range(min(pivots, n)):
-        distances = shortest_path(adjacency, unweighted=True, indices=[chosen[-1]], directed=False)[0]
+        distances = shortest_path(adjacency, unweighted=True, indices=[chosen[-1]], directed=True)[0]
         rows.append(distances)
         nearest = np.minimum(nearest, distances)
         # farthest from every pivot so far; nodes no pivot reaches yet come first

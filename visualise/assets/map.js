@@ -3,7 +3,7 @@
 (function () {
   "use strict";
 
-  var T0 = performance.now(); var data = JSON.parse(document.getElementById("map-data").textContent); window.MARKS = {parsed: performance.now() - T0, start: T0};
+  var data = JSON.parse(document.getElementById("map-data").textContent);
   var T = data.text;
   var nodesData = data.nodes;
   var edgesData = data.edges;
@@ -12,7 +12,7 @@
   var N = nodesData.length;
   var E = edgesData.length;
   var large = !data.physics;
-  var api = { ready: false, totalNodes: N, totalEdges: E };
+  var api = { ready: false, totalNodes: N, totalEdges: E, aggregate: data.aggregate };
   window.maillageMap = api;
 
   // ------------------------------------------------------------------ helpers
@@ -60,6 +60,12 @@
   searchInput.placeholder = T.searchPlaceholder;
   var loading = document.getElementById("loading");
   loading.textContent = T.loading;
+  if (data.aggregate) {
+    var notice = document.getElementById("notice");
+    notice.textContent = fill(T.aggregated, { nodes: data.aggregate.nodes.toLocaleString(data.lang),
+      edges: data.aggregate.edges.toLocaleString(data.lang), by: data.aggregate.label, groups: data.aggregate.groups });
+    notice.hidden = false;
+  }
 
   // adjacency: edge indices touching each node
   var adjacency = new Array(N);
@@ -105,8 +111,8 @@
   var themeOn = {};
   var themesChosen = 0;
 
-  window.MARKS.beforeNodes = performance.now() - T0;
-  // large maps: shape and colour come from a vis group per (kind, colour), parsed once, not per node
+  // large maps take their nodes' shape and colour from one vis group per (kind, colour), parsed
+  // once, instead of options parsed again for each of thousands of nodes
   var visGroups = {};
   function groupOf(node) {
     var key = node.kind + "|" + node.color;
@@ -117,9 +123,11 @@
     }
     return key;
   }
+
   var visNodes = new vis.DataSet(nodesData.map(function (node, index) {
     var kind = kinds[node.kind];
-    var item = large ? { id: index, label: shortLabel(node.name), group: groupOf(node), size: 8 + 30 * node.size } : {
+    // large maps: labels come when the view is close enough to read them (labelInView)
+    var item = large ? { id: index, group: groupOf(node), size: 8 + 30 * node.size } : {
       id: index,
       label: shortLabel(node.name),
       shape: kind.shape,
@@ -136,7 +144,8 @@
   var seenPairs = {};
   var visEdges = new vis.DataSet(edgesData.map(function (edge, index) {
     var type = types[edge[2]];
-    if (large) return { id: index, from: edge[0], to: edge[1], color: type.color };
+    // large maps: plain lines, no dashes or arrow heads, which cost more to draw than the lines
+    if (large) return { id: index, from: edge[0], to: edge[1], color: type.color, width: type.key === "PARTNERS_WITH" ? 2 : 1 };
     var item = {
       id: index,
       from: edge[0],
@@ -201,8 +210,8 @@
     edges: {
       selectionWidth: 2,
       hoverWidth: 0.5,
-      smooth: large ? false : { enabled: true, type: "continuous", roundness: 0.3 },
-      color: { inherit: false }
+      color: { inherit: false, highlight: "#000000", hover: "#000000", opacity: large ? 0.5 : 0.85 },
+      smooth: large ? false : { enabled: true, type: "continuous", roundness: 0.3 }
     },
     layout: { improvedLayout: N <= 150, randomSeed: 7 },
     interaction: {
@@ -221,19 +230,42 @@
     } : false
   };
 
-  window.MARKS.beforeNetwork = performance.now() - T0;
   var container = document.getElementById("network");
   var network = new vis.Network(container, { nodes: nodeView, edges: edgeView }, options);
-  window.MARKS.afterNetwork = performance.now() - T0;
   api.network = network;
   api.nodes = visNodes;
   api.edges = visEdges;
   api.nodeView = nodeView;
   api.edgeView = edgeView;
 
+  // Large maps start without labels: measuring thousands of labels too small to be drawn would
+  // delay the first picture. Nodes get theirs once in view at a legible scale.
+  var labelled = new Uint8Array(N);
+  var LEGIBLE_SCALE = 0.5;
+  function labelInView() {
+    if (!large || network.getScale() < LEGIBLE_SCALE) return;
+    var scale = network.getScale();
+    var centre = network.getViewPosition();
+    var halfWidth = container.clientWidth / 2 / scale, halfHeight = container.clientHeight / 2 / scale;
+    var updates = [];
+    for (var i = 0; i < N; i++) {
+      var node = nodesData[i];
+      if (!labelled[i] && Math.abs(node.x - centre.x) <= halfWidth && Math.abs(node.y - centre.y) <= halfHeight) {
+        labelled[i] = 1;
+        updates.push({ id: i, label: shortLabel(node.name) });
+      }
+    }
+    if (updates.length) visNodes.update(updates);
+  }
+  if (large) {
+    network.on("zoom", labelInView);
+    network.on("dragEnd", labelInView);
+    network.on("animationFinished", labelInView);
+  }
+
   function markReady() {
     if (api.ready) return;
-    api.ready = true; window.MARKS.ready = performance.now() - T0;
+    api.ready = true;
     loading.hidden = true;
     if (data.focus !== null && data.focus !== undefined) focusNode(data.focus, false);
   }
@@ -368,6 +400,7 @@
     }
     network.selectNodes([index]);
     network.focus(index, { scale: Math.max(network.getScale(), 1.0), animation: animate && N < 3000 ? { duration: 400 } : false });
+    labelInView();
     showPanel(index);
   }
   api.focusNode = focusNode;
@@ -498,7 +531,7 @@
   types.forEach(function (type, index) {
     if (!type.used) return;
     var line = el("span", "line");
-    line.style.borderTop = "3px " + (type.dashes ? "dashed " : "solid ") + type.color;
+    line.style.borderTop = "3px " + (type.dashes && !large ? "dashed " : "solid ") + type.color;
     var input = checkbox(typeList, type.label, true, function (on) { typeOn[index] = on; applyFilters(); }, line);
     input.dataset.type = type.key;
     typeInputs[index] = input;
