@@ -575,3 +575,36 @@ def test_louvain_on_large_graphs_runs_in_networkit_deterministically():
     assert [len(group) for group in found] == sorted((len(group) for group in found), reverse=True)
     assert modularity(G, found) > modularity(G, detect(G, seed=3, engine="igraph")) - 0.02
     assert communities_report(G, seed=3)["engine"] == "networkit"
+
+
+def test_the_analysed_graph_is_the_store_graph_without_what_is_left_out():
+    """The one-pass copy against networkx's own views: same nodes, ties, weights and counts."""
+    rng = random.Random(8)
+    kinds = ["Association", "Collectivite", "Document", "Person", "Project"]
+    types = ["PARTNERS_WITH", "MENTIONS", "CONTACT_FOR", "TAKES_PART_IN"]
+    G = nx.MultiDiGraph()
+    for i in range(300):
+        G.add_node(f"n{i}", kind=rng.choice(kinds), name=f"N{i}")
+    for _ in range(1500):
+        u, v = f"n{rng.randrange(300)}", f"n{rng.randrange(300)}"
+        G.add_edge(u, v, type=rng.choice(types), **({"weight": 2.5} if rng.random() < 0.2 else {}))
+    for include in ((), ("documents",), ("documents", "people")):
+        H = analysis_graph(G, include=include)
+        left = {"Document", "Person"} - {kind for name, kind in (("documents", "Document"), ("people", "Person")) if name in include}
+        dropped = {"Document": "MENTIONS", "Person": "CONTACT_FOR"}
+        left_types = {dropped[kind] for kind in left}
+        expected = nx.Graph()
+        expected.add_nodes_from((n, d) for n, d in G.nodes(data=True) if d["kind"] not in left)
+        relations_left = 0
+        for u, v, data in G.edges(data=True):
+            if u not in expected or v not in expected or data["type"] in left_types:
+                relations_left += 1
+            elif u != v:
+                weight = data.get("weight", 1) + (expected[u][v]["weight"] if expected.has_edge(u, v) else 0)
+                expected.add_edge(u, v, weight=weight)
+        assert list(H) == list(expected) and dict(H.nodes(data=True)) == dict(expected.nodes(data=True))
+        assert {frozenset((u, v)): w for u, v, w in H.edges(data="weight")} == \
+               {frozenset((u, v)): w for u, v, w in expected.edges(data="weight")}
+        scope = H.graph["scope"]
+        assert (scope.nodes, scope.edges) == (expected.number_of_nodes(), expected.number_of_edges())
+        assert (scope.left_out_nodes, scope.left_out_relations) == (G.number_of_nodes() - len(expected), relations_left)
