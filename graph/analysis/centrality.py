@@ -47,8 +47,8 @@ __all__ = [
     "centrality_report",
 ]
 
-#: how many of the sampled sources are also measured one by one, to estimate the standard error
-ERROR_SOURCES = 16
+#: sampled sources are measured in this many batches, whose spread gives the standard error
+ERROR_BATCHES = 8
 
 
 def degree(G: nx.Graph) -> dict:
@@ -111,8 +111,9 @@ class BetweennessEstimate:
         Number of sampled sources, ``None`` when exact.
     seed : int or None
     stderr : dict
-        Standard error of each sampled score (empty when exact), from the spread of
-        the estimates :data:`ERROR_SOURCES` single sources give, with the finite-population correction.
+        Standard error of each sampled score (empty when exact), from the spread of the
+        estimates that :data:`ERROR_BATCHES` batches of the sources give (batch means),
+        with the finite-population correction.
     """
 
     scores: dict
@@ -132,6 +133,22 @@ def _dependencies_nx(H: nx.Graph, sources: list) -> np.ndarray:
     return np.array([values[node] for node in H], dtype=float)
 
 
+def _batches(sources: list) -> list[list]:
+    """The sources in :data:`ERROR_BATCHES` batches of nearly equal size, in sampled order: each
+    batch costs one pass (igraph prepares the whole graph again for every call)."""
+    return [sources[part[0]:part[-1] + 1] for part in np.array_split(np.arange(len(sources)), min(ERROR_BATCHES, len(sources)))]
+
+
+def _batch_means(dependencies: list[np.ndarray], n: int, k: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """The sum of the batches' dependencies, and the standard error of the estimate it gives."""
+    total = np.sum(dependencies, axis=0)
+    if len(dependencies) < 2:
+        return total, np.zeros(n)
+    sizes = np.array([len(batch) for batch in np.array_split(np.arange(k), len(dependencies))], dtype=float)
+    estimates = np.array(dependencies) * (n * scale / sizes)[:, None]
+    return total, estimates.std(axis=0, ddof=1) / math.sqrt(len(dependencies)) * math.sqrt(1 - k / n)
+
+
 def _dependencies_ig(view: IGraphView, vertices: list) -> np.ndarray:
     return np.array(view.graph.betweenness(directed=False, sources=vertices, targets=None), dtype=float)
 
@@ -147,17 +164,7 @@ def _betweenness_arrays(view: IGraphView, k: int | None, seed: int | None) -> tu
     if k < 1:
         raise ValueError("the number of sampled sources must be at least 1")
     sources = view.positions(random.Random(seed).sample(view.nodes, k)).tolist()
-    # the first sources one by one (their spread gives the error), the rest in one pass: one pass over
-    # many sources is much faster in igraph than many passes over few
-    singles = sources[:ERROR_SOURCES]
-    per_source = np.array([_dependencies_ig(view, [source]) for source in singles])
-    total = per_source.sum(axis=0)
-    if len(sources) > len(singles):
-        total = total + _dependencies_ig(view, sources[len(singles):])
-    stderr = np.zeros(n)
-    if len(singles) > 1:
-        spread = (per_source * n * scale).std(axis=0, ddof=1) / math.sqrt(k)
-        stderr = spread * math.sqrt(1 - k / n)
+    total, stderr = _batch_means([_dependencies_ig(view, batch) for batch in _batches(sources)], n, k, scale)
     return total * (n / k) * scale, stderr, k
 
 
@@ -168,8 +175,8 @@ def estimate_betweenness(
 
     Sampled: the sources are :func:`sample_sources`; each score is ``n / k`` times the
     sum of the sources' dependencies (Brandes), an unbiased estimate of the exact
-    score. Its standard error comes from the spread of the estimates that the first
-    :data:`ERROR_SOURCES` sources give one by one.
+    score. Its standard error comes from the spread of the estimates that
+    :data:`ERROR_BATCHES` batches of the sources give (batch means).
 
     Parameters
     ----------
@@ -209,16 +216,8 @@ def estimate_betweenness(
     if k < 1:
         raise ValueError("the number of sampled sources must be at least 1")
     sources = sample_sources(H, k, seed)
-    singles = sources[:ERROR_SOURCES]
-    per_source = np.array([_dependencies_nx(H, [source]) for source in singles])
-    total = per_source.sum(axis=0)
-    if len(sources) > len(singles):
-        total = total + _dependencies_nx(H, sources[len(singles):])
+    total, stderr = _batch_means([_dependencies_nx(H, batch) for batch in _batches(sources)], n, k, scale)
     estimate = total * (n / k) * scale
-    stderr = np.zeros(n)
-    if len(singles) > 1:
-        spread = (per_source * n * scale).std(axis=0, ddof=1) / math.sqrt(k)
-        stderr = spread * math.sqrt(1 - k / n)
     return BetweennessEstimate(
         dict(zip(nodes, map(float, estimate))), k, seed, dict(zip(nodes, map(float, stderr)))
     )
