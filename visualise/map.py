@@ -377,7 +377,8 @@ def map_data(
         row["score"] = round(value, 6)
         row["size"] = round(math.sqrt((value - low) / (high - low)), 4) if high > low else 0.3
 
-    members = theme_members(G)
+    # a group is no theme, even when most of its members are themes
+    members = {} if grouped else theme_members(G)
     node_themes: list[list[int]] = [[] for _ in nodes]
     theme_list = sorted(members, key=lambda theme: (names[position[theme]].casefold(), str(theme)))
     for theme in theme_list:
