@@ -245,10 +245,6 @@ def betweenness(G: nx.Graph, k: int | None = None, seed: int | None = 0, engine:
     return estimate_betweenness(G, k, seed, engine).scores
 
 
-def _component_sizes(H: nx.Graph) -> dict:
-    return {node: len(component) for component in nx.connected_components(H) for node in component}
-
-
 def _components_ig(view: IGraphView) -> tuple[np.ndarray, np.ndarray]:
     """Component of each vertex (numbered in order of their lowest vertex) and the size of each."""
     membership = np.array(view.graph.connected_components().membership, dtype=np.int64)
