@@ -311,7 +311,7 @@ def harmonic(G: nx.Graph, engine: str = "auto", view: IGraphView | None = None) 
 SMALL_COMPONENT = 64
 
 #: distances read from igraph at a time (sources times nodes), to bound memory on large graphs
-_DISTANCE_BLOCK = 2_000_000
+_DISTANCE_BLOCK = 12_000_000
 
 
 def _distance_sums(view: IGraphView, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
