@@ -283,6 +283,9 @@ def test_a_20000_node_map_loads_and_works(browser, invoke, tmp_path):
         page.page.click("#search-results button.result >> nth=0")
         assert page.js("() => maillageMap.network.getSelectedNodes()") == [found[0]]
         assert page.js("() => document.querySelector('#panel h2').textContent") == "Association 1234"
+        # labels come with a legible zoom, for the nodes in view only
+        assert page.js("(i) => maillageMap.nodes.get(i).label", found[0]) == "Association 1234"
+        assert 0 < page.js("() => maillageMap.nodes.get().filter(n => n.label).length") < 20000
         assert "actors.csv:" in page.js("() => document.querySelector('#panel ul.sources').textContent")
         associations = sum(1 for _, kind in graph.nodes(data="kind") if kind == "Association")
         page.page.uncheck("input[data-kind='Association']")
