@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 #: sampled sources are measured in this many batches, whose spread gives the standard error
-ERROR_BATCHES = 8
+ERROR_BATCHES = 4
 
 
 def degree(G: nx.Graph) -> dict:
