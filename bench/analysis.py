@@ -17,8 +17,9 @@ and times the same work four ways: degree, PageRank, betweenness from the same
   unless ``--networkx``: it takes minutes at 100,000).
 
 Targets: maillage / raw igraph at most 1.0 at 100,000 nodes and 1.2 at 10,000.
-Each side runs ``--repeat`` times, interleaved, and the fastest run of each step is
-kept. Every step is measured in processor time of this process (all the work is
+Each side runs ``--repeat`` times, interleaved; each step shows its fastest run, and
+the ratio compares each side's fastest whole run (the sum of the per-step minima
+would favour the side cut into more steps). Every step is measured in processor time of this process (all the work is
 single-threaded), which other programs on a shared machine disturb far less than
 the wall clock; the wall-clock totals are printed too. The whole report (7
 metrics) is timed too, outside the ratio.
@@ -181,12 +182,14 @@ def run(nodes: int, edges: int, seed: int, repeat: int, networkx_too: bool, line
     sides = [("maillage", best(ours_runs)), ("igraph", best(raw_runs)), ("networkit", networkit_runs[0])]
     if networkx_too:
         sides.append(("networkx", in_networkx(G, seed)))
+    fastest_run = {"maillage": min(sum(run.values()) for run in ours_runs),
+                   "igraph": min(sum(run.values()) for run in raw_runs)}
     totals = {}
     for name, steps in sides:
         for label, seconds in steps.items():
             say(f"  {name:<9} {label:<48} {seconds:7.2f} s")
-        totals[name] = sum(steps.values())
-        say(f"  {name:<9} {'total':<48} {totals[name]:7.2f} s")
+        totals[name] = fastest_run.get(name, sum(steps.values()))
+        say(f"  {name:<9} {'total (fastest run)' if name in fastest_run else 'total':<48} {totals[name]:7.2f} s")
     wall = {side: WALL.pop(side, 0.0) / repeat for side in ("maillage", "igraph")}
     say(f"  wall clock, mean of {repeat} runs: maillage {wall['maillage']:.2f} s, raw igraph {wall['igraph']:.2f} s "
         f"(ratio {wall['maillage'] / wall['igraph']:.2f}); load average {os.getloadavg()[0]:.1f}")
