@@ -600,7 +600,7 @@ def report_centrality(settings: Settings, metric: str, kinds: tuple[str, ...], t
     _release_unused()
     sample = sample_size(graph.number_of_nodes(), sample, exact)
     with settings.progress.step(f"centrality of {graph.number_of_nodes():,} nodes"):
-        result = centrality_report(graph, metric, set(_kinds(kinds)) or None, k=sample, seed=seed, engine=engine)
+        result = centrality_report(graph, metric, set(_kinds(kinds)) or None, k=sample, seed=seed, engine=engine, top=top)
     columns = ["id", "name", "kind", "degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]
     if result["betweenness"]["k"]:
         columns.append("betweenness_stderr")
@@ -629,10 +629,15 @@ def report_centrality(settings: Settings, metric: str, kinds: tuple[str, ...], t
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Also write a PNG image (needs chromium).")
 @click.option("--svg", type=click.Path(dir_okay=False, path_type=Path), help="Also write an SVG image.")
 @click.option("--include-personal", is_flag=True, help="Show contact details (e-mail, phone) in the side panel (left out by default).")
+@click.option("--max-nodes", type=click.IntRange(min=1), default=30_000, show_default=True,
+              help="Above this many nodes, draw one point per community or territory instead, with a notice.")
+@click.option("--group-by", "group_by", type=click.Choice(["community", "territory"]), default="community", show_default=True,
+              help="How a map above --max-nodes groups actors: Louvain communities, or départements.")
 @pass_settings
 def map_(settings: Settings, output: Path, title: str, lang: str, color_by: str = "kind", size_by: str = "degree",
          focus: str | None = None, depth: int = 1, kinds: tuple[str, ...] = (), themes: tuple[str, ...] = (),
-         layout: str = "force", png: Path | None = None, svg: Path | None = None, include_personal: bool = False) -> None:
+         layout: str = "force", png: Path | None = None, svg: Path | None = None, include_personal: bool = False,
+         max_nodes: int = 30_000, group_by: str = "community") -> None:
     """Draw an interactive HTML map of the graph: one file that opens offline.
 
     Search, filters by kind, theme and relation type, and a side panel with each
@@ -661,14 +666,17 @@ def map_(settings: Settings, output: Path, title: str, lang: str, color_by: str 
             raise UsageError(f"--theme {reference!r} names {theme.id} (kind {theme.kind}), not a theme")
         theme_ids.append(theme.id)
     graph = select(graph, kinds=_kinds(kinds), themes=theme_ids, keep=keep)
-    provenance = {
+    # a map of groups names no single node's sources: do not read them
+    provenance = {} if graph.number_of_nodes() > max_nodes else {
         node: [{"place": c.place, "source": c.source, "contributor": c.contributor, "at": c.at} for c in store.node_claims(node)]
         for node in graph.nodes
     }
     options = dict(title=title, lang=lang, color_by=color_by, size_by=size_by, layout=layout)
     with settings.progress.step(f"drawing {graph.number_of_nodes():,} nodes"):
-        write_map(graph, output, provenance=provenance, focus=keep[0] if keep else None, personal=include_personal, **options)
-    click.echo(f"wrote {output} ({graph.number_of_nodes()} nodes, {graph.number_of_edges()} relations)")
+        write_map(graph, output, provenance=provenance, focus=keep[0] if keep else None, personal=include_personal,
+                  max_nodes=max_nodes, group_by=group_by, **options)
+    grouped = f", shown as groups by {group_by}" if graph.number_of_nodes() > max_nodes else ""
+    click.echo(f"wrote {output} ({graph.number_of_nodes()} nodes, {graph.number_of_edges()} relations{grouped})")
     drawing = svg_document(graph, **options) if svg is not None or png is not None else None
     if svg is not None:
         atomic_write(svg, drawing)

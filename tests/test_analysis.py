@@ -33,7 +33,7 @@ from maillage.graph.analysis import (
     weighted_degree,
 )
 from maillage.graph.analysis.brokerage import territories
-from maillage.graph.analysis.centrality import sample_sources
+from maillage.graph.analysis.centrality import centrality_report, sample_sources
 from maillage.graph.analysis.engine import choose_engine, to_igraph
 from maillage.graph.analysis.recommend import SCORE_WEIGHTS
 from maillage.graph.store import open_store
@@ -491,3 +491,120 @@ def test_igraph_brokerage_matches_the_path_by_path_count(seed):
         if node != "alone":
             for key in ("constraint", "effective_size"):
                 assert fast[node][key] == pytest.approx(reference[node][key], abs=1e-9)
+
+
+# --------------------------------------------------------------------------- large graphs: one copy, arrays, networkit
+
+
+def test_the_copy_out_of_networkx_keeps_every_tie_once_with_its_weight():
+    G = nx.Graph()
+    G.add_weighted_edges_from([("a", "b", 2.5), ("b", "c", 1), ("c", "a", 4)])
+    G.add_edge("c", "c")
+    G.add_node("alone")
+    view = to_igraph(G)
+    ties = {frozenset((view.nodes[u], view.nodes[v])): w for (u, v), w in zip(view.ends.tolist(), view.weights)}
+    assert ties == {frozenset("ab"): 2.5, frozenset("bc"): 1.0, frozenset("ca"): 4.0, frozenset("c"): 1.0}
+    assert dict(zip(view.nodes, view.degrees().tolist())) == dict(G.degree())
+    assert dict(zip(view.nodes, view.strengths().tolist())) == dict(G.degree(weight="weight"))
+    assert view.graph.get_edgelist() == [tuple(pair) for pair in view.ends.tolist()]
+
+
+@pytest.mark.parametrize("engine", ["networkx", "igraph"])
+def test_a_report_cut_to_its_top_rows_is_the_head_of_the_whole_report(engine):
+    G = nx.freeze(random_graphs()[1])
+    kinds = {node: "Association" if node % 3 else "Collectivite" for node in G}
+    H = nx.Graph(G)
+    nx.set_node_attributes(H, kinds, "kind")
+    H = nx.freeze(H)
+    for metric in ("degree", "pagerank", "betweenness"):
+        whole = centrality_report(H, metric, k=40, seed=2, engine=engine)
+        assert centrality_report(H, metric, k=40, seed=2, engine=engine, top=7)["rows"] == whole["rows"][:7]
+        only = centrality_report(H, metric, {"Collectivite"}, k=40, seed=2, engine=engine, top=5)["rows"]
+        assert only == [row for row in whole["rows"] if row["kind"] == "Collectivite"][:5]
+    rows = centrality_report(H, "degree", engine=engine)["rows"]
+    assert [(-row["degree"], str(row["id"])) for row in rows] == sorted((-row["degree"], str(row["id"])) for row in rows)
+
+
+def test_both_engines_write_the_same_report():
+    H = nx.freeze(nx.relabel_nodes(random_graphs()[3], str))
+    reference = centrality_report(H, "pagerank", k=50, seed=4, engine="networkx")
+    fast = centrality_report(H, "pagerank", k=50, seed=4, engine="igraph")
+    assert [row["id"] for row in fast["rows"]][:20] == [row["id"] for row in reference["rows"]][:20]
+    for mine, theirs in zip(fast["rows"], reference["rows"]):
+        for key, value in theirs.items():
+            assert mine[key] == (pytest.approx(value, abs=1e-6) if isinstance(value, float) else value)
+    assert fast["betweenness"] == pytest.approx(reference["betweenness"])
+
+
+def test_many_small_pieces_are_measured_within_themselves():
+    """A national graph is many communes, each with its associations: the pieces no source falls in
+    get their exact closeness, and the rest is estimated as before."""
+    pieces = [nx.star_graph(size) for size in [300] + [3, 5, 8, 13] * 50]
+    G = nx.disjoint_union_all(pieces + [nx.empty_graph(3)])
+    exact_close, exact_harm = closeness(G, engine="networkx"), harmonic(G, engine="networkx")
+    close, harm = estimate_closeness(G, k=30, seed=5, engine="igraph")
+    reference = estimate_closeness(G, k=30, seed=5, engine="networkx")
+    assert max(abs(close[v] - reference[0][v]) for v in G) < 1e-12
+    assert max(abs(harm[v] - reference[1][v]) for v in G) < 1e-12
+    hit = {v for source in sample_sources(G, 30, 5) for v in nx.node_connected_component(G, source)}
+    missed = [v for v in G if v not in hit]
+    assert len(missed) > 500
+    assert max(abs(close[v] - exact_close[v]) for v in missed) < 1e-12
+    assert max(abs(harm[v] - exact_harm[v]) for v in missed) < 1e-12
+
+
+def test_a_large_missed_component_is_estimated_from_sixty_four_of_its_nodes():
+    G = nx.disjoint_union(nx.path_graph(3), nx.connected_watts_strogatz_graph(400, 4, 0.1, seed=3))
+    close, harm = estimate_closeness(G, k=1, seed=139, engine="igraph")
+    reference = estimate_closeness(G, k=1, seed=139, engine="networkx")
+    exact = closeness(G)
+    assert sample_sources(G, 1, 139)[0] < 3, "the single source falls in the path"
+    assert max(abs(close[v] - reference[0][v]) for v in G) < 1e-12
+    assert max(abs(close[v] - exact[v]) for v in range(3, 403)) < 0.05
+
+
+def test_louvain_on_large_graphs_runs_in_networkit_deterministically():
+    from maillage.graph.analysis.communities import louvain_engine
+
+    G = nx.relabel_nodes(nx.planted_partition_graph(40, 60, 0.2, 0.002, seed=1), lambda n: f"n{n:04d}")
+    assert louvain_engine("auto", G) == "networkit" and louvain_engine("igraph", G) == "igraph"
+    found = detect(G, seed=3)
+    assert found == detect(G, seed=3)
+    assert sorted(node for group in found for node in group) == sorted(G)
+    assert all(group == sorted(group, key=str) for group in found)
+    assert [len(group) for group in found] == sorted((len(group) for group in found), reverse=True)
+    assert modularity(G, found) > modularity(G, detect(G, seed=3, engine="igraph")) - 0.02
+    assert communities_report(G, seed=3)["engine"] == "networkit"
+
+
+def test_the_analysed_graph_is_the_store_graph_without_what_is_left_out():
+    """The one-pass copy against networkx's own views: same nodes, ties, weights and counts."""
+    rng = random.Random(8)
+    kinds = ["Association", "Collectivite", "Document", "Person", "Project"]
+    types = ["PARTNERS_WITH", "MENTIONS", "CONTACT_FOR", "TAKES_PART_IN"]
+    G = nx.MultiDiGraph()
+    for i in range(300):
+        G.add_node(f"n{i}", kind=rng.choice(kinds), name=f"N{i}")
+    for _ in range(1500):
+        u, v = f"n{rng.randrange(300)}", f"n{rng.randrange(300)}"
+        G.add_edge(u, v, type=rng.choice(types), **({"weight": 2.5} if rng.random() < 0.2 else {}))
+    for include in ((), ("documents",), ("documents", "people")):
+        H = analysis_graph(G, include=include)
+        left = {"Document", "Person"} - {kind for name, kind in (("documents", "Document"), ("people", "Person")) if name in include}
+        dropped = {"Document": "MENTIONS", "Person": "CONTACT_FOR"}
+        left_types = {dropped[kind] for kind in left}
+        expected = nx.Graph()
+        expected.add_nodes_from((n, d) for n, d in G.nodes(data=True) if d["kind"] not in left)
+        relations_left = 0
+        for u, v, data in G.edges(data=True):
+            if u not in expected or v not in expected or data["type"] in left_types:
+                relations_left += 1
+            elif u != v:
+                weight = data.get("weight", 1) + (expected[u][v]["weight"] if expected.has_edge(u, v) else 0)
+                expected.add_edge(u, v, weight=weight)
+        assert list(H) == list(expected) and dict(H.nodes(data=True)) == dict(expected.nodes(data=True))
+        assert {frozenset((u, v)): w for u, v, w in H.edges(data="weight")} == \
+               {frozenset((u, v)): w for u, v, w in expected.edges(data="weight")}
+        scope = H.graph["scope"]
+        assert (scope.nodes, scope.edges) == (expected.number_of_nodes(), expected.number_of_edges())
+        assert (scope.left_out_nodes, scope.left_out_relations) == (G.number_of_nodes() - len(expected), relations_left)

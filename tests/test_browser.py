@@ -283,6 +283,9 @@ def test_a_20000_node_map_loads_and_works(browser, invoke, tmp_path):
         page.page.click("#search-results button.result >> nth=0")
         assert page.js("() => maillageMap.network.getSelectedNodes()") == [found[0]]
         assert page.js("() => document.querySelector('#panel h2').textContent") == "Association 1234"
+        # labels come with a legible zoom, for the nodes in view only
+        assert page.js("(i) => maillageMap.nodes.get(i).label", found[0]) == "Association 1234"
+        assert 0 < page.js("() => maillageMap.nodes.get().filter(n => n.label).length") < 20000
         assert "actors.csv:" in page.js("() => document.querySelector('#panel ul.sources').textContent")
         associations = sum(1 for _, kind in graph.nodes(data="kind") if kind == "Association")
         page.page.uncheck("input[data-kind='Association']")
@@ -401,6 +404,36 @@ def test_xss_corpus_never_executes(browser, invoke, tmp_path, bypass_csp):
             assert page.console == [] and page.blocked == []
         finally:
             page.close()
+
+
+@pytest.mark.parametrize("group_by", ["community", "territory"])
+def test_a_map_too_large_for_its_nodes_shows_groups_and_says_so(browser, invoke, tmp_path, group_by):
+    """Above --max-nodes, one point per group: the notice is shown, groups are hovered, clicked,
+    searched and focused, and the contributed names they list stay text."""
+    actors = write_xss_workbook(tmp_path)
+    assert invoke("load", str(tmp_path / "actors.csv"), str(tmp_path / "relations.csv")).exit_code == 0
+    path = tmp_path / "groups.html"
+    result = invoke("map", "-o", str(path), "--max-nodes", "20", "--group-by", group_by)
+    assert result.exit_code == 0 and "shown as groups" in result.output, result.output
+    page = MapPage(browser, path)
+    try:
+        groups = page.js("() => maillageMap.aggregate.groups")
+        assert page.counts()[0] == groups and 1 < groups < actors
+        notice = page.page.locator("#notice")
+        assert notice.is_visible()
+        word = "communauté" if group_by == "community" else "territoire"
+        assert f"compte {actors} nœuds" in notice.inner_text() and f"{word} ({groups} groupes)" in notice.inner_text()
+        hover_and_click_everything(page, groups)
+        assert "membres" in page.js("() => document.getElementById('panel').textContent")
+        name = page.js("() => JSON.parse(document.getElementById('map-data').textContent).nodes[0].name")
+        page.page.fill("#search", name)
+        page.page.click("#search-results button.result >> nth=0")
+        page.wait("() => !document.getElementById('panel').hidden")
+        assert page.js("() => document.querySelector('#panel h2').textContent") == name
+        assert_nothing_ran(page)
+        page.assert_clean()
+    finally:
+        page.close()
 
 
 def test_an_empty_map_opens_too(browser, tmp_path):

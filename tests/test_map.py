@@ -359,3 +359,62 @@ def test_contact_details_stay_out_unless_asked(tmp_path, invoke):
     assert "ada@example.org" not in page and "23 45 67" not in page
     shown = page_data(run_map(invoke, tmp_path, "--include-personal"))["nodes"][0]["attrs"]
     assert shown["email"] == "ada@example.org" and shown["phone"] == "+33 1 23 45 67 89"
+
+
+# --------------------------------------------------------------------------- too large: groups
+
+
+def test_a_graph_above_max_nodes_is_drawn_as_territories():
+    from maillage.graph.analysis import territories
+    from maillage.visualise.aggregate import aggregate
+
+    G = territory_graph(900, seed=3)
+    grouped = aggregate(G, "territory", lang="en")
+    where = territories(G)
+    assert grouped.graph["aggregate"] == {"by": "territory", "nodes": 900, "edges": G.number_of_edges(),
+                                          "groups": grouped.number_of_nodes()}
+    assert sum(members for _, members in grouped.nodes(data="members")) == 900
+    names = {data["name"]: data for _, data in grouped.nodes(data=True)}
+    departement = G.nodes["collectivite:dep-01"]["name"]
+    assert names[departement]["members"] == sum(1 for node in G if where.get(node) == "collectivite:dep-01")
+    assert names["Theme with no territory"]["members"] == sum(1 for _, kind in G.nodes(data="kind") if kind == "Theme")
+    crossing = sum(1 for u, v in G.edges() if where.get(u, G.nodes[u]["kind"]) != where.get(v, G.nodes[v]["kind"]))
+    assert sum(relations for _, _, relations in grouped.edges(data="relations")) == crossing
+
+    data = map_data(G, max_nodes=500, group_by="territory", lang="en")
+    assert len(data["nodes"]) == grouped.number_of_nodes() < 900
+    assert data["aggregate"]["nodes"] == 900 and data["aggregate"]["label"] == "territory"
+    assert data["physics"] is False and data["sizeBy"]["metric"] == "members"
+    assert map_data(G, max_nodes=900)["aggregate"] is None
+
+
+def test_a_graph_above_max_nodes_is_drawn_as_communities_named_after_their_hubs():
+    G = territory_graph(900, seed=3)
+    data = map_data(G, max_nodes=500, seed=2)
+    assert data["aggregate"]["by"] == "community" and len(data["nodes"]) == data["aggregate"]["groups"]
+    assert sum(node["attrs"]["members"] for node in data["nodes"]) == 900
+    assert all(node["name"].startswith(f"Communauté {rank} : ") for rank, node in enumerate(data["nodes"], start=1))
+    assert map_data(G, max_nodes=500, seed=2) == data
+    with pytest.raises(Exception, match="cannot group by"):
+        map_data(G, group_by="département")
+
+
+def test_grouped_maps_escape_what_they_name(tmp_path):
+    G = nx.MultiDiGraph()
+    payload = "<img src=x onerror=alert(1)></script>"
+    for i in range(40):
+        G.add_node(f"association:a{i}", kind="Association", name=f"{payload} {i}")
+    for i in range(39):
+        G.add_edge(f"association:a{i}", f"association:a{i + 1}", type="PARTNERS_WITH")
+    page = map_html(G, max_nodes=10)
+    data = page_data(page)
+    assert data["aggregate"]["nodes"] == 40
+    assert "<img" not in page and "</script><" not in page.split('id="map-data">')[1].split("</script>")[0]
+    assert any(payload in example for node in data["nodes"] for example in node["attrs"]["examples"])
+
+
+def test_the_map_command_groups_large_graphs_and_says_so(demo_store, tmp_path):
+    data = page_data(run_map(demo_store, tmp_path, "--max-nodes", "20", "--group-by", "territory"))
+    assert data["aggregate"]["by"] == "territory" and data["aggregate"]["nodes"] == 60
+    result = demo_store("map", "-o", str(tmp_path / "again.html"), "--max-nodes", "20")
+    assert "shown as groups by community" in result.output

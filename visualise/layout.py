@@ -42,13 +42,14 @@ def edge_index(nodes: Sequence[Hashable], edges) -> tuple[np.ndarray, np.ndarray
 
 def _pivot_mds(n: int, u: np.ndarray, v: np.ndarray, pivots: int, rng: np.random.Generator) -> np.ndarray:
     adjacency = sp.coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n)).tocsr()
-    adjacency = adjacency + adjacency.T
+    # symmetric, so searched as directed: scipy would otherwise convert it again for every pivot
+    adjacency = (adjacency + adjacency.T).tocsr()
     degrees = np.diff(adjacency.indptr)
     chosen = [int(np.argmax(degrees))]
     rows = []
     nearest = np.full(n, np.inf)
     for _ in range(min(pivots, n)):
-        distances = shortest_path(adjacency, unweighted=True, indices=[chosen[-1]], directed=False)[0]
+        distances = shortest_path(adjacency, unweighted=True, indices=[chosen[-1]], directed=True)[0]
         rows.append(distances)
         nearest = np.minimum(nearest, distances)
         # farthest from every pivot so far; nodes no pivot reaches yet come first
@@ -190,7 +191,8 @@ def _force_layout(n: int, u: np.ndarray, v: np.ndarray, rng: np.random.Generator
             axis=1,
         ) / cell
 
-        close = cKDTree(positions).query_pairs(0.8, output_type="ndarray")
+        # an unbalanced tree builds faster and answers the same pairs
+        close = cKDTree(positions, balanced_tree=False, compact_nodes=False).query_pairs(0.8, output_type="ndarray")
         if len(close):
             delta = positions[close[:, 0]] - positions[close[:, 1]]
             _add_pair_forces(displacement, close[:, 0], close[:, 1], delta / np.maximum((delta ** 2).sum(1), 1e-4)[:, None])

@@ -15,7 +15,9 @@ hash) and no remote load of any kind.
 Large graphs: node and edge lists are built directly (pyvis's ``add_node`` is
 quadratic); above ``physics_threshold`` nodes the layout is computed in Python
 (:func:`~maillage.visualise.layout.fast_layout`) and the browser's physics is
-off, so the page is usable as soon as it is drawn.
+off, so the page is usable as soon as it is drawn. Above ``max_nodes`` nodes the
+map shows one point per community or territory
+(:func:`~maillage.visualise.aggregate.aggregate`) and the page says so.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from ..graph.analysis import METRICS, simple_graph
 from ..graph.analysis.communities import detect
 from ..graph.errors import UsageError
 from ..graph.model import ATTRIBUTES, KINDS, RELATION_TYPES
+from .aggregate import GROUP_BY, MAX_NODES, aggregate
 from .geo import GeoFrame, geo_frame, geo_layout, reference_points
 from .layout import fast_layout
 from .selection import theme_members
@@ -62,6 +65,8 @@ __all__ = [
     "SIZE_BY",
     "LAYOUTS",
     "PHYSICS_THRESHOLD",
+    "GROUP_BY",
+    "MAX_NODES",
     "map_data",
     "map_html",
     "write_map",
@@ -282,6 +287,8 @@ def map_data(
     positions: Mapping[Hashable, tuple[float, float]] | None = None,
     personal: bool = False,
     seed: int = 0,
+    max_nodes: int = MAX_NODES,
+    group_by: str = "community",
 ) -> dict[str, Any]:
     """Everything the page shows, as plain JSON-ready data (see :func:`map_html` for the options).
 
@@ -305,6 +312,16 @@ def map_data(
         raise UsageError(f"cannot size nodes by {size_by!r}; choose one of {', '.join(SIZE_BY)}")
     if layout not in LAYOUTS:
         raise UsageError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+    if group_by not in GROUP_BY:
+        raise UsageError(f"cannot group by {group_by!r}; choose one of {', '.join(GROUP_BY)}")
+    grouped = None
+    if G.number_of_nodes() > max_nodes:
+        G = aggregate(G, group_by, seed=seed, lang=lang)
+        grouped = G.graph["aggregate"]
+        # positions computed here: the groups are few, but the ties between them many
+        provenance, focus, positions, layout, physics_threshold = None, None, None, "force", 0
+        if color_by == "theme":
+            color_by = "community"
     provenance = provenance or {}
     hidden = _RESERVED if personal else _RESERVED | PERSONAL
 
@@ -345,17 +362,23 @@ def map_data(
         if len(attributes) > 2:
             extra = {str(key): _plain(value) for key, value in attributes.items() if key not in ("type", "role") and value not in _EMPTY} or 0
         edges.append([position[source], position[target], type_index[type_], str(attributes.get("role") or ""), extra])
-    ends = np.array([edge[:2] for edge in edges if edge[0] != edge[1]], dtype=np.int64).reshape(-1, 2)
+    ends = np.array(edges and [edge[:2] for edge in edges], dtype=np.int64).reshape(-1, 2)
+    ends = ends[ends[:, 0] != ends[:, 1]]
 
-    scores = _degrees(len(nodes), ends) if size_by == "degree" else _scores(G, size_by, seed)
-    values = [float(scores[i]) for i in range(len(nodes))] if size_by == "degree" else [float(scores.get(node, 0.0)) for node in nodes]
+    if grouped:
+        values = [float(members) for _, members in G.nodes(data="members")]
+    else:
+        scores = _degrees(len(nodes), ends) if size_by == "degree" else _scores(G, size_by, seed)
+        values = ([float(scores[i]) for i in range(len(nodes))] if size_by == "degree"
+                  else [float(scores.get(node, 0.0)) for node in nodes])
     values = [value if math.isfinite(value) else 0.0 for value in values]
     low, high = (min(values), max(values)) if values else (0.0, 0.0)
     for row, value in zip(node_rows, values):
         row["score"] = round(value, 6)
         row["size"] = round(math.sqrt((value - low) / (high - low)), 4) if high > low else 0.3
 
-    members = theme_members(G)
+    # a group is no theme, even when most of its members are themes
+    members = {} if grouped else theme_members(G)
     node_themes: list[list[int]] = [[] for _ in nodes]
     theme_list = sorted(members, key=lambda theme: (names[position[theme]].casefold(), str(theme)))
     for theme in theme_list:
@@ -374,12 +397,16 @@ def map_data(
         row["color"] = colour
 
     frame = geo_frame(G) if layout == "geo" else GeoFrame()
+    physics = positions is None
     if positions is None:
         if layout == "geo":
             positions = geo_layout(G, frame)
         elif len(nodes) > physics_threshold:
-            computed = fast_layout(len(nodes), ends[:, 0], ends[:, 1], seed=seed) * _UNIT
-            positions = {node: (float(x), float(y)) for node, (x, y) in zip(nodes, computed)}
+            # groups are drawn large: spread them further apart than single nodes
+            computed = fast_layout(len(nodes), ends[:, 0], ends[:, 1], seed=seed) * (_UNIT * 3 if grouped else _UNIT)
+            for row, (x, y) in zip(node_rows, np.round(computed, 1).tolist()):
+                row["x"], row["y"] = x, y
+            physics = False
     if positions is not None:
         for row, node in zip(node_rows, nodes):
             x, y = positions.get(node, (0.0, 0.0))
@@ -407,9 +434,12 @@ def map_data(
         "attributeLabels": ATTRIBUTE_LABELS[lang],
         "colorBy": color_by,
         "legend": legend,
-        "sizeBy": {"metric": size_by, "label": METRIC_LABELS[lang][size_by], "min": round(low, 6), "max": round(high, 6)},
+        "sizeBy": {"metric": "members" if grouped else size_by,
+                   "label": text(UI_TEXT, lang, "members") if grouped else METRIC_LABELS[lang][size_by],
+                   "min": round(low, 6), "max": round(high, 6)},
+        "aggregate": {**grouped, "label": text(UI_TEXT, lang, f"groupedBy.{grouped['by']}")} if grouped else None,
         "themes": [position[theme] for theme in theme_list],
-        "physics": positions is None,
+        "physics": physics and positions is None,
         "backdrop": reference_points(frame) if layout == "geo" else [],
         "backdropRadius": round(min(0.2 * frame.scale, 0.1 * frame.radius), 1),
         "focus": position.get(focus) if focus is not None else None,
@@ -440,6 +470,7 @@ _PAGE = """<!DOCTYPE html>
 <ul id="search-results"></ul>
 </div>
 <p id="status" role="status"></p>
+<p id="notice" role="note" hidden></p>
 </header>
 <main>
 <aside id="controls">
@@ -491,6 +522,11 @@ def map_html(G: nx.Graph, **options: Any) -> str:
         Show contact details the model marks personal (e-mail, phone); left out by default.
     seed : int
         Seed of the layout and of community detection.
+    max_nodes : int
+        Above this many nodes, draw one point per group of actors instead (see
+        :func:`~maillage.visualise.aggregate.aggregate`), with a notice in the page.
+    group_by : {"community", "territory"}
+        How such a map groups actors: Louvain communities, or départements.
 
     Examples
     --------

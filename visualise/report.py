@@ -323,7 +323,7 @@ def full_report_data(
     """
     full = analysis_graph(G, "full", include)
     actors = analysis_graph(G, "actors", include, min_weight=min_weight)
-    central = centrality_report(full, metric, ACTORS, k=k, seed=seed, engine=engine)
+    central = centrality_report(full, metric, ACTORS, k=k, seed=seed, engine=engine, top=top)
     central["rows"] = central["rows"][:top]
     brokers = brokers_report(actors, "kind", engine=engine)
     brokers["rows"] = brokers["rows"][:top]

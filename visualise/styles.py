@@ -124,7 +124,7 @@ ATTRIBUTE_LABELS: dict[str, dict[str, str]] = {
         "end": "fin", "countries": "pays partenaires", "parent": "thème parent", "role": "fonction",
         "title": "titre", "date": "date", "website": "site web", "description": "description",
         "latitude": "latitude", "longitude": "longitude", "email": "courriel", "phone": "téléphone",
-        "note": "note",
+        "note": "note", "members": "membres", "examples": "principaux membres", "relations": "relations",
     },
     "en": {
         "level": "level", "insee_code": "INSEE code", "cog_year": "COG vintage", "siren": "SIREN",
@@ -133,7 +133,7 @@ ATTRIBUTE_LABELS: dict[str, dict[str, str]] = {
         "end": "end", "countries": "partner countries", "parent": "parent theme", "role": "role",
         "title": "title", "date": "date", "website": "website", "description": "description",
         "latitude": "latitude", "longitude": "longitude", "email": "e-mail", "phone": "phone",
-        "note": "note",
+        "note": "note", "members": "members", "examples": "main members", "relations": "relations",
     },
 }
 
@@ -189,6 +189,12 @@ UI_TEXT: dict[str, dict[str, str]] = {
         "loading": "Chargement de la carte…",
         "fit": "Vue d'ensemble",
         "metric": "Mesure",
+        "nowhere": "{kind} sans territoire",
+        "groupedBy.community": "communauté",
+        "groupedBy.territory": "territoire",
+        "aggregated": "Ce graphe compte {nodes} nœuds et {edges} relations, trop pour les dessiner un à un : "
+                      "chaque point regroupe ici les acteurs d'un même {by} ({groups} groupes), sa taille dit combien. "
+                      "Pour le détail, filtrez par type ou par thème, ou centrez la carte sur un acteur.",
     },
     "en": {
         "search": "Find an actor",
@@ -224,6 +230,12 @@ UI_TEXT: dict[str, dict[str, str]] = {
         "loading": "Loading the map…",
         "fit": "Fit to screen",
         "metric": "Measure",
+        "nowhere": "{kind} with no territory",
+        "groupedBy.community": "community",
+        "groupedBy.territory": "territory",
+        "aggregated": "This graph has {nodes} nodes and {edges} relations, too many to draw one by one: "
+                      "each point here gathers the actors of one {by} ({groups} groups), and its size says how many. "
+                      "For the detail, filter by kind or theme, or centre the map on one actor.",
     },
 }
 

@@ -3,7 +3,7 @@
 ``convert`` builds the graph an analysis runs on (and says which), ``projection``
 the actor–actor graph, ``centrality``, ``brokerage``, ``communities``,
 ``recommend``, ``gaps`` and ``paths`` answer the strategist's questions, and
-``engine`` hands large graphs to igraph.
+``engine`` hands large graphs to igraph (and Louvain to networkit).
 """
 
 from .brokerage import bridging, brokerage_roles, brokers_report, groups_of, structural_holes, territories

@@ -11,12 +11,15 @@ degree, betweenness, closeness and harmonic count steps along ties.
 
 Large graphs are handed to igraph when it is installed (``engine="auto"``, see
 :mod:`maillage.graph.analysis.engine`); the results are the same up to floating
-point rounding.
+point rounding. There, :func:`centrality_report` copies the graph once, keeps
+every metric as a numpy array in vertex order and builds rows only for the
+nodes it returns.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 import random
 import warnings
 from dataclasses import dataclass, field
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from .convert import scope_of, simple_graph
+from .convert import Scope, scope_of, simple_graph
 from .engine import IGraphView, choose_engine, to_igraph
 
 __all__ = [
@@ -44,8 +47,8 @@ __all__ = [
     "centrality_report",
 ]
 
-#: how many of the sampled sources are also measured one by one, to estimate the standard error
-ERROR_SOURCES = 16
+#: sampled sources are measured in this many batches, whose spread gives the standard error
+ERROR_BATCHES = 4
 
 
 def degree(G: nx.Graph) -> dict:
@@ -108,8 +111,9 @@ class BetweennessEstimate:
         Number of sampled sources, ``None`` when exact.
     seed : int or None
     stderr : dict
-        Standard error of each sampled score (empty when exact), from the spread of
-        the estimates :data:`ERROR_SOURCES` single sources give, with the finite-population correction.
+        Standard error of each sampled score (empty when exact), from the spread of the
+        estimates that :data:`ERROR_BATCHES` batches of the sources give (batch means),
+        with the finite-population correction.
     """
 
     scores: dict
@@ -129,9 +133,39 @@ def _dependencies_nx(H: nx.Graph, sources: list) -> np.ndarray:
     return np.array([values[node] for node in H], dtype=float)
 
 
-def _dependencies_ig(view: IGraphView, sources: list) -> np.ndarray:
-    vertices = [view.index[s] for s in sources]
+def _batches(sources: list) -> list[list]:
+    """The sources in :data:`ERROR_BATCHES` batches of nearly equal size, in sampled order: each
+    batch costs one pass (igraph prepares the whole graph again for every call)."""
+    return [sources[part[0]:part[-1] + 1] for part in np.array_split(np.arange(len(sources)), min(ERROR_BATCHES, len(sources)))]
+
+
+def _batch_means(dependencies: list[np.ndarray], n: int, k: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """The sum of the batches' dependencies, and the standard error of the estimate it gives."""
+    total = np.sum(dependencies, axis=0)
+    if len(dependencies) < 2:
+        return total, np.zeros(n)
+    sizes = np.array([len(batch) for batch in np.array_split(np.arange(k), len(dependencies))], dtype=float)
+    estimates = np.array(dependencies) * (n * scale / sizes)[:, None]
+    return total, estimates.std(axis=0, ddof=1) / math.sqrt(len(dependencies)) * math.sqrt(1 - k / n)
+
+
+def _dependencies_ig(view: IGraphView, vertices: list) -> np.ndarray:
     return np.array(view.graph.betweenness(directed=False, sources=vertices, targets=None), dtype=float)
+
+
+def _betweenness_arrays(view: IGraphView, k: int | None, seed: int | None) -> tuple[np.ndarray, np.ndarray | None, int | None]:
+    """Normalised betweenness of each vertex, its standard error (None when exact) and the sample size
+    (None when exact), all in igraph."""
+    n = view.n
+    scale = 2.0 / ((n - 1) * (n - 2)) if n > 2 else 0.0
+    if k is None or k >= n:
+        exact = np.array(view.graph.betweenness(directed=False), dtype=float) if n else np.zeros(0)
+        return exact * scale, None, None
+    if k < 1:
+        raise ValueError("the number of sampled sources must be at least 1")
+    sources = view.positions(random.Random(seed).sample(view.nodes, k)).tolist()
+    total, stderr = _batch_means([_dependencies_ig(view, batch) for batch in _batches(sources)], n, k, scale)
+    return total * (n / k) * scale, stderr, k
 
 
 def estimate_betweenness(
@@ -141,8 +175,8 @@ def estimate_betweenness(
 
     Sampled: the sources are :func:`sample_sources`; each score is ``n / k`` times the
     sum of the sources' dependencies (Brandes), an unbiased estimate of the exact
-    score. Its standard error comes from the spread of the estimates that the first
-    :data:`ERROR_SOURCES` sources give one by one.
+    score. Its standard error comes from the spread of the estimates that
+    :data:`ERROR_BATCHES` batches of the sources give (batch means).
 
     Parameters
     ----------
@@ -165,37 +199,25 @@ def estimate_betweenness(
     """
     H = simple_graph(G)
     n = H.number_of_nodes()
-    scale = 2.0 / ((n - 1) * (n - 2)) if n > 2 else 0.0
-    if choose_engine(engine, H) == "igraph" or view is not None:
+    if view is not None or choose_engine(engine, H) == "igraph":
         view = view or to_igraph(H)
-
-    def dependencies(sources: list) -> np.ndarray:
-        return _dependencies_ig(view, sources) if view is not None else _dependencies_nx(H, sources)
-
+        if n == 0:
+            return BetweennessEstimate({})
+        scores, stderr, used_k = _betweenness_arrays(view, k, seed)
+        if used_k is None:
+            return BetweennessEstimate(view.scores(scores))
+        return BetweennessEstimate(view.scores(scores), used_k, seed, view.scores(stderr))
+    scale = 2.0 / ((n - 1) * (n - 2)) if n > 2 else 0.0
     nodes = list(H)
     if k is None or k >= n:
         if n == 0:
             return BetweennessEstimate({})
-        if view is not None:
-            exact = np.array(view.graph.betweenness(directed=False), dtype=float)
-        else:
-            exact = dependencies(nodes)
-        return BetweennessEstimate(dict(zip(nodes, map(float, exact * scale))))
+        return BetweennessEstimate(dict(zip(nodes, map(float, _dependencies_nx(H, nodes) * scale))))
     if k < 1:
         raise ValueError("the number of sampled sources must be at least 1")
     sources = sample_sources(H, k, seed)
-    # the first sources one by one (their spread gives the error), the rest in one pass: one pass over
-    # many sources is much faster in igraph than many passes over few
-    singles = sources[:ERROR_SOURCES]
-    per_source = np.array([dependencies([source]) for source in singles])
-    total = per_source.sum(axis=0)
-    if len(sources) > len(singles):
-        total = total + dependencies(sources[len(singles):])
+    total, stderr = _batch_means([_dependencies_nx(H, batch) for batch in _batches(sources)], n, k, scale)
     estimate = total * (n / k) * scale
-    stderr = np.zeros(n)
-    if len(singles) > 1:
-        spread = (per_source * n * scale).std(axis=0, ddof=1) / math.sqrt(k)
-        stderr = spread * math.sqrt(1 - k / n)
     return BetweennessEstimate(
         dict(zip(nodes, map(float, estimate))), k, seed, dict(zip(nodes, map(float, stderr)))
     )
@@ -223,8 +245,26 @@ def betweenness(G: nx.Graph, k: int | None = None, seed: int | None = 0, engine:
     return estimate_betweenness(G, k, seed, engine).scores
 
 
-def _component_sizes(H: nx.Graph) -> dict:
-    return {node: len(component) for component in nx.connected_components(H) for node in component}
+def _components_ig(view: IGraphView) -> tuple[np.ndarray, np.ndarray]:
+    """Component of each vertex (numbered in order of their lowest vertex) and the size of each."""
+    membership = np.array(view.graph.connected_components().membership, dtype=np.int64)
+    return membership, np.bincount(membership).astype(float) if len(membership) else np.zeros(0)
+
+
+def _closeness_ig(view: IGraphView) -> np.ndarray:
+    n = view.n
+    if n < 2:
+        return np.zeros(n)
+    membership, size = _components_ig(view)
+    # igraph's normalised closeness counts the reachable nodes only; None (isolated) becomes nan
+    raw = np.nan_to_num(np.array(view.graph.closeness(normalized=True), dtype=float))
+    return raw * (size[membership] - 1) / (n - 1)
+
+
+def _harmonic_ig(view: IGraphView) -> np.ndarray:
+    if view.n < 2:
+        return np.zeros(view.n)
+    return np.array(view.graph.harmonic_centrality(normalized=True), dtype=float)
 
 
 def closeness(G: nx.Graph, engine: str = "auto", view: IGraphView | None = None) -> dict:
@@ -239,16 +279,10 @@ def closeness(G: nx.Graph, engine: str = "auto", view: IGraphView | None = None)
     {'rosny': 0.667, 'cuf': 1.0, 'crid': 0.667}
     """
     H = simple_graph(G)
-    n = H.number_of_nodes()
     if view is None and choose_engine(engine, H) == "networkx":
         return nx.closeness_centrality(H, wf_improved=True)
     view = view or to_igraph(H)
-    sizes = _component_sizes(H)
-    raw = view.graph.closeness(normalized=True)
-    return {
-        node: 0.0 if (value is None or math.isnan(value) or n < 2) else value * (sizes[node] - 1) / (n - 1)
-        for node, value in zip(view.nodes, raw)
-    }
+    return view.scores(_closeness_ig(view))
 
 
 def harmonic(G: nx.Graph, engine: str = "auto", view: IGraphView | None = None) -> dict:
@@ -270,11 +304,71 @@ def harmonic(G: nx.Graph, engine: str = "auto", view: IGraphView | None = None) 
         values = nx.harmonic_centrality(H)
         return {node: values[node] / (n - 1) for node in H}
     view = view or to_igraph(H)
-    return view.scores(view.graph.harmonic_centrality(normalized=True))
+    return view.scores(_harmonic_ig(view))
 
 
 #: a component no sampled source falls in is measured from all its nodes up to this size, else from this many
 SMALL_COMPONENT = 64
+
+#: distances read from igraph at a time (sources times nodes), to bound memory on large graphs
+_DISTANCE_BLOCK = 12_000_000
+
+
+def _distance_sums(view: IGraphView, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Over ``sources``: each vertex's sum of distances and of inverse distances to them (unreachable
+    ones count 0), and each source's own two sums."""
+    n = view.n
+    total, inverse = np.zeros(n), np.zeros(n)
+    own_total, own_inverse = np.zeros(len(sources)), np.zeros(len(sources))
+    step = max(1, min(64, _DISTANCE_BLOCK // max(n, 1)))
+    for start in range(0, len(sources), step):
+        block = np.array(view.graph.distances(source=sources[start:start + step].tolist()), dtype=float)
+        finite = np.isfinite(block)
+        steps = np.where(finite, block, 0.0)
+        inverted = np.divide(1.0, block, out=np.zeros_like(block), where=finite & (block > 0))
+        total += steps.sum(axis=0)
+        inverse += inverted.sum(axis=0)
+        own_total[start:start + step] = steps.sum(axis=1)
+        own_inverse[start:start + step] = inverted.sum(axis=1)
+    return total, inverse, own_total, own_inverse
+
+
+def _estimate_closeness_ig(view: IGraphView, k: int, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`estimate_closeness` in igraph and numpy: the components no source falls in are
+    measured within themselves, so that many small pieces cost no more than their own size."""
+    n = view.n
+    if n < 2:
+        return np.zeros(n), np.zeros(n)
+    membership, size = _components_ig(view)
+    sources = view.positions(random.Random(seed).sample(view.nodes, min(k, n)))
+    missed = np.ones(len(size), dtype=bool)
+    missed[membership[sources]] = False
+    missed &= size > 1
+    small = missed & (size <= SMALL_COMPONENT)
+    large = np.flatnonzero(missed & (size > SMALL_COMPONENT))
+    if len(large):
+        rng = random.Random(seed)
+        # the same draws, in the same order, as components numbered by their lowest vertex
+        order = np.argsort(membership, kind="stable")
+        starts = np.searchsorted(membership[order], large)
+        extra = [rng.sample(order[start:start + int(size[number])].tolist(), SMALL_COMPONENT)
+                 for number, start in zip(large.tolist(), starts.tolist())]
+        sources = np.concatenate([sources, np.array(extra, dtype=np.int64).ravel()])
+    total, inverse, own_total, own_inverse = _distance_sums(view, sources)
+    counted = np.bincount(membership[sources], minlength=len(size))
+    scale = size[membership] / np.maximum(counted[membership], 1)
+    estimated_total, estimated_inverse = total * scale, inverse * scale
+    estimated_total[sources], estimated_inverse[sources] = own_total, own_inverse
+    reach = size[membership] - 1
+    close = np.divide((reach / (n - 1)) * reach, estimated_total, out=np.zeros(n), where=estimated_total > 0)
+    harm = estimated_inverse / (n - 1)
+    exact = np.flatnonzero(small[membership])
+    if len(exact):
+        vertices = exact.tolist()
+        raw = np.nan_to_num(np.array(view.graph.closeness(vertices=vertices, normalized=True), dtype=float))
+        close[exact] = raw * reach[exact] / (n - 1)
+        harm[exact] = np.array(view.graph.harmonic_centrality(vertices=vertices, normalized=True), dtype=float)
+    return close, harm
 
 
 def estimate_closeness(
@@ -302,6 +396,10 @@ def estimate_closeness(
     (True, True)
     """
     H = simple_graph(G)
+    if choose_engine(engine, H) == "igraph" or view is not None:
+        view = view or to_igraph(H)
+        close, harm = _estimate_closeness_ig(view, k, seed)
+        return view.scores(close), view.scores(harm)
     nodes = list(H)
     n = len(nodes)
     if n < 2:
@@ -320,50 +418,36 @@ def estimate_closeness(
     for number, found in enumerate(members):
         if number not in hit and len(found) > 1:
             sources.extend(found if len(found) <= SMALL_COMPONENT else rng.sample(found, SMALL_COMPONENT))
-    if choose_engine(engine, H) == "igraph" or view is not None:
-        view = view or to_igraph(H)
-        order = [view.index[node] for node in nodes]
-
-        def distances(chunk):
-            rows = np.array(view.graph.distances(source=[view.index[nodes[i]] for i in chunk]), dtype=float)
-            return rows[:, order]
-    else:
-        def distances(chunk):
-            rows = np.full((len(chunk), n), np.inf)
-            for row, i in enumerate(chunk):
-                for node, steps in nx.single_source_shortest_path_length(H, nodes[i]).items():
-                    rows[row, index[node]] = steps
-            return rows
-
     total = np.zeros(n)
     inverse = np.zeros(n)
-    exact_total = {}
-    exact_inverse = {}
-    per_component = np.zeros(len(members))
-    for start in range(0, len(sources), 32):
-        chunk = sources[start:start + 32]
-        block = distances(chunk)
-        finite = np.isfinite(block)
-        steps = np.where(finite, block, 0.0)
-        with np.errstate(divide="ignore"):
-            inverted = np.where(finite & (block > 0), 1.0 / np.where(block > 0, block, 1.0), 0.0)
-        total += steps.sum(axis=0)
-        inverse += inverted.sum(axis=0)
-        for row, i in enumerate(chunk):
-            exact_total[i] = steps[row].sum()
-            exact_inverse[i] = inverted[row].sum()
-            per_component[component[i]] += 1
-    scale = size[component] / np.maximum(per_component[component], 1)
+    own_total = np.zeros(len(sources))
+    own_inverse = np.zeros(len(sources))
+    for row, i in enumerate(sources):
+        for node, steps in nx.single_source_shortest_path_length(H, nodes[i]).items():
+            if steps:
+                total[index[node]] += steps
+                inverse[index[node]] += 1.0 / steps
+                own_total[row] += steps
+                own_inverse[row] += 1.0 / steps
+    counted = np.bincount(component[sources], minlength=len(members))
+    scale = size[component] / np.maximum(counted[component], 1)
+    estimated_total, estimated_inverse = total * scale, inverse * scale
+    estimated_total[sources], estimated_inverse[sources] = own_total, own_inverse
     reach = size[component] - 1
-    estimated_total = total * scale
-    estimated_inverse = inverse * scale
-    for i in exact_total:
-        estimated_total[i] = exact_total[i]
-        estimated_inverse[i] = exact_inverse[i]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        close = np.where(estimated_total > 0, (reach / (n - 1)) * (reach / estimated_total), 0.0)
+    close = np.divide((reach / (n - 1)) * reach, estimated_total, out=np.zeros(n), where=estimated_total > 0)
     harm = estimated_inverse / (n - 1)
-    return dict(zip(nodes, map(float, close))), dict(zip(nodes, map(float, harm)))
+    return dict(zip(nodes, close.tolist())), dict(zip(nodes, harm.tolist()))
+
+
+def _eigenvector_ig(view: IGraphView) -> np.ndarray:
+    if not len(view.ends):
+        return np.zeros(view.n)
+    with warnings.catch_warnings():
+        # igraph warns on split graphs; the result is then, as with NetworkX, concentrated on one part
+        warnings.filterwarnings("ignore", message="Some eigenvector centralities are nearly zero", category=RuntimeWarning)
+        values = np.abs(np.array(view.graph.eigenvector_centrality(scale=True, weights=view.weights), dtype=float))
+    norm = np.linalg.norm(values)
+    return values / norm if norm else values
 
 
 def eigenvector(G: nx.Graph, engine: str = "auto", view: IGraphView | None = None) -> dict:
@@ -385,12 +469,11 @@ def eigenvector(G: nx.Graph, engine: str = "auto", view: IGraphView | None = Non
         except nx.PowerIterationFailedConvergence:
             return nx.eigenvector_centrality_numpy(H, weight="weight")
     view = view or to_igraph(H)
-    with warnings.catch_warnings():
-        # igraph warns on split graphs; the result is then, as with NetworkX, concentrated on one part
-        warnings.filterwarnings("ignore", message="Some eigenvector centralities are nearly zero", category=RuntimeWarning)
-        values = np.abs(np.array(view.graph.eigenvector_centrality(scale=True, weights=view.weights), dtype=float))
-    norm = np.linalg.norm(values)
-    return view.scores(values / norm if norm else values)
+    return view.scores(_eigenvector_ig(view))
+
+
+def _pagerank_ig(view: IGraphView, alpha: float = 0.85) -> np.ndarray:
+    return np.array(view.graph.pagerank(damping=alpha, weights=view.weights, directed=False), dtype=float)
 
 
 def pagerank(G: nx.Graph, alpha: float = 0.85, engine: str = "auto", view: IGraphView | None = None) -> dict:
@@ -409,7 +492,7 @@ def pagerank(G: nx.Graph, alpha: float = 0.85, engine: str = "auto", view: IGrap
     if view is None and choose_engine(engine, H) == "networkx":
         return nx.pagerank(H, alpha=alpha, weight="weight", tol=1e-10, max_iter=1000)
     view = view or to_igraph(H)
-    return view.scores(view.graph.pagerank(damping=alpha, weights=view.weights, directed=False))
+    return view.scores(_pagerank_ig(view, alpha))
 
 
 #: metric name -> plain function (all take a graph; all return ``{node: score}``)
@@ -429,6 +512,70 @@ def _round(value: float) -> float:
     return round(float(value), 9) + 0.0
 
 
+def _columns_ig(view: IGraphView, wanted: list, k: int | None, seed: int | None) -> tuple[dict, np.ndarray | None, int | None]:
+    """Every wanted metric as an array in vertex order, from the one igraph copy."""
+    columns: dict[str, np.ndarray] = {}
+    stderr, used_k = None, None
+    sampled = k is not None and k < view.n
+    if sampled and {"closeness", "harmonic"} & set(wanted):
+        columns["closeness"], columns["harmonic"] = _estimate_closeness_ig(view, k, seed)
+    compute = {
+        "degree": view.degrees,
+        "weighted_degree": view.strengths,
+        "closeness": lambda: _closeness_ig(view),
+        "harmonic": lambda: _harmonic_ig(view),
+        "eigenvector": lambda: _eigenvector_ig(view),
+        "pagerank": lambda: _pagerank_ig(view),
+    }
+    for name in wanted:
+        if name in columns:
+            continue
+        if name == "betweenness":
+            columns[name], stderr, used_k = _betweenness_arrays(view, k, seed) if view.n else (np.zeros(0), None, None)
+        else:
+            columns[name] = compute[name]()
+    return columns, stderr, used_k
+
+
+def _columns_nx(H: nx.Graph, nodes: list, wanted: list, k: int | None, seed: int | None) -> tuple[dict, np.ndarray | None, int | None]:
+    scores: dict[str, dict] = {}
+    estimate = BetweennessEstimate({})
+    if k is not None and k < len(nodes) and {"closeness", "harmonic"} & set(wanted):
+        scores["closeness"], scores["harmonic"] = estimate_closeness(H, k, seed, "networkx")
+    for name in wanted:
+        if name in scores:
+            continue
+        if name == "betweenness":
+            estimate = estimate_betweenness(H, k, seed, "networkx")
+            scores[name] = estimate.scores
+        elif name in ("degree", "weighted_degree"):
+            scores[name] = METRICS[name](H)
+        else:
+            scores[name] = METRICS[name](H, engine="networkx")
+
+    def column(values: dict) -> np.ndarray:
+        return np.array([values.get(node, 0.0) for node in nodes], dtype=np.int64 if values is scores.get("degree") else float)
+
+    stderr = column(estimate.stderr) if estimate.k is not None else None
+    return {name: column(scores[name]) for name in wanted}, stderr, estimate.k
+
+
+def _ranked(nodes: list, key: np.ndarray, candidates: np.ndarray, top: int | None) -> list[int]:
+    """``candidates`` sorted by ``key`` (highest first, then by id), the first ``top`` of them:
+    only the nodes that can make the cut are sorted in Python."""
+    values = key[candidates]
+    if top is not None and top < len(candidates):
+        threshold = np.partition(values, len(values) - top)[len(values) - top]
+        candidates, values = candidates[values >= threshold], values[values >= threshold]
+        indices = candidates.tolist()
+        chosen = sorted(zip((-values).tolist(), [str(nodes[i]) for i in indices], indices))
+        return [i for *_, i in chosen[:top]]
+    names = list(map(str, nodes))
+    name_rank = np.empty(len(nodes), dtype=np.int64)
+    name_rank[sorted(range(len(nodes)), key=names.__getitem__)] = np.arange(len(nodes))
+    return candidates[np.lexsort((name_rank[candidates], -values))].tolist()
+
+
 def centrality_report(
     G: nx.Graph,
     metric: str = "degree",
@@ -437,6 +584,7 @@ def centrality_report(
     seed: int | None = 0,
     engine: str = "auto",
     metrics=None,
+    top: int | None = None,
 ) -> dict:
     """Centralities of every node, with how they were computed.
 
@@ -456,6 +604,8 @@ def centrality_report(
     engine : {"auto", "networkx", "igraph"}
     metrics : collection of str, optional
         Compute only these (default: all of :data:`METRICS`); the others are absent from rows.
+    top : int, optional
+        Return only the first ``top`` rows (default: every row).
 
     Returns
     -------
@@ -470,6 +620,8 @@ def centrality_report(
     >>> report = centrality_report(nx.path_graph(["rosny", "cuf", "crid"]), "betweenness")
     >>> report["rows"][0]["id"], report["rows"][0]["betweenness"], report["engine"]
     ('cuf', 1.0, 'networkx')
+    >>> [row["id"] for row in centrality_report(nx.path_graph(["rosny", "cuf", "crid"]), top=2)["rows"]]
+    ['cuf', 'crid']
     """
     wanted = list(METRICS) if metrics is None else [m for m in METRICS if m in set(metrics)]
     if metric not in METRICS:
@@ -478,39 +630,48 @@ def centrality_report(
         wanted.append(metric)
     H = simple_graph(G)
     used = choose_engine(engine, H)
-    view = to_igraph(H) if used == "igraph" else None
-    scores: dict[str, dict] = {}
-    estimate = BetweennessEstimate({})
-    sampled = k is not None and k < H.number_of_nodes()
-    if sampled and {"closeness", "harmonic"} & set(wanted):
-        scores["closeness"], scores["harmonic"] = estimate_closeness(H, k, seed, used, view)
-    for name in wanted:
-        if name in scores:
-            continue
-        if name == "betweenness":
-            estimate = estimate_betweenness(H, k, seed, used, view)
-            scores[name] = estimate.scores
-        elif name in ("degree", "weighted_degree"):
-            scores[name] = METRICS[name](H)
-        else:
-            scores[name] = METRICS[name](H, engine=used, view=view)
+    scope = H.graph.get("scope")
+    if used == "igraph":
+        view = to_igraph(H)
+        nodes = view.nodes
+        columns, stderr, used_k = _columns_ig(view, wanted, k, seed)
+        if not isinstance(scope, Scope):
+            scope = Scope("full", view.n, len(view.ends))
+    else:
+        nodes = list(H)
+        columns, stderr, used_k = _columns_nx(H, nodes, wanted, k, seed)
+        scope = scope_of(H)
+    attributes = H.nodes
+    if kinds:
+        wanted_kinds = set(kinds)
+        kind_of = operator.methodcaller("get", "kind")
+        candidates = np.flatnonzero(np.fromiter(
+            map(wanted_kinds.__contains__, map(kind_of, map(attributes.__getitem__, nodes))), dtype=bool, count=len(nodes)
+        ))
+    else:
+        candidates = np.arange(len(nodes))
+    key = columns[metric] if metric == "degree" else np.round(columns[metric], 9)
+    chosen = _ranked(nodes, key, candidates, top)
+    picked = {name: columns[name][chosen].tolist() for name in wanted}
+    errors = stderr[chosen].tolist() if stderr is not None else None
     rows = []
-    for node, data in H.nodes(data=True):
-        if kinds and data.get("kind") not in kinds:
-            continue
+    for position, i in enumerate(chosen):
+        node = nodes[i]
+        data = attributes[node]
         row = {"id": node, "name": data.get("name", str(node)), "kind": data.get("kind", "")}
         for name in wanted:
-            value = scores[name].get(node, 0.0)
-            row[name] = value if name == "degree" else _round(value)
-        if estimate.k is not None:
-            row["betweenness_stderr"] = _round(estimate.stderr.get(node, 0.0))
+            value = picked[name][position]
+            row[name] = int(value) if name == "degree" else _round(value)
+        if errors is not None:
+            row["betweenness_stderr"] = _round(errors[position])
         rows.append(row)
-    rows.sort(key=lambda row: (-row[metric], str(row["id"])))
+    max_stderr = float(stderr.max()) if stderr is not None and len(stderr) else 0.0
+    sampled = k is not None and k < H.number_of_nodes()
     return {
-        "scope": scope_of(H).as_dict(),
+        "scope": scope.as_dict(),
         "engine": used,
         "metric": metric,
-        "betweenness": {"k": estimate.k, "seed": estimate.seed, "max_stderr": _round(estimate.max_stderr)}
+        "betweenness": {"k": used_k, "seed": seed if used_k is not None else None, "max_stderr": _round(max_stderr)}
         if "betweenness" in wanted else None,
         "sampled": sorted(m for m in ("betweenness", "closeness", "harmonic") if m in wanted) if sampled else [],
         "rows": rows,

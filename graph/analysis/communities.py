@@ -1,6 +1,7 @@
 """Communities: groups of actors more tied to each other than to the rest.
 
-Louvain (seeded, NetworkX or igraph) and Leiden (igraph) maximise modularity:
+Louvain (seeded: NetworkX, igraph, or networkit's PLM on large graphs with
+``engine="auto"`` when networkit is installed) and Leiden (igraph) maximise modularity:
 the share of ties inside groups minus what a random graph with the same degrees
 would put there. Each community is described by its largest members and the
 themes its members work on most.
@@ -11,11 +12,12 @@ from __future__ import annotations
 from collections import Counter
 
 import networkx as nx
+import numpy as np
 
 from .convert import scope_of, simple_graph
-from .engine import choose_engine, seeded_igraph, to_igraph
+from .engine import IGraphView, choose_engine, networkit_available, seeded_igraph, seeded_networkit, to_igraph
 
-__all__ = ["METHODS", "detect", "modularity", "describe", "communities_report"]
+__all__ = ["METHODS", "louvain_engine", "detect", "modularity", "describe", "communities_report"]
 
 METHODS = ("louvain", "leiden")
 
@@ -25,6 +27,33 @@ def _ordered(groups) -> list[list]:
     ordered = [sorted(group, key=str) for group in groups if group]
     ordered.sort(key=lambda group: (-len(group), str(group[0])))
     return ordered
+
+
+def _grouped(view: IGraphView, membership) -> list[list]:
+    """The communities of a membership vector, ordered as :func:`_ordered` orders them, with numpy."""
+    membership = np.asarray(membership, dtype=np.int64)
+    names = list(map(str, view.nodes))
+    by_name = np.array(sorted(range(len(names)), key=names.__getitem__), dtype=np.int64)
+    grouped = by_name[np.argsort(membership[by_name], kind="stable")]
+    bounds = np.flatnonzero(np.diff(membership[grouped])) + 1
+    nodes = view.nodes
+    groups = [list(map(nodes.__getitem__, part.tolist())) for part in np.split(grouped, bounds) if len(part)]
+    groups.sort(key=lambda group: (-len(group), str(group[0])))
+    return groups
+
+
+def louvain_engine(engine: str, G: nx.Graph) -> str:
+    """Which library runs Louvain: ``"networkx"``, ``"igraph"`` or ``"networkit"``.
+
+    ``auto`` hands large graphs to networkit's PLM when networkit is installed, else to igraph.
+
+    >>> louvain_engine("auto", nx.path_graph(3))
+    'networkx'
+    """
+    used = choose_engine(engine, G)
+    if used == "igraph" and engine == "auto" and networkit_available():
+        return "networkit"
+    return used
 
 
 def detect(G: nx.Graph, method: str = "louvain", seed: int | None = 0, resolution: float = 1.0, engine: str = "auto") -> list[list]:
@@ -40,7 +69,7 @@ def detect(G: nx.Graph, method: str = "louvain", seed: int | None = 0, resolutio
     resolution : float
         Above 1, smaller communities; below 1, larger ones.
     engine : {"auto", "networkx", "igraph"}
-        For Louvain; Leiden always runs in igraph.
+        For Louvain (see :func:`louvain_engine`); Leiden always runs in igraph.
 
     Returns
     -------
@@ -58,10 +87,16 @@ def detect(G: nx.Graph, method: str = "louvain", seed: int | None = 0, resolutio
     H = simple_graph(G)
     if H.number_of_nodes() == 0:
         return []
-    used = "igraph" if method == "leiden" else choose_engine(engine, H)
+    used = "igraph" if method == "leiden" else louvain_engine(engine, H)
     if used == "networkx":
         return _ordered(nx.community.louvain_communities(H, weight="weight", resolution=resolution, seed=seed))
     view = to_igraph(H)
+    if used == "networkit":
+        import networkit
+
+        with seeded_networkit(seed):
+            partition = networkit.community.PLM(view.networkit, refine=False, gamma=resolution).run().getPartition()
+        return _grouped(view, partition.getVector())
     with seeded_igraph(seed):
         if method == "leiden":
             clustering = view.graph.community_leiden(
@@ -69,7 +104,7 @@ def detect(G: nx.Graph, method: str = "louvain", seed: int | None = 0, resolutio
             )
         else:
             clustering = view.graph.community_multilevel(weights=view.weights, resolution=resolution)
-    return _ordered([view.nodes[i] for i in members] for members in clustering)
+    return _grouped(view, clustering.membership)
 
 
 def modularity(G: nx.Graph, communities) -> float:
@@ -174,8 +209,8 @@ def communities_report(
     (2, 0.423)
     """
     H = simple_graph(G)
-    used = "igraph" if method == "leiden" else choose_engine(engine, H)
-    found = detect(H, method, seed, resolution, used)
+    used = "igraph" if method == "leiden" else louvain_engine(engine, H)
+    found = detect(H, method, seed, resolution, engine)
     return {
         "scope": scope_of(H).as_dict(),
         "method": method,

@@ -68,6 +68,54 @@ def simple_graph(G: nx.Graph) -> nx.Graph:
     return H
 
 
+def _kept_simple_graph(G: nx.Graph, left_kinds: tuple[str, ...], left_types: tuple[str, ...]) -> tuple[nx.Graph, int, int, int]:
+    """:func:`simple_graph` of ``G`` without the nodes of ``left_kinds`` and the relations of
+    ``left_types``, with how many nodes and relations that left out, and how many ties it has.
+
+    One pass over the store's dicts: networkx's subgraph and restricted views would call a
+    filter for every node and relation at every step, which is most of the time a report
+    takes on a national graph.
+    """
+    multi = G.is_multigraph()
+    dropped_kinds = frozenset(left_kinds)
+    dropped_types = frozenset(left_types)
+    kept = {node: data for node, data in G.nodes(data=True) if data.get("kind") not in dropped_kinds}
+    H = nx.Graph()
+    H.graph.update(G.graph)
+    H.add_nodes_from(kept.items())
+    adjacency = H._adj
+    left_relations = ties = 0
+    seen_undirected = not G.is_directed()
+    for u, targets in G.adj.items():
+        if u not in kept:
+            left_relations += sum(map(len, targets.values())) if multi else len(targets)
+            continue
+        around = adjacency[u]
+        for v, relations in targets.items():
+            if v not in kept:
+                left_relations += len(relations) if multi else 1
+                continue
+            weight, count = 0, 0
+            for data in (relations.values() if multi else (relations,)):
+                if data.get("type") in dropped_types:
+                    left_relations += 1
+                else:
+                    weight += data.get("weight", 1)
+                    count += 1
+            if not count or u == v:
+                continue
+            tie = around.get(v)
+            if tie is None:
+                around[v] = adjacency[v][u] = {"weight": weight}
+                ties += 1
+            elif not seen_undirected:
+                tie["weight"] += weight
+    if seen_undirected:
+        # an undirected graph lists every relation at both its ends
+        left_relations //= 2
+    return H, G.number_of_nodes() - len(kept), left_relations, ties
+
+
 @dataclass(frozen=True)
 class Scope:
     """Which graph an analysis ran on: shown at the top of every report.
@@ -226,6 +274,10 @@ def analysis_graph(
         raise ValueError(f"cannot include {', '.join(unknown)}; expected some of {', '.join(INCLUDABLE)}")
     left_kinds = tuple(sorted(k for name, (kinds, _) in INCLUDABLE.items() if name not in include for k in kinds))
     left_types = tuple(sorted(t for name, (_, types) in INCLUDABLE.items() if name not in include for t in types))
+    if graph == "full" and not directed:
+        H, left_nodes, left_relations, ties = _kept_simple_graph(G, left_kinds, left_types)
+        H.graph["scope"] = Scope("full", H.number_of_nodes(), ties, left_kinds, left_types, left_nodes, left_relations)
+        return nx.freeze(H)
     kept = G.subgraph([n for n, kind in G.nodes(data="kind") if kind not in left_kinds])
     left_nodes = G.number_of_nodes() - kept.number_of_nodes()
     if kept.is_multigraph():
@@ -241,16 +293,11 @@ def analysis_graph(
         used = H.graph["weights"]
         scope = Scope("actors", H.number_of_nodes(), H.number_of_edges(), left_kinds, left_types,
                       left_nodes, left_relations, dict(used), min_weight)
-    elif directed:
+    else:
         H = nx.DiGraph()
         H.add_nodes_from(kept.nodes(data=True))
         H.add_edges_from((u, v) for u, v in kept.edges() if u != v)
         scope = Scope("full", H.number_of_nodes(), H.number_of_edges(), left_kinds, left_types, left_nodes,
                       left_relations, directed=True)
-    else:
-        H = simple_graph(kept)
-        if H is kept:
-            H = nx.Graph(kept)
-        scope = Scope("full", H.number_of_nodes(), H.number_of_edges(), left_kinds, left_types, left_nodes, left_relations)
     H.graph["scope"] = scope
     return nx.freeze(H)

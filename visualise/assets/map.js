@@ -12,7 +12,7 @@
   var N = nodesData.length;
   var E = edgesData.length;
   var large = !data.physics;
-  var api = { ready: false, totalNodes: N, totalEdges: E };
+  var api = { ready: false, totalNodes: N, totalEdges: E, aggregate: data.aggregate };
   window.maillageMap = api;
 
   // ------------------------------------------------------------------ helpers
@@ -60,6 +60,12 @@
   searchInput.placeholder = T.searchPlaceholder;
   var loading = document.getElementById("loading");
   loading.textContent = T.loading;
+  if (data.aggregate) {
+    var notice = document.getElementById("notice");
+    notice.textContent = fill(T.aggregated, { nodes: data.aggregate.nodes.toLocaleString(data.lang),
+      edges: data.aggregate.edges.toLocaleString(data.lang), by: data.aggregate.label, groups: data.aggregate.groups });
+    notice.hidden = false;
+  }
 
   // adjacency: edge indices touching each node
   var adjacency = new Array(N);
@@ -105,9 +111,23 @@
   var themeOn = {};
   var themesChosen = 0;
 
+  // large maps take their nodes' shape and colour from one vis group per (kind, colour), parsed
+  // once, instead of options parsed again for each of thousands of nodes
+  var visGroups = {};
+  function groupOf(node) {
+    var key = node.kind + "|" + node.color;
+    if (!visGroups[key]) {
+      visGroups[key] = { shape: kinds[node.kind].shape,
+        color: { background: node.color, border: "#3a3a3a", highlight: { background: node.color, border: "#000000" },
+                 hover: { background: node.color, border: "#000000" } } };
+    }
+    return key;
+  }
+
   var visNodes = new vis.DataSet(nodesData.map(function (node, index) {
     var kind = kinds[node.kind];
-    var item = {
+    // large maps: labels come when the view is close enough to read them (labelInView)
+    var item = large ? { id: index, group: groupOf(node), size: 8 + 30 * node.size } : {
       id: index,
       label: shortLabel(node.name),
       shape: kind.shape,
@@ -124,6 +144,8 @@
   var seenPairs = {};
   var visEdges = new vis.DataSet(edgesData.map(function (edge, index) {
     var type = types[edge[2]];
+    // large maps: plain lines, no dashes or arrow heads, which cost more to draw than the lines
+    if (large) return { id: index, from: edge[0], to: edge[1], color: type.color, width: type.key === "PARTNERS_WITH" ? 2 : 1 };
     var item = {
       id: index,
       from: edge[0],
@@ -177,6 +199,7 @@
   // ------------------------------------------------------------------ network
 
   var options = {
+    groups: visGroups,
     autoResize: true,
     nodes: {
       borderWidth: 1,
@@ -187,8 +210,8 @@
     edges: {
       selectionWidth: 2,
       hoverWidth: 0.5,
-      smooth: large ? false : { enabled: true, type: "continuous", roundness: 0.3 },
-      color: { inherit: false }
+      color: { inherit: false, highlight: "#000000", hover: "#000000", opacity: large ? 0.5 : 0.85 },
+      smooth: large ? false : { enabled: true, type: "continuous", roundness: 0.3 }
     },
     layout: { improvedLayout: N <= 150, randomSeed: 7 },
     interaction: {
@@ -214,6 +237,31 @@
   api.edges = visEdges;
   api.nodeView = nodeView;
   api.edgeView = edgeView;
+
+  // Large maps start without labels: measuring thousands of labels too small to be drawn would
+  // delay the first picture. Nodes get theirs once in view at a legible scale.
+  var labelled = new Uint8Array(N);
+  var LEGIBLE_SCALE = 0.5;
+  function labelInView() {
+    if (!large || network.getScale() < LEGIBLE_SCALE) return;
+    var scale = network.getScale();
+    var centre = network.getViewPosition();
+    var halfWidth = container.clientWidth / 2 / scale, halfHeight = container.clientHeight / 2 / scale;
+    var updates = [];
+    for (var i = 0; i < N; i++) {
+      var node = nodesData[i];
+      if (!labelled[i] && Math.abs(node.x - centre.x) <= halfWidth && Math.abs(node.y - centre.y) <= halfHeight) {
+        labelled[i] = 1;
+        updates.push({ id: i, label: shortLabel(node.name) });
+      }
+    }
+    if (updates.length) visNodes.update(updates);
+  }
+  if (large) {
+    network.on("zoom", labelInView);
+    network.on("dragEnd", labelInView);
+    network.on("animationFinished", labelInView);
+  }
 
   function markReady() {
     if (api.ready) return;
@@ -352,6 +400,7 @@
     }
     network.selectNodes([index]);
     network.focus(index, { scale: Math.max(network.getScale(), 1.0), animation: animate && N < 3000 ? { duration: 400 } : false });
+    labelInView();
     showPanel(index);
   }
   api.focusNode = focusNode;
@@ -482,7 +531,7 @@
   types.forEach(function (type, index) {
     if (!type.used) return;
     var line = el("span", "line");
-    line.style.borderTop = "3px " + (type.dashes ? "dashed " : "solid ") + type.color;
+    line.style.borderTop = "3px " + (type.dashes && !large ? "dashed " : "solid ") + type.color;
     var input = checkbox(typeList, type.label, true, function (on) { typeOn[index] = on; applyFilters(); }, line);
     input.dataset.type = type.key;
     typeInputs[index] = input;
