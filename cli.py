@@ -406,15 +406,7 @@ def load(settings: Settings, paths: tuple[Path, ...], format_: str | None, sourc
     if not dry_run and is_export_load(paths):
         restore_exported(settings, batches)
         return
-    for batch in batches:
-        if dry_run:
-            click.echo(f"{batch.source.name}: {len(batch.nodes)} nodes, {len(batch.relations)} relations (dry run, nothing written)")
-            continue
-        result = write_recorded(settings, batch)
-        if result.unchanged:
-            click.echo(f"{result.source}: unchanged (already loaded)")
-        else:
-            click.echo(f"{result.source}: {result.nodes} nodes, {result.relations} relations loaded")
+    write_batches(settings, batches, dry_run)
 
 
 @main.command()
@@ -801,6 +793,19 @@ def is_export_load(paths: Sequence[Path]) -> bool:
     from .graph.export import is_export
 
     return bool(paths) and all(is_export(path) for path in paths)
+
+
+def write_batches(settings: Settings, batches: Sequence[Any], dry_run: bool) -> None:
+    """Write each batch with its history (or only count it, on a dry run) and say what it did."""
+    for batch in batches:
+        if dry_run:
+            click.echo(f"{batch.source.name}: {len(batch.nodes)} nodes, {len(batch.relations)} relations (dry run, nothing written)")
+            continue
+        result = write_recorded(settings, batch)
+        if result.unchanged:
+            click.echo(f"{result.source}: unchanged (already loaded)")
+        else:
+            click.echo(f"{result.source}: {result.nodes} nodes, {result.relations} relations loaded")
 
 
 def write_recorded(settings: Settings, batch: Any) -> Any:
@@ -1696,15 +1701,7 @@ def load_documents(settings: Settings, paths: Sequence[Path], dry_run: bool, min
     nodes = stored_nodes_but_theirs(store, [text.name for text in texts])
     found = extract_documents(documents, nodes, texts).at_least(min_confidence)
     batches = collaborative_batches(store, document_batches(found, settings.contributor, {node.id for node in nodes}), False)
-    for batch in batches:
-        if dry_run:
-            click.echo(f"{batch.source.name}: {len(batch.nodes)} nodes, {len(batch.relations)} relations (dry run, nothing written)")
-            continue
-        result = write_recorded(settings, batch)
-        if result.unchanged:
-            click.echo(f"{result.source}: unchanged (already loaded)")
-        else:
-            click.echo(f"{result.source}: {result.nodes} nodes, {result.relations} relations loaded")
+    write_batches(settings, batches, dry_run)
     return [path for path in paths if path not in documents]
 
 

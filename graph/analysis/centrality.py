@@ -333,6 +333,23 @@ def _distance_sums(view: IGraphView, sources: np.ndarray) -> tuple[np.ndarray, n
     return total, inverse, own_total, own_inverse
 
 
+def _scaled_closeness(
+    sums: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], sources, membership: np.ndarray, size: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Closeness, harmonic closeness and each node's reach (component size less one) from the
+    distance sums to the sampled ``sources`` (:func:`_distance_sums`), scaled up within each
+    component by its size over the sources it holds; the sources keep their exact sums."""
+    total, inverse, own_total, own_inverse = sums
+    n = len(membership)
+    counted = np.bincount(membership[sources], minlength=len(size))
+    scale = size[membership] / np.maximum(counted[membership], 1)
+    estimated_total, estimated_inverse = total * scale, inverse * scale
+    estimated_total[sources], estimated_inverse[sources] = own_total, own_inverse
+    reach = size[membership] - 1
+    close = np.divide((reach / (n - 1)) * reach, estimated_total, out=np.zeros(n), where=estimated_total > 0)
+    return close, estimated_inverse / (n - 1), reach
+
+
 def _estimate_closeness_ig(view: IGraphView, k: int, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`estimate_closeness` in igraph and numpy: the components no source falls in are
     measured within themselves, so that many small pieces cost no more than their own size."""
@@ -354,14 +371,7 @@ def _estimate_closeness_ig(view: IGraphView, k: int, seed: int | None) -> tuple[
         extra = [rng.sample(order[start:start + int(size[number])].tolist(), SMALL_COMPONENT)
                  for number, start in zip(large.tolist(), starts.tolist())]
         sources = np.concatenate([sources, np.array(extra, dtype=np.int64).ravel()])
-    total, inverse, own_total, own_inverse = _distance_sums(view, sources)
-    counted = np.bincount(membership[sources], minlength=len(size))
-    scale = size[membership] / np.maximum(counted[membership], 1)
-    estimated_total, estimated_inverse = total * scale, inverse * scale
-    estimated_total[sources], estimated_inverse[sources] = own_total, own_inverse
-    reach = size[membership] - 1
-    close = np.divide((reach / (n - 1)) * reach, estimated_total, out=np.zeros(n), where=estimated_total > 0)
-    harm = estimated_inverse / (n - 1)
+    close, harm, reach = _scaled_closeness(_distance_sums(view, sources), sources, membership, size)
     exact = np.flatnonzero(small[membership])
     if len(exact):
         vertices = exact.tolist()
@@ -429,13 +439,7 @@ def estimate_closeness(
                 inverse[index[node]] += 1.0 / steps
                 own_total[row] += steps
                 own_inverse[row] += 1.0 / steps
-    counted = np.bincount(component[sources], minlength=len(members))
-    scale = size[component] / np.maximum(counted[component], 1)
-    estimated_total, estimated_inverse = total * scale, inverse * scale
-    estimated_total[sources], estimated_inverse[sources] = own_total, own_inverse
-    reach = size[component] - 1
-    close = np.divide((reach / (n - 1)) * reach, estimated_total, out=np.zeros(n), where=estimated_total > 0)
-    harm = estimated_inverse / (n - 1)
+    close, harm, _ = _scaled_closeness((total, inverse, own_total, own_inverse), sources, component, size)
     return dict(zip(nodes, close.tolist())), dict(zip(nodes, harm.tolist()))
 
 
