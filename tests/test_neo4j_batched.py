@@ -35,15 +35,16 @@ ROSNY = "collectivite:com-93064"
 
 def waldec(path: Path, rows: int, renamed: int = 0, bad_last_row: bool = False) -> Path:
     """An ``rna_waldec`` extract of ``rows`` active associations in the sample's communes; the first
-    ``renamed`` get another title. With ``bad_last_row`` the last row's commune code is not one."""
+    ``renamed`` get another title. With ``bad_last_row`` the last row's id is not an RNA id (the row
+    cannot be an actor, so the load fails)."""
     with open(path, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
         writer.writerow(WALDEC_COLUMNS)
         for n in range(rows):
-            code = "9304" if bad_last_row and n == rows - 1 else COMMUNES[n % len(COMMUNES)]
+            code = COMMUNES[n % len(COMMUNES)]
             title = f"{'NOUVEAU NOM ' if n < renamed else ''}ASSOCIATION NUMÉRO {n} DE {code}"
             cells = {
-                "id": f"W93{n:07d}", "gestion": "932P", "date_creat": "2012-03-14", "date_decla": "2012-03-14",
+                "id": "W93-BAD" if bad_last_row and n == rows - 1 else f"W93{n:07d}", "gestion": "932P", "date_creat": "2012-03-14", "date_decla": "2012-03-14",
                 "date_publi": "2012-03-31", "date_disso": "0001-01-01", "nature": "D", "groupement": "S",
                 "titre": title, "objet": "échanges et solidarité internationale", "objet_social1": "019000",
                 "adrs_codeinsee": code, "adrs_codepostal": "93110", "adrs_libcommune": "Commune",
@@ -148,7 +149,7 @@ def test_a_load_failing_after_some_batches_shows_nothing_and_leaves_nothing(neo4
     extract = waldec(tmp_path / "rna_waldec_20241101_dpt_93.csv", 1000, bad_last_row=True)
     result = CliRunner().invoke(main, ["--store", neo4j_uri, "--contributor", "test", "load", str(extract)])
     assert result.exit_code == 1, result.output
-    assert "rna_waldec_20241101_dpt_93.csv:1001: column 'adrs_codeinsee': '9304' is not an INSEE commune code" in result.output
+    assert "rna_waldec_20241101_dpt_93.csv:1001: column 'id': 'W93-BAD' is not an RNA id" in result.output
     assert max(committed) >= 900
     assert pending(neo4j_store) == {"loads": 0, "nodes": 0, "staged": 0}
     assert everything(neo4j_store, probes, ["ASSOCIATION NUMÉRO 1 DE 93048"]) == before
