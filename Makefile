@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export NEO4J_PASSWORD ?= maillage-test-password
 export NEO4J_BOLT_PORT ?= 7687
 
-.PHONY: demo test venv neo4j-start neo4j-stop browser bench clean
+.PHONY: demo test lint venv neo4j-start neo4j-stop browser bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,11 @@ neo4j-start:
 neo4j-stop:
 	scripts/neo4j stop
 
-test: venv browser
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: venv browser lint
 	scripts/neo4j start
 	MAILLAGE_NEO4J_URI=bolt://127.0.0.1:$(NEO4J_BOLT_PORT) $(BIN)/python -m pytest; status=$$?; scripts/neo4j stop; exit $$status
 

@@ -14,11 +14,12 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import click
 
@@ -74,7 +75,7 @@ class Settings:
     _store: GraphStore | None = field(default=None, repr=False)
 
     @property
-    def progress(self) -> "Progress":
+    def progress(self) -> Progress:
         """Where long work shows how far it is: a line redrawn on stderr when it is a terminal and
         ``--quiet`` was not given, nothing otherwise."""
         return Progress(not self.quiet and _is_terminal(sys.stderr))
@@ -120,7 +121,9 @@ def _ask_password(user: str, location: str) -> str:
         return click.prompt(f"Neo4j password for {user} at {location}", hide_input=True, err=True)
     line = sys.stdin.readline() if sys.stdin is not None else ""
     if not line:
-        raise UsageError(f"no password for {user} at {location}: set NEO4J_PASSWORD, or run from a terminal to be asked")
+        raise UsageError(
+            f"no password for {user} at {location}: set NEO4J_PASSWORD, or run from a terminal to be asked"
+        )
     return line.rstrip("\r\n")
 
 
@@ -164,7 +167,12 @@ pass_settings = click.make_pass_decorator(Settings)
     help="Who brings the data you load. Env: MAILLAGE_CONTRIBUTOR; default: your user name.",
 )
 @click.option("--database", envvar="NEO4J_DATABASE", help="Neo4j database name (Neo4j stores only).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar on long loads and reports (there is none when stderr is not a terminal).")
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="No progress bar on long loads and reports (there is none when stderr is not a terminal).",
+)
 @click.version_option(package_name="maillage")
 @click.pass_context
 def main(ctx: click.Context, location: str, contributor: str, database: str | None, quiet: bool = False) -> None:
@@ -297,8 +305,9 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def render(rows: Sequence[dict], columns: Sequence[str], format: str, title: str = "",
-           headers: Sequence[str] | None = None) -> str:
+def render(
+    rows: Sequence[dict], columns: Sequence[str], format: str, title: str = "", headers: Sequence[str] | None = None
+) -> str:
     if format == "json":
         return json.dumps([{c: row.get(c) for c in columns} for row in rows], ensure_ascii=False, indent=2) + "\n"
     if format == "csv":
@@ -309,8 +318,15 @@ def render(rows: Sequence[dict], columns: Sequence[str], format: str, title: str
         return buffer.getvalue()
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     if format == "md":
+
         def escape(text: str) -> str:
-            return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+            return (
+                text.replace("\\", "\\\\")
+                .replace("|", "\\|")
+                .replace("<", "&lt;")
+                .replace(">", "&gt;")
+                .replace("\n", " ")
+            )
 
         lines = [f"# {escape(title)}", ""] if title else []
         lines.append("| " + " | ".join(escape(h) for h in headers or columns) + " |")
@@ -353,7 +369,12 @@ def resolve(store: GraphStore, reference: str, follow_merges: bool = True):
     from .graph.store.base import resolve_one
 
     found = store.find(reference)
-    if not found and follow_merges and (landed := merged_into(store, reference.strip())) and (node := store.get(landed)) is not None:
+    if (
+        not found
+        and follow_merges
+        and (landed := merged_into(store, reference.strip()))
+        and (node := store.get(landed)) is not None
+    ):
         click.echo(f"notice: {reference.strip()} was merged into {node.id} ({node.name})", err=True)
         return node
     return resolve_one(reference, found)
@@ -375,9 +396,19 @@ def init(settings: Settings) -> None:
 @click.option("--format", "format_", help="Source format, when it cannot be told from the header.")
 @click.option("--source", "source_name", help="Name the source is known by (default: the file or folder name).")
 @click.option("--dry-run", is_flag=True, help="Check and show what would be loaded; write nothing.")
-@click.option("--authoritative", is_flag=True, help="Mark the source authoritative: its values win over other sources'.")
+@click.option(
+    "--authoritative", is_flag=True, help="Mark the source authoritative: its values win over other sources'."
+)
 @pass_settings
-def load(settings: Settings, paths: tuple[Path, ...], format_: str | None, source_name: str | None, dry_run: bool, authoritative: bool = False, **registers: Any) -> None:
+def load(
+    settings: Settings,
+    paths: tuple[Path, ...],
+    format_: str | None,
+    source_name: str | None,
+    dry_run: bool,
+    authoritative: bool = False,
+    **registers: Any,
+) -> None:
     """Load spreadsheets or register extracts into the store.
 
     A workbook is an .xlsx with sheets 'actors' and 'relations', a folder with
@@ -411,7 +442,10 @@ def load(settings: Settings, paths: tuple[Path, ...], format_: str | None, sourc
 
 @main.command()
 @click.option(
-    "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
     help="FILE.xlsx for a workbook, or FILE.csv for a pair FILE-actors.csv / FILE-relations.csv.",
 )
 def template(output: Path) -> None:
@@ -433,7 +467,10 @@ def actors(settings: Settings, kinds: tuple[str, ...], search: str | None, forma
     store = settings.store()
     wanted = _kinds(kinds)
     nodes = [n for kind in (wanted or [None]) for n in store.nodes(kind, search)]
-    rows = [{"id": n.id, "kind": n.kind, "name": n.name, "aliases": list(n.aliases)} for n in sorted(nodes, key=lambda n: n.id)]
+    rows = [
+        {"id": n.id, "kind": n.kind, "name": n.name, "aliases": list(n.aliases)}
+        for n in sorted(nodes, key=lambda n: n.id)
+    ]
     emit(rows, ["id", "kind", "name", "aliases"], format_, output)
 
 
@@ -463,11 +500,18 @@ def show(settings: Settings, actor: str, format_: str) -> None:
             "attributes": dict(node.attrs),
             "provenance": describe(store, node.id),
             "relations": [
-                {"source": r.source, "type": r.type, "target": r.target, "role": r.role, **dict(r.attrs),
-                 "asserted_by": [
-                     {"source": c.source, "place": c.place, "contributor": c.contributor, "at": c.at}
-                     for c in relation_claims if c.relation.key == r.key
-                 ]}
+                {
+                    "source": r.source,
+                    "type": r.type,
+                    "target": r.target,
+                    "role": r.role,
+                    **dict(r.attrs),
+                    "asserted_by": [
+                        {"source": c.source, "place": c.place, "contributor": c.contributor, "at": c.at}
+                        for c in relation_claims
+                        if c.relation.key == r.key
+                    ],
+                }
                 for r in store.relations(node.id)
             ],
             "asserted_by": [
@@ -479,7 +523,8 @@ def show(settings: Settings, actor: str, format_: str) -> None:
     click.echo(f"{node.name}  [{node.kind}]  {node.id}")
     if node.aliases:
         named = [
-            f"{label} ({', '.join(c.source for c in claims if label == c.name or label in c.aliases)})" for label in node.aliases
+            f"{label} ({', '.join(c.source for c in claims if label == c.name or label in c.aliases)})"
+            for label in node.aliases
         ]
         click.echo(f"  aliases: {' | '.join(named)}")
     for key, value in sorted(node.attrs.items()):
@@ -495,7 +540,11 @@ def show(settings: Settings, actor: str, format_: str) -> None:
     click.echo(f"  relations ({len(relations)}):")
     for r in relations:
         role = f" ({r.role})" if r.role else ""
-        arrow = f"-> {r.type}{role} -> {names.get(r.target, r.target)}" if r.source == node.id else f"<- {r.type}{role} <- {names.get(r.source, r.source)}"
+        arrow = (
+            f"-> {r.type}{role} -> {names.get(r.target, r.target)}"
+            if r.source == node.id
+            else f"<- {r.type}{role} <- {names.get(r.source, r.source)}"
+        )
         places = "; ".join(cite(c) for c in relation_claims if c.relation.key == r.key)
         note = f"  « {r.attrs['note']} »" if r.attrs.get("note") else ""
         click.echo(f"    {arrow}{note}    ({places})")
@@ -507,27 +556,62 @@ report_format_option = click.option(
 )
 #: the parts of a recommendation's score in words, in the order of SCORE_WEIGHTS
 SCORE_WORDS = {
-    "fr": {"common": "voisins communs", "adamic_adar": "Adamic–Adar", "projects": "projets partagés",
-           "themes": "thèmes partagés", "countries": "pays partagés"},
-    "en": {"common": "common neighbours", "adamic_adar": "Adamic–Adar", "projects": "shared projects",
-           "themes": "shared themes", "countries": "shared countries"},
+    "fr": {
+        "common": "voisins communs",
+        "adamic_adar": "Adamic–Adar",
+        "projects": "projets partagés",
+        "themes": "thèmes partagés",
+        "countries": "pays partagés",
+    },
+    "en": {
+        "common": "common neighbours",
+        "adamic_adar": "Adamic–Adar",
+        "projects": "shared projects",
+        "themes": "shared themes",
+        "countries": "shared countries",
+    },
 }
 
-lang_option = click.option("--lang", type=click.Choice(LANGS), default="fr", show_default=True, help="Language of the text.")
+lang_option = click.option(
+    "--lang", type=click.Choice(LANGS), default="fr", show_default=True, help="Language of the text."
+)
 
 
 def analysis_options(graph: str = "full") -> Callable:
     """The options every analysis shares: which graph, what to include, engine and seed."""
     options = [
-        click.option("--graph", "graph_name", type=click.Choice(["full", "actors"]), default=graph, show_default=True,
-                     help="The whole graph, or the weighted actor–actor projection."),
-        click.option("--include", "include", multiple=True, type=click.Choice(["documents", "people"]),
-                     help="Keep Document nodes (and MENTIONS) or Person nodes, left out by default (repeatable)."),
-        click.option("--min-weight", type=click.FloatRange(min=0), default=1.0, show_default=True,
-                     help="Projection: drop links lighter than this (project 3, direct tie 3, theme 1, country 1)."),
-        click.option("--engine", type=click.Choice(["auto", "networkx", "igraph"]), default="auto", show_default=True,
-                     help="auto: igraph for large graphs when installed."),
-        click.option("--seed", type=int, default=0, show_default=True, help="Seed of sampling and community detection."),
+        click.option(
+            "--graph",
+            "graph_name",
+            type=click.Choice(["full", "actors"]),
+            default=graph,
+            show_default=True,
+            help="The whole graph, or the weighted actor–actor projection.",
+        ),
+        click.option(
+            "--include",
+            "include",
+            multiple=True,
+            type=click.Choice(["documents", "people"]),
+            help="Keep Document nodes (and MENTIONS) or Person nodes, left out by default (repeatable).",
+        ),
+        click.option(
+            "--min-weight",
+            type=click.FloatRange(min=0),
+            default=1.0,
+            show_default=True,
+            help="Projection: drop links lighter than this (project 3, direct tie 3, theme 1, country 1).",
+        ),
+        click.option(
+            "--engine",
+            type=click.Choice(["auto", "networkx", "igraph"]),
+            default="auto",
+            show_default=True,
+            help="auto: igraph for large graphs when installed.",
+        ),
+        click.option(
+            "--seed", type=int, default=0, show_default=True, help="Seed of sampling and community detection."
+        ),
     ]
 
     def decorate(function: Callable) -> Callable:
@@ -551,8 +635,11 @@ def sample_size(nodes: int, sample: int | None, exact: bool) -> int | None:
         raise click.UsageError("give --sample or --exact, not both")
     if exact or sample is not None or nodes < AUTO_SAMPLE_FROM:
         return sample
-    click.echo(f"note: {nodes:,} nodes: betweenness and closeness estimated from {AUTO_SAMPLE} sampled sources "
-               "(--exact computes them exactly, one traversal per node)", err=True)
+    click.echo(
+        f"note: {nodes:,} nodes: betweenness and closeness estimated from {AUTO_SAMPLE} sampled sources "
+        "(--exact computes them exactly, one traversal per node)",
+        err=True,
+    )
     return AUTO_SAMPLE
 
 
@@ -565,22 +652,41 @@ def report() -> None:
 @click.option(
     "--metric",
     type=click.Choice(["degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]),
-    default="degree", show_default=True, help="Sort by this metric.",
+    default="degree",
+    show_default=True,
+    help="Sort by this metric.",
 )
 @click.option("--kind", "kinds", multiple=True, type=kind_choice, help="Only rows of this kind (repeatable).")
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="Number of rows.")
-@click.option("--sample", "sample", type=click.IntRange(min=1),
-              help=f"Estimate betweenness and closeness from this many sampled sources "
-                   f"(default: exact below {AUTO_SAMPLE_FROM:,} nodes, {AUTO_SAMPLE} sources from there on).")
+@click.option(
+    "--sample",
+    "sample",
+    type=click.IntRange(min=1),
+    help=f"Estimate betweenness and closeness from this many sampled sources "
+    f"(default: exact below {AUTO_SAMPLE_FROM:,} nodes, {AUTO_SAMPLE} sources from there on).",
+)
 @click.option("--exact", is_flag=True, help="Compute betweenness and closeness exactly, however large the graph.")
 @analysis_options()
 @lang_option
 @report_format_option
 @output_option
 @pass_settings
-def report_centrality(settings: Settings, metric: str, kinds: tuple[str, ...], top: int, format_: str, output: Path | None,
-                      sample: int | None = None, exact: bool = False, graph_name: str = "full", include: tuple[str, ...] = (),
-                      min_weight: float = 1.0, engine: str = "auto", seed: int = 0, lang: str = "fr") -> None:
+def report_centrality(
+    settings: Settings,
+    metric: str,
+    kinds: tuple[str, ...],
+    top: int,
+    format_: str,
+    output: Path | None,
+    sample: int | None = None,
+    exact: bool = False,
+    graph_name: str = "full",
+    include: tuple[str, ...] = (),
+    min_weight: float = 1.0,
+    engine: str = "auto",
+    seed: int = 0,
+    lang: str = "fr",
+) -> None:
     """Who holds the network together: degree, betweenness, closeness, harmonic, eigenvector, PageRank.
 
     Relations are read as undirected ties. Document and Person nodes are left
@@ -592,8 +698,21 @@ def report_centrality(settings: Settings, metric: str, kinds: tuple[str, ...], t
     _release_unused()
     sample = sample_size(graph.number_of_nodes(), sample, exact)
     with settings.progress.step(f"centrality of {graph.number_of_nodes():,} nodes"):
-        result = centrality_report(graph, metric, set(_kinds(kinds)) or None, k=sample, seed=seed, engine=engine, top=top)
-    columns = ["id", "name", "kind", "degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]
+        result = centrality_report(
+            graph, metric, set(_kinds(kinds)) or None, k=sample, seed=seed, engine=engine, top=top
+        )
+    columns = [
+        "id",
+        "name",
+        "kind",
+        "degree",
+        "weighted_degree",
+        "betweenness",
+        "closeness",
+        "harmonic",
+        "eigenvector",
+        "pagerank",
+    ]
     if result["betweenness"]["k"]:
         columns.append("betweenness_stderr")
     notes = [_scope_note(graph, lang), _sampling_note(result, lang)]
@@ -605,31 +724,83 @@ def report_centrality(settings: Settings, metric: str, kinds: tuple[str, ...], t
 
 
 @main.command("map")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("map.html"), show_default=True)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("map.html"), show_default=True
+)
 @click.option("--title", default="maillage", show_default=True, help="Title shown on the map.")
 @click.option("--lang", type=click.Choice(LANGS), default="fr", show_default=True)
-@click.option("--color-by", "color_by", type=click.Choice(["kind", "community", "theme"]), default="kind", show_default=True,
-              help="Colour nodes by kind, by Louvain community, or by their main theme.")
-@click.option("--size-by", "size_by", type=click.Choice(["degree", "betweenness", "pagerank", "closeness", "eigenvector"]),
-              default="degree", show_default=True, help="Size nodes by this centrality.")
+@click.option(
+    "--color-by",
+    "color_by",
+    type=click.Choice(["kind", "community", "theme"]),
+    default="kind",
+    show_default=True,
+    help="Colour nodes by kind, by Louvain community, or by their main theme.",
+)
+@click.option(
+    "--size-by",
+    "size_by",
+    type=click.Choice(["degree", "betweenness", "pagerank", "closeness", "eigenvector"]),
+    default="degree",
+    show_default=True,
+    help="Size nodes by this centrality.",
+)
 @click.option("--focus", help="Draw only this actor (id, name or alias) and its neighbourhood.")
-@click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True, help="Neighbourhood depth for --focus.")
+@click.option(
+    "--depth", type=click.IntRange(min=0), default=1, show_default=True, help="Neighbourhood depth for --focus."
+)
 @click.option("--kind", "kinds", multiple=True, type=kind_choice, help="Only nodes of this kind (repeatable).")
-@click.option("--theme", "themes", multiple=True, help="Only the actors and projects linked to this theme (repeatable).")
-@click.option("--layout", type=click.Choice(["force", "geo"]), default="force", show_default=True,
-              help="force: a network layout; geo: actors placed on a map of France by coordinates or INSEE code.")
+@click.option(
+    "--theme", "themes", multiple=True, help="Only the actors and projects linked to this theme (repeatable)."
+)
+@click.option(
+    "--layout",
+    type=click.Choice(["force", "geo"]),
+    default="force",
+    show_default=True,
+    help="force: a network layout; geo: actors placed on a map of France by coordinates or INSEE code.",
+)
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="Also write a PNG image (needs chromium).")
 @click.option("--svg", type=click.Path(dir_okay=False, path_type=Path), help="Also write an SVG image.")
-@click.option("--include-personal", is_flag=True, help="Show contact details (e-mail, phone) in the side panel (left out by default).")
-@click.option("--max-nodes", type=click.IntRange(min=1), default=30_000, show_default=True,
-              help="Above this many nodes, draw one point per community or territory instead, with a notice.")
-@click.option("--group-by", "group_by", type=click.Choice(["community", "territory"]), default="community", show_default=True,
-              help="How a map above --max-nodes groups actors: Louvain communities, or départements.")
+@click.option(
+    "--include-personal",
+    is_flag=True,
+    help="Show contact details (e-mail, phone) in the side panel (left out by default).",
+)
+@click.option(
+    "--max-nodes",
+    type=click.IntRange(min=1),
+    default=30_000,
+    show_default=True,
+    help="Above this many nodes, draw one point per community or territory instead, with a notice.",
+)
+@click.option(
+    "--group-by",
+    "group_by",
+    type=click.Choice(["community", "territory"]),
+    default="community",
+    show_default=True,
+    help="How a map above --max-nodes groups actors: Louvain communities, or départements.",
+)
 @pass_settings
-def map_(settings: Settings, output: Path, title: str, lang: str, color_by: str = "kind", size_by: str = "degree",
-         focus: str | None = None, depth: int = 1, kinds: tuple[str, ...] = (), themes: tuple[str, ...] = (),
-         layout: str = "force", png: Path | None = None, svg: Path | None = None, include_personal: bool = False,
-         max_nodes: int = 30_000, group_by: str = "community") -> None:
+def map_(
+    settings: Settings,
+    output: Path,
+    title: str,
+    lang: str,
+    color_by: str = "kind",
+    size_by: str = "degree",
+    focus: str | None = None,
+    depth: int = 1,
+    kinds: tuple[str, ...] = (),
+    themes: tuple[str, ...] = (),
+    layout: str = "force",
+    png: Path | None = None,
+    svg: Path | None = None,
+    include_personal: bool = False,
+    max_nodes: int = 30_000,
+    group_by: str = "community",
+) -> None:
     """Draw an interactive HTML map of the graph: one file that opens offline.
 
     Search, filters by kind, theme and relation type, and a side panel with each
@@ -659,14 +830,29 @@ def map_(settings: Settings, output: Path, title: str, lang: str, color_by: str 
         theme_ids.append(theme.id)
     graph = select(graph, kinds=_kinds(kinds), themes=theme_ids, keep=keep)
     # a map of groups names no single node's sources: do not read them
-    provenance = {} if graph.number_of_nodes() > max_nodes else {
-        node: [{"place": c.place, "source": c.source, "contributor": c.contributor, "at": c.at} for c in store.node_claims(node)]
-        for node in graph.nodes
-    }
+    provenance = (
+        {}
+        if graph.number_of_nodes() > max_nodes
+        else {
+            node: [
+                {"place": c.place, "source": c.source, "contributor": c.contributor, "at": c.at}
+                for c in store.node_claims(node)
+            ]
+            for node in graph.nodes
+        }
+    )
     options = dict(title=title, lang=lang, color_by=color_by, size_by=size_by, layout=layout)
     with settings.progress.step(f"drawing {graph.number_of_nodes():,} nodes"):
-        write_map(graph, output, provenance=provenance, focus=keep[0] if keep else None, personal=include_personal,
-                  max_nodes=max_nodes, group_by=group_by, **options)
+        write_map(
+            graph,
+            output,
+            provenance=provenance,
+            focus=keep[0] if keep else None,
+            personal=include_personal,
+            max_nodes=max_nodes,
+            group_by=group_by,
+            **options,
+        )
     grouped = f", shown as groups by {group_by}" if graph.number_of_nodes() > max_nodes else ""
     click.echo(f"wrote {output} ({graph.number_of_nodes()} nodes, {graph.number_of_edges()} relations{grouped})")
     drawing = svg_document(graph, **options) if svg is not None or png is not None else None
@@ -684,7 +870,14 @@ def demo_data_path() -> Path:
 
 
 @main.command()
-@click.option("-o", "--output", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("maillage-demo"), show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("maillage-demo"),
+    show_default=True,
+)
 @click.pass_context
 def demo(ctx: click.Context, directory: Path) -> None:
     """Build the demo: a store of the Aitec/CUF programme, its centrality report and its map.
@@ -715,7 +908,10 @@ def _copy_graph(origin: GraphStore, destination: GraphStore) -> None:
 
     report = copy_graph(origin, destination, progress)
     for collection, key in report.records_kept:
-        click.echo(f"notice: {collection} {key!r} already exists in {destination.location} with other content; kept as it was", err=True)
+        click.echo(
+            f"notice: {collection} {key!r} already exists in {destination.location} with other content; kept as it was",
+            err=True,
+        )
     copied = sum(not result.unchanged for result in report.sources)
     unchanged = len(report.sources) - copied
     click.echo(
@@ -799,7 +995,9 @@ def write_batches(settings: Settings, batches: Sequence[Any], dry_run: bool) -> 
     """Write each batch with its history (or only count it, on a dry run) and say what it did."""
     for batch in batches:
         if dry_run:
-            click.echo(f"{batch.source.name}: {len(batch.nodes)} nodes, {len(batch.relations)} relations (dry run, nothing written)")
+            click.echo(
+                f"{batch.source.name}: {len(batch.nodes)} nodes, {len(batch.relations)} relations (dry run, nothing written)"
+            )
             continue
         result = write_recorded(settings, batch)
         if result.unchanged:
@@ -836,12 +1034,18 @@ def restore_exported(settings: Settings, batches: Sequence[Any]) -> None:
 
 
 @main.command()
-@click.option("--authoritative", "mark", multiple=True, metavar="SOURCE", help="Mark this source authoritative (repeatable).")
-@click.option("--not-authoritative", "unmark", multiple=True, metavar="SOURCE", help="Remove the authoritative mark (repeatable).")
+@click.option(
+    "--authoritative", "mark", multiple=True, metavar="SOURCE", help="Mark this source authoritative (repeatable)."
+)
+@click.option(
+    "--not-authoritative", "unmark", multiple=True, metavar="SOURCE", help="Remove the authoritative mark (repeatable)."
+)
 @format_option
 @output_option
 @pass_settings
-def sources(settings: Settings, mark: tuple[str, ...], unmark: tuple[str, ...], format_: str, output: Path | None) -> None:
+def sources(
+    settings: Settings, mark: tuple[str, ...], unmark: tuple[str, ...], format_: str, output: Path | None
+) -> None:
     """List loaded sources: who loaded them, when, how many facts.
 
     When sources disagree on a value, the latest load wins, unless a source is
@@ -896,10 +1100,18 @@ def conflicts(settings: Settings, format_: str, output: Path | None) -> None:
                 "attribute": conflict.attribute,
                 "current": conflict.current,
                 "values": [
-                    {"value": a.value, "source": a.source, "place": a.place, "contributor": a.contributor, "at": a.at,
-                     "authoritative": a.authoritative}
+                    {
+                        "value": a.value,
+                        "source": a.source,
+                        "place": a.place,
+                        "contributor": a.contributor,
+                        "at": a.at,
+                        "authoritative": a.authoritative,
+                    }
                     for a in conflict.assertions
-                ] if format_ == "json" else [
+                ]
+                if format_ == "json"
+                else [
                     f"{_cell(a.value)} ({a.source} {a.place}, {a.contributor}, {a.at}{', authoritative' if a.authoritative else ''})"
                     for a in conflict.assertions
                 ],
@@ -922,7 +1134,15 @@ def dedupe(settings: Settings, kinds: tuple[str, ...], min_score: float, format_
     from .graph.duplicates import duplicates
 
     rows = [
-        {"score": p.score, "a": p.a, "a_name": p.a_name, "b": p.b, "b_name": p.b_name, "kind": p.kind, "evidence": list(p.evidence)}
+        {
+            "score": p.score,
+            "a": p.a,
+            "a_name": p.a_name,
+            "b": p.b,
+            "b_name": p.b_name,
+            "kind": p.kind,
+            "evidence": list(p.evidence),
+        }
         for p in duplicates(settings.store(), _kinds(kinds) or None)
         if p.score >= min_score
     ]
@@ -968,7 +1188,9 @@ def unmerge(settings: Settings, reference: str) -> None:
     from .graph.merge import unmerge as unmerge_nodes
 
     result = unmerge_nodes(settings.store(), reference, settings.contributor)
-    click.echo(f"unmerged {', '.join(result.merged)} from {result.into} (merge {result.id}; restored: {', '.join(result.restored) or 'none'})")
+    click.echo(
+        f"unmerged {', '.join(result.merged)} from {result.into} (merge {result.id}; restored: {', '.join(result.restored) or 'none'})"
+    )
     for name, reason in result.skipped.items():
         click.echo(f"warning: {name} left as it is: {reason}", err=True)
 
@@ -1020,8 +1242,13 @@ def snapshot(settings: Settings, name: str | None, replace: bool) -> None:
 @main.command()
 @click.argument("before")
 @click.argument("after", required=False, default="now")
-@click.option("--metric", type=click.Choice(["degree", "betweenness", "pagerank"]), default="betweenness", show_default=True,
-              help="Centrality whose biggest movers are listed.")
+@click.option(
+    "--metric",
+    type=click.Choice(["degree", "betweenness", "pagerank"]),
+    default="betweenness",
+    show_default=True,
+    help="Centrality whose biggest movers are listed.",
+)
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True, help="Number of movers.")
 @click.option("--format", "format_", type=click.Choice(["text", "json", "md"]), default="text", show_default=True)
 @output_option
@@ -1055,11 +1282,29 @@ def _diff_text(changes: dict[str, Any], markdown: bool) -> str:
     sections = [
         ("Nodes added", [f"{r['id']} {r['name']} [{r['kind']}]" for r in changes["added_nodes"]]),
         ("Nodes removed", [f"{r['id']} {r['name']} [{r['kind']}]" for r in changes["removed_nodes"]]),
-        ("Attributes changed", [f"{r['id']} {r['attribute']}: {_cell(r['before'])} -> {_cell(r['after'])}" for r in changes["changed_nodes"]]),
+        (
+            "Attributes changed",
+            [
+                f"{r['id']} {r['attribute']}: {_cell(r['before'])} -> {_cell(r['after'])}"
+                for r in changes["changed_nodes"]
+            ],
+        ),
         ("Relations added", [rel(r) for r in changes["added_relations"]]),
         ("Relations removed", [rel(r) for r in changes["removed_relations"]]),
-        ("Relation attributes changed", [f"{rel(r)} {r['attribute']}: {_cell(r['before'])} -> {_cell(r['after'])}" for r in changes["changed_relations"]]),
-        (f"Biggest movers ({changes['metric']})", [f"{r['id']} {r['name']}: {r['before']:.4f} -> {r['after']:.4f} ({r['change']:+.4f})" for r in changes["movers"]]),
+        (
+            "Relation attributes changed",
+            [
+                f"{rel(r)} {r['attribute']}: {_cell(r['before'])} -> {_cell(r['after'])}"
+                for r in changes["changed_relations"]
+            ],
+        ),
+        (
+            f"Biggest movers ({changes['metric']})",
+            [
+                f"{r['id']} {r['name']}: {r['before']:.4f} -> {r['after']:.4f} ({r['change']:+.4f})"
+                for r in changes["movers"]
+            ],
+        ),
     ]
     heading = "#" if markdown else ""
     lines = [f"{heading}{'# ' if markdown else ''}Changes from {changes['from']} to {changes['to']}".strip(), ""]
@@ -1072,16 +1317,31 @@ def _diff_text(changes: dict[str, Any], markdown: bool) -> str:
 
 @main.command()
 @click.option("--format", "format_", type=click.Choice(["json", "csv", "gexf", "graphml", "cypher"]), required=True)
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="File to write; for csv a folder, or FILE.csv for FILE-actors.csv and FILE-relations.csv.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="File to write; for csv a folder, or FILE.csv for FILE-actors.csv and FILE-relations.csv.",
+)
 @click.option("--kind", "kinds", multiple=True, type=kind_choice, help="Only nodes of this kind (repeatable).")
 @click.option("--theme", "themes", multiple=True, help="Only a theme and what is tied to it (repeatable).")
-@click.option("--focus", "focus", multiple=True, help="Only what is within --depth relations of this actor (repeatable).")
+@click.option(
+    "--focus", "focus", multiple=True, help="Only what is within --depth relations of this actor (repeatable)."
+)
 @click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True)
 @click.option("--include-personal", is_flag=True, help="Keep Person nodes and contact details (left out by default).")
 @pass_settings
-def export(settings: Settings, format_: str, output: Path, kinds: tuple[str, ...], themes: tuple[str, ...],
-           focus: tuple[str, ...], depth: int, include_personal: bool) -> None:
+def export(
+    settings: Settings,
+    format_: str,
+    output: Path,
+    kinds: tuple[str, ...],
+    themes: tuple[str, ...],
+    focus: tuple[str, ...],
+    depth: int,
+    include_personal: bool,
+) -> None:
     """Export the graph or part of it: JSON or CSV with provenance (re-importable by
     'maillage load'), GEXF or GraphML for Gephi, Cypher for a Neo4j without maillage."""
     from .graph.export import select, write_export
@@ -1097,15 +1357,52 @@ def export(settings: Settings, format_: str, output: Path, kinds: tuple[str, ...
 # Their options are added to `load` here, next to the code that uses them.
 
 _REGISTER_OPTIONS = [
-    click.Option(["--mapping"], metavar="FILE.yaml|PRESET", help="Read tables through this YAML mapping, or a preset (cooperation)."),
+    click.Option(
+        ["--mapping"],
+        metavar="FILE.yaml|PRESET",
+        help="Read tables through this YAML mapping, or a preset (cooperation).",
+    ),
     click.Option(["--cog-year"], metavar="YYYY", help="Vintage of INSEE COG files whose name does not tell it."),
-    click.Option(["--siren-table"], type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Commune SIREN↔INSEE table, to tie BANATIC members to communes."),
-    click.Option(["--strict/--skip-bad-rows"], default=True, show_default=True, help="Reject the whole file on any row that cannot give an actor, or load the rest."),
-    click.Option(["--rejected"], type=click.Path(dir_okay=False, path_type=Path), help="Write the rejected rows and the fields set aside, with their reasons, to this CSV file (';', UTF-8 with BOM)."),
-    click.Option(["--departement", "departements"], multiple=True, metavar="CODE", help="RNA: only associations of this département (repeatable)."),
-    click.Option(["--commune", "communes"], multiple=True, metavar="INSEE", help="RNA: only associations of this commune (repeatable)."),
-    click.Option(["--object-code", "object_codes"], multiple=True, metavar="CODE", help="RNA: only this social-object code or code prefix (repeatable)."),
-    click.Option(["--keyword", "keywords"], multiple=True, metavar="TEXT", help="RNA: only titles or objects containing this text (repeatable)."),
+    click.Option(
+        ["--siren-table"],
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Commune SIREN↔INSEE table, to tie BANATIC members to communes.",
+    ),
+    click.Option(
+        ["--strict/--skip-bad-rows"],
+        default=True,
+        show_default=True,
+        help="Reject the whole file on any row that cannot give an actor, or load the rest.",
+    ),
+    click.Option(
+        ["--rejected"],
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the rejected rows and the fields set aside, with their reasons, to this CSV file (';', UTF-8 with BOM).",
+    ),
+    click.Option(
+        ["--departement", "departements"],
+        multiple=True,
+        metavar="CODE",
+        help="RNA: only associations of this département (repeatable).",
+    ),
+    click.Option(
+        ["--commune", "communes"],
+        multiple=True,
+        metavar="INSEE",
+        help="RNA: only associations of this commune (repeatable).",
+    ),
+    click.Option(
+        ["--object-code", "object_codes"],
+        multiple=True,
+        metavar="CODE",
+        help="RNA: only this social-object code or code prefix (repeatable).",
+    ),
+    click.Option(
+        ["--keyword", "keywords"],
+        multiple=True,
+        metavar="TEXT",
+        help="RNA: only titles or objects containing this text (repeatable).",
+    ),
     click.Option(["--include-inactive"], is_flag=True, help="RNA: keep dissolved and deleted associations too."),
 ]
 load.params.extend(_REGISTER_OPTIONS)
@@ -1152,7 +1449,9 @@ def load_registers(
     store = settings.store(create=True)
     loads: list[Any] = []
     try:
-        loads.extend(open_sources(paths, redirect_aware_lookup(store), settings.contributor, format_, source_name, options))
+        loads.extend(
+            open_sources(paths, redirect_aware_lookup(store), settings.contributor, format_, source_name, options)
+        )
         _load_each(settings, store, loads, dry_run, authoritative)
     except LoadError as error:
         # What rejected the file is listed in the file asked for, as when the rest loads.
@@ -1208,8 +1507,10 @@ def _load_each(settings: Settings, store: GraphStore, loads: Sequence[Any], dry_
                 else:
                     relations += 1
             summary = report.set_aside_summary()
-            click.echo(f"{load_.source.name} [{load_.source.format}]: {nodes} nodes, {relations} relations (dry run, nothing written)"
-                       + (f"; {summary}" if summary else ""))
+            click.echo(
+                f"{load_.source.name} [{load_.source.format}]: {nodes} nodes, {relations} relations (dry run, nothing written)"
+                + (f"; {summary}" if summary else "")
+            )
             for column, use in report.columns_used.items():
                 click.echo(f"  column {column!r} -> {use}")
             for column in report.columns_ignored:
@@ -1289,7 +1590,9 @@ def _echo_result(result: Any, report: Any) -> None:
     if result.unchanged:
         click.echo(f"{result.source}: unchanged (already loaded)")
     else:
-        click.echo(f"{result.source}: {result.nodes} nodes, {result.relations} relations loaded{read}{skipped}{rejected}{set_aside}")
+        click.echo(
+            f"{result.source}: {result.nodes} nodes, {result.relations} relations loaded{read}{skipped}{rejected}{set_aside}"
+        )
 
 
 # ---- analysis: reports, recommendations, paths ----
@@ -1306,17 +1609,29 @@ def _sampling_note(result: dict, lang: str) -> str:
     engine = result.get("engine", "networkx")
     if sampling.get("k"):
         if lang == "fr":
-            return (f"Intermédiarité, proximité et proximité harmonique estimées à partir de {sampling['k']} sources "
-                    f"tirées (graine {sampling['seed']}) ; erreur type de l'intermédiarité au plus "
-                    f"{sampling['max_stderr']:.2g}. Moteur : {engine}.")
-        return (f"Betweenness, closeness and harmonic closeness estimated from {sampling['k']} sampled sources "
-                f"(seed {sampling['seed']}); betweenness standard error at most {sampling['max_stderr']:.2g}. "
-                f"Engine: {engine}.")
+            return (
+                f"Intermédiarité, proximité et proximité harmonique estimées à partir de {sampling['k']} sources "
+                f"tirées (graine {sampling['seed']}) ; erreur type de l'intermédiarité au plus "
+                f"{sampling['max_stderr']:.2g}. Moteur : {engine}."
+            )
+        return (
+            f"Betweenness, closeness and harmonic closeness estimated from {sampling['k']} sampled sources "
+            f"(seed {sampling['seed']}); betweenness standard error at most {sampling['max_stderr']:.2g}. "
+            f"Engine: {engine}."
+        )
     return f"Mesures exactes. Moteur : {engine}." if lang == "fr" else f"Exact measures. Engine: {engine}."
 
 
-def emit_report(rows: Sequence[dict], columns: Sequence[str], format_: str, output: Path | None, title: str,
-                notes: Sequence[str], lang: str, payload: Any = None) -> None:
+def emit_report(
+    rows: Sequence[dict],
+    columns: Sequence[str],
+    format_: str,
+    output: Path | None,
+    title: str,
+    notes: Sequence[str],
+    lang: str,
+    payload: Any = None,
+) -> None:
     """Print or write a report: the notes say which graph it was computed on.
 
     JSON is ``payload`` when given (an object with its scope), else the rows; CSV is the
@@ -1324,7 +1639,11 @@ def emit_report(rows: Sequence[dict], columns: Sequence[str], format_: str, outp
     """
     notes = [note for note in notes if note]
     if format_ == "json":
-        text = (json.dumps(payload, ensure_ascii=False, indent=2) + "\n") if payload is not None else render(rows, columns, "json")
+        text = (
+            (json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+            if payload is not None
+            else render(rows, columns, "json")
+        )
     elif format_ == "csv":
         text = render(rows, columns, "csv")
     elif format_ == "html":
@@ -1351,10 +1670,21 @@ def emit_report(rows: Sequence[dict], columns: Sequence[str], format_: str, outp
 
 
 @report.command("brokers")
-@click.option("--by", type=click.Choice(["kind", "departement", "region"]), default="kind", show_default=True,
-              help="Groups for the Gould–Fernandez roles: actor kind, or territory (following LOCATED_IN).")
-@click.option("--between", nargs=2, type=kind_choice, default=("Collectivite", "Association"), show_default=True,
-              help="The two kinds whose bridges are counted.")
+@click.option(
+    "--by",
+    type=click.Choice(["kind", "departement", "region"]),
+    default="kind",
+    show_default=True,
+    help="Groups for the Gould–Fernandez roles: actor kind, or territory (following LOCATED_IN).",
+)
+@click.option(
+    "--between",
+    nargs=2,
+    type=kind_choice,
+    default=("Collectivite", "Association"),
+    show_default=True,
+    help="The two kinds whose bridges are counted.",
+)
 @click.option("--kind", "kinds", multiple=True, type=kind_choice, help="Only rows of this kind (repeatable).")
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="Number of rows.")
 @click.option("--directed", is_flag=True, help="Roles on relations as written (source to target); needs --graph full.")
@@ -1363,9 +1693,22 @@ def emit_report(rows: Sequence[dict], columns: Sequence[str], format_: str, outp
 @report_format_option
 @output_option
 @pass_settings
-def report_brokers(settings: Settings, by: str, between: tuple[str, str], kinds: tuple[str, ...], top: int,
-                   directed: bool, graph_name: str, include: tuple[str, ...], min_weight: float, engine: str,
-                   seed: int, lang: str, format_: str, output: Path | None) -> None:
+def report_brokers(
+    settings: Settings,
+    by: str,
+    between: tuple[str, str],
+    kinds: tuple[str, ...],
+    top: int,
+    directed: bool,
+    graph_name: str,
+    include: tuple[str, ...],
+    min_weight: float,
+    engine: str,
+    seed: int,
+    lang: str,
+    format_: str,
+    output: Path | None,
+) -> None:
     """Who bridges whom: bridges between two kinds (default: local authorities and
     associations), Gould–Fernandez brokerage roles, Burt's constraint and effective size.
 
@@ -1379,26 +1722,62 @@ def report_brokers(settings: Settings, by: str, between: tuple[str, str], kinds:
     graph = analysis_graph(store_graph, graph_name, include, min_weight=min_weight, directed=directed)
     result = brokers_report(graph, by, store_graph, tuple(_kinds(between)), set(_kinds(kinds)) or None, engine)
     result["rows"] = result["rows"][:top]
-    columns = ["id", "name", "kind", "group", "bridges", "coordinator", "itinerant", "representative",
-               "gatekeeper", "liaison", "total", "constraint", "effective_size"]
+    columns = [
+        "id",
+        "name",
+        "kind",
+        "group",
+        "bridges",
+        "coordinator",
+        "itinerant",
+        "representative",
+        "gatekeeper",
+        "liaison",
+        "total",
+        "constraint",
+        "effective_size",
+    ]
     title = "Courtiers" if lang == "fr" else "Brokers"
     emit_report(result["rows"], columns, format_, output, title, [_scope_note(graph, lang)], lang, result)
 
 
 @report.command("communities")
-@click.option("--method", type=click.Choice(["louvain", "leiden"]), default="louvain", show_default=True,
-              help="Leiden needs igraph.")
-@click.option("--resolution", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
-              help="Above 1: smaller communities; below 1: larger ones.")
-@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True, help="Members and themes named per community.")
+@click.option(
+    "--method",
+    type=click.Choice(["louvain", "leiden"]),
+    default="louvain",
+    show_default=True,
+    help="Leiden needs igraph.",
+)
+@click.option(
+    "--resolution",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Above 1: smaller communities; below 1: larger ones.",
+)
+@click.option(
+    "--top", type=click.IntRange(min=1), default=5, show_default=True, help="Members and themes named per community."
+)
 @analysis_options("actors")
 @lang_option
 @report_format_option
 @output_option
 @pass_settings
-def report_communities(settings: Settings, method: str, resolution: float, top: int, graph_name: str,
-                       include: tuple[str, ...], min_weight: float, engine: str, seed: int, lang: str,
-                       format_: str, output: Path | None) -> None:
+def report_communities(
+    settings: Settings,
+    method: str,
+    resolution: float,
+    top: int,
+    graph_name: str,
+    include: tuple[str, ...],
+    min_weight: float,
+    engine: str,
+    seed: int,
+    lang: str,
+    format_: str,
+    output: Path | None,
+) -> None:
     """Groups of actors more tied to each other than to the rest (Louvain or Leiden, seeded),
     with modularity, largest members and dominant themes.
 
@@ -1410,21 +1789,40 @@ def report_communities(settings: Settings, method: str, resolution: float, top: 
     graph = analysis_graph(store_graph, graph_name, include, min_weight=min_weight)
     result = communities_report(graph, method, seed, resolution, engine, top, store_graph)
     rows = [
-        {"community": c["community"], "size": c["size"], "members": [m["name"] for m in c["members"]],
-         "themes": [t["name"] for t in c["themes"]]}
+        {
+            "community": c["community"],
+            "size": c["size"],
+            "members": [m["name"] for m in c["members"]],
+            "themes": [t["name"] for t in c["themes"]],
+        }
         for c in result["communities"]
     ]
-    note = (f"Méthode {method}, graine {seed}, moteur {result['engine']} ; modularité {result['modularity']:.4f}."
-            if lang == "fr" else
-            f"Method {method}, seed {seed}, engine {result['engine']}; modularity {result['modularity']:.4f}.")
+    note = (
+        f"Méthode {method}, graine {seed}, moteur {result['engine']} ; modularité {result['modularity']:.4f}."
+        if lang == "fr"
+        else f"Method {method}, seed {seed}, engine {result['engine']}; modularity {result['modularity']:.4f}."
+    )
     title = "Groupes" if lang == "fr" else "Communities"
-    emit_report(rows, ["community", "size", "members", "themes"], format_, output, title,
-                [_scope_note(graph, lang), note], lang, result)
+    emit_report(
+        rows,
+        ["community", "size", "members", "themes"],
+        format_,
+        output,
+        title,
+        [_scope_note(graph, lang), note],
+        lang,
+        result,
+    )
 
 
 @report.command("gaps")
-@click.option("--level", type=click.Choice(["departement", "region", "country"]), default="departement", show_default=True,
-              help="Territories (following LOCATED_IN) or countries (ACTS_IN).")
+@click.option(
+    "--level",
+    type=click.Choice(["departement", "region", "country"]),
+    default="departement",
+    show_default=True,
+    help="Territories (following LOCATED_IN) or countries (ACTS_IN).",
+)
 @lang_option
 @report_format_option
 @output_option
@@ -1437,40 +1835,79 @@ def report_gaps(settings: Settings, level: str, lang: str, format_: str, output:
     result = gaps_report(settings.read_graph(), level)
     unlinked = "sans lien" if lang == "fr" else "unlinked"
     uncovered = "non couvert" if lang == "fr" else "uncovered"
-    rows = [{"gap": unlinked, "territory": g["territory_name"], "theme": g["theme_name"], "actors": g["actor_names"]}
-            for g in result["unlinked"]]
-    rows += [{"gap": uncovered, "territory": g["territory_name"], "theme": theme, "actors": g["actors"]}
-             for g in result["uncovered"] for theme in g["theme_names"]]
-    note = ("Un acteur travaille sur un thème s'il y est lié (WORKS_ON) ou participe à un projet qui le traite ; "
-            "deux acteurs sont liés par une relation directe ou un projet commun." if lang == "fr" else
-            "An actor works on a theme if tied to it (WORKS_ON) or taking part in a project addressing it; "
-            "two actors are linked by a direct relation or a common project.")
+    rows = [
+        {"gap": unlinked, "territory": g["territory_name"], "theme": g["theme_name"], "actors": g["actor_names"]}
+        for g in result["unlinked"]
+    ]
+    rows += [
+        {"gap": uncovered, "territory": g["territory_name"], "theme": theme, "actors": g["actors"]}
+        for g in result["uncovered"]
+        for theme in g["theme_names"]
+    ]
+    note = (
+        "Un acteur travaille sur un thème s'il y est lié (WORKS_ON) ou participe à un projet qui le traite ; "
+        "deux acteurs sont liés par une relation directe ou un projet commun."
+        if lang == "fr"
+        else "An actor works on a theme if tied to it (WORKS_ON) or taking part in a project addressing it; "
+        "two actors are linked by a direct relation or a common project."
+    )
     title = "Manques" if lang == "fr" else "Gaps"
     emit_report(rows, ["gap", "territory", "theme", "actors"], format_, output, title, [note], lang, result)
 
 
 @report.command("all")
 @click.option("--format", "format_", type=click.Choice(["html", "json"]), default="html", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout."
+)
 @click.option("--title", help="Title of the report.")
-@click.option("--metric", type=click.Choice(["degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]),
-              default="betweenness", show_default=True, help="Sort the centrality table by this metric.")
+@click.option(
+    "--metric",
+    type=click.Choice(["degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]),
+    default="betweenness",
+    show_default=True,
+    help="Sort the centrality table by this metric.",
+)
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Rows per table.")
-@click.option("--sample", "sample", type=click.IntRange(min=1),
-              help=f"Estimate betweenness and closeness from this many sampled sources "
-                   f"(default: exact below {AUTO_SAMPLE_FROM:,} nodes, {AUTO_SAMPLE} sources from there on).")
+@click.option(
+    "--sample",
+    "sample",
+    type=click.IntRange(min=1),
+    help=f"Estimate betweenness and closeness from this many sampled sources "
+    f"(default: exact below {AUTO_SAMPLE_FROM:,} nodes, {AUTO_SAMPLE} sources from there on).",
+)
 @click.option("--exact", is_flag=True, help="Compute betweenness and closeness exactly, however large the graph.")
-@click.option("--include", "include", multiple=True, type=click.Choice(["documents", "people"]),
-              help="Keep Document or Person nodes, left out by default (repeatable).")
-@click.option("--min-weight", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Projection: weakest link kept.")
+@click.option(
+    "--include",
+    "include",
+    multiple=True,
+    type=click.Choice(["documents", "people"]),
+    help="Keep Document or Person nodes, left out by default (repeatable).",
+)
+@click.option(
+    "--min-weight", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Projection: weakest link kept."
+)
 @click.option("--engine", type=click.Choice(["auto", "networkx", "igraph"]), default="auto", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--no-map", is_flag=True, help="Leave the interactive map out.")
 @lang_option
 @pass_settings
-def report_all(settings: Settings, format_: str, output: Path | None, title: str | None, metric: str, top: int,
-               sample: int | None, exact: bool, include: tuple[str, ...], min_weight: float, engine: str, seed: int,
-               no_map: bool, lang: str) -> None:
+def report_all(
+    settings: Settings,
+    format_: str,
+    output: Path | None,
+    title: str | None,
+    metric: str,
+    top: int,
+    sample: int | None,
+    exact: bool,
+    include: tuple[str, ...],
+    min_weight: float,
+    engine: str,
+    seed: int,
+    no_map: bool,
+    lang: str,
+) -> None:
     """Everything in one document: the graph analysed, centrality, brokers, communities,
     recommendations for the most central actors, gaps and the map — a self-contained,
     printable HTML file (or all the data as one JSON object)."""
@@ -1479,8 +1916,9 @@ def report_all(settings: Settings, format_: str, output: Path | None, title: str
     store_graph = settings.read_graph()
     sample = sample_size(store_graph.number_of_nodes(), sample, exact)
     if format_ == "html":
-        text = full_report_html(store_graph, lang, title, seed, sample, top, metric, include, min_weight, engine,
-                                with_map=not no_map)
+        text = full_report_html(
+            store_graph, lang, title, seed, sample, top, metric, include, min_weight, engine, with_map=not no_map
+        )
     else:
         payload = full_report_data(store_graph, lang, seed, sample, top, metric, include, min_weight, engine)
         text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
@@ -1498,15 +1936,28 @@ def _resolved_id(settings: Settings, reference: str) -> str:
 @main.command()
 @click.argument("actor")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Number of recommendations.")
-@click.option("--include", "include", multiple=True, type=click.Choice(["documents", "people"]),
-              help="Keep Document or Person nodes, left out by default (repeatable).")
+@click.option(
+    "--include",
+    "include",
+    multiple=True,
+    type=click.Choice(["documents", "people"]),
+    help="Keep Document or Person nodes, left out by default (repeatable).",
+)
 @click.option("--new-only", is_flag=True, help="Leave out the actors it already takes part in a project with.")
 @lang_option
 @report_format_option
 @output_option
 @pass_settings
-def recommend(settings: Settings, actor: str, top: int, include: tuple[str, ...], new_only: bool, lang: str,
-              format_: str, output: Path | None) -> None:
+def recommend(
+    settings: Settings,
+    actor: str,
+    top: int,
+    include: tuple[str, ...],
+    new_only: bool,
+    lang: str,
+    format_: str,
+    output: Path | None,
+) -> None:
     """Who ACTOR should meet next, and why: actors it has no direct relation with, ranked
     by common neighbours, Adamic–Adar, shared projects, themes and countries.
 
@@ -1523,7 +1974,9 @@ def recommend(settings: Settings, actor: str, top: int, include: tuple[str, ...]
     found = recommend_actors(store_graph, node_id, top, lang, include, new_only)
     rows = [{**row, "reasons": [reason["text"] for reason in row["reasons"]]} for row in found]
     decimal = "," if lang == "fr" else "."
-    weights = ", ".join(f"{SCORE_WORDS[lang][part]} × {weight:g}".replace(".", decimal) for part, weight in SCORE_WEIGHTS.items())
+    weights = ", ".join(
+        f"{SCORE_WORDS[lang][part]} × {weight:g}".replace(".", decimal) for part, weight in SCORE_WEIGHTS.items()
+    )
     name = store_graph.nodes[node_id].get("name", node_id)
     note = f"Score = {weights}."
     title = f"Qui {name} devrait rencontrer" if lang == "fr" else f"Who {name} should meet"
@@ -1534,9 +1987,16 @@ def recommend(settings: Settings, actor: str, top: int, include: tuple[str, ...]
 @main.command()
 @click.argument("source")
 @click.argument("target")
-@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="At most this many shortest paths.")
-@click.option("--include", "include", multiple=True, type=click.Choice(["documents", "people"]),
-              help="Keep Document or Person nodes, left out by default (repeatable).")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=10, show_default=True, help="At most this many shortest paths."
+)
+@click.option(
+    "--include",
+    "include",
+    multiple=True,
+    type=click.Choice(["documents", "people"]),
+    help="Keep Document or Person nodes, left out by default (repeatable).",
+)
 @click.option("--format", "format_", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_settings
 def path(settings: Settings, source: str, target: str, limit: int, include: tuple[str, ...], format_: str) -> None:
@@ -1581,9 +2041,13 @@ def _graph_between(store: GraphStore, first: str, second: str, include: tuple[st
         if exhausted:
             return graph
         analysed = analysis_graph(graph, "full", include)
-        if first in analysed and second in analysed and nx.has_path(analysed, first, second):
-            if nx.shortest_path_length(analysed, first, second) <= sum(depths) + 1:
-                return graph
+        if (
+            first in analysed
+            and second in analysed
+            and nx.has_path(analysed, first, second)
+            and nx.shortest_path_length(analysed, first, second) <= sum(depths) + 1
+        ):
+            return graph
         side = 0 if depths[0] <= depths[1] else 1
         depths[side] += 1
         wider = store.neighbourhood([ends[side]], depths[side])
@@ -1594,12 +2058,19 @@ def _graph_between(store: GraphStore, first: str, second: str, include: tuple[st
 @main.command()
 @click.argument("actor")
 @click.option("--depth", type=click.IntRange(min=1), default=1, show_default=True, help="How many steps out.")
-@click.option("--include", "include", multiple=True, type=click.Choice(["documents", "people"]),
-              help="Keep Document or Person nodes, left out by default (repeatable).")
+@click.option(
+    "--include",
+    "include",
+    multiple=True,
+    type=click.Choice(["documents", "people"]),
+    help="Keep Document or Person nodes, left out by default (repeatable).",
+)
 @format_option
 @output_option
 @pass_settings
-def ego(settings: Settings, actor: str, depth: int, include: tuple[str, ...], format_: str, output: Path | None) -> None:
+def ego(
+    settings: Settings, actor: str, depth: int, include: tuple[str, ...], format_: str, output: Path | None
+) -> None:
     """The neighbourhood of ACTOR: every node within --depth steps, nearest first, with the
     relation that reaches it.
 
@@ -1613,7 +2084,8 @@ def ego(settings: Settings, actor: str, depth: int, include: tuple[str, ...], fo
     rows = ego_network(store.to_networkx(node_ids=store.neighbourhood([node_id], depth)), node_id, depth, include)
     for row in rows:
         row["relations"] = [
-            r["type"] + (f" ({r['role']})" if r["role"] else "") + ("" if r["forward"] else " ←") for r in row["relations"]
+            r["type"] + (f" ({r['role']})" if r["role"] else "") + ("" if r["forward"] else " ←")
+            for r in row["relations"]
         ]
     emit(rows, ["distance", "id", "name", "kind", "via", "relations"], format_, output, title=f"Ego: {node_id}")
 
@@ -1626,8 +2098,12 @@ _EXTRACT_FORMATS = ("table", "json", "csv", "xlsx")
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "format_", type=click.Choice(_EXTRACT_FORMATS),
-              help="Output format (default: told by the -o file's extension, else table).")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(_EXTRACT_FORMATS),
+    help="Output format (default: told by the -o file's extension, else table).",
+)
 @output_option
 @pass_settings
 def extract(settings: Settings, files: tuple[Path, ...], format_: str | None, output: Path | None) -> None:
@@ -1647,11 +2123,25 @@ def extract(settings: Settings, files: tuple[Path, ...], format_: str | None, ou
     Or load at once what is found with high confidence:
       maillage load lettre.pdf --min-confidence high
     """
-    from .loaders.documents import as_json, extract as extract_documents, mention_rows, proposal_rows, read_documents, tie_rows
-    from .loaders.documents import MENTION_COLUMNS, PROPOSAL_COLUMNS, TIE_COLUMNS, write_review_workbook
+    from .loaders.documents import (
+        MENTION_COLUMNS,
+        PROPOSAL_COLUMNS,
+        TIE_COLUMNS,
+        as_json,
+        mention_rows,
+        proposal_rows,
+        read_documents,
+        tie_rows,
+        write_review_workbook,
+    )
+    from .loaders.documents import (
+        extract as extract_documents,
+    )
 
     if format_ is None:
-        format_ = {".xlsx": "xlsx", ".json": "json", ".csv": "csv"}.get(output.suffix.lower(), "table") if output else "table"
+        format_ = (
+            {".xlsx": "xlsx", ".json": "json", ".csv": "csv"}.get(output.suffix.lower(), "table") if output else "table"
+        )
     if format_ == "xlsx" and (output is None or output.suffix.lower() != ".xlsx"):
         raise UsageError("--format xlsx writes a workbook: give -o FILE.xlsx")
     documents = read_documents(files)
@@ -1659,8 +2149,11 @@ def extract(settings: Settings, files: tuple[Path, ...], format_: str | None, ou
         pages = f"{document.pages} pages, " if document.pages else ""
         click.echo(f"{document.name}: {pages}{document.words:,} words", err=True)
     found = extract_documents(files, _store_nodes(settings), documents)
-    click.echo(f"{len(found.proposals)} proposals ({sum(p.confidence == 'high' for p in found.proposals)} of high confidence), "
-               f"{len(found.ties)} stated ties", err=True)
+    click.echo(
+        f"{len(found.proposals)} proposals ({sum(p.confidence == 'high' for p in found.proposals)} of high confidence), "
+        f"{len(found.ties)} stated ties",
+        err=True,
+    )
     if format_ == "xlsx":
         write_review_workbook(found, output)
         click.echo(f"wrote {output}", err=True)
@@ -1690,8 +2183,8 @@ def _store_nodes(settings: Settings) -> list:
 def load_documents(settings: Settings, paths: Sequence[Path], dry_run: bool, min_confidence: str) -> list[Path]:
     """Load the documents among ``paths`` with what is found in them of ``min_confidence`` or more,
     one source per document; return the other paths."""
-    from .loaders.documents import document_batches, extract as extract_documents, is_document, read_documents
-    from .loaders.documents import stored_nodes_but_theirs
+    from .loaders.documents import document_batches, is_document, read_documents, stored_nodes_but_theirs
+    from .loaders.documents import extract as extract_documents
 
     documents = [path for path in paths if is_document(path)]
     if not documents:
@@ -1700,12 +2193,19 @@ def load_documents(settings: Settings, paths: Sequence[Path], dry_run: bool, min
     store = settings.store(create=True)
     nodes = stored_nodes_but_theirs(store, [text.name for text in texts])
     found = extract_documents(documents, nodes, texts).at_least(min_confidence)
-    batches = collaborative_batches(store, document_batches(found, settings.contributor, {node.id for node in nodes}), False)
+    batches = collaborative_batches(
+        store, document_batches(found, settings.contributor, {node.id for node in nodes}), False
+    )
     write_batches(settings, batches, dry_run)
     return [path for path in paths if path not in documents]
 
 
-load.params.append(click.Option(
-    ["--min-confidence"], type=click.Choice(["high", "medium", "low"]), default="high", show_default=True,
-    help="Documents (.pdf, .docx, .html, .md, .txt): load what is found with this confidence or more.",
-))
+load.params.append(
+    click.Option(
+        ["--min-confidence"],
+        type=click.Choice(["high", "medium", "low"]),
+        default="high",
+        show_default=True,
+        help="Documents (.pdf, .docx, .html, .md, .txt): load what is found with this confidence or more.",
+    )
+)

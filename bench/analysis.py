@@ -38,7 +38,6 @@ import igraph
 import networkit
 import networkx as nx
 import numpy as np
-
 from maillage.graph.analysis.centrality import centrality_report, sample_sources
 from maillage.graph.analysis.communities import detect, louvain_engine
 from results import record
@@ -103,16 +102,24 @@ def timed(function, side: str = ""):
 
 def through_maillage(G: nx.Graph, seed: int) -> dict[str, float]:
     """The report's computations as the CLI runs them, from a NetworkX graph never copied before."""
-    _, report_time = timed(lambda: centrality_report(G, "pagerank", k=SAMPLE, seed=seed, top=20,
-                                                     metrics=["degree", "pagerank", "betweenness"]), "maillage")
+    _, report_time = timed(
+        lambda: centrality_report(
+            G, "pagerank", k=SAMPLE, seed=seed, top=20, metrics=["degree", "pagerank", "betweenness"]
+        ),
+        "maillage",
+    )
     _, louvain_time = timed(lambda: detect(G, "louvain", seed=seed), "maillage")
     return {"copy + degree + PageRank + betweenness (report)": report_time, "Louvain": louvain_time}
 
 
-def in_raw_igraph(nodes: int, pairs: np.ndarray, weights: np.ndarray, sources: list[int], seed: int) -> dict[str, float]:
+def in_raw_igraph(
+    nodes: int, pairs: np.ndarray, weights: np.ndarray, sources: list[int], seed: int
+) -> dict[str, float]:
     def build():
         # the fastest input python-igraph takes: a list of tuples
-        return igraph.Graph(n=nodes, edges=list(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist())), directed=False), weights.tolist()
+        return igraph.Graph(
+            n=nodes, edges=list(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist())), directed=False
+        ), weights.tolist()
 
     (graph, w), build_time = timed(build, "igraph")
     _, degree_time = timed(graph.degree, "igraph")
@@ -121,8 +128,13 @@ def in_raw_igraph(nodes: int, pairs: np.ndarray, weights: np.ndarray, sources: l
     igraph.set_random_number_generator(random.Random(seed))
     _, louvain_time = timed(lambda: graph.community_multilevel(weights=w), "igraph")
     igraph.set_random_number_generator(random)
-    return {"graph from the edge list": build_time, "degree": degree_time, "PageRank": pagerank_time,
-            f"betweenness k={SAMPLE}": betweenness_time, "Louvain": louvain_time}
+    return {
+        "graph from the edge list": build_time,
+        "degree": degree_time,
+        "PageRank": pagerank_time,
+        f"betweenness k={SAMPLE}": betweenness_time,
+        "Louvain": louvain_time,
+    }
 
 
 def in_networkit(nodes: int, pairs: np.ndarray, weights: np.ndarray, seed: int) -> dict[str, float]:
@@ -130,6 +142,7 @@ def in_networkit(nodes: int, pairs: np.ndarray, weights: np.ndarray, seed: int) 
     networkit.setNumberOfThreads(1)
     networkit.setSeed(seed, False)
     try:
+
         def build():
             graph = networkit.Graph(nodes, weighted=True)
             graph.addEdges((weights, (pairs[:, 0], pairs[:, 1])), addMissing=False)
@@ -139,12 +152,18 @@ def in_networkit(nodes: int, pairs: np.ndarray, weights: np.ndarray, seed: int) 
         _, degree_time = timed(lambda: networkit.centrality.DegreeCentrality(graph).run().scores())
         _, pagerank_time = timed(lambda: networkit.centrality.PageRank(graph, 0.85, 1e-10).run().scores())
         _, betweenness_time = timed(
-            lambda: networkit.centrality.EstimateBetweenness(graph, SAMPLE, True, False).run().scores())
+            lambda: networkit.centrality.EstimateBetweenness(graph, SAMPLE, True, False).run().scores()
+        )
         _, louvain_time = timed(lambda: networkit.community.PLM(graph, refine=False).run().getPartition())
     finally:
         networkit.setNumberOfThreads(threads)
-    return {"graph from the edge list": build_time, "degree": degree_time, "PageRank": pagerank_time,
-            f"betweenness k={SAMPLE} (own sample)": betweenness_time, "Louvain (PLM)": louvain_time}
+    return {
+        "graph from the edge list": build_time,
+        "degree": degree_time,
+        "PageRank": pagerank_time,
+        f"betweenness k={SAMPLE} (own sample)": betweenness_time,
+        "Louvain (PLM)": louvain_time,
+    }
 
 
 def in_networkx(G: nx.Graph, seed: int) -> dict[str, float]:
@@ -182,8 +201,10 @@ def run(nodes: int, edges: int, seed: int, repeat: int, networkx_too: bool, line
     sides = [("maillage", best(ours_runs)), ("igraph", best(raw_runs)), ("networkit", networkit_runs[0])]
     if networkx_too:
         sides.append(("networkx", in_networkx(G, seed)))
-    fastest_run = {"maillage": min(sum(run.values()) for run in ours_runs),
-                   "igraph": min(sum(run.values()) for run in raw_runs)}
+    fastest_run = {
+        "maillage": min(sum(run.values()) for run in ours_runs),
+        "igraph": min(sum(run.values()) for run in raw_runs),
+    }
     totals = {}
     for name, steps in sides:
         for label, seconds in steps.items():
@@ -191,8 +212,10 @@ def run(nodes: int, edges: int, seed: int, repeat: int, networkx_too: bool, line
         totals[name] = fastest_run.get(name, sum(steps.values()))
         say(f"  {name:<9} {'total (fastest run)' if name in fastest_run else 'total':<48} {totals[name]:7.2f} s")
     wall = {side: WALL.pop(side, 0.0) / repeat for side in ("maillage", "igraph")}
-    say(f"  wall clock, mean of {repeat} runs: maillage {wall['maillage']:.2f} s, raw igraph {wall['igraph']:.2f} s "
-        f"(ratio {wall['maillage'] / wall['igraph']:.2f}); load average {os.getloadavg()[0]:.1f}")
+    say(
+        f"  wall clock, mean of {repeat} runs: maillage {wall['maillage']:.2f} s, raw igraph {wall['igraph']:.2f} s "
+        f"(ratio {wall['maillage'] / wall['igraph']:.2f}); load average {os.getloadavg()[0]:.1f}"
+    )
     ratio = totals["maillage"] / totals["igraph"]
     target = TARGETS.get(nodes)
     verdict = "" if target is None else f" (target <= {target}: {'met' if ratio <= target else 'NOT met'})"

@@ -29,7 +29,33 @@ from maillage.loaders.documents.gazetteer import Gazetteer
 from maillage.loaders.documents.reading import paragraphs_of
 
 TARGET_SECONDS_100_PAGES = 30.0
-_SYLLABLES = "ber lan mon val cha ro vi gnac lor ient quim per bre tagne sau mur ville neuve fon taine mar seil lac bois pre".split()
+_SYLLABLES = [
+    "ber",
+    "lan",
+    "mon",
+    "val",
+    "cha",
+    "ro",
+    "vi",
+    "gnac",
+    "lor",
+    "ient",
+    "quim",
+    "per",
+    "bre",
+    "tagne",
+    "sau",
+    "mur",
+    "ville",
+    "neuve",
+    "fon",
+    "taine",
+    "mar",
+    "seil",
+    "lac",
+    "bois",
+    "pre",
+]
 
 
 def place_name(rng: random.Random) -> str:
@@ -71,16 +97,18 @@ def write_pdf(path: Path, pages: int, known: list[Node], seed: int = 16) -> None
         story.append(Paragraph(f"Lettre du réseau régional n° {page + 1}", styles["Heading1"]))
         for _ in range(5):
             town, partner, group = rng.choice(communes), place_name(rng), rng.choice(associations)
-            story.append(Paragraph(
-                f"La Ville de {town} et la commune de {partner}, au {rng.choice(countries)}, ont renouvelé leur accord de "
-                f"coopération décentralisée pour trois ans. Le festival annuel, co-organisé par la Ville de {town} et "
-                f"l'{group}, a réuni plus de deux mille personnes au printemps. Le Conseil départemental du Finistère "
-                f"soutient depuis 2019 les projets d'accès à l'eau et d'assainissement menés avec les habitants ; le projet "
-                f"est financé par l'Agence française de développement (AFD). Yannick {place_name(rng)}, chargé de mission à la "
-                f"Ville de {town}, a présenté le bilan aux élus et aux associations du territoire, qui préparent ensemble "
-                f"une mission d'échanges et une exposition itinérante dans les écoles.",
-                styles["BodyText"],
-            ))
+            story.append(
+                Paragraph(
+                    f"La Ville de {town} et la commune de {partner}, au {rng.choice(countries)}, ont renouvelé leur accord de "
+                    f"coopération décentralisée pour trois ans. Le festival annuel, co-organisé par la Ville de {town} et "
+                    f"l'{group}, a réuni plus de deux mille personnes au printemps. Le Conseil départemental du Finistère "
+                    f"soutient depuis 2019 les projets d'accès à l'eau et d'assainissement menés avec les habitants ; le projet "
+                    f"est financé par l'Agence française de développement (AFD). Yannick {place_name(rng)}, chargé de mission à la "
+                    f"Ville de {town}, a présenté le bilan aux élus et aux associations du territoire, qui préparent ensemble "
+                    f"une mission d'échanges et une exposition itinérante dans les écoles.",
+                    styles["BodyText"],
+                )
+            )
         if page + 1 < pages:
             story.append(PageBreak())
     SimpleDocTemplate(str(path), pagesize=A4).build(story)

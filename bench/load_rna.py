@@ -23,8 +23,8 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from maillage.graph.store.sqlite import ClaimEncoder, SQLiteStore
 from maillage.loaders import open_sources
@@ -33,8 +33,26 @@ from maillage.loaders.rna import WALDEC_COLUMNS
 
 COMMUNES_PER_DEPARTEMENT = 12
 DEPARTEMENTS = [f"{n:02d}" for n in range(1, 96) if n != 20] + ["2A", "2B", "971", "972", "973", "974", "976"]
-WORDS = ["solidarité", "internationale", "culture", "sport", "quartier", "jeunesse", "école", "musique", "environnement",
-         "échanges", "Sahel", "jumelage", "santé", "éducation", "théâtre", "randonnée", "entraide", "femmes"]
+WORDS = [
+    "solidarité",
+    "internationale",
+    "culture",
+    "sport",
+    "quartier",
+    "jeunesse",
+    "école",
+    "musique",
+    "environnement",
+    "échanges",
+    "Sahel",
+    "jumelage",
+    "santé",
+    "éducation",
+    "théâtre",
+    "randonnée",
+    "entraide",
+    "femmes",
+]
 
 
 def commune_codes(per_departement: int = COMMUNES_PER_DEPARTEMENT) -> list[str]:
@@ -47,7 +65,9 @@ def commune_codes(per_departement: int = COMMUNES_PER_DEPARTEMENT) -> list[str]:
     ]
 
 
-def write_cog(directory: Path, per_departement: int = COMMUNES_PER_DEPARTEMENT, regions: Sequence[str] = ("11",)) -> list[Path]:
+def write_cog(
+    directory: Path, per_departement: int = COMMUNES_PER_DEPARTEMENT, regions: Sequence[str] = ("11",)
+) -> list[Path]:
     """A COG sized like the real one's départements, ``regions`` (the départements shared
     among them in turn) and ``per_departement`` communes in each département."""
     region_of = {dep: regions[n % len(regions)] for n, dep in enumerate(DEPARTEMENTS)}
@@ -70,8 +90,9 @@ def write_cog(directory: Path, per_departement: int = COMMUNES_PER_DEPARTEMENT, 
     return [region, departement, commune]
 
 
-def write_waldec(path: Path, rows: int, seed: int = 7, codes: Sequence[str] | None = None, active: float = 0.95,
-                 sirets: float = 0.0) -> None:
+def write_waldec(
+    path: Path, rows: int, seed: int = 7, codes: Sequence[str] | None = None, active: float = 0.95, sirets: float = 0.0
+) -> None:
     """``rows`` associations in the 39-column rna_waldec format, in the communes of ``codes``
     (default: :func:`commune_codes`), the share ``active`` of them active, the share
     ``sirets`` with a SIRET (one in a hundred of which fails its checksum, as in the register)."""
@@ -84,16 +105,35 @@ def write_waldec(path: Path, rows: int, seed: int = 7, codes: Sequence[str] | No
             code = codes[n % len(codes)]
             title = " ".join(rng.choice(WORDS) for _ in range(4)).upper()
             position = "A" if rng.random() < active else rng.choice("DSR")
-            created = f"{rng.randint(1950, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}" if n % 10 else "0001-01-01"
+            created = (
+                f"{rng.randint(1950, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+                if n % 10
+                else "0001-01-01"
+            )
             cells = {
-                "id": f"W{n:09d}", "gestion": "932P", "date_creat": created, "date_decla": created,
-                "date_publi": created, "date_disso": "0001-01-01", "nature": "D", "groupement": "S",
-                "titre": title, "titre_court": title[:12] if n % 3 == 0 else "",
+                "id": f"W{n:09d}",
+                "gestion": "932P",
+                "date_creat": created,
+                "date_decla": created,
+                "date_publi": created,
+                "date_disso": "0001-01-01",
+                "nature": "D",
+                "groupement": "S",
+                "titre": title,
+                "titre_court": title[:12] if n % 3 == 0 else "",
                 "objet": "objet : " + " ".join(rng.choice(WORDS) for _ in range(12)),
-                "objet_social1": f"{rng.randint(1, 40):03d}000", "objet_social2": f"{rng.randint(1, 40):03d}020" if n % 2 else "",
-                "adrs_numvoie": str(rng.randint(1, 200)), "adrs_typevoie": "RUE", "adrs_libvoie": "DE LA REPUBLIQUE",
-                "adrs_codeinsee": code, "adrs_codepostal": code.replace("A", "0").replace("B", "0"), "adrs_libcommune": f"Commune {code}",
-                "adrg_pays": "FRANCE", "dir_civilite": "PM", "publiweb": "0", "position": position,
+                "objet_social1": f"{rng.randint(1, 40):03d}000",
+                "objet_social2": f"{rng.randint(1, 40):03d}020" if n % 2 else "",
+                "adrs_numvoie": str(rng.randint(1, 200)),
+                "adrs_typevoie": "RUE",
+                "adrs_libvoie": "DE LA REPUBLIQUE",
+                "adrs_codeinsee": code,
+                "adrs_codepostal": code.replace("A", "0").replace("B", "0"),
+                "adrs_libcommune": f"Commune {code}",
+                "adrg_pays": "FRANCE",
+                "dir_civilite": "PM",
+                "publiweb": "0",
+                "position": position,
                 "maj_time": "2024-09-12 10:15:42",
             }
             if sirets and rng.random() < sirets:
@@ -161,7 +201,9 @@ def main() -> int:
         started = time.perf_counter()
         write_waldec(extract, args.rows)
         cog = write_cog(directory)
-        print(f"generated {args.rows:,} rows ({extract.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - started:.1f} s")
+        print(
+            f"generated {args.rows:,} rows ({extract.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - started:.1f} s"
+        )
 
         started = time.perf_counter()
         with open(extract, encoding="utf-8", newline="") as stream:
@@ -184,7 +226,9 @@ def main() -> int:
         if hasattr(reader.records, "encoded"):
             sum(1 for _ in reader.records.encoded(ClaimEncoder(reader.source.name), 20000))
             worker_rate = reader.report.rows_read / (time.perf_counter() - started)
-            print(f"worker alone (parse, check, encode in its process, hand over; no store): {worker_rate:>10,.0f} rows/s")
+            print(
+                f"worker alone (parse, check, encode in its process, hand over; no store): {worker_rate:>10,.0f} rows/s"
+            )
         rss_before = peak_rss_mib()
         started = time.perf_counter()
         (load,) = open_sources([extract], store.find, "bench", options=LoadOptions())
@@ -193,24 +237,34 @@ def main() -> int:
         rate = load.report.rows_read / elapsed
         peak, worker_peak = peak_rss_mib(), peak_rss_mib(resource.RUSAGE_CHILDREN)
         counts = store.counts()
-        print(f"maillage  load into SQLite:   {rate:>10,.0f} rows/s  ({load.report.rows_read:,} rows read, "
-              f"{result.nodes:,} associations, {result.relations:,} LOCATED_IN, {elapsed:.1f} s)")
+        print(
+            f"maillage  load into SQLite:   {rate:>10,.0f} rows/s  ({load.report.rows_read:,} rows read, "
+            f"{result.nodes:,} associations, {result.relations:,} LOCATED_IN, {elapsed:.1f} s)"
+        )
         print(f"ratio     load / baseline:    {rate / baseline:>10.3f}")
-        print(f"peak RSS: {peak:,.0f} MiB (before the load: {rss_before:,.0f} MiB) + worker process {worker_peak:,.0f} MiB; "
-              f"store {store_path.stat().st_size / 2**20:,.0f} MiB")
+        print(
+            f"peak RSS: {peak:,.0f} MiB (before the load: {rss_before:,.0f} MiB) + worker process {worker_peak:,.0f} MiB; "
+            f"store {store_path.stat().st_size / 2**20:,.0f} MiB"
+        )
         started = time.perf_counter()
         (again,) = open_sources([extract], store.find, "bench", options=LoadOptions())
         unchanged = store.write_stream(again.source, again.records, again.digest).unchanged
-        print(f"second load of the same file: {'unchanged' if unchanged else 'REWRITTEN'} in {time.perf_counter() - started:.1f} s")
+        print(
+            f"second load of the same file: {'unchanged' if unchanged else 'REWRITTEN'} in {time.perf_counter() - started:.1f} s"
+        )
         started = time.perf_counter()
         (one,) = open_sources([extract], store.find, "bench", options=LoadOptions(departements=("93",)))
         kept = store.write_stream(one.source, one.records, one.digest)
         filtered_rate = one.report.rows_read / (time.perf_counter() - started)
-        print(f"maillage  load of one département (--departement 93): {filtered_rate:>10,.0f} rows/s "
-              f"({one.report.rows_read:,} rows read, {kept.nodes:,} kept)")
+        print(
+            f"maillage  load of one département (--departement 93): {filtered_rate:>10,.0f} rows/s "
+            f"({one.report.rows_read:,} rows read, {kept.nodes:,} kept)"
+        )
         store.close()
-        print(f"store alone (the same claims, read and encoded beforehand, written to a fresh store): "
-              f"{store_alone_rate(extract, cog, directory / 'alone.db'):>10,.0f} rows/s")
+        print(
+            f"store alone (the same claims, read and encoded beforehand, written to a fresh store): "
+            f"{store_alone_rate(extract, cog, directory / 'alone.db'):>10,.0f} rows/s"
+        )
         ok = rate >= 100_000 and peak + worker_peak < 1024 and counts.get("Association") == result.nodes and unchanged
         print(f"targets (>= 100,000 rows/s, < 1 GiB, no duplicates): {'met' if ok else 'NOT met'}")
         return 0

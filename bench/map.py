@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 
 import networkx as nx
-
 from maillage.visualise import map_html
 from maillage.visualise.sample import territory_graph
 from results import record
@@ -54,7 +53,9 @@ def pyvis_html(graph: nx.MultiDiGraph) -> str:
 
     # pyvis takes node attributes as vis options; keep what it can draw, as its users do
     simple = nx.MultiDiGraph()
-    simple.add_nodes_from((node, {"label": data["name"], "title": data["kind"]}) for node, data in graph.nodes(data=True))
+    simple.add_nodes_from(
+        (node, {"label": data["name"], "title": data["kind"]}) for node, data in graph.nodes(data=True)
+    )
     simple.add_edges_from((u, v, {"title": data["type"]}) for u, v, data in graph.edges(data=True))
     network = Network(directed=True, cdn_resources="in_line")
     network.from_nx(simple)
@@ -80,7 +81,9 @@ def time_to_interactive(html: str) -> float | None:
             while not page.evaluate("() => !!(window.maillageMap && window.maillageMap.ready)"):
                 time.sleep(0.02)
             # interactive: a search answers and what it found is focused
-            page.evaluate("() => maillageMap.focusNode(maillageMap.search(maillageMap.aggregate ? 'Communaut' : 'Association 1')[0], false)")
+            page.evaluate(
+                "() => maillageMap.focusNode(maillageMap.search(maillageMap.aggregate ? 'Communaut' : 'Association 1')[0], false)"
+            )
             elapsed = time.perf_counter() - start
             browser.close()
     return elapsed
@@ -100,7 +103,9 @@ def main() -> int:
         print(line, flush=True)
         lines.append(line)
 
-    say(f"{'nodes':>6} {'edges':>7} {'maillage s':>11} {'cpu s':>6} {'size MB':>8} {'pyvis s':>9} {'ratio':>7} {'browser s':>10}  shown")
+    say(
+        f"{'nodes':>6} {'edges':>7} {'maillage s':>11} {'cpu s':>6} {'size MB':>8} {'pyvis s':>9} {'ratio':>7} {'browser s':>10}  shown"
+    )
     for size in options.sizes:
         graph = territory_graph(size, seed=1)
         ours, ours_cpu = best_of(3 if size <= 20000 else 1, lambda: map_html(graph, title="bench"))
@@ -114,11 +119,15 @@ def main() -> int:
             f"{(f'{theirs:9.2f}' if theirs else '        -')} {ratio} {(f'{browser:10.2f}' if browser else '         -')}  {shown}"
         )
         if size == 20000:
-            say(f"  20,000 nodes: written in {ours_cpu:.2f} s of processor time, {ours:.2f} s wall clock "
-                f"(target < {TARGET_WRITE_20K:.0f} s: {'met' if ours_cpu < TARGET_WRITE_20K else 'NOT met'})")
+            say(
+                f"  20,000 nodes: written in {ours_cpu:.2f} s of processor time, {ours:.2f} s wall clock "
+                f"(target < {TARGET_WRITE_20K:.0f} s: {'met' if ours_cpu < TARGET_WRITE_20K else 'NOT met'})"
+            )
             if browser:
-                say(f"  20,000 nodes: interactive in {browser:.2f} s (target < {TARGET_INTERACTIVE_20K:.0f} s: "
-                    f"{'met' if browser < TARGET_INTERACTIVE_20K else 'NOT met'})")
+                say(
+                    f"  20,000 nodes: interactive in {browser:.2f} s (target < {TARGET_INTERACTIVE_20K:.0f} s: "
+                    f"{'met' if browser < TARGET_INTERACTIVE_20K else 'NOT met'})"
+                )
     say(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}")
     if not options.no_record:
         record("map", lines)

@@ -46,8 +46,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load_rna import DEPARTEMENTS, commune_codes, luhn_digit, write_cog, write_waldec  # noqa: E402
-from results import record  # noqa: E402
+from load_rna import DEPARTEMENTS, commune_codes, luhn_digit, write_cog, write_waldec
+from results import record
 
 REGIONS = ("01", "02", "03", "04", "06", "11", "24", "27", "28", "32", "44", "52", "53", "75", "76", "84", "93", "94")
 #: 96 départements of metropolitan France with this many communes, and 5 overseas with 99: about 35,000.
@@ -56,8 +56,19 @@ COMMUNES_PER_EPCI = 28
 MAILLAGE = Path(sys.executable).with_name("maillage")
 FOCUS = "collectivite:com-93064"
 BANATIC_HEADER = (
-    "N° SIREN", "Nom du groupement", "Nature juridique", "Date de création", "Date d'effet", "Département siège",
-    "Commune siège", "Nombre de membres", "Population", "Type", "Siren membre", "Nom membre", "Département membre",
+    "N° SIREN",
+    "Nom du groupement",
+    "Nature juridique",
+    "Date de création",
+    "Date d'effet",
+    "Département siège",
+    "Commune siège",
+    "Nombre de membres",
+    "Population",
+    "Type",
+    "Siren membre",
+    "Nom membre",
+    "Département membre",
     "Représentation-substitution",
 )
 
@@ -82,7 +93,10 @@ def write_banatic(directory: Path, codes: list[str]) -> tuple[Path, Path]:
     perimeter = directory / "perimetre_epci_2024.xls"
     table = directory / "siren_insee_2024.csv"
     number = 0
-    with open(perimeter, "w", encoding="cp1252", newline="") as out, open(table, "w", encoding="utf-8", newline="") as sirens:
+    with (
+        open(perimeter, "w", encoding="cp1252", newline="") as out,
+        open(table, "w", encoding="utf-8", newline="") as sirens,
+    ):
         out.write("\t".join(BANATIC_HEADER) + "\r\n")
         sirens.write("siren;insee;raison_sociale;nature_juridique\n")
         for dep in DEPARTEMENTS:
@@ -91,13 +105,30 @@ def write_banatic(directory: Path, codes: list[str]) -> tuple[Path, Path]:
                 number += 1
                 digits = f"2000{number:04d}"
                 siren = digits + luhn_digit(digits)
-                group = members[start:start + COMMUNES_PER_EPCI]
+                group = members[start : start + COMMUNES_PER_EPCI]
                 name = f"Communauté de communes n° {number}"
                 for member in group:
-                    out.write("\t".join((
-                        siren, name, "CC", "01/01/2017", "01/01/2017", dep, f"Commune {group[0]}", str(len(group)),
-                        "25000", "Commune", commune_siren(member), f"Commune {member}", dep, "Non",
-                    )) + "\r\n")
+                    out.write(
+                        "\t".join(
+                            (
+                                siren,
+                                name,
+                                "CC",
+                                "01/01/2017",
+                                "01/01/2017",
+                                dep,
+                                f"Commune {group[0]}",
+                                str(len(group)),
+                                "25000",
+                                "Commune",
+                                commune_siren(member),
+                                f"Commune {member}",
+                                dep,
+                                "Non",
+                            )
+                        )
+                        + "\r\n"
+                    )
         for code in codes:
             sirens.write(f"{commune_siren(code)};{code};Commune {code};Commune\n")
     return perimeter, table
@@ -107,7 +138,11 @@ def generate(directory: Path, rows: int) -> dict[str, list[Path]]:
     """The national extract's files in ``directory``, generated unless already there."""
     codes = commune_codes(COMMUNES_PER_DEPARTEMENT)
     files = {
-        "cog": [directory / "v_region_2024.csv", directory / "v_departement_2024.csv", directory / "v_commune_2024.csv"],
+        "cog": [
+            directory / "v_region_2024.csv",
+            directory / "v_departement_2024.csv",
+            directory / "v_commune_2024.csv",
+        ],
         "banatic": [directory / "perimetre_epci_2024.xls", directory / "siren_insee_2024.csv"],
         "rna": [directory / f"rna_waldec_20241001_national_{rows}.csv"],
     }
@@ -121,9 +156,11 @@ def generate(directory: Path, rows: int) -> dict[str, list[Path]]:
         partial = extract.with_name(extract.name + ".part")
         write_waldec(partial, rows, codes=codes, active=0.75, sirets=0.33)
         partial.replace(extract)
-    print(f"extract: {len(codes):,} communes, {len(REGIONS)} régions, {len(DEPARTEMENTS)} départements, "
-          f"{rows:,} RNA rows ({extract.stat().st_size / 2**20:,.0f} MiB) in {directory} "
-          f"(ready in {time.perf_counter() - started:.0f} s)")
+    print(
+        f"extract: {len(codes):,} communes, {len(REGIONS)} régions, {len(DEPARTEMENTS)} départements, "
+        f"{rows:,} RNA rows ({extract.stat().st_size / 2**20:,.0f} MiB) in {directory} "
+        f"(ready in {time.perf_counter() - started:.0f} s)"
+    )
     return files
 
 
@@ -165,7 +202,9 @@ def maillage(store: str, *args: str) -> Run:
     command = [str(MAILLAGE), "--store", store, "--contributor", "bench", "--quiet", *args]
     started = time.perf_counter()
     # No standard input: a Neo4j store without NEO4J_PASSWORD fails at once instead of waiting for one.
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     peak = 0
     done = threading.Event()
 
@@ -223,7 +262,9 @@ def main() -> int:
             figures.append(line)
 
         cog = maillage(store, "load", *map(str, files["cog"]))
-        say(f"load COG ({len(commune_codes(COMMUNES_PER_DEPARTEMENT)):,} communes): {cog.seconds:.1f} s, peak {cog.peak_mib:,.0f} MiB")
+        say(
+            f"load COG ({len(commune_codes(COMMUNES_PER_DEPARTEMENT)):,} communes): {cog.seconds:.1f} s, peak {cog.peak_mib:,.0f} MiB"
+        )
         perimeter, table = files["banatic"]
         banatic = maillage(store, "load", str(perimeter), "--siren-table", str(table))
         say(f"load BANATIC: {banatic.seconds:.1f} s, peak {banatic.peak_mib:,.0f} MiB")
@@ -233,26 +274,34 @@ def main() -> int:
         rows_read = int(read.group(1)) if read else args.rows
         rate = rows_read / rna.seconds
         baseline = csv_reader_rate(extract)
-        say(f"load RNA: {rna.seconds:.1f} s, {rate:,.0f} rows/s, peak {rna.peak_mib:,.0f} MiB (loading process and worker); "
-            f"a bare csv.reader pass over the file, just after: {baseline:,.0f} rows/s (ratio {rate / baseline:.3f})")
+        say(
+            f"load RNA: {rna.seconds:.1f} s, {rate:,.0f} rows/s, peak {rna.peak_mib:,.0f} MiB (loading process and worker); "
+            f"a bare csv.reader pass over the file, just after: {baseline:,.0f} rows/s (ratio {rate / baseline:.3f})"
+        )
         say(f"  {rna.stdout.strip()}")
         size = store_size_mib(store)
         if size is not None:
             say(f"store: {size:,.0f} MiB")
         report = maillage(store, "report", "centrality", "--top", "20")
         nodes = re.search(r"([0-9][0-9  ,.]*) (?:nœuds|nodes)", report.stdout)
-        say(f"report centrality: {report.seconds:.1f} s, peak {report.peak_mib:,.0f} MiB"
-            + (f" ({nodes.group(1).strip()} nodes analysed)" if nodes else ""))
+        say(
+            f"report centrality: {report.seconds:.1f} s, peak {report.peak_mib:,.0f} MiB"
+            + (f" ({nodes.group(1).strip()} nodes analysed)" if nodes else "")
+        )
         focused = maillage(store, "map", "--focus", FOCUS, "-o", str(directory / "focus.html"))
-        say(f"map --focus {FOCUS}: {focused.seconds:.1f} s, peak {focused.peak_mib:,.0f} MiB ({focused.stdout.strip()})")
+        say(
+            f"map --focus {FOCUS}: {focused.seconds:.1f} s, peak {focused.peak_mib:,.0f} MiB ({focused.stdout.strip()})"
+        )
         load_peak = max(run.peak_mib for run in (cog, banatic, rna))
 
         def verdict(met: bool) -> str:
             return "met" if met else "NOT met"
 
-        say(f"targets: RNA load >= 100,000 rows/s {verdict(rate >= 100_000)}; loads' peak < 2 GiB {verdict(load_peak < 2048)} "
+        say(
+            f"targets: RNA load >= 100,000 rows/s {verdict(rate >= 100_000)}; loads' peak < 2 GiB {verdict(load_peak < 2048)} "
             f"({load_peak:,.0f} MiB); report < 60 s {verdict(report.seconds < 60)}; report's peak < 2 GiB "
-            f"{verdict(report.peak_mib < 2048)}")
+            f"{verdict(report.peak_mib < 2048)}"
+        )
         if not args.no_record:
             record("national", figures)
         return 0

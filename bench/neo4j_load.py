@@ -48,7 +48,9 @@ def synthetic(actors: int, relations: int, sources: int, seed: int = 7) -> list[
         first = s * per_source_actors
         for i in range(first, first + per_source_actors):
             kind = "Association" if i % 2 else "Collectivite"
-            node = Node(f"{kind.lower()}:bench-{i}", kind, f"Acteur {i}", (f"A{i}",), {"description": f"acteur numéro {i}"})
+            node = Node(
+                f"{kind.lower()}:bench-{i}", kind, f"Acteur {i}", (f"A{i}",), {"description": f"acteur numéro {i}"}
+            )
             batch.nodes.append(NodeRecord(node, f"{name}:{i - first + 2}"))
         last = first + per_source_actors
         line = 2
@@ -89,13 +91,18 @@ def naive_load(store: Neo4jStore, batches: list[Batch], sample: int) -> tuple[fl
     ids = {node.id for node in nodes}
     relations = [r for r in relations if r.source in ids and r.target in ids][:sample]
     with store._session(write=True) as session:
-        session.run(f"CREATE CONSTRAINT bench_naive_id IF NOT EXISTS FOR (n:{NAIVE_LABEL}) REQUIRE n.id IS UNIQUE").consume()
+        session.run(
+            f"CREATE CONSTRAINT bench_naive_id IF NOT EXISTS FOR (n:{NAIVE_LABEL}) REQUIRE n.id IS UNIQUE"
+        ).consume()
         session.run("CALL db.awaitIndexes(300)").consume()
         started = time.perf_counter()
         for node in nodes:
             session.run(
                 f"MERGE (n:{NAIVE_LABEL} {{id: $id}}) SET n.kind = $kind, n.name = $name, n.description = $description",
-                id=node.id, kind=node.kind, name=node.name, description=node.attrs["description"],
+                id=node.id,
+                kind=node.kind,
+                name=node.name,
+                description=node.attrs["description"],
             ).consume()
         node_seconds = time.perf_counter() - started
         started = time.perf_counter()
@@ -103,7 +110,10 @@ def naive_load(store: Neo4jStore, batches: list[Batch], sample: int) -> tuple[fl
             session.run(
                 f"MATCH (a:{NAIVE_LABEL} {{id: $source}}) MATCH (b:{NAIVE_LABEL} {{id: $target}}) "
                 "MERGE (a)-[r:BENCH_NAIVE {type: $type}]->(b) SET r.start = $start",
-                source=relation.source, target=relation.target, type=relation.type, start=relation.attrs["start"],
+                source=relation.source,
+                target=relation.target,
+                type=relation.type,
+                start=relation.attrs["start"],
             ).consume()
         relation_seconds = time.perf_counter() - started
         session.run("DROP CONSTRAINT bench_naive_id IF EXISTS").consume()
@@ -143,7 +153,9 @@ def main() -> int:
         # Our loader writes nodes and relations in the same transactions; its rates
         # are whole-load rates: each count divided by the whole load time.
         ours_nodes, ours_relations = nodes / ours, relations / ours
-        print(f"maillage loader: {ours:.1f} s for everything: {ours_nodes:,.0f} nodes/s, {ours_relations:,.0f} relations/s (whole-load rates)")
+        print(
+            f"maillage loader: {ours:.1f} s for everything: {ours_nodes:,.0f} nodes/s, {ours_relations:,.0f} relations/s (whole-load rates)"
+        )
         # The client and a local server share the machine's cores: say how much was the client's.
         print(f"  of which client CPU (this Python process, both threads): {client:.1f} s")
 

@@ -27,10 +27,9 @@ import time
 from pathlib import Path
 
 from load_rna import write_cog, write_waldec
+from maillage.graph.store.neo4j import Neo4jStore
 from neo4j_load import wipe
 from results import record
-
-from maillage.graph.store.neo4j import Neo4jStore
 
 BASELINE_ROWS = 90_000
 
@@ -53,7 +52,9 @@ def empty(store: Neo4jStore) -> None:
     wipe(store)
 
 
-def load_once(uri: str, store: Neo4jStore, cog: list[Path], extract: Path, rows: int) -> tuple[float, str, dict[str, int]]:
+def load_once(
+    uri: str, store: Neo4jStore, cog: list[Path], extract: Path, rows: int
+) -> tuple[float, str, dict[str, int]]:
     empty(store)
     store.init()
     maillage(uri, "load", *map(str, cog))

@@ -27,7 +27,7 @@ def machine() -> str:
     try:
         with open("/proc/meminfo", encoding="ascii") as meminfo:
             total_kib = int(meminfo.readline().split()[1])
-        memory = f", {total_kib / 1024 ** 2:.0f} GiB"
+        memory = f", {total_kib / 1024**2:.0f} GiB"
     except (OSError, ValueError, IndexError):
         pass
     processor = platform.processor() or platform.machine()
@@ -36,7 +36,7 @@ def machine() -> str:
 
 def record(benchmark: str, lines: Sequence[str], path: Path = RESULTS) -> None:
     """Append one run of ``benchmark`` (its printed figures, one per line) to ``path``."""
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     header = "" if path.exists() else "# Benchmark results\n\nEach run appends its figures here, newest last.\n"
     body = "\n".join(f"    {line}" for line in lines)
     with path.open("a", encoding="utf-8") as results:

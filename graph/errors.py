@@ -25,19 +25,19 @@ so the command line can turn it into one clean line and an exit code::
 from __future__ import annotations
 
 __all__ = [
-    "MaillageError",
-    "ModelError",
-    "UnknownKind",
-    "UnknownRelationType",
-    "InvalidCode",
-    "ResolutionError",
-    "UnknownReference",
     "AmbiguousReference",
-    "LoadError",
-    "StoreError",
-    "StoreUnavailable",
     "AuthenticationFailed",
     "ConcurrentChange",
+    "InvalidCode",
+    "LoadError",
+    "MaillageError",
+    "ModelError",
+    "ResolutionError",
+    "StoreError",
+    "StoreUnavailable",
+    "UnknownKind",
+    "UnknownReference",
+    "UnknownRelationType",
     "UsageError",
 ]
 
@@ -116,7 +116,9 @@ class ConcurrentChange(StoreError):
     def __init__(self, sources: list[str]):
         self.sources = list(sources)
         listed = ", ".join(repr(name) for name in self.sources)
-        super().__init__(f"{listed} changed while this command ran (another load or merge); nothing was written: run it again")
+        super().__init__(
+            f"{listed} changed while this command ran (another load or merge); nothing was written: run it again"
+        )
 
 
 class UsageError(MaillageError):

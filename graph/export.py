@@ -20,9 +20,10 @@ import io
 import json
 import math
 import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import networkx as nx
 
@@ -50,19 +51,19 @@ __all__ = [
     "EXPORT_FORMATS",
     "JSON_MARKER",
     "Selection",
-    "batch_to_dict",
     "batch_from_dict",
-    "select",
+    "batch_to_dict",
+    "cypher_string",
     "export_batches",
+    "export_csv",
+    "export_cypher",
+    "export_gexf",
+    "export_graph",
+    "export_graphml",
     "export_json",
     "is_export",
     "read_export",
-    "export_csv",
-    "export_graph",
-    "export_gexf",
-    "export_graphml",
-    "export_cypher",
-    "cypher_string",
+    "select",
     "write_export",
 ]
 
@@ -120,11 +121,15 @@ def batch_from_dict(data: Mapping[str, Any]) -> Batch:
     """The batch :func:`batch_to_dict` wrote (no checks: for data this package wrote itself)."""
     source = Source(data["name"], data["format"], data["contributor"], data["at"], bool(data.get("authoritative")))
     nodes = [
-        NodeRecord(Node(n["id"], n["kind"], n["name"], tuple(n.get("aliases", ())), dict(n.get("attrs", {}))), n["place"])
+        NodeRecord(
+            Node(n["id"], n["kind"], n["name"], tuple(n.get("aliases", ())), dict(n.get("attrs", {}))), n["place"]
+        )
         for n in data.get("nodes", ())
     ]
     relations = [
-        RelationRecord(Relation(r["source"], r["type"], r["target"], r.get("role", ""), dict(r.get("attrs", {}))), r["place"])
+        RelationRecord(
+            Relation(r["source"], r["type"], r["target"], r.get("role", ""), dict(r.get("attrs", {}))), r["place"]
+        )
         for r in data.get("relations", ())
     ]
     return Batch(source, nodes, relations)
@@ -204,10 +209,7 @@ def export_batches(store: GraphStore, selection: Selection = Selection()) -> Ite
         relations = [
             record
             for record in batch.relations
-            if all(
-                selection.keeps(end, kinds.get(end, ""))
-                for end in (record.relation.source, record.relation.target)
-            )
+            if all(selection.keeps(end, kinds.get(end, "")) for end in (record.relation.source, record.relation.target))
         ]
         yield Batch(batch.source, nodes, relations)
 
@@ -249,9 +251,11 @@ def read_export(path: Path) -> list[Batch]:
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise LoadError([Problem(name, getattr(error, "lineno", None), None, f"not a JSON file: {error}")]) from None
     if not isinstance(payload, dict) or payload.get("format") != JSON_MARKER:
-        raise UsageError(f"{name}: not a maillage export (no \"format\": \"{JSON_MARKER}\")")
+        raise UsageError(f'{name}: not a maillage export (no "format": "{JSON_MARKER}")')
     if payload.get("version") != JSON_VERSION:
-        raise UsageError(f"{name}: export version {payload.get('version')!r} is not supported (expected {JSON_VERSION})")
+        raise UsageError(
+            f"{name}: export version {payload.get('version')!r} is not supported (expected {JSON_VERSION})"
+        )
     problems: list[Problem] = []
     batches: list[Batch] = []
     sources = payload.get("sources")
@@ -330,8 +334,14 @@ def export_csv(store: GraphStore, selection: Selection = Selection()) -> tuple[s
     for node in nodes:
         attrs = selection.attrs(node.attrs)
         writer.writerow(
-            [node.id, node.kind, node.name, _cell(list(node.aliases)), *(_cell(attrs.get(key)) for key in used),
-             _provenance(node_claims[node.id])]
+            [
+                node.id,
+                node.kind,
+                node.name,
+                _cell(list(node.aliases)),
+                *(_cell(attrs.get(key)) for key in used),
+                _provenance(node_claims[node.id]),
+            ]
         )
     relations = io.StringIO()
     writer = csv.writer(relations, lineterminator="\n")
@@ -339,9 +349,14 @@ def export_csv(store: GraphStore, selection: Selection = Selection()) -> tuple[s
     for relation in store.relations():
         if relation.key in relation_claims and relation.source in node_claims and relation.target in node_claims:
             writer.writerow(
-                [relation.source, relation.type, relation.target, relation.role,
-                 *(_cell(relation.attrs.get(key)) for key in ("start", "end", "note")),
-                 _provenance(relation_claims[relation.key])]
+                [
+                    relation.source,
+                    relation.type,
+                    relation.target,
+                    relation.role,
+                    *(_cell(relation.attrs.get(key)) for key in ("start", "end", "note")),
+                    _provenance(relation_claims[relation.key]),
+                ]
             )
     return actors.getvalue(), relations.getvalue()
 
@@ -350,7 +365,7 @@ def export_csv(store: GraphStore, selection: Selection = Selection()) -> tuple[s
 
 
 def _plain(value: Any) -> str | int | float | bool:
-    if isinstance(value, bool) or isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+    if isinstance(value, (bool, int)) or (isinstance(value, float) and math.isfinite(value)):
         return value
     return _cell(value)
 
@@ -470,7 +485,12 @@ def export_cypher(store: GraphStore, selection: Selection = Selection()) -> str:
         )
     for node in nodes:
         label = check_kind(node.kind)
-        properties = {"name": node.name, "aliases": list(node.aliases), **selection.attrs(node.attrs), "sources": sources[node.id]}
+        properties = {
+            "name": node.name,
+            "aliases": list(node.aliases),
+            **selection.attrs(node.attrs),
+            "sources": sources[node.id],
+        }
         settings = ", ".join(
             f"n.{_property_name(key)} = {_cypher_value(value)}"
             for key, value in properties.items()
@@ -483,7 +503,9 @@ def export_cypher(store: GraphStore, selection: Selection = Selection()) -> str:
         type_ = check_relation_type(relation.type)
         properties = {**relation.attrs, "sources": relation_sources[relation.key]}
         settings = ", ".join(
-            f"r.{_property_name(key)} = {_cypher_value(value)}" for key, value in properties.items() if value not in (None, [], "")
+            f"r.{_property_name(key)} = {_cypher_value(value)}"
+            for key, value in properties.items()
+            if value not in (None, [], "")
         )
         lines.append(
             f"MATCH (a:`{check_kind(kind_of[relation.source])}` {{id: {cypher_string(relation.source)}}}), "

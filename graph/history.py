@@ -15,7 +15,8 @@ changed, and the biggest movers in centrality.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from .analysis.centrality import betweenness, degree, pagerank
 from .errors import UsageError
@@ -23,20 +24,20 @@ from .model import Batch, now_iso
 from .store.base import GraphStore
 
 __all__ = [
+    "CURRENT",
     "EVENTS",
     "SNAPSHOTS",
-    "CURRENT",
     "SNAPSHOT_METRICS",
+    "diff",
+    "get_snapshot",
+    "graph_state",
+    "history",
     "record_event",
     "record_load",
     "record_stream_load",
     "record_unload",
-    "history",
-    "graph_state",
     "snapshot",
     "snapshots",
-    "get_snapshot",
-    "diff",
 ]
 
 EVENTS = "events"
@@ -89,10 +90,16 @@ def _claims(batch: Batch | None) -> tuple[dict[str, dict], dict[tuple, dict]]:
 
 
 def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list]:
-    return {key: [before.get(key), after.get(key)] for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)}
+    return {
+        key: [before.get(key), after.get(key)]
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
 
 
-def record_load(store: GraphStore, previous: Batch | None, batch: Batch, contributor: str, action: str = "load") -> str | None:
+def record_load(
+    store: GraphStore, previous: Batch | None, batch: Batch, contributor: str, action: str = "load"
+) -> str | None:
     """Record what a load changed in what its source asserts (``previous`` is the
     source's batch before the load, or None); nothing when nothing changed."""
     old_nodes, old_relations = _claims(previous)
@@ -115,7 +122,9 @@ def record_load(store: GraphStore, previous: Batch | None, batch: Batch, contrib
         return None
     touched_relations = [*added_relations, *removed_relations, *(entry[:4] for entry in changed_relations)]
     return record_event(
-        store, action, contributor,
+        store,
+        action,
+        contributor,
         source=batch.source.name,
         nodes=[*added, *removed, *changed, *(end for key in touched_relations for end in (key[0], key[2]))],
         relations=touched_relations,
@@ -133,14 +142,22 @@ def record_load(store: GraphStore, previous: Batch | None, batch: Batch, contrib
 def record_stream_load(store: GraphStore, source: str, contributor: str, nodes: int, relations: int) -> str:
     """Record a streamed load (a register extract of up to millions of rows) as one event about its
     whole source: which actors it touched is read from the claims when a history is asked for."""
-    return record_event(store, "load", contributor, source=source, details={"whole_source": True, "nodes": nodes, "relations": relations})
+    return record_event(
+        store,
+        "load",
+        contributor,
+        source=source,
+        details={"whole_source": True, "nodes": nodes, "relations": relations},
+    )
 
 
 def record_unload(store: GraphStore, previous: Batch, contributor: str) -> str | None:
     """Record the unload of a source whose batch was ``previous``."""
     nodes, relations = _claims(previous)
     return record_event(
-        store, "unload", contributor,
+        store,
+        "unload",
+        contributor,
         source=previous.source.name,
         nodes=[*nodes, *(end for key in relations for end in (key[0], key[2]))],
         relations=list(relations),
@@ -156,7 +173,9 @@ def _describe(event: Mapping[str, Any], ids: set[str]) -> list[str]:
     lines: list[str] = []
     if action in ("merge", "unmerge"):
         verb = "merged" if action == "merge" else "unmerged"
-        lines.append(f"{verb} {', '.join(details.get('merged', []))} into {details.get('into')} (merge {details.get('merge')})")
+        lines.append(
+            f"{verb} {', '.join(details.get('merged', []))} into {details.get('into')} (merge {details.get('merge')})"
+        )
         if details.get("skipped"):
             lines.append("left alone: " + ", ".join(f"{k} ({v})" for k, v in details["skipped"].items()))
         return lines
@@ -164,7 +183,9 @@ def _describe(event: Mapping[str, Any], ids: set[str]) -> list[str]:
         state = "marked" if details.get("authoritative") else "no longer marked"
         return [f"source {source} {state} authoritative"]
     if details.get("whole_source"):
-        return [f"{source} loaded ({details.get('nodes', 0):,} nodes, {details.get('relations', 0):,} relations), this actor among them"]
+        return [
+            f"{source} loaded ({details.get('nodes', 0):,} nodes, {details.get('relations', 0):,} relations), this actor among them"
+        ]
     for node_id in details.get("added", []):
         if node_id in ids:
             lines.append(f"{source} asserts {node_id}")
@@ -173,7 +194,9 @@ def _describe(event: Mapping[str, Any], ids: set[str]) -> list[str]:
             lines.append(f"{source} no longer asserts {node_id}")
     for node_id, changes in details.get("changed", {}).items():
         if node_id in ids:
-            lines.extend(f"{source} changed {node_id} {key}: {before!r} -> {after!r}" for key, (before, after) in changes.items())
+            lines.extend(
+                f"{source} changed {node_id} {key}: {before!r} -> {after!r}" for key, (before, after) in changes.items()
+            )
     for label, key in (("relations added", "added_relations"), ("relations removed", "removed_relations")):
         for rel in details.get(key, []):
             if rel[0] in ids or rel[2] in ids:
@@ -225,7 +248,11 @@ def graph_state(store: GraphStore) -> dict[str, Any]:
     """The graph as it is now: nodes, relations and centrality scores, as JSON-able data."""
     graph = store.to_networkx()
     sample = BETWEENNESS_SAMPLE if graph.number_of_nodes() > BETWEENNESS_SAMPLE else None
-    metrics = {"degree": degree(graph), "betweenness": betweenness(graph, k=sample, seed=0), "pagerank": pagerank(graph)}
+    metrics = {
+        "degree": degree(graph),
+        "betweenness": betweenness(graph, k=sample, seed=0),
+        "pagerank": pagerank(graph),
+    }
     return {
         "nodes": {
             node.id: {"kind": node.kind, "name": node.name, "aliases": list(node.aliases), "attrs": dict(node.attrs)}
@@ -250,7 +277,13 @@ def snapshot(store: GraphStore, name: str, contributor: str, replace: bool = Fal
 def snapshots(store: GraphStore) -> list[dict[str, Any]]:
     """Every snapshot: name, time, contributor, number of nodes and relations."""
     return [
-        {"name": key, "at": doc["at"], "contributor": doc["contributor"], "nodes": len(doc["nodes"]), "relations": len(doc["relations"])}
+        {
+            "name": key,
+            "at": doc["at"],
+            "contributor": doc["contributor"],
+            "nodes": len(doc["nodes"]),
+            "relations": len(doc["relations"]),
+        }
         for key, doc in store.documents(SNAPSHOTS)
     ]
 
@@ -266,7 +299,9 @@ def get_snapshot(store: GraphStore, name: str) -> dict[str, Any]:
     return state
 
 
-def diff(before: Mapping[str, Any], after: Mapping[str, Any], metric: str = "betweenness", top: int = 10) -> dict[str, Any]:
+def diff(
+    before: Mapping[str, Any], after: Mapping[str, Any], metric: str = "betweenness", top: int = 10
+) -> dict[str, Any]:
     """What changed between two snapshots (see :func:`graph_state`).
 
     Returns
@@ -300,7 +335,9 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any], metric: str = "bet
         fields_before = {"name": old["name"], "aliases": old["aliases"], **old["attrs"]}
         fields_after = {"name": new["name"], "aliases": new["aliases"], **new["attrs"]}
         for key, (value_before, value_after) in _changes(fields_before, fields_after).items():
-            changed_nodes.append({"id": node_id, "name": new["name"], "attribute": key, "before": value_before, "after": value_after})
+            changed_nodes.append(
+                {"id": node_id, "name": new["name"], "attribute": key, "before": value_before, "after": value_after}
+            )
     old_relations = {tuple(r[:4]): r[4] for r in before["relations"]}
     new_relations = {tuple(r[:4]): r[4] for r in after["relations"]}
 
@@ -315,8 +352,13 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any], metric: str = "bet
     old_scores = before.get("centrality", {}).get(metric, {})
     new_scores = after.get("centrality", {}).get(metric, {})
     movers = [
-        {"id": node_id, "name": new_nodes[node_id]["name"], "before": old_scores[node_id], "after": new_scores[node_id],
-         "change": new_scores[node_id] - old_scores[node_id]}
+        {
+            "id": node_id,
+            "name": new_nodes[node_id]["name"],
+            "before": old_scores[node_id],
+            "after": new_scores[node_id],
+            "change": new_scores[node_id] - old_scores[node_id],
+        }
         for node_id in set(old_scores) & set(new_scores) & set(old_nodes) & set(new_nodes)
         if new_scores[node_id] != old_scores[node_id]
     ]

@@ -18,13 +18,26 @@ makes a later load of a file that still names B land on A
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from .errors import UsageError
-from .model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, aliases_of, identity_clash, normalise, now_iso, slugify
 from .export import batch_from_dict, batch_to_dict
 from .history import record_event
+from .model import (
+    Batch,
+    Node,
+    NodeRecord,
+    Relation,
+    RelationRecord,
+    Source,
+    aliases_of,
+    identity_clash,
+    normalise,
+    now_iso,
+    slugify,
+)
 from .store.base import GraphStore, batch_digest
 
 __all__ = [
@@ -32,16 +45,16 @@ __all__ = [
     "REDIRECTS",
     "MergeResult",
     "UnmergeResult",
-    "repoint_batch",
-    "canonical_digest",
-    "merge",
-    "unmerge",
-    "find_merge",
-    "redirects",
-    "merged_into",
     "apply_redirects",
+    "canonical_digest",
+    "find_merge",
+    "merge",
+    "merged_into",
     "redirect_aware_lookup",
     "redirect_records",
+    "redirects",
+    "repoint_batch",
+    "unmerge",
 ]
 
 MERGES = "merges"
@@ -222,16 +235,27 @@ def merge(store: GraphStore, into: str, merged: Sequence[str], contributor: str,
     }
     store.put_document(MERGES, merge_id, record)
     try:
-        store.replace_sources(rewritten, expected={batch.source.name: digests.get(batch.source.name) for batch in originals})
+        store.replace_sources(
+            rewritten, expected={batch.source.name: digests.get(batch.source.name) for batch in originals}
+        )
     except BaseException:
         store.delete_document(MERGES, merge_id)
         raise
     for node in nodes:
-        store.put_document(REDIRECTS, node.id, {"into": target.id, "merge": merge_id, "name": node.name, "kind": node.kind})
+        store.put_document(
+            REDIRECTS, node.id, {"into": target.id, "merge": merge_id, "name": node.name, "kind": node.kind}
+        )
     record_event(
-        store, "merge", contributor,
+        store,
+        "merge",
+        contributor,
         nodes=[target.id, *mapping],
-        details={"merge": merge_id, "into": target.id, "merged": list(mapping), "sources": [b.source.name for b in originals]},
+        details={
+            "merge": merge_id,
+            "into": target.id,
+            "merged": list(mapping),
+            "sources": [b.source.name for b in originals],
+        },
         at=at,
     )
     return MergeResult(merge_id, target.id, tuple(mapping), tuple(b.source.name for b in originals))
@@ -284,9 +308,17 @@ def unmerge(store: GraphStore, reference: str, contributor: str) -> UnmergeResul
     record["undone"] = {"by": contributor, "at": at, "restored": list(restored), "skipped": skipped}
     store.put_document(MERGES, record["id"], record)
     record_event(
-        store, "unmerge", contributor,
+        store,
+        "unmerge",
+        contributor,
         nodes=[record["into"], *merged_ids],
-        details={"merge": record["id"], "into": record["into"], "merged": merged_ids, "restored": list(restored), "skipped": skipped},
+        details={
+            "merge": record["id"],
+            "into": record["into"],
+            "merged": merged_ids,
+            "restored": list(restored),
+            "skipped": skipped,
+        },
         at=at,
     )
     return UnmergeResult(record["id"], record["into"], tuple(merged_ids), restored, skipped)
@@ -298,7 +330,11 @@ def _naming(batch: Batch, ids: set[str], naming: bool = True) -> Batch:
     return Batch(
         batch.source,
         [record for record in batch.nodes if (record.node.id in ids) == naming],
-        [record for record in batch.relations if (record.relation.source in ids or record.relation.target in ids) == naming],
+        [
+            record
+            for record in batch.relations
+            if (record.relation.source in ids or record.relation.target in ids) == naming
+        ],
     )
 
 
@@ -378,8 +414,7 @@ def redirect_aware_lookup(store: GraphStore) -> Callable[[str], list[Node]]:
             return found
         folded = normalise(reference)
         named = [
-            key for key, doc in merged.items()
-            if key == reference.strip() or normalise(doc.get("name", "")) == folded
+            key for key, doc in merged.items() if key == reference.strip() or normalise(doc.get("name", "")) == folded
         ]
         if not named:
             return found
@@ -390,7 +425,9 @@ def redirect_aware_lookup(store: GraphStore) -> Callable[[str], list[Node]]:
     return lookup
 
 
-def redirect_records(store: GraphStore, records: Iterable[NodeRecord | RelationRecord]) -> Iterator[NodeRecord | RelationRecord]:
+def redirect_records(
+    store: GraphStore, records: Iterable[NodeRecord | RelationRecord]
+) -> Iterator[NodeRecord | RelationRecord]:
     """:func:`apply_redirects` for a stream of records (a register extract too large
     for memory), read once.
 

@@ -11,45 +11,46 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from .errors import InvalidCode, ModelError, UnknownKind, UnknownRelationType
 
 __all__ = [
-    "KINDS",
     "ACTOR_KINDS",
+    "ATTRIBUTES",
+    "IDENTIFYING",
+    "KINDS",
     "LEVELS",
     "PROJECT_TYPES",
+    "RELATION_ATTRIBUTES",
     "RELATION_TYPES",
     "ROLES",
-    "ATTRIBUTES",
-    "RELATION_ATTRIBUTES",
     "Attribute",
+    "Batch",
     "Node",
-    "Relation",
     "NodeRecord",
+    "Relation",
     "RelationRecord",
     "Source",
-    "Batch",
-    "check_kind",
-    "check_relation_type",
-    "check_relation",
-    "check_node_id",
-    "check_attribute",
-    "normalise",
-    "name_key",
-    "slugify",
     "aliases_of",
-    "IDENTIFYING",
+    "check_attribute",
+    "check_kind",
+    "check_node_id",
+    "check_relation",
+    "check_relation_type",
     "identity_clash",
     "make_id",
+    "name_key",
+    "normalise",
     "now_iso",
+    "slugify",
     "validate_insee",
+    "validate_rna",
     "validate_siren",
     "validate_siret",
-    "validate_rna",
 ]
 
 KINDS: tuple[str, ...] = (
@@ -97,7 +98,7 @@ RELATION_TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 def now_iso() -> str:
     """The current UTC time, to the second, as ISO 8601 text."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 # --------------------------------------------------------------------------- names
@@ -226,7 +227,9 @@ def identity_clash(a: Node, b: Node) -> str | None:
     'insee_code'
     >>> identity_clash(Node("a", "Collectivite", "CG93", (), {"level": "departement"}), Node("b", "Collectivite", "Conseil général du 93"))
     """
-    return next((key for key in IDENTIFYING if a.attrs.get(key) and b.attrs.get(key) and a.attrs[key] != b.attrs[key]), None)
+    return next(
+        (key for key in IDENTIFYING if a.attrs.get(key) and b.attrs.get(key) and a.attrs[key] != b.attrs[key]), None
+    )
 
 
 # --------------------------------------------------------------------------- codes
@@ -380,29 +383,60 @@ class Attribute:
 
 
 ATTRIBUTES: dict[str, Attribute] = {
-    "level": Attribute(("Collectivite",), _one_of(LEVELS), description="region, departement, commune, epci, foreign or other"),
+    "level": Attribute(
+        ("Collectivite",), _one_of(LEVELS), description="region, departement, commune, epci, foreign or other"
+    ),
     "insee_code": Attribute(("Collectivite",), description="INSEE code as text: 11, 93, 2A, 92050, 2A004"),
     "cog_year": Attribute(("Collectivite",), _pattern(r"[0-9]{4}", "a year"), description="vintage of the INSEE code"),
     "siren": Attribute(("Collectivite", "Association"), validate_siren, description="SIREN, 9 digits"),
     "siret": Attribute(("Collectivite", "Association"), validate_siret, description="SIRET, 14 digits"),
-    "nature": Attribute(("Collectivite",), _one_of(("CA", "CC", "CU", "METRO", "MET69", "SAN", "SIVU", "SIVOM", "SMF", "SMO", "PETR", "POLEM", "EPT")), description="legal nature of an intercommunality (CA, CC, CU, METRO, MET69...)"),
+    "nature": Attribute(
+        ("Collectivite",),
+        _one_of(("CA", "CC", "CU", "METRO", "MET69", "SAN", "SIVU", "SIVOM", "SMF", "SMO", "PETR", "POLEM", "EPT")),
+        description="legal nature of an intercommunality (CA, CC, CU, METRO, MET69...)",
+    ),
     "rna_id": Attribute(("Association",), validate_rna, description="register of associations id, W + 9 characters"),
-    "country": Attribute(("Collectivite", "Association", "Country"), _check_country, description="ISO 3166-1 alpha-2 code"),
+    "country": Attribute(
+        ("Collectivite", "Association", "Country"), _check_country, description="ISO 3166-1 alpha-2 code"
+    ),
     "category": Attribute(("Association",), description="what kind of association or network"),
-    "object_codes": Attribute(("Association",), _pattern(r"[0-9]{6}", "a social-object code (6 digits)"), many=True, description="RNA social-object codes"),
-    "type": Attribute(("Project", "Document"), _one_of(PROJECT_TYPES), description="programme, workshop, event, publication, agreement, meeting, survey, committee, project, other"),
+    "object_codes": Attribute(
+        ("Association",),
+        _pattern(r"[0-9]{6}", "a social-object code (6 digits)"),
+        many=True,
+        description="RNA social-object codes",
+    ),
+    "type": Attribute(
+        ("Project", "Document"),
+        _one_of(PROJECT_TYPES),
+        description="programme, workshop, event, publication, agreement, meeting, survey, committee, project, other",
+    ),
     "start": Attribute(("Project",), _check_date, description="YYYY, YYYY-MM or YYYY-MM-DD"),
     "end": Attribute(("Project",), _check_date, description="YYYY, YYYY-MM or YYYY-MM-DD"),
-    "countries": Attribute(("Project",), _check_country, many=True, description="ISO codes of partner countries, separated by |"),
+    "countries": Attribute(
+        ("Project",), _check_country, many=True, description="ISO codes of partner countries, separated by |"
+    ),
     "parent": Attribute(("Theme",), description="id of the parent theme"),
     "role": Attribute(("Person",), description="what the person does"),
     "title": Attribute(("Document", "Project"), description="full title"),
     "date": Attribute(("Document", "Association"), _check_date, description="YYYY, YYYY-MM or YYYY-MM-DD"),
     "website": Attribute(KINDS, description="web address"),
-    "postal_code": Attribute(("Collectivite", "Association", "Project"), _pattern(r"[0-9]{5}", "a postal code (5 digits)"), description="postal code of the address, 5 digits"),
+    "postal_code": Attribute(
+        ("Collectivite", "Association", "Project"),
+        _pattern(r"[0-9]{5}", "a postal code (5 digits)"),
+        description="postal code of the address, 5 digits",
+    ),
     "description": Attribute(KINDS, description="free text"),
-    "latitude": Attribute(("Collectivite", "Association", "Project"), _pattern(r"-?[0-9]{1,2}(\.[0-9]+)?", "a latitude in degrees"), description="WGS84 degrees"),
-    "longitude": Attribute(("Collectivite", "Association", "Project"), _pattern(r"-?[0-9]{1,3}(\.[0-9]+)?", "a longitude in degrees"), description="WGS84 degrees"),
+    "latitude": Attribute(
+        ("Collectivite", "Association", "Project"),
+        _pattern(r"-?[0-9]{1,2}(\.[0-9]+)?", "a latitude in degrees"),
+        description="WGS84 degrees",
+    ),
+    "longitude": Attribute(
+        ("Collectivite", "Association", "Project"),
+        _pattern(r"-?[0-9]{1,3}(\.[0-9]+)?", "a longitude in degrees"),
+        description="WGS84 degrees",
+    ),
     "email": Attribute(("Person",), personal=True, description="personal contact, never exported unless asked"),
     "phone": Attribute(("Person",), personal=True, description="personal contact, never exported unless asked"),
 }

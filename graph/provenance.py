@@ -20,10 +20,10 @@ from .store.base import GraphStore, WriteResult
 __all__ = [
     "Assertion",
     "Conflict",
+    "conflicts",
+    "describe",
     "set_authoritative",
     "source_rows",
-    "describe",
-    "conflicts",
 ]
 
 
@@ -106,8 +106,14 @@ def describe(store: GraphStore, node_id: str) -> dict[str, Any]:
     claims = store.node_claims(node_id)
 
     def cite(claim: Any, **extra: Any) -> dict[str, Any]:
-        return {"source": claim.source, "place": claim.place, "contributor": claim.contributor, "at": claim.at,
-                "authoritative": summaries[claim.source].authoritative if claim.source in summaries else False, **extra}
+        return {
+            "source": claim.source,
+            "place": claim.place,
+            "contributor": claim.contributor,
+            "at": claim.at,
+            "authoritative": summaries[claim.source].authoritative if claim.source in summaries else False,
+            **extra,
+        }
 
     attributes = []
     for key, value in sorted(node.attrs.items()):

@@ -24,8 +24,8 @@ JSON export         ``maillage export --format json``: every source it holds
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..graph.errors import LoadError, UsageError
 from ..graph.model import Batch
@@ -40,7 +40,14 @@ from .workbook import is_actors_header, is_relations_header, read_workbook
 __all__ = ["FORMATS", "detect_format", "open_sources", "read_sources"]
 
 FORMATS: tuple[str, ...] = (
-    "workbook", "cog-region", "cog-departement", "cog-commune", "banatic", "rna-waldec", "rna-import", "mapped",
+    "workbook",
+    "cog-region",
+    "cog-departement",
+    "cog-commune",
+    "banatic",
+    "rna-waldec",
+    "rna-import",
+    "mapped",
 )
 _ORDER = {format_: rank for rank, format_ in enumerate(FORMATS[1:] + ("workbook",))}
 
@@ -71,8 +78,11 @@ def detect_format(path: Path) -> str | None:
     header = _header(path)
     if is_actors_header(header) or is_relations_header(header):
         return "workbook"
-    return detect_cog(header) or ("banatic" if detect_banatic(header) else None) or detect_rna(header) or (
-        "mapped" if detect_preset(header) else None
+    return (
+        detect_cog(header)
+        or ("banatic" if detect_banatic(header) else None)
+        or detect_rna(header)
+        or ("mapped" if detect_preset(header) else None)
     )
 
 
@@ -140,7 +150,9 @@ def open_sources(
             batch = read_workbook(workbook, lookup, contributor, source_name)
             report = LoadReport(rows_read=len(batch.nodes) + len(batch.relations))
             records = [*batch.nodes, *batch.relations]
-            loads.append(Load(batch.source, checked(iter(records), report, True), report, None, tuple(map(str, workbook))))
+            loads.append(
+                Load(batch.source, checked(iter(records), report, True), report, None, tuple(map(str, workbook)))
+            )
         except LoadError as error:
             problems.extend(error.problems)
     if problems:

@@ -17,8 +17,8 @@ first). A member that cannot be found is left out with a notice, never guessed.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..graph.errors import LoadError, ModelError, UsageError
 from ..graph.model import Node, NodeRecord, Relation, RelationRecord, Source, make_id, normalise, validate_siren
@@ -67,9 +67,13 @@ def read_siren_table(path: Path) -> dict[str, str]:
     """Commune SIREN → INSEE code, from a table with a SIREN column and an INSEE code column."""
     table = read_csv(path)
     siren_column = next((c for c in table.header if re.search(r"siren", fold_header(c))), None)
-    insee_column = next((c for c in table.header if re.search(r"insee|^cog$|code.?commune|depcom", fold_header(c))), None)
+    insee_column = next(
+        (c for c in table.header if re.search(r"insee|^cog$|code.?commune|depcom", fold_header(c))), None
+    )
     if not siren_column or not insee_column:
-        raise UsageError(f"{path}: a SIREN↔INSEE table needs a SIREN column and an INSEE code column (found: {', '.join(table.header)})")
+        raise UsageError(
+            f"{path}: a SIREN↔INSEE table needs a SIREN column and an INSEE code column (found: {', '.join(table.header)})"
+        )
     return {row.cells[siren_column]: row.cells[insee_column] for row in table.rows if row.cells.get(siren_column)}
 
 
@@ -111,8 +115,10 @@ def read_banatic(
         key = (normalise(name), departement)
         if key not in by_name:
             candidates = [
-                n for n in (lookup(name) if lookup else [])
-                if n.kind == "Collectivite" and n.attrs.get("level") == "commune"
+                n
+                for n in (lookup(name) if lookup else [])
+                if n.kind == "Collectivite"
+                and n.attrs.get("level") == "commune"
                 and (not departement or str(n.attrs.get("insee_code", "")).startswith(departement))
             ]
             by_name[key] = candidates
@@ -123,7 +129,9 @@ def read_banatic(
         cells = {field: row.cells.get(column, "") for field, column in columns.items()}
 
         def bad(field: str | None, message: str) -> None:
-            report.reject(Problem(table.name, row.line, columns.get(field, field) if field else None, message), row.cells)
+            report.reject(
+                Problem(table.name, row.line, columns.get(field, field) if field else None, message), row.cells
+            )
 
         def set_aside(field: str, message: str) -> None:
             report.set_aside_field(table.name, row.line, columns.get(field, field), cells[field], message)

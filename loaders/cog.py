@@ -40,8 +40,8 @@ replacing, each code is compared with what the store holds:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..graph.errors import LoadError, ModelError, UsageError
 from ..graph.model import Node, NodeRecord, Relation, RelationRecord, Source, make_id, normalise, validate_insee
@@ -49,7 +49,7 @@ from ..graph.store.base import Problem
 from .loading import Load, LoadOptions, LoadReport, Lookup, checked, reason_without_value
 from .tables import Row, fold_header, read_csv, suspicious_text
 
-__all__ = ["COG_FORMATS", "detect_cog", "read_cog", "cog_year"]
+__all__ = ["COG_FORMATS", "cog_year", "detect_cog", "read_cog"]
 
 COG_FORMATS: dict[str, tuple[str, ...]] = {
     "cog-region": ("reg", "cheflieu", "tncc", "ncc", "nccenr", "libelle"),
@@ -57,7 +57,11 @@ COG_FORMATS: dict[str, tuple[str, ...]] = {
     "cog-commune": ("typecom", "com", "reg", "dep", "arr", "tncc", "ncc", "nccenr", "libelle", "can", "comparent"),
 }
 _LEVEL = {"cog-region": "region", "cog-departement": "departement", "cog-commune": "commune"}
-_SOURCE = {"cog-region": "insee-cog-regions", "cog-departement": "insee-cog-departements", "cog-commune": "insee-cog-communes"}
+_SOURCE = {
+    "cog-region": "insee-cog-regions",
+    "cog-departement": "insee-cog-departements",
+    "cog-commune": "insee-cog-communes",
+}
 _SUB_COMMUNES = {"ARM": "arm", "COMD": "comd", "COMA": "coma"}
 
 
@@ -141,13 +145,17 @@ def read_cog(
         for row in rows:
             kind = row.cells.get(columns["typecom"], "").upper()
             if kind in ("COMD", "COMA"):
-                sub_names.setdefault(row.cells.get(columns["com"], ""), set()).add(normalise(row.cells.get(columns["libelle"], "")))
+                sub_names.setdefault(row.cells.get(columns["com"], ""), set()).add(
+                    normalise(row.cells.get(columns["libelle"], ""))
+                )
 
     def cell(row: Row, name: str) -> str:
         return row.cells.get(columns.get(name, ""), "")
 
     def bad(row: Row, column: str | None, message: str) -> None:
-        report.reject(Problem(table.name, row.line, columns.get(column, column) if column else None, message), row.cells)
+        report.reject(
+            Problem(table.name, row.line, columns.get(column, column) if column else None, message), row.cells
+        )
 
     def set_aside(row: Row, column: str, message: str) -> None:
         report.set_aside_field(table.name, row.line, columns.get(column, column), cell(row, column), message)
@@ -226,7 +234,9 @@ def read_cog(
             bad(row, None, f"{node_id} already given on line {nodes[node_id].place.rsplit(':', 1)[1]}")
             continue
         if node_level != "other":
-            aliases = _vintage_aliases(context.stored(node_id), node_id, name, aliases, year, sub_names.get(code, set()), report)
+            aliases = _vintage_aliases(
+                context.stored(node_id), node_id, name, aliases, year, sub_names.get(code, set()), report
+            )
         nodes[node_id] = NodeRecord(Node(node_id, "Collectivite", name, aliases, attrs), place)
         if parent:
             parent_level, parent_code = parent
@@ -269,5 +279,7 @@ def _vintage_aliases(
             f"{stored.name!r} is its delegated or associated commune, kept apart, not as an alias"
         )
         return aliases
-    report.notice(f"{node_id}: renamed from {stored.name!r} ({stored_year}) to {name!r} ({year}); the old name is kept as an alias")
+    report.notice(
+        f"{node_id}: renamed from {stored.name!r} ({stored_year}) to {name!r} ({year}); the old name is kept as an alias"
+    )
     return (*aliases, stored.name)

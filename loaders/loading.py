@@ -23,18 +23,18 @@ import hashlib
 import io
 import re
 import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
 
 from ..graph.errors import LoadError
 from ..graph.model import Batch, Node, NodeRecord, RelationRecord, Source
 from ..graph.store.base import Problem
 
 __all__ = [
+    "Load",
     "LoadOptions",
     "LoadReport",
-    "Load",
     "Lookup",
     "checked",
     "file_digest",
@@ -162,7 +162,9 @@ class Load:
         return batch
 
 
-def checked(records: Iterator[NodeRecord | RelationRecord], report: LoadReport, strict: bool) -> Iterator[NodeRecord | RelationRecord]:
+def checked(
+    records: Iterator[NodeRecord | RelationRecord], report: LoadReport, strict: bool
+) -> Iterator[NodeRecord | RelationRecord]:
     """Pass ``records`` through; at the end, under ``strict``, raise if any row was bad."""
     yield from records
     if strict and report.problems:
@@ -249,8 +251,15 @@ def write_rejected(reports: Iterable[LoadReport], path: Path) -> int:
     writer.writerow(["file", "line", "column", "value", "reason", "outcome", *columns])
     for problem, value, outcome, cells in entries:
         writer.writerow(
-            [problem.file, problem.line or "", problem.column or "", _shown(value), problem.message, outcome,
-             *(_shown(cells.get(c, "")) for c in columns)]
+            [
+                problem.file,
+                problem.line or "",
+                problem.column or "",
+                _shown(value),
+                problem.message,
+                outcome,
+                *(_shown(cells.get(c, "")) for c in columns),
+            ]
         )
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(buffer.getvalue(), encoding="utf-8-sig", errors="backslashreplace")

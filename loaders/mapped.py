@@ -34,10 +34,11 @@ its line and column. Dates written ``DD/MM/YYYY`` are turned into ISO form.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
 
@@ -61,7 +62,7 @@ from .countries import country_code
 from .loading import Load, LoadOptions, LoadReport, checked
 from .tables import Table, fold_header, read_csv, read_xlsx_sheets, suspicious_text
 
-__all__ = ["PRESETS", "Mapping", "load_mapping", "detect_preset", "read_mapped", "mapped_table"]
+__all__ = ["PRESETS", "Mapping", "detect_preset", "load_mapping", "mapped_table", "read_mapped"]
 
 PRESETS: tuple[str, ...] = ("cooperation",)
 
@@ -259,14 +260,20 @@ def _column_use(mapping: Mapping, header: Sequence[str]) -> dict[str, list[str]]
 _DMY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 
 
-def _value(spec: FieldSpec, cells: dict[str, str], header: Sequence[str], columns: dict[int, str | None]) -> tuple[str, str | None]:
+def _value(
+    spec: FieldSpec, cells: dict[str, str], header: Sequence[str], columns: dict[int, str | None]
+) -> tuple[str, str | None]:
     """A spec's value in a row and the column it came from."""
     if spec.constant is not None:
         return spec.constant, None
     column = columns.setdefault(id(spec), spec.find(header))
     raw = cells.get(column, "") if column else ""
     if spec.values:
-        raw = spec.values.get(normalise(raw), spec.default if spec.default is not None else raw) if raw else (spec.default or "")
+        raw = (
+            spec.values.get(normalise(raw), spec.default if spec.default is not None else raw)
+            if raw
+            else (spec.default or "")
+        )
     elif not raw and spec.default is not None:
         raw = spec.default
     return raw, column
@@ -290,7 +297,9 @@ def read_mapped(
     report.columns_ignored = [cell for cell in header if cell and cell not in use]
     for key, node in mapping.nodes.items():
         if node.name.constant is None and not node.name.find(header):
-            report.notice(f"{table.name}: no column gives the name of {key!r} ({node.name.column or node.name.pattern}); no {key} node")
+            report.notice(
+                f"{table.name}: no column gives the name of {key!r} ({node.name.column or node.name.pattern}); no {key} node"
+            )
     columns: dict[int, str | None] = {}
     nodes: dict[str, NodeRecord] = {}
     relations: dict[tuple, RelationRecord] = {}
@@ -322,14 +331,21 @@ def read_mapped(
             if entry.source not in row_nodes:
                 continue
             raw, column = _value(entry.where, row.cells, header, columns)
-            items = [v.strip() for v in raw.split(mapping.separator)] if entry.where.split or entry in mapping.countries else [raw.strip()]
+            items = (
+                [v.strip() for v in raw.split(mapping.separator)]
+                if entry.where.split or entry in mapping.countries
+                else [raw.strip()]
+            )
             for item in filter(None, items):
                 if entry in mapping.themes:
                     target = Node(make_id("Theme", item), "Theme", item)
                 else:
                     code = country_code(item, mapping.country_codes)
                     if code is None:
-                        bad(column, f"unknown country {item!r}: write its ISO code, or add it under country_codes in the mapping")
+                        bad(
+                            column,
+                            f"unknown country {item!r}: write its ISO code, or add it under country_codes in the mapping",
+                        )
                         continue
                     target = Node(f"country:{code.lower()}", "Country", item, (), {"country": code})
                 try:
@@ -371,7 +387,10 @@ def _node(spec: NodeSpec, cells, header, columns, mapping: Mapping, bad) -> Node
             items = [v.strip() for v in value.split(mapping.separator) if v.strip()]
             codes = [country_code(item, mapping.country_codes) for item in items]
             if None in codes:
-                bad(column, f"unknown country {items[codes.index(None)]!r}: write its ISO code, or add it under country_codes")
+                bad(
+                    column,
+                    f"unknown country {items[codes.index(None)]!r}: write its ISO code, or add it under country_codes",
+                )
                 continue
             value = codes[0] if attr == "country" else codes
         elif field_spec.split and attr != "countries":

@@ -53,11 +53,12 @@ import subprocess
 import sys
 import threading
 import zipfile
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator, Sequence
+from typing import IO, Any
 
 from ..graph.errors import LoadError, ModelError, UsageError
 from ..graph.model import Node, NodeRecord, Relation, RelationRecord, Source, normalise, validate_siret
@@ -65,20 +66,84 @@ from ..graph.store.base import Problem
 from .loading import DigestInBackground, Load, LoadOptions, LoadReport, Lookup, checked, reason_without_value
 from .tables import SAMPLE_SIZE, detect_encoding, fold_header, suspicious_text
 
-__all__ = ["WALDEC_COLUMNS", "IMPORT_COLUMNS", "WORKER_MIN_BYTES", "RnaRecords", "ParallelRnaRecords", "read_in_worker", "detect_rna", "read_rna", "rna_members"]
+__all__ = [
+    "IMPORT_COLUMNS",
+    "WALDEC_COLUMNS",
+    "WORKER_MIN_BYTES",
+    "ParallelRnaRecords",
+    "RnaRecords",
+    "detect_rna",
+    "read_in_worker",
+    "read_rna",
+    "rna_members",
+]
 
 WALDEC_COLUMNS: tuple[str, ...] = (
-    "id", "id_ex", "siret", "rup_mi", "gestion", "date_creat", "date_decla", "date_publi", "date_disso",
-    "nature", "groupement", "titre", "titre_court", "objet", "objet_social1", "objet_social2",
-    "adrs_complement", "adrs_numvoie", "adrs_repetition", "adrs_typevoie", "adrs_libvoie", "adrs_distrib",
-    "adrs_codeinsee", "adrs_codepostal", "adrs_libcommune",
-    "adrg_declarant", "adrg_complemid", "adrg_complemgeo", "adrg_libvoie", "adrg_distrib", "adrg_codepostal",
-    "adrg_achemine", "adrg_pays", "dir_civilite", "siteweb", "publiweb", "observation", "position", "maj_time",
+    "id",
+    "id_ex",
+    "siret",
+    "rup_mi",
+    "gestion",
+    "date_creat",
+    "date_decla",
+    "date_publi",
+    "date_disso",
+    "nature",
+    "groupement",
+    "titre",
+    "titre_court",
+    "objet",
+    "objet_social1",
+    "objet_social2",
+    "adrs_complement",
+    "adrs_numvoie",
+    "adrs_repetition",
+    "adrs_typevoie",
+    "adrs_libvoie",
+    "adrs_distrib",
+    "adrs_codeinsee",
+    "adrs_codepostal",
+    "adrs_libcommune",
+    "adrg_declarant",
+    "adrg_complemid",
+    "adrg_complemgeo",
+    "adrg_libvoie",
+    "adrg_distrib",
+    "adrg_codepostal",
+    "adrg_achemine",
+    "adrg_pays",
+    "dir_civilite",
+    "siteweb",
+    "publiweb",
+    "observation",
+    "position",
+    "maj_time",
 )
 IMPORT_COLUMNS: tuple[str, ...] = (
-    "id", "id_ex", "siret", "gestion", "date_creat", "date_publi", "nature", "groupement", "titre", "objet",
-    "objet_social1", "objet_social2", "adr1", "adr2", "adr3", "adrs_codepostal", "libcom", "adrs_codeinsee",
-    "dir_civilite", "siteweb", "observation", "position", "rup_mi", "maj_time",
+    "id",
+    "id_ex",
+    "siret",
+    "gestion",
+    "date_creat",
+    "date_publi",
+    "nature",
+    "groupement",
+    "titre",
+    "objet",
+    "objet_social1",
+    "objet_social2",
+    "adr1",
+    "adr2",
+    "adr3",
+    "adrs_codepostal",
+    "libcom",
+    "adrs_codeinsee",
+    "dir_civilite",
+    "siteweb",
+    "observation",
+    "position",
+    "rup_mi",
+    "maj_time",
 )
 _IMPORT_REQUIRED = ("id", "titre", "position", "adr1", "libcom")
 
@@ -226,7 +291,14 @@ class RnaRecords:
     that a store writing it in one transaction is left unchanged.
     """
 
-    def __init__(self, members: list[Member], lookup: Lookup | None, options: LoadOptions, known_ids: set[str], report: LoadReport):
+    def __init__(
+        self,
+        members: list[Member],
+        lookup: Lookup | None,
+        options: LoadOptions,
+        known_ids: set[str],
+        report: LoadReport,
+    ):
         self.members = members
         self.lookup = lookup
         self.options = options
@@ -238,7 +310,9 @@ class RnaRecords:
 
     def _records(self) -> Iterator[NodeRecord | RelationRecord]:
         links = _Links(self.lookup, self.known_ids)
-        for node_id, title, alias, rna_id, siret, codes, date, website, postal_code, place, code in _kept(self.members, self.options, self.report):
+        for node_id, title, alias, rna_id, siret, codes, date, website, postal_code, place, code in _kept(
+            self.members, self.options, self.report
+        ):
             attrs = _attributes(rna_id, siret, codes, date, website, postal_code)
             node = Node(node_id, "Association", title, (alias,) if alias else (), attrs)
             yield NodeRecord(node, place)
@@ -286,7 +360,9 @@ class ParallelRnaRecords(RnaRecords):
                 try:
                     message = messages.next()
                 except EOFError:
-                    raise RuntimeError(f"the process reading {self.members[0].path} stopped (exit code {worker.wait()})") from None
+                    raise RuntimeError(
+                        f"the process reading {self.members[0].path} stopped (exit code {worker.wait()})"
+                    ) from None
                 if message[0] == "nodes":
                     self.report.rows_read = message[3]
                     if self.progress:
@@ -333,10 +409,11 @@ def _read_and_send(members: list[Member], options: LoadOptions, encoder: Any, ch
     try:
         claims: dict[str, tuple] = {}
         places: list[tuple[str, str, str]] = []
-        for node_id, title, alias, rna_id, siret, codes, date, website, postal_code, place, code in _kept(members, options, report):
+        for node_id, title, alias, rna_id, siret, codes, date, website, postal_code, place, code in _kept(
+            members, options, report
+        ):
             # A later row for the same id replaces the earlier one, as in the store.
-            if node_id in claims:
-                del claims[node_id]
+            claims.pop(node_id, None)
             attrs = _attributes_json(rna_id, siret, codes, date, website, postal_code)
             claims[node_id] = (node_id, "Association", title, (alias,) if alias else (), attrs, place)
             if code:
@@ -411,10 +488,8 @@ class _Messages:
     def stop(self) -> None:
         """Once the worker is gone: let the thread put what it still holds, and end."""
         while self.thread.is_alive():
-            try:
+            with suppress(queue.Empty):
                 self.queue.get(timeout=0.05)
-            except queue.Empty:
-                pass
         self.thread.join()
 
 
@@ -543,10 +618,16 @@ def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> It
     def social_objects(cells: tuple[str, str]) -> tuple[tuple[str, ...], bool, tuple[tuple[str, str, str], ...]]:
         """``objet_social1`` and ``2`` as the well-formed codes given, whether the filter keeps
         them, and the others as (column, value, reason)."""
-        given = [(f"objet_social{n}", c) for n, c in enumerate((cells[0].strip(), cells[1].strip()), start=1) if c and c != "000000"]
+        given = [
+            (f"objet_social{n}", c)
+            for n, c in enumerate((cells[0].strip(), cells[1].strip()), start=1)
+            if c and c != "000000"
+        ]
         codes = tuple(c for _, c in given if _CODE.fullmatch(c))
         kept = not object_codes or any(c.startswith(object_codes) for c in codes)
-        problems = tuple((column, c, "not a social-object code (6 digits)") for column, c in given if not _CODE.fullmatch(c))
+        problems = tuple(
+            (column, c, "not a social-object code (6 digits)") for column, c in given if not _CODE.fullmatch(c)
+        )
         return codes, kept, problems
 
     def creation_date(cell: str) -> tuple[str, str | None]:
@@ -592,11 +673,19 @@ def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> It
             width = len(header)
             file_name = member.name
             # A column the format lacks reads as the empty cell appended at the end of each row.
-            col = {column: header.index(column) if column in header else width for column in WALDEC_COLUMNS + IMPORT_COLUMNS}
+            col = {
+                column: header.index(column) if column in header else width
+                for column in WALDEC_COLUMNS + IMPORT_COLUMNS
+            }
             i_id, i_position, i_code = col["id"], col["position"], col["adrs_codeinsee"]
             i_title, i_short, i_object = col["titre"], col["titre_court"], col["objet"]
             i_o1, i_o2, i_siret, i_created, i_web, i_postal = (
-                col["objet_social1"], col["objet_social2"], col["siret"], col["date_creat"], col["siteweb"], col["adrs_codepostal"]
+                col["objet_social1"],
+                col["objet_social2"],
+                col["siret"],
+                col["date_creat"],
+                col["siteweb"],
+                col["adrs_codepostal"],
             )
             line = 1
             try:
@@ -677,8 +766,17 @@ def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> It
                             siret = ""
                     report.rows_kept += 1
                     yield (
-                        "association:rna-" + rna_id, title, short if short != title else "", rna_id, siret, codes,
-                        created, website, postal, f"{file_name}:{start}", code,
+                        "association:rna-" + rna_id,
+                        title,
+                        short if short != title else "",
+                        rna_id,
+                        siret,
+                        codes,
+                        created,
+                        website,
+                        postal,
+                        f"{file_name}:{start}",
+                        code,
                     )
             except UnicodeDecodeError as error:
                 report.reject(Problem(member.name, line + 1, None, f"cannot be decoded as {encoding}: {error.reason}"))
@@ -697,7 +795,9 @@ def _row_problem(rna_id: str, title: str) -> tuple[str, str] | None:
     return None
 
 
-def _attributes(rna_id: str, siret: str, codes: Sequence[str], date: str, website: str, postal_code: str = "") -> dict[str, object]:
+def _attributes(
+    rna_id: str, siret: str, codes: Sequence[str], date: str, website: str, postal_code: str = ""
+) -> dict[str, object]:
     """An association's attributes: its RNA id, and its SIRET, social-object codes, date of
     creation, web site and postal code when it has them."""
     attrs: dict[str, object] = {"rna_id": rna_id}
@@ -714,7 +814,9 @@ def _attributes(rna_id: str, siret: str, codes: Sequence[str], date: str, websit
     return attrs
 
 
-def _attributes_json(rna_id: str, siret: str, codes: Sequence[str], date: str, website: str, postal_code: str = "") -> str:
+def _attributes_json(
+    rna_id: str, siret: str, codes: Sequence[str], date: str, website: str, postal_code: str = ""
+) -> str:
     """:func:`_attributes` as the store keeps them (JSON, keys in order), three times
     quicker than a JSON encoder makes it: the id, SIRET, codes, date and postal code are
     checked to be digits, capital letters, "/" and "-", which JSON keeps as they are."""

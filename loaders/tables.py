@@ -14,22 +14,23 @@ import csv
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from ..graph.errors import UsageError
 
 __all__ = [
     "Row",
     "Table",
-    "detect_encoding",
     "detect_delimiter",
+    "detect_encoding",
+    "fold_header",
     "open_text",
     "read_csv",
     "read_xlsx_sheets",
     "suspicious_text",
-    "fold_header",
 ]
 
 SAMPLE_SIZE = 1 << 20
@@ -116,7 +117,9 @@ def detect_delimiter(header_line: str) -> str:
 
 _MOJIBAKE = re.compile("Ã[\u0080-\u00bf]|Ã[©¨ª«®´¢§¹»¼]|â€|Â[\u00a0-\u00bf]")
 # upper-case accents: the second UTF-8 byte read as cp1252 (É gives Ã‰, È gives Ãˆ)
-_UPPER_MOJIBAKE = re.compile("Ã[\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]")
+_UPPER_MOJIBAKE = re.compile(
+    "Ã[\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
 _CONTROL = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]")
 
 
@@ -209,8 +212,16 @@ def read_csv(path: Path, name: str | None = None, delimiter: str | None = None) 
                 unbalanced = quotes % 2 == 1 and (line > start or any(cell.endswith("\n") for cell in record))
                 quotes = 0
                 if unbalanced:
-                    swallowed = f"lines {start} to {line} were read as one row" if line > start else "it runs to the end of the file"
-                    yield Row(start, {}, error=f"a quote (\") opened in this row is never closed: {swallowed}; close the quote or remove it")
+                    swallowed = (
+                        f"lines {start} to {line} were read as one row"
+                        if line > start
+                        else "it runs to the end of the file"
+                    )
+                    yield Row(
+                        start,
+                        {},
+                        error=f'a quote (") opened in this row is never closed: {swallowed}; close the quote or remove it',
+                    )
                     continue
                 if not any(cell.strip() for cell in record):
                     continue
@@ -221,10 +232,15 @@ def read_csv(path: Path, name: str | None = None, delimiter: str | None = None) 
                 bad = [undecodable.pop(number) for number in range(start, line + 1) if number in undecodable]
                 if bad:
                     column = next((column for column, value in cells.items() if "\ufffd" in value), None)
-                    yield Row(start, {}, error=(
-                        f"bytes {' '.join(f'{byte:#04x}' for byte in bad[0])} cannot be decoded as {encoding},"
-                        " the encoding of the rest of the file; save the file again in one encoding"
-                    ), error_column=column)
+                    yield Row(
+                        start,
+                        {},
+                        error=(
+                            f"bytes {' '.join(f'{byte:#04x}' for byte in bad[0])} cannot be decoded as {encoding},"
+                            " the encoding of the rest of the file; save the file again in one encoding"
+                        ),
+                        error_column=column,
+                    )
                     continue
                 extra = sum(1 for cell in record[len(header) :] if cell.strip())
                 yield Row(start, cells, extra)
@@ -243,7 +259,9 @@ def read_xlsx_sheets(path: Path) -> dict[str, Table]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise UsageError(f"{path.name}: not a readable .xlsx workbook ({error}); open it in a spreadsheet and save it again as .xlsx") from None
+        raise UsageError(
+            f"{path.name}: not a readable .xlsx workbook ({error}); open it in a spreadsheet and save it again as .xlsx"
+        ) from None
     tables: dict[str, Table] = {}
     try:
         for sheet in workbook.worksheets:

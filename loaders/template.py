@@ -10,7 +10,7 @@ from ..graph.errors import UsageError
 from ..graph.model import ATTRIBUTES, KINDS, LEVELS, PROJECT_TYPES, RELATION_TYPES, ROLES
 from .workbook import ACTOR_COLUMNS, RELATION_COLUMNS
 
-__all__ = ["write_template", "column_help"]
+__all__ = ["column_help", "write_template"]
 
 _CODE_COLUMNS = ("insee_code", "siren", "siret", "rna_id", "cog_year")
 
@@ -21,7 +21,8 @@ _BASE_HELP = {
     "aliases": "other names, acronyms, former names, separated by |",
     "source": "id, name or alias of the actor the relation starts from",
     "type": "; ".join(
-        f"{type_} ({', '.join(sources)} -> {', '.join(targets)})" for type_, (sources, targets) in RELATION_TYPES.items()
+        f"{type_} ({', '.join(sources)} -> {', '.join(targets)})"
+        for type_, (sources, targets) in RELATION_TYPES.items()
     ),
     "target": "id, name or alias of the actor the relation points to",
     "role": f"TAKES_PART_IN only: {', '.join(ROLES)}",
@@ -46,7 +47,14 @@ def column_help(column: str) -> str:
 
 def _example_rows() -> tuple[list[str], list[str]]:
     actor = dict.fromkeys(ACTOR_COLUMNS, "")
-    actor.update(kind="Collectivite", name="Nanterre", aliases="Ville de Nanterre", level="commune", insee_code="92050", country="FR")
+    actor.update(
+        kind="Collectivite",
+        name="Nanterre",
+        aliases="Ville de Nanterre",
+        level="commune",
+        insee_code="92050",
+        country="FR",
+    )
     relation = dict.fromkeys(RELATION_COLUMNS, "")
     relation.update(source="Ville de Nanterre", type="WORKS_ON", target="Solidarité internationale")
     return [actor[c] for c in ACTOR_COLUMNS], [relation[c] for c in RELATION_COLUMNS]
@@ -106,7 +114,9 @@ def _write_xlsx(output: Path) -> Path:
     example_actor, example_relation = _example_rows()
     help_sheet.append([])
     help_sheet.append(["example", "actors", " ; ".join(f"{c}={v}" for c, v in zip(ACTOR_COLUMNS, example_actor) if v)])
-    help_sheet.append(["example", "relations", " ; ".join(f"{c}={v}" for c, v in zip(RELATION_COLUMNS, example_relation) if v)])
+    help_sheet.append(
+        ["example", "relations", " ; ".join(f"{c}={v}" for c, v in zip(RELATION_COLUMNS, example_relation) if v)]
+    )
     help_sheet.column_dimensions["B"].width = 16
     help_sheet.column_dimensions["C"].width = 110
     tmp = output.with_name(f".{output.name}.tmp{os.getpid()}")

@@ -23,8 +23,8 @@ the whole workbook.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
 
 from ..graph.errors import LoadError, ModelError, UsageError
 from ..graph.model import (
@@ -52,8 +52,8 @@ from .tables import Row, Table, fold_header, read_csv, read_xlsx_sheets, suspici
 
 __all__ = [
     "ACTOR_COLUMNS",
-    "RELATION_COLUMNS",
     "EVIDENCE_COLUMNS",
+    "RELATION_COLUMNS",
     "REVIEW_COLUMN",
     "is_actors_header",
     "is_relations_header",
@@ -67,7 +67,16 @@ RELATION_COLUMNS: tuple[str, ...] = ("source", "type", "target", "role", "start"
 PROVENANCE_COLUMNS: tuple[str, ...] = ("sources",)
 #: the evidence a review workbook (``maillage extract -o FILE.xlsx``) gives each row; ``document`` and
 #: ``line`` become the row's place, the others are read and ignored
-EVIDENCE_COLUMNS: tuple[str, ...] = ("status", "confidence", "how", "kind_from", "mentions", "document", "line", "sentence")
+EVIDENCE_COLUMNS: tuple[str, ...] = (
+    "status",
+    "confidence",
+    "how",
+    "kind_from",
+    "mentions",
+    "document",
+    "line",
+    "sentence",
+)
 #: a review workbook's first column: only the rows marked yes are loaded
 REVIEW_COLUMN = "keep"
 _YES = frozenset({"yes", "y", "oui", "o", "x", "1", "true", "vrai"})
@@ -131,9 +140,7 @@ def _columns(table: Table, known: Sequence[str], problems: list[Problem]) -> dic
                 problems.append(Problem(table.name, 1, cell, f"column {folded!r} appears twice"))
             mapping[cell] = folded
         elif cell:
-            problems.append(
-                Problem(table.name, 1, cell, f"unknown column; known columns are {', '.join(known)}")
-            )
+            problems.append(Problem(table.name, 1, cell, f"unknown column; known columns are {', '.join(known)}"))
     return mapping
 
 
@@ -204,7 +211,9 @@ def _place(table: Table, row: Row, cells: dict[str, str]) -> str:
 _EXTRA_COLUMNS = (*PROVENANCE_COLUMNS, *EVIDENCE_COLUMNS, REVIEW_COLUMN)
 
 
-def _read_actors(table: Table, problems: list[Problem], rejected: ReferenceIndex, dropped: ReferenceIndex) -> list[NodeRecord]:
+def _read_actors(
+    table: Table, problems: list[Problem], rejected: ReferenceIndex, dropped: ReferenceIndex
+) -> list[NodeRecord]:
     """Read the actors table; rows with problems go to ``rejected`` so that relations
     naming them are not reported a second time, rows a reviewer did not keep to ``dropped``."""
     records: list[NodeRecord] = []
@@ -260,17 +269,25 @@ def _read_actors(table: Table, problems: list[Problem], rejected: ReferenceIndex
 
 
 def _read_relations(
-    table: Table, index: ReferenceIndex, rejected: ReferenceIndex, problems: list[Problem], dropped: ReferenceIndex | None = None
+    table: Table,
+    index: ReferenceIndex,
+    rejected: ReferenceIndex,
+    problems: list[Problem],
+    dropped: ReferenceIndex | None = None,
 ) -> list[RelationRecord]:
     records: list[RelationRecord] = []
     seen: dict[tuple, int] = {}
     reviewed = _reviewed(table)
-    for row, cells, row_problems in _rows(table, (*RELATION_COLUMNS, *_EXTRA_COLUMNS), ("source", "type", "target"), problems):
+    for row, cells, row_problems in _rows(
+        table, (*RELATION_COLUMNS, *_EXTRA_COLUMNS), ("source", "type", "target"), problems
+    ):
         problem = row_problems.add
         if reviewed and not _kept(cells, problem):
             problems.extend(row_problems)
             continue
-        if dropped is not None and any(dropped.candidates(cells.get(field, "")) for field in ("source", "target") if cells.get(field)):
+        if dropped is not None and any(
+            dropped.candidates(cells.get(field, "")) for field in ("source", "target") if cells.get(field)
+        ):
             continue  # it names an actor the reviewer did not keep
         ends: dict[str, Node] = {}
         for field in ("source", "target"):

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from maillage.cli import demo_data_path, main
 from maillage.graph.store import open_store
 
@@ -31,7 +30,9 @@ def invoke(runner, tmp_path):
     store = tmp_path / "store.db"
 
     def run(*args: str, store_location: str | None = None, input: str | None = None):
-        return runner.invoke(main, ["--store", store_location or str(store), "--contributor", "test", *args], input=input)
+        return runner.invoke(
+            main, ["--store", store_location or str(store), "--contributor", "test", *args], input=input
+        )
 
     run.store = store
     return run
@@ -47,7 +48,10 @@ def graph_state():
             return (
                 [(n.id, n.kind, n.name, n.aliases, json.dumps(n.attrs, sort_keys=True)) for n in store.nodes()],
                 [(r.key, json.dumps(r.attrs, sort_keys=True)) for r in store.relations()],
-                [(b.source, [(r.node, r.place) for r in b.nodes], [(r.relation, r.place) for r in b.relations]) for b in store.dump()],
+                [
+                    (b.source, [(r.node, r.place) for r in b.nodes], [(r.relation, r.place) for r in b.relations])
+                    for b in store.dump()
+                ],
             )
         finally:
             store.close()
@@ -109,7 +113,11 @@ def any_store(request, tmp_path):
 
 
 @pytest.fixture(
-    params=["sqlite", pytest.param("neo4j", marks=pytest.mark.neo4j), pytest.param("neo4j-streams-in-batches", marks=pytest.mark.neo4j)]
+    params=[
+        "sqlite",
+        pytest.param("neo4j", marks=pytest.mark.neo4j),
+        pytest.param("neo4j-streams-in-batches", marks=pytest.mark.neo4j),
+    ]
 )
 def any_streaming_store(request, tmp_path):
     """As :func:`any_store`, and a Neo4j store that writes every stream in transactions of three

@@ -8,7 +8,6 @@ from itertools import permutations
 
 import networkx as nx
 import pytest
-
 from maillage.graph.analysis import (
     actor_projection,
     analysis_graph,
@@ -192,14 +191,29 @@ def test_gould_fernandez_matches_brute_force_on_random_graphs():
                 if b in (a, c) or not G.has_edge(a, b) or not G.has_edge(b, c) or G.has_edge(a, c):
                     continue
                 ga, gb, gc = groups[a], groups[b], groups[c]
-                role = ("coordinator" if ga == gb == gc else "itinerant" if ga == gc else
-                        "representative" if ga == gb else "gatekeeper" if gb == gc else "liaison")
+                role = (
+                    "coordinator"
+                    if ga == gb == gc
+                    else "itinerant"
+                    if ga == gc
+                    else "representative"
+                    if ga == gb
+                    else "gatekeeper"
+                    if gb == gc
+                    else "liaison"
+                )
                 expected[role] += 1
             assert {k: v for k, v in found[b].items() if k != "total"} == expected
 
 
 def test_bridging_counts_open_paths_between_two_kinds():
-    kinds = {"ville": "Collectivite", "dep": "Collectivite", "asso": "Association", "reseau": "Association", "b": "Association"}
+    kinds = {
+        "ville": "Collectivite",
+        "dep": "Collectivite",
+        "asso": "Association",
+        "reseau": "Association",
+        "b": "Association",
+    }
     G = nx.Graph([("ville", "b"), ("dep", "b"), ("asso", "b"), ("reseau", "b"), ("ville", "asso")])
     # ville-b-reseau, dep-b-asso, dep-b-reseau (ville-b-asso is closed)
     assert bridging(G, kinds, "Collectivite", "Association")["b"] == 3
@@ -207,13 +221,27 @@ def test_bridging_counts_open_paths_between_two_kinds():
 
 def test_projection_weights_and_threshold():
     G = store_graph(
-        [("rosny", "Collectivite", "Rosny"), ("crid", "Association", "CRID"), ("cuf", "Association", "CUF"),
-         ("prog", "Project", "Programme"), ("paix", "Theme", "Paix"), ("fr", "Country", "France"),
-         ("doc", "Document", "Lettre")],
-        [("rosny", "TAKES_PART_IN", "prog", "lead"), ("crid", "TAKES_PART_IN", "prog", "partner"),
-         ("rosny", "WORKS_ON", "paix"), ("crid", "WORKS_ON", "paix"), ("cuf", "WORKS_ON", "paix"),
-         ("crid", "ACTS_IN", "fr"), ("cuf", "ACTS_IN", "fr"), ("crid", "PARTNERS_WITH", "cuf"),
-         ("doc", "MENTIONS", "rosny"), ("doc", "MENTIONS", "cuf")],
+        [
+            ("rosny", "Collectivite", "Rosny"),
+            ("crid", "Association", "CRID"),
+            ("cuf", "Association", "CUF"),
+            ("prog", "Project", "Programme"),
+            ("paix", "Theme", "Paix"),
+            ("fr", "Country", "France"),
+            ("doc", "Document", "Lettre"),
+        ],
+        [
+            ("rosny", "TAKES_PART_IN", "prog", "lead"),
+            ("crid", "TAKES_PART_IN", "prog", "partner"),
+            ("rosny", "WORKS_ON", "paix"),
+            ("crid", "WORKS_ON", "paix"),
+            ("cuf", "WORKS_ON", "paix"),
+            ("crid", "ACTS_IN", "fr"),
+            ("cuf", "ACTS_IN", "fr"),
+            ("crid", "PARTNERS_WITH", "cuf"),
+            ("doc", "MENTIONS", "rosny"),
+            ("doc", "MENTIONS", "cuf"),
+        ],
     )
     H = actor_projection(G)
     assert sorted(H) == ["crid", "cuf", "rosny"]
@@ -252,10 +280,26 @@ def test_communities_of_a_barbell_and_their_modularity_by_hand():
 
 def test_communities_are_described_by_members_and_themes():
     G = store_graph(
-        [("a", "Association", "A"), ("b", "Association", "B"), ("c", "Collectivite", "C"), ("d", "Collectivite", "D"),
-         ("p1", "Project", "P1"), ("p2", "Project", "P2"), ("paix", "Theme", "Paix"), ("eau", "Theme", "Eau")],
-        [("a", "TAKES_PART_IN", "p1"), ("b", "TAKES_PART_IN", "p1"), ("c", "TAKES_PART_IN", "p2"), ("d", "TAKES_PART_IN", "p2"),
-         ("a", "WORKS_ON", "paix"), ("b", "WORKS_ON", "paix"), ("c", "WORKS_ON", "eau"), ("d", "WORKS_ON", "eau")],
+        [
+            ("a", "Association", "A"),
+            ("b", "Association", "B"),
+            ("c", "Collectivite", "C"),
+            ("d", "Collectivite", "D"),
+            ("p1", "Project", "P1"),
+            ("p2", "Project", "P2"),
+            ("paix", "Theme", "Paix"),
+            ("eau", "Theme", "Eau"),
+        ],
+        [
+            ("a", "TAKES_PART_IN", "p1"),
+            ("b", "TAKES_PART_IN", "p1"),
+            ("c", "TAKES_PART_IN", "p2"),
+            ("d", "TAKES_PART_IN", "p2"),
+            ("a", "WORKS_ON", "paix"),
+            ("b", "WORKS_ON", "paix"),
+            ("c", "WORKS_ON", "eau"),
+            ("d", "WORKS_ON", "eau"),
+        ],
     )
     report = communities_report(analysis_graph(G, "actors"), seed=0, source=G)
     assert report["count"] == 2 and report["modularity"] == pytest.approx(0.5)
@@ -321,6 +365,7 @@ def test_auto_engine_picks_igraph_only_for_large_graphs():
 
 def reason_holds(G, actor, candidate, reason) -> bool:
     """Whether a reason's statement is true of the store's graph."""
+
     def targets(node, types):
         return {v for _, v, t in G.out_edges(node, data="type") if t in types}
 
@@ -331,8 +376,12 @@ def reason_holds(G, actor, candidate, reason) -> bool:
     names = [G.nodes[i]["name"] for i in reason["ids"]]
     if not ids or not all(name in reason["text"] for name in names):
         return False
-    kinds = {"projects": ({"TAKES_PART_IN", "MEMBER_OF"}, "Project"), "themes": ({"WORKS_ON"}, "Theme"),
-             "countries": ({"ACTS_IN", "LOCATED_IN"}, "Country"), "places": ({"LOCATED_IN"}, "Collectivite")}
+    kinds = {
+        "projects": ({"TAKES_PART_IN", "MEMBER_OF"}, "Project"),
+        "themes": ({"WORKS_ON"}, "Theme"),
+        "countries": ({"ACTS_IN", "LOCATED_IN"}, "Country"),
+        "places": ({"LOCATED_IN"}, "Collectivite"),
+    }
     if reason["kind"] in kinds:
         types, kind = kinds[reason["kind"]]
         return all(G.nodes[i]["kind"] == kind for i in ids) and ids <= targets(actor, types) & targets(candidate, types)
@@ -353,7 +402,9 @@ def test_every_recommendation_reason_is_true_on_the_demo(demo_graph):
                 for reason in row["reasons"]:
                     assert reason_holds(demo_graph, actor, candidate, reason), (actor, candidate, reason)
                     checked += 1
-                shared = len(row["shared_projects"]) * 2 + len(row["shared_themes"]) + len(row["shared_countries"]) * 0.5
+                shared = (
+                    len(row["shared_projects"]) * 2 + len(row["shared_themes"]) + len(row["shared_countries"]) * 0.5
+                )
                 assert row["score"] == pytest.approx(row["common_neighbours"] + row["adamic_adar"] + shared, abs=1e-5)
     assert checked > 100
     assert SCORE_WEIGHTS["projects"] == 2.0
@@ -361,14 +412,29 @@ def test_every_recommendation_reason_is_true_on_the_demo(demo_graph):
 
 def test_recommendations_rank_and_explain_in_french_and_english():
     G = store_graph(
-        [("nanterre", "Collectivite", "Nanterre"), ("ritimo", "Association", "Ritimo"), ("crid", "Association", "CRID"),
-         ("oxfam", "Association", "Oxfam"), ("prog", "Project", "Programme"), ("paix", "Theme", "Paix")],
-        [("nanterre", "TAKES_PART_IN", "prog"), ("ritimo", "TAKES_PART_IN", "prog"), ("nanterre", "WORKS_ON", "paix"),
-         ("ritimo", "WORKS_ON", "paix"), ("crid", "WORKS_ON", "paix"), ("oxfam", "PARTNERS_WITH", "nanterre")],
+        [
+            ("nanterre", "Collectivite", "Nanterre"),
+            ("ritimo", "Association", "Ritimo"),
+            ("crid", "Association", "CRID"),
+            ("oxfam", "Association", "Oxfam"),
+            ("prog", "Project", "Programme"),
+            ("paix", "Theme", "Paix"),
+        ],
+        [
+            ("nanterre", "TAKES_PART_IN", "prog"),
+            ("ritimo", "TAKES_PART_IN", "prog"),
+            ("nanterre", "WORKS_ON", "paix"),
+            ("ritimo", "WORKS_ON", "paix"),
+            ("crid", "WORKS_ON", "paix"),
+            ("oxfam", "PARTNERS_WITH", "nanterre"),
+        ],
     )
     found = recommend(G, "nanterre", lang="fr")
     assert [row["id"] for row in found] == ["ritimo", "crid"]
-    assert [r["text"] for r in found[0]["reasons"]] == ["Participent tous deux à : Programme.", "Travaillent tous deux sur : Paix."]
+    assert [r["text"] for r in found[0]["reasons"]] == [
+        "Participent tous deux à : Programme.",
+        "Travaillent tous deux sur : Paix.",
+    ]
     english = recommend(G, "nanterre", lang="en", top=1)
     assert [r["text"] for r in english[0]["reasons"]] == ["Both take part in: Programme.", "Both work on: Paix."]
     # Oxfam is already a partner; CRID shares only the theme (score 1 + 1/log 3 + 1)
@@ -378,23 +444,45 @@ def test_recommendations_rank_and_explain_in_french_and_english():
 def gaps_graph():
     """Two départements; peace is worked on by two unlinked actors in 93, water only in 92."""
     return store_graph(
-        [("d92", "Collectivite", "Hauts-de-Seine", {"level": "departement"}),
-         ("d93", "Collectivite", "Seine-Saint-Denis", {"level": "departement"}),
-         ("rosny", "Collectivite", "Rosny", {"level": "commune"}),
-         ("via", "Association", "Via le Monde"), ("reseau", "Association", "Réseau 93"),
-         ("nanterre", "Collectivite", "Nanterre", {"level": "commune"}), ("ansi", "Association", "ANSI"),
-         ("paix", "Theme", "Paix"), ("eau", "Theme", "Eau"), ("atelier", "Project", "Atelier")],
-        [("rosny", "LOCATED_IN", "d93"), ("via", "LOCATED_IN", "d93"), ("reseau", "LOCATED_IN", "rosny"),
-         ("nanterre", "LOCATED_IN", "d92"), ("ansi", "LOCATED_IN", "nanterre"),
-         ("via", "WORKS_ON", "paix"), ("reseau", "WORKS_ON", "paix"),
-         ("nanterre", "TAKES_PART_IN", "atelier"), ("ansi", "TAKES_PART_IN", "atelier"), ("atelier", "ADDRESSES", "eau"),
-         ("rosny", "WORKS_ON", "eau"), ("nanterre", "WORKS_ON", "paix"), ("rosny", "PARTNERS_WITH", "via")],
+        [
+            ("d92", "Collectivite", "Hauts-de-Seine", {"level": "departement"}),
+            ("d93", "Collectivite", "Seine-Saint-Denis", {"level": "departement"}),
+            ("rosny", "Collectivite", "Rosny", {"level": "commune"}),
+            ("via", "Association", "Via le Monde"),
+            ("reseau", "Association", "Réseau 93"),
+            ("nanterre", "Collectivite", "Nanterre", {"level": "commune"}),
+            ("ansi", "Association", "ANSI"),
+            ("paix", "Theme", "Paix"),
+            ("eau", "Theme", "Eau"),
+            ("atelier", "Project", "Atelier"),
+        ],
+        [
+            ("rosny", "LOCATED_IN", "d93"),
+            ("via", "LOCATED_IN", "d93"),
+            ("reseau", "LOCATED_IN", "rosny"),
+            ("nanterre", "LOCATED_IN", "d92"),
+            ("ansi", "LOCATED_IN", "nanterre"),
+            ("via", "WORKS_ON", "paix"),
+            ("reseau", "WORKS_ON", "paix"),
+            ("nanterre", "TAKES_PART_IN", "atelier"),
+            ("ansi", "TAKES_PART_IN", "atelier"),
+            ("atelier", "ADDRESSES", "eau"),
+            ("rosny", "WORKS_ON", "eau"),
+            ("nanterre", "WORKS_ON", "paix"),
+            ("rosny", "PARTNERS_WITH", "via"),
+        ],
     )
 
 
 def test_territories_follow_located_in_upwards():
     assert territories(gaps_graph()) == {
-        "d92": "d92", "d93": "d93", "rosny": "d93", "via": "d93", "reseau": "d93", "nanterre": "d92", "ansi": "d92",
+        "d92": "d92",
+        "d93": "d93",
+        "rosny": "d93",
+        "via": "d93",
+        "reseau": "d93",
+        "nanterre": "d92",
+        "ansi": "d92",
     }
 
 
@@ -415,10 +503,21 @@ def test_gaps_on_a_constructed_graph():
 
 def test_all_shortest_paths_with_their_relations():
     G = store_graph(
-        [("rosny", "Collectivite", "Rosny"), ("ritimo", "Association", "Ritimo"), ("prog", "Project", "Programme"),
-         ("paix", "Theme", "Paix"), ("doc", "Document", "Lettre")],
-        [("rosny", "TAKES_PART_IN", "prog", "lead"), ("ritimo", "TAKES_PART_IN", "prog", "partner"),
-         ("rosny", "WORKS_ON", "paix"), ("ritimo", "WORKS_ON", "paix"), ("doc", "MENTIONS", "rosny"), ("doc", "MENTIONS", "ritimo")],
+        [
+            ("rosny", "Collectivite", "Rosny"),
+            ("ritimo", "Association", "Ritimo"),
+            ("prog", "Project", "Programme"),
+            ("paix", "Theme", "Paix"),
+            ("doc", "Document", "Lettre"),
+        ],
+        [
+            ("rosny", "TAKES_PART_IN", "prog", "lead"),
+            ("ritimo", "TAKES_PART_IN", "prog", "partner"),
+            ("rosny", "WORKS_ON", "paix"),
+            ("ritimo", "WORKS_ON", "paix"),
+            ("doc", "MENTIONS", "rosny"),
+            ("doc", "MENTIONS", "ritimo"),
+        ],
     )
     paths = shortest_paths(G, "rosny", "ritimo")
     # sorted by the names along them: Paix before Programme
@@ -484,7 +583,9 @@ def test_igraph_brokerage_matches_the_path_by_path_count(seed):
     groups = {n: rng.choice(["Collectivite", "Association", "Theme", None]) for n in G}
     assert brokerage_roles(G, groups, engine="igraph") == brokerage_roles(G, groups, engine="networkx")
     for first, second in (("Collectivite", "Association"), ("Theme", "Theme")):
-        assert bridging(G, groups, first, second, engine="igraph") == bridging(G, groups, first, second, engine="networkx")
+        assert bridging(G, groups, first, second, engine="igraph") == bridging(
+            G, groups, first, second, engine="networkx"
+        )
     reference, fast = structural_holes(G, "networkx"), structural_holes(G, "igraph")
     assert fast["alone"] == reference["alone"] == {"constraint": None, "effective_size": None}
     for node in G:
@@ -522,7 +623,9 @@ def test_a_report_cut_to_its_top_rows_is_the_head_of_the_whole_report(engine):
         only = centrality_report(H, metric, {"Collectivite"}, k=40, seed=2, engine=engine, top=5)["rows"]
         assert only == [row for row in whole["rows"] if row["kind"] == "Collectivite"][:5]
     rows = centrality_report(H, "degree", engine=engine)["rows"]
-    assert [(-row["degree"], str(row["id"])) for row in rows] == sorted((-row["degree"], str(row["id"])) for row in rows)
+    assert [(-row["degree"], str(row["id"])) for row in rows] == sorted(
+        (-row["degree"], str(row["id"])) for row in rows
+    )
 
 
 def test_both_engines_write_the_same_report():
@@ -555,7 +658,7 @@ def test_many_small_pieces_are_measured_within_themselves():
 
 def test_a_large_missed_component_is_estimated_from_sixty_four_of_its_nodes():
     G = nx.disjoint_union(nx.path_graph(3), nx.connected_watts_strogatz_graph(400, 4, 0.1, seed=3))
-    close, harm = estimate_closeness(G, k=1, seed=139, engine="igraph")
+    close, _harm = estimate_closeness(G, k=1, seed=139, engine="igraph")
     reference = estimate_closeness(G, k=1, seed=139, engine="networkx")
     exact = closeness(G)
     assert sample_sources(G, 1, 139)[0] < 3, "the single source falls in the path"
@@ -590,7 +693,9 @@ def test_the_analysed_graph_is_the_store_graph_without_what_is_left_out():
         G.add_edge(u, v, type=rng.choice(types), **({"weight": 2.5} if rng.random() < 0.2 else {}))
     for include in ((), ("documents",), ("documents", "people")):
         H = analysis_graph(G, include=include)
-        left = {"Document", "Person"} - {kind for name, kind in (("documents", "Document"), ("people", "Person")) if name in include}
+        left = {"Document", "Person"} - {
+            kind for name, kind in (("documents", "Document"), ("people", "Person")) if name in include
+        }
         dropped = {"Document": "MENTIONS", "Person": "CONTACT_FOR"}
         left_types = {dropped[kind] for kind in left}
         expected = nx.Graph()
@@ -603,8 +708,9 @@ def test_the_analysed_graph_is_the_store_graph_without_what_is_left_out():
                 weight = data.get("weight", 1) + (expected[u][v]["weight"] if expected.has_edge(u, v) else 0)
                 expected.add_edge(u, v, weight=weight)
         assert list(H) == list(expected) and dict(H.nodes(data=True)) == dict(expected.nodes(data=True))
-        assert {frozenset((u, v)): w for u, v, w in H.edges(data="weight")} == \
-               {frozenset((u, v)): w for u, v, w in expected.edges(data="weight")}
+        assert {frozenset((u, v)): w for u, v, w in H.edges(data="weight")} == {
+            frozenset((u, v)): w for u, v, w in expected.edges(data="weight")
+        }
         scope = H.graph["scope"]
         assert (scope.nodes, scope.edges) == (expected.number_of_nodes(), expected.number_of_edges())
         assert (scope.left_out_nodes, scope.left_out_relations) == (G.number_of_nodes() - len(expected), relations_left)

@@ -15,7 +15,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-
 from maillage.graph.store import open_store
 from maillage.visualise import theme_members, write_map
 from maillage.visualise.sample import territory_graph
@@ -23,10 +22,18 @@ from maillage.visualise.sample import territory_graph
 pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-PAYLOADS = [line for line in (Path(__file__).parent / "xss_payloads.txt").read_text(encoding="utf-8").splitlines() if line]
+PAYLOADS = [
+    line for line in (Path(__file__).parent / "xss_payloads.txt").read_text(encoding="utf-8").splitlines() if line
+]
 # ids the model allows that could still trip a page keyed by id (object prototype names)
-TRICKY_IDS = ["association:constructor", "association:toString", "association:hasOwnProperty",
-              "association:javascript.alert-1", "theme:prototype", "project:valueOf"]
+TRICKY_IDS = [
+    "association:constructor",
+    "association:toString",
+    "association:hasOwnProperty",
+    "association:javascript.alert-1",
+    "theme:prototype",
+    "project:valueOf",
+]
 #: what the page itself holds; any other element would come from data
 PAGE_ELEMENTS = "img, iframe, object, embed, svg, math, a, form, base, video, audio, template, details, marquee, link, frame, textarea"
 
@@ -58,7 +65,12 @@ class MapPage:
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("request", lambda request: self.requests.append(request.url))
-        self.page.on("console", lambda message: self.console.append(f"{message.type}: {message.text}") if message.type in ("error", "warning") else None)
+        self.page.on(
+            "console",
+            lambda message: (
+                self.console.append(f"{message.type}: {message.text}") if message.type in ("error", "warning") else None
+            ),
+        )
         self.page.on("pageerror", lambda error: self.console.append(f"pageerror: {error}"))
         self.page.on("dialog", self._dialog)
         self.page.add_init_script(
@@ -113,8 +125,8 @@ def distinct_colours(png: bytes) -> int:
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     position, chunks, header = 8, [], None
     while position < len(png):
-        length, kind = struct.unpack(">I4s", png[position:position + 8])
-        body = png[position + 8:position + 8 + length]
+        length, kind = struct.unpack(">I4s", png[position : position + 8])
+        body = png[position + 8 : position + 8 + length]
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", body)
         elif kind == b"IDAT":
@@ -129,7 +141,7 @@ def distinct_colours(png: bytes) -> int:
     colours = set()
     for row in range(height):
         start = row * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
         for i in range(stride):
             left = line[i - channels] if i >= channels else 0
             up = previous[i]
@@ -144,7 +156,7 @@ def distinct_colours(png: bytes) -> int:
                 guess = left + up - corner
                 pa, pb, pc = abs(guess - left), abs(guess - up), abs(guess - corner)
                 line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 0xFF
-        colours.update(bytes(line[i:i + 3]) for i in range(0, stride, channels * 7))
+        colours.update(bytes(line[i : i + 3]) for i in range(0, stride, channels * 7))
         previous = line
     return len(colours)
 
@@ -179,12 +191,17 @@ def test_search_focuses_an_actor_by_alias(browser, demo_map):
     try:
         page.page.fill("#search", "CG93")
         page.wait("() => document.querySelectorAll('#search-results button.result').length > 0")
-        assert page.js("() => document.querySelector('#search-results .result-name').textContent") == "Seine-Saint-Denis"
+        assert (
+            page.js("() => document.querySelector('#search-results .result-name').textContent") == "Seine-Saint-Denis"
+        )
         page.page.press("#search", "Enter")
         page.wait("() => !document.getElementById('panel').hidden")
         selected = page.js("() => maillageMap.network.getSelectedNodes()")
         assert len(selected) == 1
-        assert page.js("(i) => JSON.parse(document.getElementById('map-data').textContent).nodes[i].id", selected[0]) == "collectivite:dep-93"
+        assert (
+            page.js("(i) => JSON.parse(document.getElementById('map-data').textContent).nodes[i].id", selected[0])
+            == "collectivite:dep-93"
+        )
         panel = page.js("() => document.getElementById('panel').textContent")
         assert "Seine-Saint-Denis" in panel and "CG93" in panel and "actors.csv:" in panel
         assert "Programme Aitec / Cités Unies France" in panel  # a relation, named
@@ -262,7 +279,9 @@ def synthetic_store(location: Path, nodes: int, seed: int) -> None:
         attrs = {key: value for key, value in data.items() if key not in ("kind", "name", "aliases")}
         batch.nodes.append(NodeRecord(Node(node, data["kind"], data["name"], (), attrs), f"actors.csv:{line}"))
     for line, (source, target, data) in enumerate(graph.edges(data=True), start=2):
-        batch.relations.append(RelationRecord(Relation(source, data["type"], target, data["role"]), f"relations.csv:{line}"))
+        batch.relations.append(
+            RelationRecord(Relation(source, data["type"], target, data["role"]), f"relations.csv:{line}")
+        )
     store = open_store(str(location))
     store.write(batch)
     store.close()
@@ -334,7 +353,10 @@ def hover_and_click_everything(page: MapPage, nodes: int) -> None:
         )
         page.page.mouse.move(point[0] + 40, point[1] + 40)
         page.page.mouse.move(point[0], point[1])
-        page.wait("() => { const t = document.querySelector('div.vis-tooltip'); return t && t.style.visibility !== 'hidden' && t.textContent.length > 0; }", timeout=5)
+        page.wait(
+            "() => { const t = document.querySelector('div.vis-tooltip'); return t && t.style.visibility !== 'hidden' && t.textContent.length > 0; }",
+            timeout=5,
+        )
         page.page.mouse.click(point[0], point[1])
         page.wait("() => !document.getElementById('panel').hidden")
     for edge in range(0, page.js("() => maillageMap.edges.length")):
@@ -367,7 +389,9 @@ def assert_nothing_ran(page: MapPage) -> None:
     assert page.js("() => document.getElementById('xss-marker')") is None
     assert page.dialogs == []
     assert page.js(f"() => document.querySelectorAll('{PAGE_ELEMENTS}').length") == 0
-    assert page.js("() => [document.scripts.length, document.querySelectorAll('style').length, document.querySelectorAll('meta').length]") == [3, 2, 4]
+    assert page.js(
+        "() => [document.scripts.length, document.querySelectorAll('style').length, document.querySelectorAll('meta').length]"
+    ) == [3, 2, 4]
     assert page.js("() => window.__violations") == []
 
 

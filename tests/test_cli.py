@@ -7,7 +7,6 @@ import re
 
 import click
 import pytest
-
 from maillage.cli import main
 
 
@@ -18,7 +17,9 @@ def all_commands(group=main, prefix=()):
             yield from all_commands(command, prefix + (name,))
 
 
-@pytest.mark.parametrize("path, command", list(all_commands()), ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+@pytest.mark.parametrize(
+    "path, command", list(all_commands()), ids=lambda v: " ".join(v) if isinstance(v, tuple) else ""
+)
 def test_every_command_has_help(runner, path, command):
     assert command.help and command.help.strip(), f"maillage {' '.join(path)} has no help text"
     result = runner.invoke(main, [*path, "--help"])
@@ -88,7 +89,9 @@ def test_errors_are_one_clear_line_with_the_right_exit_code(invoke, runner, tmp_
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("command", [["actors"], ["report", "centrality"], ["map", "-o", "carte.html"], ["pull", "--from", "elsewhere.db"]])
+@pytest.mark.parametrize(
+    "command", [["actors"], ["report", "centrality"], ["map", "-o", "carte.html"], ["pull", "--from", "elsewhere.db"]]
+)
 def test_a_mistyped_store_path_is_an_error_not_an_empty_graph(runner, tmp_path, demo_path, monkeypatch, command):
     monkeypatch.chdir(tmp_path)
     store = "pull-target.db" if command[0] == "pull" else "typo.db"
@@ -113,7 +116,10 @@ def test_a_neo4j_store_without_password_nor_terminal_is_a_clear_misuse(runner, m
     monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
     result = runner.invoke(main, ["--store", "neo4j://127.0.0.1:9", "actors"], input="")
     assert result.exit_code == 2
-    assert result.output.splitlines()[-1] == "Error: no password for neo4j at neo4j://127.0.0.1:9: set NEO4J_PASSWORD, or run from a terminal to be asked"
+    assert (
+        result.output.splitlines()[-1]
+        == "Error: no password for neo4j at neo4j://127.0.0.1:9: set NEO4J_PASSWORD, or run from a terminal to be asked"
+    )
 
 
 def test_a_neo4j_password_can_come_from_a_pipe_and_is_never_shown(runner, monkeypatch):

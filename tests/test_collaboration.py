@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from maillage.graph.duplicates import territory_key
 from maillage.graph.model import Batch
 from maillage.graph.store import open_store
@@ -57,7 +56,10 @@ def ssd(tmp_path) -> Path:
 
 
 def test_three_names_of_seine_saint_denis_fold_to_departement_93():
-    keys = {territory_key(name) for name in ("Conseil général du 93", "Conseil départemental de la Seine-Saint-Denis", "CG93")}
+    keys = {
+        territory_key(name)
+        for name in ("Conseil général du 93", "Conseil départemental de la Seine-Saint-Denis", "CG93")
+    }
     assert keys == {("departement", "93")}
     assert territory_key("Conseil général du 92") == ("departement", "92")
     assert territory_key("CG 2A") == ("departement", "2A")
@@ -69,7 +71,11 @@ def test_dedupe_proposes_every_pair_of_the_three_names(invoke, ssd):
     rows = json.loads(ok(invoke("dedupe", "--format", "json")).output)
     pairs = {frozenset((row["a"], row["b"])) for row in rows if row["score"] >= 0.9}
     assert {frozenset(p) for p in [SSD_IDS - {i} for i in SSD_IDS]} <= pairs
-    evidence = next(row["evidence"] for row in rows if {row["a"], row["b"]} == {"collectivite:cg93", "collectivite:conseil-general-du-93"})
+    evidence = next(
+        row["evidence"]
+        for row in rows
+        if {row["a"], row["b"]} == {"collectivite:cg93", "collectivite:conseil-general-du-93"}
+    )
     assert any("département 93" in line for line in evidence)
     assert not any("collectivite:com-93064" in (row["a"], row["b"]) for row in rows)
 
@@ -140,8 +146,12 @@ def test_unload_removes_only_what_the_source_alone_asserted(invoke, ssd, tmp_pat
 
 
 def test_conflicts_follow_latest_load_unless_authoritative(invoke, tmp_path):
-    first = write_workbook(tmp_path / "registre", "kind,name,website\nAssociation,CRID,https://crid.asso.fr\n", "source,type,target\n")
-    second = write_workbook(tmp_path / "tableur", "kind,name,website\nAssociation,CRID,http://www.crid.fr\n", "source,type,target\n")
+    first = write_workbook(
+        tmp_path / "registre", "kind,name,website\nAssociation,CRID,https://crid.asso.fr\n", "source,type,target\n"
+    )
+    second = write_workbook(
+        tmp_path / "tableur", "kind,name,website\nAssociation,CRID,http://www.crid.fr\n", "source,type,target\n"
+    )
     ok(invoke("load", str(first), "--source", "registre"))
     ok(invoke("load", str(second), "--source", "tableur"))
     rows = json.loads(ok(invoke("conflicts", "--format", "json")).output)
@@ -158,18 +168,29 @@ def test_conflicts_follow_latest_load_unless_authoritative(invoke, tmp_path):
     assert "website: https://crid.asso.fr    (registre registre/actors.csv:2, by test, " in shown
     assert "also http://www.crid.fr" in shown
 
-    noted = write_workbook(tmp_path / "notes", "kind,name\nAssociation,CRID\nAssociation,Ritimo\n",
-                           "source,type,target,note\nRitimo,PARTNERS_WITH,CRID,depuis 2005\n")
-    renoted = write_workbook(tmp_path / "renotes", "kind,name\nAssociation,CRID\nAssociation,Ritimo\n",
-                             "source,type,target,note\nRitimo,PARTNERS_WITH,CRID,depuis 2007\n")
+    noted = write_workbook(
+        tmp_path / "notes",
+        "kind,name\nAssociation,CRID\nAssociation,Ritimo\n",
+        "source,type,target,note\nRitimo,PARTNERS_WITH,CRID,depuis 2005\n",
+    )
+    renoted = write_workbook(
+        tmp_path / "renotes",
+        "kind,name\nAssociation,CRID\nAssociation,Ritimo\n",
+        "source,type,target,note\nRitimo,PARTNERS_WITH,CRID,depuis 2007\n",
+    )
     ok(invoke("load", str(noted), "--source", "notes"))
     ok(invoke("load", str(renoted), "--source", "renotes"))
     rows = json.loads(ok(invoke("conflicts", "--format", "json")).output)
     relation = next(r for r in rows if r["attribute"] == "note")
     assert relation["subject"] == "association:ritimo -PARTNERS_WITH-> association:crid"
-    assert relation["current"] == "depuis 2007" and [v["value"] for v in relation["values"]] == ["depuis 2005", "depuis 2007"]
+    assert relation["current"] == "depuis 2007" and [v["value"] for v in relation["values"]] == [
+        "depuis 2005",
+        "depuis 2007",
+    ]
 
-    third = write_workbook(tmp_path / "autre", "kind,name,website\nAssociation,CRID,https://autre.example\n", "source,type,target\n")
+    third = write_workbook(
+        tmp_path / "autre", "kind,name,website\nAssociation,CRID,https://autre.example\n", "source,type,target\n"
+    )
     ok(invoke("load", str(third), "--source", "autre", "--authoritative"))
     rows = json.loads(ok(invoke("conflicts", "--format", "json")).output)
     assert next(r for r in rows if r["attribute"] == "website")["current"] == "https://autre.example"
@@ -200,7 +221,9 @@ def test_history_lists_loads_and_merges_with_who(invoke, ssd, runner, tmp_path):
     ok(invoke("load", str(ssd), "--source", "ssd"))
     from maillage.cli import main
 
-    result = runner.invoke(main, ["--store", str(invoke.store), "--contributor", "marie", "merge", "CG93", "Conseil général du 93"])
+    result = runner.invoke(
+        main, ["--store", str(invoke.store), "--contributor", "marie", "merge", "CG93", "Conseil général du 93"]
+    )
     ok(result)
     rows = json.loads(ok(invoke("history", "CG93", "--format", "json")).output)
     assert [(r["action"], r["contributor"]) for r in rows] == [("load", "test"), ("merge", "marie")]
@@ -305,9 +328,14 @@ def test_merge_unmerge_unload_conflicts_and_json_export_on_each_backend(any_stor
 
     store = any_store
     load_with_redirects(store, ssd, "ssd")
-    other = write_workbook(tmp_path / "other", "kind,name,website\nAssociation,CRID,https://crid.example\nAssociation,Ritimo,\n",
-                           "source,type,target\nRitimo,PARTNERS_WITH,CRID\n")
-    first = write_workbook(tmp_path / "first", "kind,name,website\nAssociation,CRID,https://old.example\n", "source,type,target\n")
+    other = write_workbook(
+        tmp_path / "other",
+        "kind,name,website\nAssociation,CRID,https://crid.example\nAssociation,Ritimo,\n",
+        "source,type,target\nRitimo,PARTNERS_WITH,CRID\n",
+    )
+    first = write_workbook(
+        tmp_path / "first", "kind,name,website\nAssociation,CRID,https://old.example\n", "source,type,target\n"
+    )
     load_with_redirects(store, first, "first")
     snapshot(store, "before", "test")
     load_with_redirects(store, other, "other")
@@ -320,7 +348,10 @@ def test_merge_unmerge_unload_conflicts_and_json_export_on_each_backend(any_stor
 
     pairs = {frozenset((p.a, p.b)) for p in duplicates(store) if p.score >= 0.9}
     assert frozenset(("collectivite:cg93", "collectivite:conseil-general-du-93")) in pairs
-    before = [(b.source, sorted(b.nodes, key=lambda r: r.node.id), sorted(b.relations, key=lambda r: r.relation.key)) for b in store.dump()]
+    before = [
+        (b.source, sorted(b.nodes, key=lambda r: r.node.id), sorted(b.relations, key=lambda r: r.relation.key))
+        for b in store.dump()
+    ]
     result = merge(store, "collectivite:cg93", sorted(SSD_IDS - {"collectivite:cg93"}), "test")
     assert result.sources == ("ssd",)
     assert [n.id for n in store.nodes("Collectivite")] == ["collectivite:cg93", "collectivite:com-93064"]
@@ -329,7 +360,10 @@ def test_merge_unmerge_unload_conflicts_and_json_export_on_each_backend(any_stor
     assert [n.id for n in store.nodes("Collectivite")] == ["collectivite:cg93", "collectivite:com-93064"]
     store.unload("again")
     unmerge(store, "CG93", "test")
-    after = [(b.source, sorted(b.nodes, key=lambda r: r.node.id), sorted(b.relations, key=lambda r: r.relation.key)) for b in store.dump()]
+    after = [
+        (b.source, sorted(b.nodes, key=lambda r: r.node.id), sorted(b.relations, key=lambda r: r.relation.key))
+        for b in store.dump()
+    ]
     assert after == before
 
     exported = tmp_path / "graph.json"
@@ -341,7 +375,9 @@ def test_merge_unmerge_unload_conflicts_and_json_export_on_each_backend(any_stor
             (n.id, n.name, n.aliases, dict(n.attrs)) for n in store.nodes()
         ]
         assert [r.key for r in copy.relations()] == [r.key for r in store.relations()]
-        assert [(s.name, s.authoritative) for s in copy.sources()] == [(s.name, s.authoritative) for s in store.sources()]
+        assert [(s.name, s.authoritative) for s in copy.sources()] == [
+            (s.name, s.authoritative) for s in store.sources()
+        ]
     finally:
         copy.close()
     store.unload("other")
@@ -386,8 +422,10 @@ def test_unmerge_puts_a_source_back_as_it_was_dumped_so_reloading_it_changes_not
 
     # Records in the order the store dumps them (by id, then by relation key).
     nodes = [NodeRecord(Node(f"association:a{n}", "Association", f"Asso {n}"), f"s.csv:{n + 2}") for n in range(4)]
-    relations = [RelationRecord(Relation("association:a0", "PARTNERS_WITH", "association:a3"), "s.csv:9"),
-                 RelationRecord(Relation("association:a1", "PARTNERS_WITH", "association:a2"), "s.csv:10")]
+    relations = [
+        RelationRecord(Relation("association:a0", "PARTNERS_WITH", "association:a3"), "s.csv:9"),
+        RelationRecord(Relation("association:a1", "PARTNERS_WITH", "association:a2"), "s.csv:10"),
+    ]
     source = Batch(Source("s.csv", "test", "alice"), nodes, relations)
     any_store.write(source)
     result = merge(any_store, "association:a0", ["association:a1"], "alice")
@@ -422,7 +460,9 @@ def test_merge_unmerge_and_authoritative_never_overwrite_a_source_reloaded_meanw
         return apply_redirects(any_store, batch)
 
     load_with_redirects(any_store, ssd, "ssd")
-    grown = write_workbook(tmp_path / "grown", SSD_ACTORS + "Association,Ritimo,,,\n", SSD_RELATIONS + "Ritimo,PARTNERS_WITH,CRID,,\n")
+    grown = write_workbook(
+        tmp_path / "grown", SSD_ACTORS + "Association,Ritimo,,,\n", SSD_RELATIONS + "Ritimo,PARTNERS_WITH,CRID,,\n"
+    )
     ids = sorted(SSD_IDS - {"collectivite:cg93"})
     racing = _SomeoneLoadsFirst(any_store, bobs_load(grown))
     with pytest.raises(ConcurrentChange) as raised:
@@ -439,7 +479,7 @@ def test_merge_unmerge_and_authoritative_never_overwrite_a_source_reloaded_meanw
     with pytest.raises(ConcurrentChange):
         unmerge(_SomeoneLoadsFirst(any_store, bobs_load(shrunk)), "collectivite:cg93", "alice")
     assert any_store.dump_source("ssd") != before and any_store.get("association:ritimo") is None
-    assert any_store.get(ids[0]) is None and [record for _, record in any_store.documents(MERGES)][0]["undone"] is None
+    assert any_store.get(ids[0]) is None and next(record for _, record in any_store.documents(MERGES))["undone"] is None
 
     with pytest.raises(ConcurrentChange):
         set_authoritative(_SomeoneLoadsFirst(any_store, bobs_load(grown)), "ssd", True, "alice")

@@ -32,7 +32,6 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-
 from maillage.cli import main
 from maillage.graph.store import open_store
 from maillage.visualise import ChromiumNotFound, find_chromium
@@ -47,8 +46,17 @@ NOT_RUN = {
 
 # Programs a ```sh block may show without the test running them: setting up, the test
 # suite itself, the Neo4j server script, benchmarks, Neo4j's own shell.
-NOT_MAILLAGE = {"make", "pip", "python", "scripts/neo4j", "scripts/chromium", ".venv/bin/pytest",
-                ".venv/bin/python", "cypher-shell", "chromium"}
+NOT_MAILLAGE = {
+    "make",
+    "pip",
+    "python",
+    "scripts/neo4j",
+    "scripts/chromium",
+    ".venv/bin/pytest",
+    ".venv/bin/python",
+    "cypher-shell",
+    "chromium",
+}
 
 LOCAL_NEO4J = re.compile(r"\b(neo4j|bolt)://localhost:7687\b")
 
@@ -146,7 +154,11 @@ def synopsis_commands(block: Block):
         line = line.split(" #", 1)[0].strip().removeprefix("$ ")
         if not line.startswith("maillage "):
             continue
-        yield [re.sub(r"[\[\]{}()|,]", " ", word).split()[0] for word in line.split()[1:] if re.sub(r"[\[\]{}()|,]", "", word)]
+        yield [
+            re.sub(r"[\[\]{}()|,]", " ", word).split()[0]
+            for word in line.split()[1:]
+            if re.sub(r"[\[\]{}()|,]", "", word)
+        ]
 
 
 def check_synopsis(words: list[str]) -> None:
@@ -155,7 +167,9 @@ def check_synopsis(words: list[str]) -> None:
         if word.startswith("-"):
             name = word.partition("=")[0]
             if re.fullmatch(r"--?[A-Za-z][\w-]*", name):
-                assert option_named(command, name) or option_named(main, name), f"maillage {' '.join(words)}: no option {name}"
+                assert option_named(command, name) or option_named(main, name), (
+                    f"maillage {' '.join(words)}: no option {name}"
+                )
         elif isinstance(command, click.Group) and word in command.commands:
             command = command.commands[word]
 
@@ -368,7 +382,7 @@ def test_a_broken_command_example_fails(session):
 
 def test_a_command_example_that_fails_on_the_data_fails(session):
     with pytest.raises(ExampleFailed, match="exit code 1"):
-        run_page("```sh\nmaillage show \"Nobody at all\"\n```\n", "page.md", session)
+        run_page('```sh\nmaillage show "Nobody at all"\n```\n', "page.md", session)
 
 
 def test_a_broken_python_example_fails(session):
@@ -400,5 +414,7 @@ def test_a_misnamed_option_in_a_synopsis_is_caught():
     [words] = synopsis_commands(Block("text", 1, "maillage report centrality [--metrik M] [--top N]"))
     with pytest.raises(AssertionError, match="no option --metrik"):
         check_synopsis(words)
-    [words] = synopsis_commands(Block("text", 1, "maillage report all [--format html|json] [-o rapport.html] [--sample K | --exact]"))
+    [words] = synopsis_commands(
+        Block("text", 1, "maillage report all [--format html|json] [-o rapport.html] [--sample K | --exact]")
+    )
     check_synopsis(words)

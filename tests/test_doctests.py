@@ -4,9 +4,8 @@ import doctest
 import importlib
 import pkgutil
 
-import pytest
-
 import maillage
+import pytest
 
 MODULES = sorted(
     info.name

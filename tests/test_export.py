@@ -9,7 +9,6 @@ from collections import Counter
 
 import networkx as nx
 import pytest
-
 from maillage.graph.export import Selection, cypher_string, export_cypher
 from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
 from maillage.graph.store import open_store
@@ -69,7 +68,9 @@ def test_json_round_trip_gives_the_same_graph_and_provenance(loaded, tmp_path, g
     assert graph_state(copy) == graph_state(loaded.store)
     store = open_store(str(copy))
     assert [(s.name, s.contributor, s.authoritative) for s in store.sources()] == [
-        ("demo", "test", False), ("people", "test", False), ("other", "test", True)
+        ("demo", "test", False),
+        ("people", "test", False),
+        ("other", "test", True),
     ]
     assert store.get("association:crid").attrs["website"] == "http://crid.example"
     store.close()
@@ -108,7 +109,9 @@ def test_csv_export_reloads_to_the_same_nodes_and_relations(loaded, tmp_path):
     original, reloaded = open_store(str(loaded.store)), open_store(str(copy))
     try:
         kept = [n for n in original.nodes() if n.kind != "Person"]
-        assert [(n.id, n.kind, n.name, n.attrs) for n in reloaded.nodes()] == [(n.id, n.kind, n.name, n.attrs) for n in kept]
+        assert [(n.id, n.kind, n.name, n.attrs) for n in reloaded.nodes()] == [
+            (n.id, n.kind, n.name, n.attrs) for n in kept
+        ]
         people = {n.id for n in original.nodes("Person")}
         assert people and {r.key for r in reloaded.relations()} == {
             r.key for r in original.relations() if not {r.source, r.target} & people
@@ -190,11 +193,17 @@ def test_cypher_string_literals_hold_nasty_text_exactly(nasty):
 def nasty_store(path) -> object:
     store = open_store(str(path))
     nodes = [
-        NodeRecord(Node(f"association:nasty-{i}", "Association", text, (text + " bis",), {"description": text}), f"nasty.csv:{i + 2}")
+        NodeRecord(
+            Node(f"association:nasty-{i}", "Association", text, (text + " bis",), {"description": text}),
+            f"nasty.csv:{i + 2}",
+        )
         for i, text in enumerate(NASTY)
     ]
     relations = [
-        RelationRecord(Relation(f"association:nasty-{i}", "PARTNERS_WITH", f"association:nasty-{i + 1}", "", {"note": text}), f"r.csv:{i}")
+        RelationRecord(
+            Relation(f"association:nasty-{i}", "PARTNERS_WITH", f"association:nasty-{i + 1}", "", {"note": text}),
+            f"r.csv:{i}",
+        )
         for i, text in enumerate(NASTY[:-1])
     ]
     store.write(Batch(Source("nasty 'source' \\", "workbook", "o'brien"), nodes, relations))
@@ -236,8 +245,11 @@ def test_cypher_script_runs_on_a_real_neo4j(tmp_path):
     auth = (os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD", ""))
     database = os.environ.get("MAILLAGE_CYPHER_TEST_DATABASE") or os.environ.get("NEO4J_DATABASE") or None
     with neo4j.GraphDatabase.driver(uri, auth=auth) as driver:
+
         def clean():
-            driver.execute_query("MATCH (n:Association) WHERE n.id STARTS WITH 'association:nasty-' DETACH DELETE n", database_=database)
+            driver.execute_query(
+                "MATCH (n:Association) WHERE n.id STARTS WITH 'association:nasty-' DETACH DELETE n", database_=database
+            )
 
         clean()
         try:
@@ -247,13 +259,15 @@ def test_cypher_script_runs_on_a_real_neo4j(tmp_path):
                         session.run(line).consume()
             records, _, _ = driver.execute_query(
                 "MATCH (n:Association) WHERE n.id STARTS WITH 'association:nasty-' RETURN n.id AS id, n.name AS name, "
-                "n.aliases AS aliases, n.description AS description ORDER BY id", database_=database,
+                "n.aliases AS aliases, n.description AS description ORDER BY id",
+                database_=database,
             )
             got = {r["id"]: (r["name"], r["aliases"], r["description"]) for r in records}
             assert got == {f"association:nasty-{i}": (t, [t + " bis"], t) for i, t in enumerate(NASTY)}
             records, _, _ = driver.execute_query(
                 "MATCH (a:Association)-[r:PARTNERS_WITH]->(b:Association) WHERE a.id STARTS WITH 'association:nasty-' "
-                "RETURN a.id AS a, r.note AS note", database_=database,
+                "RETURN a.id AS a, r.note AS note",
+                database_=database,
             )
             assert sorted((r["a"], r["note"]) for r in records) == sorted(
                 (f"association:nasty-{i}", t) for i, t in enumerate(NASTY[:-1])

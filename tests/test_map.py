@@ -12,7 +12,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-
+from maillage.graph.errors import UsageError
 from maillage.graph.store import open_store
 from maillage.visualise import map_data, map_html, select, svg_document, theme_members, write_map
 from maillage.visualise.map import escape_json, vis_network_assets
@@ -97,7 +97,7 @@ def test_vis_network_is_inlined_from_pyvis_without_urls():
 def test_markup_in_an_actor_name_appears_only_as_escaped_text(tmp_path, invoke):
     (tmp_path / "actors.csv").write_text(
         "id,kind,name,aliases,description\n"
-        "association:piege,Association,<img src=x onerror=alert(1)>,<b>gras</b>,\"<script>alert(2)</script>\"\n",
+        'association:piege,Association,<img src=x onerror=alert(1)>,<b>gras</b>,"<script>alert(2)</script>"\n',
         encoding="utf-8",
     )
     (tmp_path / "relations.csv").write_text("source,type,target,role,start,end,note\n", encoding="utf-8")
@@ -112,14 +112,17 @@ def test_markup_in_an_actor_name_appears_only_as_escaped_text(tmp_path, invoke):
     assert node["attrs"]["description"] == "<script>alert(2)</script>"
 
 
-@pytest.mark.parametrize("name", [
-    "</script><script>alert(1)</script>",
-    "</SCRIPT ><img src=x>",
-    "<!--<script>",
-    "a\u2028b\u2029c",
-    "&lt;already escaped&gt; & \"quotes\" 'single'",
-    "\\\"; alert(1); //",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "</script><script>alert(1)</script>",
+        "</SCRIPT ><img src=x>",
+        "<!--<script>",
+        "a\u2028b\u2029c",
+        "&lt;already escaped&gt; & \"quotes\" 'single'",
+        '\\"; alert(1); //',
+    ],
+)
 def test_the_data_block_cannot_be_broken_out_of(name):
     page = map_html(one_node_graph(name, description=name))
     data = page_data(page)
@@ -169,7 +172,9 @@ def test_french_by_default_and_english_on_demand(demo_store, tmp_path):
     assert [k["label"] for k in french["kinds"]][:3] == ["Collectivité", "Association", "Thème"]
     assert [k["label"] for k in english["kinds"]][:3] == ["Local authority", "Association", "Theme"]
     assert french["text"]["search"] == "Rechercher un acteur" and english["text"]["search"] == "Find an actor"
-    assert french["relationTypes"][0]["label"] == "participe à" and english["relationTypes"][0]["label"] == "takes part in"
+    assert (
+        french["relationTypes"][0]["label"] == "participe à" and english["relationTypes"][0]["label"] == "takes part in"
+    )
     assert french["roles"]["lead"] == "chef de file" and english["roles"]["lead"] == "lead"
     assert english["sizeBy"]["label"].startswith("degree")
     assert '<html lang="en">' in run_map(demo_store, tmp_path, "--lang", "en")
@@ -287,7 +292,7 @@ def test_small_graphs_use_browser_physics_large_ones_a_precomputed_layout():
 def test_write_is_atomic_and_leaves_nothing_behind(tmp_path):
     target = tmp_path / "map.html"
     target.write_text("previous map", encoding="utf-8")
-    with pytest.raises(Exception):
+    with pytest.raises(UsageError, match="cannot colour by"):
         write_map(one_node_graph("x"), target, color_by="nonsense")
     assert target.read_text(encoding="utf-8") == "previous map"
     write_map(one_node_graph("été"), target)
@@ -371,8 +376,12 @@ def test_a_graph_above_max_nodes_is_drawn_as_territories():
     G = territory_graph(900, seed=3)
     grouped = aggregate(G, "territory", lang="en")
     where = territories(G)
-    assert grouped.graph["aggregate"] == {"by": "territory", "nodes": 900, "edges": G.number_of_edges(),
-                                          "groups": grouped.number_of_nodes()}
+    assert grouped.graph["aggregate"] == {
+        "by": "territory",
+        "nodes": 900,
+        "edges": G.number_of_edges(),
+        "groups": grouped.number_of_nodes(),
+    }
     assert sum(members for _, members in grouped.nodes(data="members")) == 900
     names = {data["name"]: data for _, data in grouped.nodes(data=True)}
     departement = G.nodes["collectivite:dep-01"]["name"]

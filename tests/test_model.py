@@ -1,5 +1,4 @@
 import pytest
-
 from maillage.graph.errors import InvalidCode, ModelError, UnknownKind, UnknownRelationType
 from maillage.graph.model import (
     check_attribute,
@@ -18,9 +17,20 @@ from maillage.graph.model import (
 
 @pytest.mark.parametrize(
     "code, level",
-    [("01001", "commune"), ("2A004", "commune"), ("2B033", "commune"), ("97101", "commune"), ("97611", "commune"),
-     ("2A", "departement"), ("971", "departement"), ("01", "departement"), ("93", "departement"),
-     ("11", "region"), ("94", "region"), ("01", "region")],
+    [
+        ("01001", "commune"),
+        ("2A004", "commune"),
+        ("2B033", "commune"),
+        ("97101", "commune"),
+        ("97611", "commune"),
+        ("2A", "departement"),
+        ("971", "departement"),
+        ("01", "departement"),
+        ("93", "departement"),
+        ("11", "region"),
+        ("94", "region"),
+        ("01", "region"),
+    ],
 )
 def test_insee_codes_are_accepted_as_text(code, level):
     assert validate_insee(code, level) == code
@@ -28,8 +38,16 @@ def test_insee_codes_are_accepted_as_text(code, level):
 
 @pytest.mark.parametrize(
     "code, level",
-    [("1001", "commune"), ("2C004", "commune"), ("20004", "commune"), ("977", "departement"), ("20", "departement"),
-     ("96", "departement"), ("9", "region"), ("1001.0", "commune")],
+    [
+        ("1001", "commune"),
+        ("2C004", "commune"),
+        ("20004", "commune"),
+        ("977", "departement"),
+        ("20", "departement"),
+        ("96", "departement"),
+        ("9", "region"),
+        ("1001.0", "commune"),
+    ],
 )
 def test_malformed_insee_codes_are_rejected(code, level):
     with pytest.raises(InvalidCode):
@@ -74,9 +92,15 @@ def test_relation_endpoints_and_roles_are_checked():
 
 
 def test_ids_prefer_official_codes():
-    assert make_id("Collectivite", "Seine-Saint-Denis", {"level": "departement", "insee_code": "93"}) == "collectivite:dep-93"
+    assert (
+        make_id("Collectivite", "Seine-Saint-Denis", {"level": "departement", "insee_code": "93"})
+        == "collectivite:dep-93"
+    )
     assert make_id("Collectivite", "Ajaccio", {"level": "commune", "insee_code": "2A004"}) == "collectivite:com-2A004"
-    assert make_id("Collectivite", "Est Ensemble", {"level": "epci", "siren": "200057875"}) == "collectivite:epci-200057875"
+    assert (
+        make_id("Collectivite", "Est Ensemble", {"level": "epci", "siren": "200057875"})
+        == "collectivite:epci-200057875"
+    )
     assert make_id("Association", "Cités Unies France") == "association:cites-unies-france"
     assert make_id("Country", "Sénégal", {"country": "SN"}) == "country:sn"
     with pytest.raises(ModelError):

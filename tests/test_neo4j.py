@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from maillage.cli import main
 from maillage.graph.model import Node
 from maillage.graph.store import open_store
@@ -129,13 +128,31 @@ def overlapping_workbooks(base: Path, round_: int) -> list[Path]:
     shared = [[f"association:shared-{i}", "Association", f"Réseau partagé {i}", f"RP{i}", ""] for i in range(30)]
     folders = []
     for k in range(4):
-        own = [[f"association:wb{k}-{i}", "Association", f"Association {k}-{i}", "", f"round {round_}"] for i in range(20)]
+        own = [
+            [f"association:wb{k}-{i}", "Association", f"Association {k}-{i}", "", f"round {round_}"] for i in range(20)
+        ]
         relations = [
-            [f"association:shared-{i}", "PARTNERS_WITH", f"association:shared-{(i + 1) % 30}", "", "", "", f"round {round_}"]
+            [
+                f"association:shared-{i}",
+                "PARTNERS_WITH",
+                f"association:shared-{(i + 1) % 30}",
+                "",
+                "",
+                "",
+                f"round {round_}",
+            ]
             for i in range(30)
         ]
         relations += [
-            [f"association:wb{k}-{i}", "MEMBER_OF", f"association:shared-{(i + k) % 30}", "", "2009", "", f"round {round_}"]
+            [
+                f"association:wb{k}-{i}",
+                "MEMBER_OF",
+                f"association:shared-{(i + k) % 30}",
+                "",
+                "2009",
+                "",
+                f"round {round_}",
+            ]
             for i in range(20)
         ]
         folders.append(write_workbook(base / f"round{round_}" / f"wb{k}", shared + own, relations))
@@ -149,7 +166,9 @@ def test_four_processes_loading_overlapping_workbooks_leave_no_duplicate(neo4j_s
         processes = [
             subprocess.Popen(
                 [MAILLAGE, "--store", uri, "--contributor", f"writer{k}", "load", str(folder), "--source", f"wb{k}"],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
             )
             for k, folder in enumerate(folders)
         ]
@@ -159,7 +178,9 @@ def test_four_processes_loading_overlapping_workbooks_leave_no_duplicate(neo4j_s
             assert "loaded" in out
         assert neo4j_store.duplicates() == {"nodes": 0, "relations": 0}
 
-    expected_ids = {f"association:shared-{i}" for i in range(30)} | {f"association:wb{k}-{i}" for k in range(4) for i in range(20)}
+    expected_ids = {f"association:shared-{i}" for i in range(30)} | {
+        f"association:wb{k}-{i}" for k in range(4) for i in range(20)
+    }
     assert {node.id for node in neo4j_store.nodes()} == expected_ids
     assert neo4j_store.counts() == {"Association": 110, "MEMBER_OF": 80, "PARTNERS_WITH": 30}
     assert sorted(s.name for s in neo4j_store.sources()) == ["wb0", "wb1", "wb2", "wb3"]
@@ -168,8 +189,19 @@ def test_four_processes_loading_overlapping_workbooks_leave_no_duplicate(neo4j_s
     reference = open_store(str(tmp_path / "reference.db"))
     for folder, k in zip(folders, range(4)):
         result = subprocess.run(
-            [MAILLAGE, "--store", str(tmp_path / "reference.db"), "--contributor", f"writer{k}", "load", str(folder), "--source", f"wb{k}"],
-            capture_output=True, text=True,
+            [
+                MAILLAGE,
+                "--store",
+                str(tmp_path / "reference.db"),
+                "--contributor",
+                f"writer{k}",
+                "load",
+                str(folder),
+                "--source",
+                f"wb{k}",
+            ],
+            capture_output=True,
+            text=True,
         )
         assert result.returncode == 0, result.stderr
     assert neo4j_store.nodes() == reference.nodes()
@@ -183,7 +215,15 @@ def test_four_processes_loading_overlapping_workbooks_leave_no_duplicate(neo4j_s
 def big_workbook(folder: Path, actors: int = 15_000, relations: int = 45_000) -> Path:
     rows = [[f"association:big-{i}", "Association", f"Grande association {i}", "", "texte"] for i in range(actors)]
     links = [
-        [f"association:big-{i % actors}", "PARTNERS_WITH", f"association:big-{(i % actors + 1 + i // actors) % actors}", "", "", "", f"lien {i}"]
+        [
+            f"association:big-{i % actors}",
+            "PARTNERS_WITH",
+            f"association:big-{(i % actors + 1 + i // actors) % actors}",
+            "",
+            "",
+            "",
+            f"lien {i}",
+        ]
         for i in range(relations)
     ]
     return write_workbook(folder, rows, links)
@@ -199,14 +239,18 @@ def test_server_stopped_in_the_middle_of_a_load(spare_env, tmp_path, demo_path):
     spare = spare_env
     big = big_workbook(tmp_path / "big")
     env = {**os.environ, "NEO4J_PASSWORD": KNOWN_PASSWORD}
-    first = subprocess.run([MAILLAGE, "--store", spare.uri, "load", str(demo_path)], env=env, capture_output=True, text=True)
+    first = subprocess.run(
+        [MAILLAGE, "--store", spare.uri, "load", str(demo_path)], env=env, capture_output=True, text=True
+    )
     assert first.returncode == 0, first.stderr
     with Neo4jStore(spare.uri) as store:
         before = comparable(store)
 
         # Files, not pipes: a full pipe would block the load and the wait below.
         with open(tmp_path / "out.txt", "w") as out_file, open(tmp_path / "err.txt", "w") as err_file:
-            load = subprocess.Popen([MAILLAGE, "--store", spare.uri, "load", str(big)], env=env, stdout=out_file, stderr=err_file)
+            load = subprocess.Popen(
+                [MAILLAGE, "--store", spare.uri, "load", str(big)], env=env, stdout=out_file, stderr=err_file
+            )
         while not running_load(store):
             assert load.poll() is None, (tmp_path / "err.txt").read_text()
             time.sleep(0.2)
@@ -223,11 +267,15 @@ def test_server_stopped_in_the_middle_of_a_load(spare_env, tmp_path, demo_path):
     spare.script("start")
     with Neo4jStore(spare.uri) as store:
         assert comparable(store) == before
-        again = subprocess.run([MAILLAGE, "--store", spare.uri, "load", str(big)], env=env, capture_output=True, text=True)
+        again = subprocess.run(
+            [MAILLAGE, "--store", spare.uri, "load", str(big)], env=env, capture_output=True, text=True
+        )
         assert again.returncode == 0, again.stderr
         clean = open_store(str(tmp_path / "clean.db"))
         for folder in (demo_path, big):
-            subprocess.run([MAILLAGE, "--store", str(tmp_path / "clean.db"), "load", str(folder)], check=True, capture_output=True)
+            subprocess.run(
+                [MAILLAGE, "--store", str(tmp_path / "clean.db"), "load", str(folder)], check=True, capture_output=True
+            )
         assert comparable(store) == comparable(clean)
         assert store.duplicates() == {"nodes": 0, "relations": 0}
         clean.close()
@@ -267,7 +315,9 @@ def test_unreachable_server_is_one_clear_line(runner, spare_env):
 def test_tls_scheme_against_a_plain_server_is_one_clear_line(runner, spare_env, scheme):
     uri = f"{scheme}://127.0.0.1:{spare_env.port}"
     result = runner.invoke(main, ["--store", uri, "actors"])
-    _one_line_error(result, f"cannot open an encrypted (TLS) connection to the Neo4j server at {uri}", "use neo4j:// or bolt://")
+    _one_line_error(
+        result, f"cannot open an encrypted (TLS) connection to the Neo4j server at {uri}", "use neo4j:// or bolt://"
+    )
     assert result.exit_code == 1
 
 
@@ -316,8 +366,20 @@ def test_the_password_prompt_hides_what_is_typed_at_a_terminal(spare_env, demo_p
     env = {key: value for key, value in os.environ.items() if key != "NEO4J_PASSWORD"}
     master, terminal = pty.openpty()
     program = subprocess.Popen(
-        [sys.executable, "-c", "from maillage.cli import main; main()", "--store", spare_env.uri, "load", str(demo_path)],
-        stdin=terminal, stdout=terminal, stderr=terminal, env=env, close_fds=True,
+        [
+            sys.executable,
+            "-c",
+            "from maillage.cli import main; main()",
+            "--store",
+            spare_env.uri,
+            "load",
+            str(demo_path),
+        ],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env=env,
+        close_fds=True,
     )
     os.close(terminal)
     try:
@@ -380,7 +442,13 @@ def test_the_password_never_reaches_output_logs_or_files(runner, spare_env, demo
 def test_data_never_becomes_query_text(neo4j_store):
     from maillage.graph.model import Batch, NodeRecord, Source
 
-    hostile = Node("association:x", "Association", "x'}) DETACH DELETE n //", ("`) MATCH (m) DETACH DELETE m //",), {"description": "$rows"})
+    hostile = Node(
+        "association:x",
+        "Association",
+        "x'}) DETACH DELETE n //",
+        ("`) MATCH (m) DETACH DELETE m //",),
+        {"description": "$rows"},
+    )
     neo4j_store.write(Batch(Source("evil.csv", "test", "mallory"), [NodeRecord(hostile, "evil.csv:2")]))
     assert neo4j_store.get("association:x") == hostile
     assert [n.id for n in neo4j_store.find("`) MATCH (m) DETACH DELETE m //")] == ["association:x"]
@@ -393,7 +461,9 @@ def test_data_never_becomes_query_text(neo4j_store):
 # --------------------------------------------------------------------------- claims kept apart
 
 
-@pytest.mark.parametrize("direct_stream_records", [DIRECT_STREAM_RECORDS, 0], ids=["streams-direct", "streams-in-batches"])
+@pytest.mark.parametrize(
+    "direct_stream_records", [DIRECT_STREAM_RECORDS, 0], ids=["streams-direct", "streams-in-batches"]
+)
 def test_relation_claims_follow_their_ends_like_the_embedded_store(neo4j_store, sqlite_store, direct_stream_records):
     """A relationship carries its claims; when an end goes (unload) they are kept apart, and they
     come back on the relationship when the end returns, through write, write_stream and
@@ -405,12 +475,16 @@ def test_relation_claims_follow_their_ends_like_the_embedded_store(neo4j_store, 
 
     def batch(name, nodes=(), relations=(), authoritative=False):
         made = Batch(Source(name, "workbook", "t", "2026-01-01T00:00:00+00:00", authoritative))
-        made.nodes = [NodeRecord(Node(i, "Association", i.upper(), (), {"note": name}), f"{name}:{k + 2}") for k, i in enumerate(nodes)]
+        made.nodes = [
+            NodeRecord(Node(i, "Association", i.upper(), (), {"note": name}), f"{name}:{k + 2}")
+            for k, i in enumerate(nodes)
+        ]
         # Relations one way have no role and plain attributes (kept as properties alone), the
         # other way a role and an attribute that is not a property as it is (kept as JSON too).
         made.relations = [
             RelationRecord(
-                Relation(s, "PARTNERS_WITH", t, "", {"note": f"{name}-{s}"}) if s < t
+                Relation(s, "PARTNERS_WITH", t, "", {"note": f"{name}-{s}"})
+                if s < t
                 else Relation(s, "PARTNERS_WITH", t, "chef de file", {"note": f"{name}-{s}", "montants": []}),
                 f"{name}-r:{k + 2}",
             )
@@ -480,13 +554,22 @@ def test_a_node_one_source_created_carries_its_claim_until_another_claims_it(neo
         return made
 
     # Aliases repeating each other or the name: the node keeps them once, its claim as given.
-    rosny = Node("collectivite:93064", "Collectivite", "Rosny-sous-Bois", ("Rosny", "Rosny", "Rosny-sous-Bois"), {"insee_code": "93064"})
+    rosny = Node(
+        "collectivite:93064",
+        "Collectivite",
+        "Rosny-sous-Bois",
+        ("Rosny", "Rosny", "Rosny-sous-Bois"),
+        {"insee_code": "93064"},
+    )
     nanterre = Node("collectivite:92050", "Collectivite", "Nanterre", ("Ville de Nanterre",), {"insee_code": "92050"})
     later = Node("collectivite:93064", "Collectivite", "Ville de Rosny-sous-Bois", (), {"population": 45000})
     # Two aliases beyond the name; attributes that are not properties as they are (an empty
     # list, a name of the store's own).
     seine = Node(
-        "collectivite:93", "Collectivite", "Seine-Saint-Denis", ("CG93", "Conseil général de la Seine-Saint-Denis"),
+        "collectivite:93",
+        "Collectivite",
+        "Seine-Saint-Denis",
+        ("CG93", "Conseil général de la Seine-Saint-Denis"),
         {"insee_code": "93", "alias_key": "cg 93 bis", "tags": []},
     )
     communes = [rosny, nanterre, seine]
@@ -499,8 +582,14 @@ def test_a_node_one_source_created_carries_its_claim_until_another_claims_it(neo
             assert neo4j_store.node_claims(node_id) == sqlite_store.node_claims(node_id), (step, node_id)
             assert neo4j_store.get(node_id) == sqlite_store.get(node_id), (step, node_id)
         for reference in (
-            "rosny", "ROSNY-SOUS-BOIS", "ville de nanterre", "Nanterre", "Ville de Rosny-sous-Bois",
-            "cg93", "conseil general de la seine-saint-denis", "cg 93 bis",
+            "rosny",
+            "ROSNY-SOUS-BOIS",
+            "ville de nanterre",
+            "Nanterre",
+            "Ville de Rosny-sous-Bois",
+            "cg93",
+            "conseil general de la seine-saint-denis",
+            "cg 93 bis",
         ):
             assert neo4j_store.find(reference) == sqlite_store.find(reference), (step, reference)
         assert neo4j_store.sources() == sqlite_store.sources(), step
@@ -530,9 +619,17 @@ def test_a_node_one_source_created_carries_its_claim_until_another_claims_it(neo
             }
             assert {row["kind"] for row in layout.values()} == {None}
             assert layout[rosny.id]["attrs"] is None and layout[rosny.id]["insee_code"] == "93064"
-            assert (layout[rosny.id]["alias_key"], layout[rosny.id]["names"], layout[rosny.id]["name_keys"]) == ("rosny", None, 0)
+            assert (layout[rosny.id]["alias_key"], layout[rosny.id]["names"], layout[rosny.id]["name_keys"]) == (
+                "rosny",
+                None,
+                0,
+            )
             assert json.loads(layout[seine.id]["attrs"]) == seine.attrs
-            assert (layout[seine.id]["alias_key"], len(layout[seine.id]["names"]), layout[seine.id]["name_keys"]) == ("cg93", 3, 1)
+            assert (layout[seine.id]["alias_key"], len(layout[seine.id]["names"]), layout[seine.id]["name_keys"]) == (
+                "cg93",
+                3,
+                1,
+            )
         elif step == "second source":
             assert claim_nodes() == 2
         elif step == "reload":
@@ -543,7 +640,10 @@ def test_a_node_one_source_created_carries_its_claim_until_another_claims_it(neo
     # every folded label a NameKey, no name_key, kind and attributes (as JSON) properties of
     # the node. It reads alike and is written alike.
     for store in (sqlite_store, neo4j_store):
-        store.write(batch("epci.csv", [Node("collectivite:200054781", "Collectivite", "Métropole du Grand Paris", ("MGP",))]))
+        store.write(
+            batch("epci.csv", [Node("collectivite:200054781", "Collectivite", "Métropole du Grand Paris", ("MGP",))])
+        )
+
     def as_schema_2(tx):
         tx.run(
             "MATCH (n:Node) SET n.kind = $kinds[n.id], n.attrs = $attrs[n.id]",
@@ -557,19 +657,30 @@ def test_a_node_one_source_created_carries_its_claim_until_another_claims_it(neo
             "REMOVE n.claim_source, n.claim_place, n.claim_aliases",
             json={node.id: json.dumps(list(node.aliases), ensure_ascii=False) for node in neo4j_store.nodes()},
         ).consume()
-        tx.run("MATCH (n:Node) WHERE n.names IS NULL SET n.names = [n.name_key] + coalesce([n.alias_key], [])").consume()
-        tx.run("MATCH (n:Node) WHERE n.alias_key IS NOT NULL CREATE (:NameKey {key: n.alias_key, node_id: n.id})").consume()
-        tx.run("MATCH (n:Node) CREATE (:NameKey {key: n.name_key, node_id: n.id}) REMOVE n.name_key, n.alias_key").consume()
+        tx.run(
+            "MATCH (n:Node) WHERE n.names IS NULL SET n.names = [n.name_key] + coalesce([n.alias_key], [])"
+        ).consume()
+        tx.run(
+            "MATCH (n:Node) WHERE n.alias_key IS NOT NULL CREATE (:NameKey {key: n.alias_key, node_id: n.id})"
+        ).consume()
+        tx.run(
+            "MATCH (n:Node) CREATE (:NameKey {key: n.name_key, node_id: n.id}) REMOVE n.name_key, n.alias_key"
+        ).consume()
         # Before schema 4 an attribute named alias_key was copied as a property like the others.
-        tx.run("MATCH (n:Node {id: $id}) SET n.alias_key = $value", id=seine.id, value=seine.attrs["alias_key"]).consume()
+        tx.run(
+            "MATCH (n:Node {id: $id}) SET n.alias_key = $value", id=seine.id, value=seine.attrs["alias_key"]
+        ).consume()
         tx.run("MATCH (m:MaillageStore) SET m.schema_version = 2").consume()
 
     neo4j_store._write(as_schema_2)
-    assert neo4j_store._read(
-        "MATCH (n:Node) WHERE n.claim_source IS NOT NULL OR n.name_key IS NOT NULL OR n.kind IS NULL OR n.attrs IS NULL "
-        "OR (n.alias_key IS NOT NULL AND n.id <> $seine) RETURN count(n) AS n",
-        seine=seine.id,
-    )[0]["n"] == 0
+    assert (
+        neo4j_store._read(
+            "MATCH (n:Node) WHERE n.claim_source IS NOT NULL OR n.name_key IS NOT NULL OR n.kind IS NULL OR n.attrs IS NULL "
+            "OR (n.alias_key IS NOT NULL AND n.id <> $seine) RETURN count(n) AS n",
+            seine=seine.id,
+        )[0]["n"]
+        == 0
+    )
     older = Neo4jStore(neo4j_store.location)
     try:
         for store in (sqlite_store, older):

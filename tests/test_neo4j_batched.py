@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from maillage.cli import main
 from maillage.graph.errors import LoadError, UsageError
 from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
@@ -44,11 +43,24 @@ def waldec(path: Path, rows: int, renamed: int = 0, bad_last_row: bool = False) 
             code = COMMUNES[n % len(COMMUNES)]
             title = f"{'NOUVEAU NOM ' if n < renamed else ''}ASSOCIATION NUMÉRO {n} DE {code}"
             cells = {
-                "id": "W93-BAD" if bad_last_row and n == rows - 1 else f"W93{n:07d}", "gestion": "932P", "date_creat": "2012-03-14", "date_decla": "2012-03-14",
-                "date_publi": "2012-03-31", "date_disso": "0001-01-01", "nature": "D", "groupement": "S",
-                "titre": title, "objet": "échanges et solidarité internationale", "objet_social1": "019000",
-                "adrs_codeinsee": code, "adrs_codepostal": "93110", "adrs_libcommune": "Commune",
-                "adrg_pays": "FRANCE", "dir_civilite": "PM", "publiweb": "0", "position": "A",
+                "id": "W93-BAD" if bad_last_row and n == rows - 1 else f"W93{n:07d}",
+                "gestion": "932P",
+                "date_creat": "2012-03-14",
+                "date_decla": "2012-03-14",
+                "date_publi": "2012-03-31",
+                "date_disso": "0001-01-01",
+                "nature": "D",
+                "groupement": "S",
+                "titre": title,
+                "objet": "échanges et solidarité internationale",
+                "objet_social1": "019000",
+                "adrs_codeinsee": code,
+                "adrs_codepostal": "93110",
+                "adrs_libcommune": "Commune",
+                "adrg_pays": "FRANCE",
+                "dir_civilite": "PM",
+                "publiweb": "0",
+                "position": "A",
                 "maj_time": "2024-09-12 10:15:42",
             }
             writer.writerow([cells.get(column, "") for column in WALDEC_COLUMNS])
@@ -74,28 +86,44 @@ def everything(store: Neo4jStore, probes: list[str], references: list[str]) -> t
     graph = store.to_networkx()
     around = store.to_networkx(node_ids=probes)
     return (
-        store.nodes(), store.nodes(kind="Association"), store.nodes(search="numéro"), store.relations(),
-        sorted(store.counts().items()), store.sources(), store.source_digests(), list(store.dump()),
+        store.nodes(),
+        store.nodes(kind="Association"),
+        store.nodes(search="numéro"),
+        store.relations(),
+        sorted(store.counts().items()),
+        store.sources(),
+        store.source_digests(),
+        list(store.dump()),
         [(store.get(i), store.node_claims(i), store.relation_claims(i), store.relations(i)) for i in probes],
         [store.find(reference) for reference in references],
         sorted(store.neighbourhood(probes, 2)),
-        sorted(graph.nodes(data="name")), sorted(graph.edges(keys=True)),
-        sorted(around.nodes(data="name")), sorted(around.edges(keys=True)),
+        sorted(graph.nodes(data="name")),
+        sorted(graph.edges(keys=True)),
+        sorted(around.nodes(data="name")),
+        sorted(around.edges(keys=True)),
     )
 
 
 def cli_reads(uri: str) -> tuple:
     return (
-        cli(uri, "actors"), cli(uri, "actors", "--kind", "Association"), cli(uri, "show", ROSNY),
+        cli(uri, "actors"),
+        cli(uri, "actors", "--kind", "Association"),
+        cli(uri, "show", ROSNY),
         cli(uri, "report", "centrality", "--format", "csv"),
     )
 
 
-def test_a_load_killed_between_batches_shows_nothing_and_the_next_load_removes_it(neo4j_store, neo4j_uri, tmp_path, graph_state):
+def test_a_load_killed_between_batches_shows_nothing_and_the_next_load_removes_it(
+    neo4j_store, neo4j_uri, tmp_path, graph_state
+):
     cli(neo4j_uri, "load", *COG)
     cli(neo4j_uri, "load", str(waldec(tmp_path / "rna_waldec_20241001_dpt_93.csv", 40)))
     probes = [ROSNY, "association:rna-W930000001", "association:rna-W930000999"]
-    references = ["ASSOCIATION NUMÉRO 1 DE 93048", "NOUVEAU NOM ASSOCIATION NUMÉRO 1 DE 93048", "ASSOCIATION NUMÉRO 999 DE 93048"]
+    references = [
+        "ASSOCIATION NUMÉRO 1 DE 93048",
+        "NOUVEAU NOM ASSOCIATION NUMÉRO 1 DE 93048",
+        "ASSOCIATION NUMÉRO 999 DE 93048",
+    ]
     before, reads_before = everything(neo4j_store, probes, references), cli_reads(neo4j_uri)
     # Next month's extract: the first rows renamed (nodes that exist: staged), many new associations.
     extract = waldec(tmp_path / "rna_waldec_20241101_dpt_93.csv", 6000, renamed=20)
@@ -132,7 +160,9 @@ def test_a_load_killed_between_batches_shows_nothing_and_the_next_load_removes_i
     ]
 
 
-def test_a_load_failing_after_some_batches_shows_nothing_and_leaves_nothing(neo4j_store, neo4j_uri, tmp_path, monkeypatch):
+def test_a_load_failing_after_some_batches_shows_nothing_and_leaves_nothing(
+    neo4j_store, neo4j_uri, tmp_path, monkeypatch
+):
     cli(neo4j_uri, "load", *COG)
     probes = [ROSNY, "association:rna-W930000001"]
     before = everything(neo4j_store, probes, ["ASSOCIATION NUMÉRO 1 DE 93048"])
@@ -165,10 +195,15 @@ def association(number: int, name: str | None = None) -> Node:
 
 def test_readers_see_the_old_source_while_a_reload_waits_between_batches(neo4j_store, neo4j_uri, sqlite_store):
     communes = Batch(Source("communes", "cog", "t", "2026-01-01T00:00:00+00:00"))
-    communes.nodes = [NodeRecord(Node(f"collectivite:c{i}", "Collectivite", f"Commune {i}"), f"communes:{i}") for i in range(3)]
+    communes.nodes = [
+        NodeRecord(Node(f"collectivite:c{i}", "Collectivite", f"Commune {i}"), f"communes:{i}") for i in range(3)
+    ]
     old = Batch(Source("rna", "rna-waldec", "t", "2026-01-01T00:00:00+00:00"))
     old.nodes = [NodeRecord(association(i), f"rna:{i}") for i in range(1, 5)]
-    old.relations = [RelationRecord(Relation(f"association:a{i}", "LOCATED_IN", f"collectivite:c{i % 3}"), f"rna:{i}") for i in range(1, 5)]
+    old.relations = [
+        RelationRecord(Relation(f"association:a{i}", "LOCATED_IN", f"collectivite:c{i % 3}"), f"rna:{i}")
+        for i in range(1, 5)
+    ]
     # Another source names a3 too, and a relation to a6, which no source asserts yet (kept apart).
     other = Batch(Source("equipe", "workbook", "t", "2026-01-01T00:00:00+00:00"))
     other.nodes = [NodeRecord(association(3, "Association trois"), "equipe:2"), NodeRecord(association(9), "equipe:3")]
@@ -178,7 +213,10 @@ def test_readers_see_the_old_source_while_a_reload_waits_between_batches(neo4j_s
     # an old one to a new one, and to a node that comes later in the stream.
     new.nodes = [NodeRecord(association(1, "Association un, renommée"), "rna:1"), NodeRecord(association(3), "rna:3")]
     new.nodes += [NodeRecord(association(i), f"rna:{i}") for i in range(5, 13)]
-    new.relations = [RelationRecord(Relation(f"association:a{i}", "LOCATED_IN", f"collectivite:c{i % 3}"), f"rna:{i}") for i in (1, 3, *range(5, 12))]
+    new.relations = [
+        RelationRecord(Relation(f"association:a{i}", "LOCATED_IN", f"collectivite:c{i % 3}"), f"rna:{i}")
+        for i in (1, 3, *range(5, 12))
+    ]
     new.relations += [
         RelationRecord(Relation("association:a5", "PARTNERS_WITH", "association:a3"), "rna:20"),
         RelationRecord(Relation("association:a3", "PARTNERS_WITH", "association:a7"), "rna:21"),
@@ -209,7 +247,7 @@ def test_readers_see_the_old_source_while_a_reload_waits_between_batches(neo4j_s
     def load() -> None:
         try:
             neo4j_store.write_stream(new.source, records())
-        except BaseException as error:  # noqa: BLE001 - handed to the test's thread
+        except BaseException as error:
             failure.append(error)
 
     loading = threading.Thread(target=load)
@@ -229,7 +267,10 @@ def test_readers_see_the_old_source_while_a_reload_waits_between_batches(neo4j_s
     # Stream digests differ between stores; everything else is the same.
     after, reference = everything(neo4j_store, probes, references), everything(sqlite_store, probes, references)
     assert after[:6] + after[7:] == reference[:6] + reference[7:]
-    assert neo4j_store.get("association:a1").name == "Association un, renommée" and neo4j_store.get("association:a2") is None
+    assert (
+        neo4j_store.get("association:a1").name == "Association un, renommée"
+        and neo4j_store.get("association:a2") is None
+    )
     assert ("association:a9", "association:a6", "PARTNERS_WITH") in after[-3]
     assert neo4j_store.duplicates() == {"nodes": 0, "relations": 0}
 
@@ -244,12 +285,16 @@ def test_a_failed_publish_leaves_the_old_source(neo4j_store):
     records.append(RelationRecord(Relation("association:a2", "MEMBER_OF", "association:nowhere"), "rna:9"))
     with pytest.raises(LoadError) as raised:
         neo4j_store.write_stream(first.source, records)
-    assert [str(problem) for problem in raised.value.problems] == ["rna:9: relation MEMBER_OF points to unknown node 'association:nowhere'"]
+    assert [str(problem) for problem in raised.value.problems] == [
+        "rna:9: relation MEMBER_OF points to unknown node 'association:nowhere'"
+    ]
     assert pending(neo4j_store) == {"loads": 0, "nodes": 0, "staged": 0}
     assert everything(neo4j_store, ["association:a1", "association:a2"], ["Association 2"]) == before
 
 
-def test_a_second_load_of_the_source_waits_for_the_first_then_finds_it_loaded(neo4j_store, neo4j_uri, tmp_path, monkeypatch):
+def test_a_second_load_of_the_source_waits_for_the_first_then_finds_it_loaded(
+    neo4j_store, neo4j_uri, tmp_path, monkeypatch
+):
     cli(neo4j_uri, "load", *COG)
     extract = waldec(tmp_path / "rna_waldec_20241101_dpt_93.csv", 3000)
     monkeypatch.setenv(BATCH_RECORDS_VARIABLE, "200")
@@ -265,17 +310,26 @@ def test_a_second_load_of_the_source_waits_for_the_first_then_finds_it_loaded(ne
             yield record
 
     results = []
-    loading = threading.Thread(target=lambda: results.append(store.write_stream(reader.source, records(), reader.digest)))
+    loading = threading.Thread(
+        target=lambda: results.append(store.write_stream(reader.source, records(), reader.digest))
+    )
     loading.start()
     second = None
     try:
         assert paused.wait(60)
-        second = subprocess.Popen([MAILLAGE, "--store", neo4j_uri, "--contributor", "test", "load", str(extract)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        second = subprocess.Popen(
+            [MAILLAGE, "--store", neo4j_uri, "--contributor", "test", "load", str(extract)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         # The second load waits for the store lock the first holds between its transactions.
-        while second.poll() is None and not neo4j_store._read(
-            "SHOW TRANSACTIONS YIELD status WHERE status STARTS WITH 'Blocked' RETURN count(*) AS blocked"
-        )[0]["blocked"]:
+        while (
+            second.poll() is None
+            and not neo4j_store._read(
+                "SHOW TRANSACTIONS YIELD status WHERE status STARTS WITH 'Blocked' RETURN count(*) AS blocked"
+            )[0]["blocked"]
+        ):
             pass
         assert second.poll() is None
         assert neo4j_store.counts().get("Association", 0) == 0

@@ -34,7 +34,9 @@ def _on_a_terminal(*args: str) -> tuple[int, str, str]:
     """Run ``maillage ARGS`` with stderr on a pseudo-terminal: exit code, stdout, what the terminal got."""
     controller, terminal = pty.openpty()
     try:
-        process = subprocess.Popen([str(MAILLAGE), *args], stdout=subprocess.PIPE, stderr=terminal, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [str(MAILLAGE), *args], stdout=subprocess.PIPE, stderr=terminal, stdin=subprocess.DEVNULL
+        )
         os.close(terminal)
         received = b""
         while True:
@@ -57,7 +59,9 @@ def _on_a_terminal(*args: str) -> tuple[int, str, str]:
 def test_a_load_and_a_report_draw_their_progress_on_a_terminal(tmp_path, quiet):
     store = str(tmp_path / "store.db")
     flags = ["--store", store, "--contributor", "test", *(["--quiet"] if quiet else [])]
-    assert subprocess.run([str(MAILLAGE), "--store", store, "load", *map(str, COG)], capture_output=True).returncode == 0
+    assert (
+        subprocess.run([str(MAILLAGE), "--store", store, "load", *map(str, COG)], capture_output=True).returncode == 0
+    )
 
     code, stdout, terminal = _on_a_terminal(*flags, "load", str(SAMPLES / "rna_waldec_20241001.zip"))
     assert code == 0 and "rna-waldec: 8 nodes" in stdout

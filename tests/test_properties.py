@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-
 from maillage.graph.errors import UsageError
 from maillage.graph.merge import apply_redirects, merge, redirects, repoint_batch, unmerge
 from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
@@ -33,7 +32,10 @@ def sorted_batch(batch: Batch) -> Batch:
 
 def content(batch: Batch) -> tuple:
     """What a batch asserts, order aside, authoritative flag included."""
-    nodes = sorted((r.node.id, r.node.kind, r.node.name, r.node.aliases, sorted(r.node.attrs.items()), r.place) for r in batch.nodes)
+    nodes = sorted(
+        (r.node.id, r.node.kind, r.node.name, r.node.aliases, sorted(r.node.attrs.items()), r.place)
+        for r in batch.nodes
+    )
     relations = sorted((r.relation.key, sorted(r.relation.attrs.items()), r.place) for r in batch.relations)
     return (batch.source.authoritative, nodes, relations)
 
@@ -89,7 +91,9 @@ class Model:
     def load(self, batch: Batch) -> bool:
         """Apply a load; True when it changes nothing."""
         table = self.resolved_redirects()
-        ids = {r.node.id for r in batch.nodes} | {e for r in batch.relations for e in (r.relation.source, r.relation.target)}
+        ids = {r.node.id for r in batch.nodes} | {
+            e for r in batch.relations for e in (r.relation.source, r.relation.target)
+        }
         mapping = {i: table[i] for i in ids if i in table}
         if mapping:
             names = self.nodes()
@@ -127,10 +131,18 @@ class Model:
         record["undone"] = True
 
 
-def make_batch(source: str, chosen: list[int], variants: list[int], links: list[tuple[int, int, int]], authoritative: bool) -> Batch:
+def make_batch(
+    source: str, chosen: list[int], variants: list[int], links: list[tuple[int, int, int]], authoritative: bool
+) -> Batch:
     nodes = [
         NodeRecord(
-            Node(IDS[i], "Association", ("Asso", "Association", "Assoc.")[variants[i]] + f" {i}", (), {"website": f"https://a{i}-v{variants[i]}.org"}),
+            Node(
+                IDS[i],
+                "Association",
+                ("Asso", "Association", "Assoc.")[variants[i]] + f" {i}",
+                (),
+                {"website": f"https://a{i}-v{variants[i]}.org"},
+            ),
             f"{source}.csv:{i + 2}",
         )
         for i in sorted(set(chosen))
@@ -149,7 +161,9 @@ loads = st.tuples(
     st.lists(st.tuples(index, index, st.integers(0, len(TYPES) - 1)), max_size=6),
     st.sampled_from([False, False, False, True]),
 )
-steps = st.lists(st.sampled_from(["load", "load", "load", "unload", "merge", "merge", "unmerge", "unmerge"]), min_size=5, max_size=14)
+steps = st.lists(
+    st.sampled_from(["load", "load", "load", "unload", "merge", "merge", "unmerge", "unmerge"]), min_size=5, max_size=14
+)
 
 
 def check(store, model: Model) -> None:
@@ -208,7 +222,9 @@ def test_random_loads_merges_unmerges_and_unloads_match_the_model(kinds, data):
                     if not merge_ids:
                         continue
                     active = [m for m in merge_ids if not model.merges[m]["undone"]]
-                    merge_id = data.draw(st.sampled_from(active if active and data.draw(st.integers(0, 4)) else merge_ids))
+                    merge_id = data.draw(
+                        st.sampled_from(active if active and data.draw(st.integers(0, 4)) else merge_ids)
+                    )
                     if model.merges[merge_id]["undone"]:
                         with pytest.raises(UsageError):
                             unmerge(store, merge_id, "prop")

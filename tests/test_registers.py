@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from maillage.graph.errors import LoadError
 from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, name_key, normalise
 from maillage.graph.store import open_store
@@ -147,9 +146,9 @@ def test_renamed_commune_keeps_its_old_name_as_alias_with_a_notice(invoke, tmp_p
     assert invoke("load", *map(str, COG)).exit_code == 0
     renamed = tmp_path / "v_commune_2025.csv"
     renamed.write_text(
-        (SAMPLES / "v_commune_2024.csv").read_text(encoding="utf-8").replace(
-            "ROSNY SOUS BOIS,Rosny-sous-Bois,Rosny-sous-Bois", "ROSNY SUR SEINE,Rosny-sur-Seine,Rosny-sur-Seine"
-        ),
+        (SAMPLES / "v_commune_2024.csv")
+        .read_text(encoding="utf-8")
+        .replace("ROSNY SOUS BOIS,Rosny-sous-Bois,Rosny-sous-Bois", "ROSNY SUR SEINE,Rosny-sur-Seine,Rosny-sur-Seine"),
         encoding="utf-8",
     )
     result = invoke("load", str(renamed))
@@ -162,7 +161,8 @@ def test_renamed_commune_keeps_its_old_name_as_alias_with_a_notice(invoke, tmp_p
 def test_code_handed_to_a_commune_nouvelle_is_not_merged_with_the_old_commune(invoke, tmp_path):
     header = "TYPECOM,COM,REG,DEP,CTCD,ARR,TNCC,NCC,NCCENR,LIBELLE,CAN,COMPARENT\n"
     (tmp_path / "v_departement_2015.csv").write_text(
-        "DEP,REG,CHEFLIEU,TNCC,NCC,NCCENR,LIBELLE\n74,84,74010,3,HAUTE SAVOIE,Haute-Savoie,Haute-Savoie\n", encoding="utf-8"
+        "DEP,REG,CHEFLIEU,TNCC,NCC,NCCENR,LIBELLE\n74,84,74010,3,HAUTE SAVOIE,Haute-Savoie,Haute-Savoie\n",
+        encoding="utf-8",
     )
     (tmp_path / "v_commune_2015.csv").write_text(
         header + "COM,74011,84,74,74D,741,1,ANNECY LE VIEUX,Annecy-le-Vieux,Annecy-le-Vieux,7401,\n"
@@ -199,7 +199,8 @@ def test_cog_year_comes_from_the_option_when_the_name_lacks_it(invoke, tmp_path)
 def test_bad_cog_row_is_reported_with_line_and_column_and_rejects_the_file(invoke, tmp_path):
     bad = tmp_path / "v_departement_2024.csv"
     bad.write_text(
-        (SAMPLES / "v_departement_2024.csv").read_text(encoding="utf-8").replace("93,11,93008", "9x,11,93008"), encoding="utf-8"
+        (SAMPLES / "v_departement_2024.csv").read_text(encoding="utf-8").replace("93,11,93008", "9x,11,93008"),
+        encoding="utf-8",
     )
     assert invoke("load", str(SAMPLES / "v_region_2024.csv")).exit_code == 0
     before = graph_of(invoke.store)
@@ -214,12 +215,16 @@ def test_bad_cog_row_is_reported_with_line_and_column_and_rejects_the_file(invok
 
 def test_banatic_ties_communes_to_their_epci_through_the_siren_table(invoke):
     assert invoke("load", *map(str, COG)).exit_code == 0
-    result = invoke("load", sample("banatic_perimetre_epci_2024.xls"), "--siren-table", sample("banatic_siren_insee_2024.csv"))
+    result = invoke(
+        "load", sample("banatic_perimetre_epci_2024.xls"), "--siren-table", sample("banatic_siren_insee_2024.csv")
+    )
     assert result.exit_code == 0, result.output
     store = open_store(str(invoke.store))
     try:
         mgp = store.get("collectivite:epci-200054781")
-        assert mgp.name == "Métropole du Grand Paris" and mgp.attrs["nature"] == "METRO" and mgp.attrs["level"] == "epci"
+        assert (
+            mgp.name == "Métropole du Grand Paris" and mgp.attrs["nature"] == "METRO" and mgp.attrs["level"] == "epci"
+        )
         memberships = {(r.source, r.target) for r in store.relations() if r.type == "MEMBER_OF"}
     finally:
         store.close()
@@ -241,7 +246,9 @@ def test_banatic_without_table_matches_by_name_and_departement_or_says_why_not(i
 
 def test_banatic_year_suffixed_headers(invoke):
     assert invoke("load", *map(str, COG)).exit_code == 0
-    result = invoke("load", sample("banatic_perimetre_epci_2023.xls"), "--siren-table", sample("banatic_siren_insee_2024.csv"))
+    result = invoke(
+        "load", sample("banatic_perimetre_epci_2023.xls"), "--siren-table", sample("banatic_siren_insee_2024.csv")
+    )
     assert result.exit_code == 0, result.output
     _, relations = graph_of(invoke.store)
     assert Relation("collectivite:com-2A004", "MEMBER_OF", "collectivite:epci-242010056") in relations
@@ -290,7 +297,10 @@ def test_monthly_zip_with_mixed_encodings_and_arrondissements(invoke):
         (["--commune", "75056"], {"W751000123", "0751012345"}),
         (["--object-code", "019"], {"W932001234", "W931005678", "W922003456", "W751000123"}),
         (["--keyword", "solidarité internationale"], {"W932001234", "W922003456", "W751000123"}),
-        (["--keyword", "solidarite internationale", "--include-inactive"], {"W932001234", "W922003456", "W751000123", "W931000042"}),
+        (
+            ["--keyword", "solidarite internationale", "--include-inactive"],
+            {"W932001234", "W922003456", "W751000123", "W931000042"},
+        ),
         (["--departement", "93", "--object-code", "019000"], {"W932001234", "W931005678"}),
     ],
 )
@@ -352,7 +362,9 @@ def _waldec_with(tmp_path: Path, replace: dict[str, str]) -> Path:
 
 
 def test_a_mis_encoded_name_rejects_the_file_with_line_and_column(invoke, tmp_path):
-    bad = _waldec_with(tmp_path, {"AMICALE DES JOUEURS DE PÉTANQUE": "AMICALE DES JOUEURS DE PÃ‰TANQUE", ";93048;": ";9304;"})
+    bad = _waldec_with(
+        tmp_path, {"AMICALE DES JOUEURS DE PÉTANQUE": "AMICALE DES JOUEURS DE PÃ‰TANQUE", ";93048;": ";9304;"}
+    )
     assert invoke("load", sample("rna_import_20241001_dpt_93.csv")).exit_code == 0
     before = graph_of(invoke.store)
     result = invoke("load", str(bad))
@@ -373,7 +385,9 @@ def test_skip_bad_rows_loads_the_rest_and_writes_the_rejected_rows(invoke, tmp_p
     with open(rejected, encoding="utf-8-sig", newline="") as stream:
         rows = list(csv.DictReader(stream, delimiter=";"))
     assert [(r["line"], r["column"], r["outcome"]) for r in rows] == [
-        ("2", "titre", "row rejected"), ("4", "id", "row rejected"), ("6", "date_creat", "field set aside"),
+        ("2", "titre", "row rejected"),
+        ("4", "id", "row rejected"),
+        ("6", "date_creat", "field set aside"),
     ]
     assert "control characters" in rows[0]["reason"] and rows[1]["id"] == rows[1]["value"] == "W93-BAD"
     # Under --strict the file is rejected whole, and the file asked for still says why.
@@ -385,7 +399,9 @@ def test_skip_bad_rows_loads_the_rest_and_writes_the_rejected_rows(invoke, tmp_p
 
 def test_newer_month_replaces_the_older_without_duplicates(invoke, tmp_path):
     assert invoke("load", sample("rna_waldec_20241001_dpt_93.csv")).exit_code == 0
-    assert invoke("load", sample("rna_waldec_20241001_dpt_93.csv")).output.strip().endswith("unchanged (already loaded)")
+    assert (
+        invoke("load", sample("rna_waldec_20241001_dpt_93.csv")).output.strip().endswith("unchanged (already loaded)")
+    )
     newer = _waldec_with(tmp_path, {"COLLECTIF MONTREUIL-SAHEL": "COLLECTIF MONTREUIL SAHEL SOLIDAIRE"})
     assert invoke("load", str(newer)).exit_code == 0
     nodes, _ = graph_of(invoke.store)
@@ -480,7 +496,9 @@ def test_a_mapping_that_is_not_yaml_is_one_line_naming_where(invoke, tmp_path):
     assert last.startswith(f"Error: {mapping}:3:1: not valid YAML: ") and "\n" not in last
 
 
-@pytest.mark.parametrize("option, code", [("--departement", "999"), ("--departement", "9"), ("--commune", "abc"), ("--commune", "2A04")])
+@pytest.mark.parametrize(
+    "option, code", [("--departement", "999"), ("--departement", "9"), ("--commune", "abc"), ("--commune", "2A04")]
+)
 def test_a_filter_code_that_cannot_exist_is_a_misuse_not_an_empty_load(invoke, option, code):
     result = invoke("load", sample("rna_waldec_20241001.zip"), option, code)
     assert result.exit_code == 2
@@ -489,13 +507,22 @@ def test_a_filter_code_that_cannot_exist_is_a_misuse_not_an_empty_load(invoke, o
 
 
 def test_a_streamed_register_load_is_in_the_history_of_the_actors_it_gives(invoke):
-    assert invoke("load", sample("v_region_2024.csv"), sample("v_departement_2024.csv"), sample("v_commune_2024.csv")).exit_code == 0
+    assert (
+        invoke(
+            "load", sample("v_region_2024.csv"), sample("v_departement_2024.csv"), sample("v_commune_2024.csv")
+        ).exit_code
+        == 0
+    )
     assert invoke("load", sample("rna_waldec_20241001.zip")).exit_code == 0
     assert invoke("load", sample("rna_waldec_20241001.zip")).output == "rna-waldec: unchanged (already loaded)\n"
     rows = json.loads(invoke("history", "RSI", "--format", "json").output)
     assert [(row["action"], row["source"], row["contributor"]) for row in rows] == [("load", "rna-waldec", "test")]
     assert rows[0]["what"] == ["rna-waldec loaded (8 nodes, 8 relations), this actor among them"]
-    assert not [row for row in json.loads(invoke("history", "Rosny-sous-Bois", "--format", "json").output) if row["source"] == "rna-waldec"]
+    assert not [
+        row
+        for row in json.loads(invoke("history", "Rosny-sous-Bois", "--format", "json").output)
+        if row["source"] == "rna-waldec"
+    ]
 
 
 # --------------------------------------------------------------------------- the streamed write
@@ -564,7 +591,17 @@ def test_streamed_write_rolls_back_when_the_records_fail(sqlite_store, demo_path
 
 
 @pytest.mark.parametrize(
-    "text", ["ROSNY SOLIDARITÉ INTERNATIONALE", "Cités Unies–France", " L’Haÿ-les-Roses ", "Œuvre", "Straße", "İzmir", "東京", "ﬁne"]
+    "text",
+    [
+        "ROSNY SOLIDARITÉ INTERNATIONALE",
+        "Cités Unies–France",
+        " L’Haÿ-les-Roses ",
+        "Œuvre",
+        "Straße",
+        "İzmir",
+        "東京",
+        "ﬁne",
+    ],
 )
 def test_fast_name_key_folds_like_normalise(text):
     assert name_key(text) == normalise(text)
@@ -605,7 +642,16 @@ def test_mapped_xlsx_numbers_never_pass_as_codes_without_their_zero(invoke, tmp_
 
     workbook = Workbook()
     sheet = workbook.active
-    sheet.append(["Collectivité territoriale française", "Type de collectivité", "Code INSEE", "Collectivité partenaire", "Pays partenaire", "Intitulé du projet"])
+    sheet.append(
+        [
+            "Collectivité territoriale française",
+            "Type de collectivité",
+            "Code INSEE",
+            "Collectivité partenaire",
+            "Pays partenaire",
+            "Intitulé du projet",
+        ]
+    )
     sheet.append(["Seine-Saint-Denis", "Département", 93, "Commune de Figuig", "Maroc", "Eau à Figuig"])
     sheet.append(["Ain", "Département", 1, "Commune de Ségou", "Mali", "Culture à Ségou"])
     path = tmp_path / "export.xlsx"
@@ -641,7 +687,7 @@ def test_short_rows_and_a_late_encoding_change_are_reported_not_guessed(invoke, 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
 def test_text_read_in_blocks_gives_the_lines_a_text_stream_gives(tmp_path, monkeypatch, encoding):
-    text = "id;titre\r\nW1;\"ÉCOLE\r\nDU SOIR\"\r\nW2;Œuvre\rW3;Forêt\nW4;\"a\rb\"\r\n\r\nW5;Été"
+    text = 'id;titre\r\nW1;"ÉCOLE\r\nDU SOIR"\r\nW2;Œuvre\rW3;Forêt\nW4;"a\rb"\r\n\r\nW5;Été'
     clean = tmp_path / "clean.csv"
     clean.write_bytes(text.encode(encoding))
     damaged = tmp_path / "damaged.csv"
@@ -706,7 +752,9 @@ def test_real_anomalies_of_the_register_behave_as_documented(invoke, tmp_path):
     assert "siret" not in attrs(2) and attrs(2)["date"] == "2010-05-20"
     assert "date" not in attrs(3)
     # An empty postal code is no value, not a wrong one: nothing to set aside.
-    assert "postal_code" not in attrs(4) and located_in(invoke.store, "association:rna-W932004504") == {"collectivite:com-93064"}
+    assert "postal_code" not in attrs(4) and located_in(invoke.store, "association:rna-W932004504") == {
+        "collectivite:com-93064"
+    }
     assert "date" not in attrs(5) and "postal_code" not in attrs(5)
     assert "siret" not in attrs(6)
     assert attrs(7)["object_codes"] == ["006020"]
@@ -714,7 +762,10 @@ def test_real_anomalies_of_the_register_behave_as_documented(invoke, tmp_path):
 
     assert rejected.read_bytes().startswith(codecs.BOM_UTF8)
     with open(rejected, encoding="utf-8-sig", newline="") as stream:
-        rows = [(r["line"], r["column"], r["value"], r["reason"], r["outcome"]) for r in csv.DictReader(stream, delimiter=";")]
+        rows = [
+            (r["line"], r["column"], r["value"], r["reason"], r["outcome"])
+            for r in csv.DictReader(stream, delimiter=";")
+        ]
     assert rows == [
         ("3", "siret", "45678912300018", "not a valid SIRET (checksum fails)", "field set aside"),
         ("4", "date_creat", "0001-01-01", "0001-01-01 stands for no date", "field set aside"),
@@ -727,8 +778,11 @@ def test_real_anomalies_of_the_register_behave_as_documented(invoke, tmp_path):
 
 @pytest.mark.parametrize(
     "cells, reason",
-    [({"date_creat": "2099-01-01"}, "in the future"), ({"date_creat": "1018-06-01"}, "before 1800"),
-     ({"siteweb": "www.rosny-solidarit\u00c3\u00a9.example"}, "looks mis-encoded")],
+    [
+        ({"date_creat": "2099-01-01"}, "in the future"),
+        ({"date_creat": "1018-06-01"}, "before 1800"),
+        ({"siteweb": "www.rosny-solidarit\u00c3\u00a9.example"}, "looks mis-encoded"),
+    ],
 )
 def test_implausible_dates_and_damaged_web_sites_are_set_aside(invoke, tmp_path, cells, reason):
     rejected = tmp_path / "set-aside.csv"
@@ -749,11 +803,17 @@ def test_a_row_that_cannot_be_an_association_is_still_rejected(invoke, tmp_path)
 
 def test_cog_and_banatic_set_aside_secondary_fields_and_keep_the_row(invoke, tmp_path):
     communes = tmp_path / "v_commune_2024.csv"
-    communes.write_text((SAMPLES / "v_commune_2024.csv").read_text(encoding="utf-8").replace("COM,93008,11,93,", "COM,93008,11,9Z,"), encoding="utf-8")
+    communes.write_text(
+        (SAMPLES / "v_commune_2024.csv").read_text(encoding="utf-8").replace("COM,93008,11,93,", "COM,93008,11,9Z,"),
+        encoding="utf-8",
+    )
     result = invoke("load", *map(str, COG[:2]), str(communes))
     assert result.exit_code == 0, result.output
     assert "insee-cog-communes: 23 nodes, 22 relations loaded from 23 rows; 1 field set aside (DEP 1)" in result.output
-    assert node(invoke.store, "collectivite:com-93008").name == "Bobigny" and located_in(invoke.store, "collectivite:com-93008") == set()
+    assert (
+        node(invoke.store, "collectivite:com-93008").name == "Bobigny"
+        and located_in(invoke.store, "collectivite:com-93008") == set()
+    )
 
     perimeter = tmp_path / "banatic_perimetre_epci_2024.xls"
     text = (SAMPLES / "banatic_perimetre_epci_2024.xls").read_bytes().decode("cp1252")

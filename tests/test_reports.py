@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import itertools
 import json
 import os
 import re
@@ -13,10 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from maillage.cli import demo_data_path
 
-OUTSIDE = re.compile(r"""(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//|@import|url\(\s*["']?(?:https?:)?//""", re.I)
+OUTSIDE = re.compile(
+    r"""(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//|@import|url\(\s*["']?(?:https?:)?//""", re.I
+)
 EVIL = "<script>alert(1)</script>"
 
 
@@ -81,12 +83,16 @@ def test_centrality_json_rows_and_the_document_left_out(demo):
 
 
 def test_sampled_betweenness_states_sample_and_error(demo):
-    markdown = demo("report", "centrality", "--sample", "10", "--seed", "3", "--metric", "betweenness", "--format", "md").output
+    markdown = demo(
+        "report", "centrality", "--sample", "10", "--seed", "3", "--metric", "betweenness", "--format", "md"
+    ).output
     assert "10 sources" in markdown and "graine 3" in markdown and "erreur type" in markdown
     rows = json.loads(demo("report", "centrality", "--sample", "10", "--format", "json").stdout)
     assert all("betweenness_stderr" in row for row in rows)
     exact = json.loads(demo("report", "centrality", "--format", "json", "--engine", "igraph", "--top", "60").stdout)
-    reference = json.loads(demo("report", "centrality", "--format", "json", "--engine", "networkx", "--top", "60").stdout)
+    reference = json.loads(
+        demo("report", "centrality", "--format", "json", "--engine", "networkx", "--top", "60").stdout
+    )
     assert [r["id"] for r in exact] == [r["id"] for r in reference]
     assert all(abs(a["pagerank"] - b["pagerank"]) < 1e-6 for a, b in zip(exact, reference))
 
@@ -98,12 +104,17 @@ def test_large_graphs_get_sampled_betweenness_unless_exact_is_asked(demo, monkey
     monkeypatch.setattr(maillage.cli, "AUTO_SAMPLE_FROM", 50)
     monkeypatch.setattr(maillage.cli, "AUTO_SAMPLE", 7)
     sampled = demo("report", "centrality", "--format", "json", "--top", "60")
-    assert sampled.exit_code == 0 and "estimated from 7 sampled sources" in sampled.stderr and "--exact" in sampled.stderr
+    assert (
+        sampled.exit_code == 0 and "estimated from 7 sampled sources" in sampled.stderr and "--exact" in sampled.stderr
+    )
     assert all("betweenness_stderr" in row for row in json.loads(sampled.stdout))
     exact = demo("report", "centrality", "--format", "json", "--top", "60", "--exact")
     assert exact.stderr == "" and not any("betweenness_stderr" in row for row in json.loads(exact.stdout))
     full = demo("report", "all", "--format", "json")
-    assert "estimated from 7 sampled sources" in full.stderr and json.loads(full.stdout)["centrality"]["betweenness"]["k"] == 7
+    assert (
+        "estimated from 7 sampled sources" in full.stderr
+        and json.loads(full.stdout)["centrality"]["betweenness"]["k"] == 7
+    )
     chosen = demo("report", "all", "--format", "json", "--sample", "9")
     assert "sampled sources" not in chosen.stderr and json.loads(chosen.stdout)["centrality"]["betweenness"]["k"] == 9
     both = demo("report", "centrality", "--sample", "5", "--exact")
@@ -118,7 +129,15 @@ def test_brokers_answer_who_bridges_local_authorities_and_associations(demo):
     assert result["scope"]["graph"] == "actors" and result["between"] == ["Collectivite", "Association"]
     top = result["rows"][0]
     assert top["bridges"] > 0 and top["name"] == "Aitec"
-    assert {"coordinator", "itinerant", "representative", "gatekeeper", "liaison", "constraint", "effective_size"} <= set(top)
+    assert {
+        "coordinator",
+        "itinerant",
+        "representative",
+        "gatekeeper",
+        "liaison",
+        "constraint",
+        "effective_size",
+    } <= set(top)
     by_territory = json.loads(demo("report", "brokers", "--by", "departement", "--format", "json").stdout)
     assert {row["group"] for row in by_territory["rows"]} >= {"Seine-Saint-Denis", "Hauts-de-Seine"}
     assert any(row["liaison"] > 0 for row in by_territory["rows"])
@@ -192,9 +211,10 @@ def test_path_finds_every_shortest_path_when_a_document_brings_one_of_them_neare
     (tmp_path / "actors.csv").write_text(
         "kind,name\n" + "".join(f"Association,{name}\n" for name in names) + "Document,Compte rendu\n", encoding="utf-8"
     )
-    links = [(a, b) for path in (first, second) for a, b in zip(path, path[1:])]
+    links = [(a, b) for path in (first, second) for a, b in itertools.pairwise(path)]
     (tmp_path / "relations.csv").write_text(
-        "source,type,target\n" + "".join(f"{a},PARTNERS_WITH,{b}\n" for a, b in links)
+        "source,type,target\n"
+        + "".join(f"{a},PARTNERS_WITH,{b}\n" for a, b in links)
         + "Compte rendu,MENTIONS,A\nCompte rendu,MENTIONS,P3\n",
         encoding="utf-8",
     )
@@ -218,7 +238,9 @@ def test_recommend_read_from_two_steps_answers_as_on_the_whole_graph(demo):
         include = ("documents", "people") if number % 3 == 0 else ()
         new_only = number % 2 == 1
         options = [arg for kind in include for arg in ("--include", kind)] + (["--new-only"] if new_only else [])
-        answer = json.loads(demo("recommend", actor, "--top", "50", *options, "--format", "json").stdout)["recommendations"]
+        answer = json.loads(demo("recommend", actor, "--top", "50", *options, "--format", "json").stdout)[
+            "recommendations"
+        ]
         assert answer == recommend(whole, actor, 50, "fr", include, new_only), actor
 
 
@@ -229,13 +251,18 @@ def test_ego_read_from_the_neighbourhood_answers_as_on_the_whole_graph(demo):
     store = open_store(str(demo.store))
     whole = store.to_networkx()
     store.close()
-    for actor, depth, include in [("collectivite:dep-93", 1, ()), ("collectivite:com-93064", 3, ()),
-                                  ("association:aitec", 2, ("documents", "people"))]:
+    for actor, depth, include in [
+        ("collectivite:dep-93", 1, ()),
+        ("collectivite:com-93064", 3, ()),
+        ("association:aitec", 2, ("documents", "people")),
+    ]:
         options = [arg for kind in include for arg in ("--include", kind)]
         rows = json.loads(demo("ego", actor, "--depth", str(depth), *options, "--format", "json").stdout)
         expected = ego_network(whole, actor, depth, include)
         assert len(rows) < whole.number_of_nodes()
-        assert [(r["id"], r["distance"], r["via"]) for r in rows] == [(r["id"], r["distance"], r["via"]) for r in expected]
+        assert [(r["id"], r["distance"], r["via"]) for r in rows] == [
+            (r["id"], r["distance"], r["via"]) for r in expected
+        ]
 
 
 def test_full_html_report_is_self_contained_printable_and_complete(demo, tmp_path):
@@ -245,7 +272,14 @@ def test_full_html_report_is_self_contained_printable_and_complete(demo, tmp_pat
     page = target.read_text(encoding="utf-8")
     assert not outside_references(page)
     assert "@media print" in page and '<html lang="fr">' in page
-    for heading in ("Graphe analysé", "Qui tient le réseau", "Qui fait le pont", "Groupes", "Qui rencontrer ensuite", "Manques"):
+    for heading in (
+        "Graphe analysé",
+        "Qui tient le réseau",
+        "Qui fait le pont",
+        "Groupes",
+        "Qui rencontrer ensuite",
+        "Manques",
+    ):
         assert f"{heading}</h2>" in page
     assert "intermédiarité" in page and "Aitec" in page
     # people and documents are left out of the analysis, and so of the embedded map
@@ -287,9 +321,20 @@ def test_reports_do_not_depend_on_the_process_hash_seed(demo, tmp_path):
         target = tmp_path / f"report-{hash_seed}.json"
         environment = {**os.environ, "PYTHONHASHSEED": hash_seed}
         subprocess.run(
-            [str(Path(sys.executable).with_name("maillage")), "--store", str(demo.store), "report", "all", "--format", "json",
-             "-o", str(target)],
-            check=True, env=environment, capture_output=True,
+            [
+                str(Path(sys.executable).with_name("maillage")),
+                "--store",
+                str(demo.store),
+                "report",
+                "all",
+                "--format",
+                "json",
+                "-o",
+                str(target),
+            ],
+            check=True,
+            env=environment,
+            capture_output=True,
         )
         outputs.append(Path(target).read_bytes())
     assert outputs[0] == outputs[1]
@@ -325,8 +370,14 @@ def test_full_report_in_headless_chromium_opens_offline_runs_the_map_and_prints(
         try:
             context = browser.new_context()
             outside, dialogs = [], []
-            context.route("**/*", lambda route: route.continue_() if route.request.url == url
-                          else (outside.append(route.request.url), route.abort()))
+            context.route(
+                "**/*",
+                lambda route: (
+                    route.continue_()
+                    if route.request.url == url
+                    else (outside.append(route.request.url), route.abort())
+                ),
+            )
             page = context.new_page()
             page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
             page.goto(url)
@@ -346,10 +397,18 @@ def test_full_report_in_headless_chromium_opens_offline_runs_the_map_and_prints(
 def test_reports_on_neo4j_equal_those_on_the_embedded_store(neo4j_store, neo4j_uri, demo, runner):
     from maillage.cli import main
 
-    assert runner.invoke(main, ["--store", neo4j_uri, "--contributor", "test", "load", str(demo_data_path())]).exit_code == 0
-    for command in (["report", "centrality", "--format", "json", "--top", "100"], ["report", "brokers", "--format", "json"],
-                    ["report", "communities", "--format", "json"], ["report", "gaps", "--format", "json"],
-                    ["recommend", "Nanterre", "--format", "json"], ["path", "Rosny-sous-Bois", "Ritimo", "--format", "json"]):
+    assert (
+        runner.invoke(main, ["--store", neo4j_uri, "--contributor", "test", "load", str(demo_data_path())]).exit_code
+        == 0
+    )
+    for command in (
+        ["report", "centrality", "--format", "json", "--top", "100"],
+        ["report", "brokers", "--format", "json"],
+        ["report", "communities", "--format", "json"],
+        ["report", "gaps", "--format", "json"],
+        ["recommend", "Nanterre", "--format", "json"],
+        ["path", "Rosny-sous-Bois", "Ritimo", "--format", "json"],
+    ):
         on_neo4j = runner.invoke(main, ["--store", neo4j_uri, *command])
         assert on_neo4j.exit_code == 0, on_neo4j.output
         assert on_neo4j.stdout == demo(*command).stdout, command
@@ -357,8 +416,15 @@ def test_reports_on_neo4j_equal_those_on_the_embedded_store(neo4j_store, neo4j_u
 
 SAMPLES = demo_data_path().parent / "samples"
 REGISTER_LOADS = (
-    ["load", "v_region_2024.csv", "v_departement_2024.csv", "v_commune_2024.csv",
-     "banatic_perimetre_epci_2024.xls", "--siren-table", "banatic_siren_insee_2024.csv"],
+    [
+        "load",
+        "v_region_2024.csv",
+        "v_departement_2024.csv",
+        "v_commune_2024.csv",
+        "banatic_perimetre_epci_2024.xls",
+        "--siren-table",
+        "banatic_siren_insee_2024.csv",
+    ],
     ["load", "rna_waldec_20241001.zip"],
     ["load", "cooperation_decentralisee_export.csv"],
 )
@@ -412,7 +478,8 @@ def test_every_analysis_on_a_store_loaded_from_the_register_samples(runner, tmp_
     assert "collectivite:epci-200057875" in {m["id"] for m in grand_paris["members"]}
     paths = answers["path Nanterre Est Ensemble --format json"]["paths"]
     assert paths and all(
-        (path["nodes"][0]["id"], path["nodes"][-1]["id"]) == ("collectivite:com-92050", "collectivite:epci-200057875") for path in paths
+        (path["nodes"][0]["id"], path["nodes"][-1]["id"]) == ("collectivite:com-92050", "collectivite:epci-200057875")
+        for path in paths
     )
     ego = {row["id"]: row["distance"] for row in answers["ego Seine-Saint-Denis --format json"]}
     assert ego["collectivite:dep-93"] == 0 and ego["collectivite:com-93064"] == 1
@@ -435,10 +502,17 @@ def test_every_analysis_on_the_register_samples_gives_the_same_answers_on_neo4j(
 def test_every_report_answers_on_a_store_with_little_or_nothing(invoke, tmp_path, actors):
     (tmp_path / "actors.csv").write_text("kind,name\n" + actors, encoding="utf-8")
     assert invoke("load", str(tmp_path / "actors.csv")).exit_code == 0
-    for command in (["report", "centrality"], ["report", "centrality", "--graph", "actors", "--sample", "5"],
-                    ["report", "brokers"], ["report", "brokers", "--by", "departement"], ["report", "communities"],
-                    ["report", "communities", "--method", "leiden"], ["report", "gaps"],
-                    ["report", "all", "--format", "json"], ["report", "all", "-o", str(tmp_path / "rapport.html")]):
+    for command in (
+        ["report", "centrality"],
+        ["report", "centrality", "--graph", "actors", "--sample", "5"],
+        ["report", "brokers"],
+        ["report", "brokers", "--by", "departement"],
+        ["report", "communities"],
+        ["report", "communities", "--method", "leiden"],
+        ["report", "gaps"],
+        ["report", "all", "--format", "json"],
+        ["report", "all", "-o", str(tmp_path / "rapport.html")],
+    ):
         result = invoke(*command)
         assert result.exit_code == 0, (command, result.output)
     rows = json.loads(invoke("report", "brokers", "--format", "json").output)["rows"]
@@ -446,7 +520,9 @@ def test_every_report_answers_on_a_store_with_little_or_nothing(invoke, tmp_path
 
 
 def test_centrality_titles_name_the_metric_in_the_reports_language(demo):
-    assert demo("report", "centrality", "--format", "md", "--metric", "betweenness").output.startswith("# Centralité (triée par intermédiarité)")
+    assert demo("report", "centrality", "--format", "md", "--metric", "betweenness").output.startswith(
+        "# Centralité (triée par intermédiarité)"
+    )
     english = demo("report", "centrality", "--format", "md", "--metric", "weighted_degree", "--lang", "en").output
     assert english.startswith("# Centrality (sorted by weighted degree)")
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from maillage.graph.errors import LoadError, StoreUnavailable
 from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, name_key
 from maillage.graph.store.base import Problem
@@ -20,11 +19,16 @@ from maillage.loaders.loading import DigestInBackground, LoadOptions, file_diges
 
 
 def _indexes(store: SQLiteStore) -> set[str]:
-    return {row[0] for row in store._db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+    return {
+        row[0] for row in store._db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+    }
 
 
 def _association(n: int, name: str | None = None) -> NodeRecord:
-    return NodeRecord(Node(f"association:rna-W{n:09d}", "Association", name or f"Amicale {n}", (), {"rna_id": f"W{n:09d}"}), f"rna.csv:{n + 1}")
+    return NodeRecord(
+        Node(f"association:rna-W{n:09d}", "Association", name or f"Amicale {n}", (), {"rna_id": f"W{n:09d}"}),
+        f"rna.csv:{n + 1}",
+    )
 
 
 def _located(n: int, commune: str) -> RelationRecord:
@@ -35,7 +39,10 @@ def _located(n: int, commune: str) -> RelationRecord:
 def store_with_communes(tmp_path):
     store = SQLiteStore(tmp_path / "bulk.db")
     cog = Batch(Source("cog", "insee-cog", "test"))
-    cog.nodes = [NodeRecord(Node(f"collectivite:com-9300{i}", "Collectivite", f"Commune {i}", (), {}), f"cog.csv:{i}") for i in range(1, 4)]
+    cog.nodes = [
+        NodeRecord(Node(f"collectivite:com-9300{i}", "Collectivite", f"Commune {i}", (), {}), f"cog.csv:{i}")
+        for i in range(1, 4)
+    ]
     store.write(cog)
     yield store
     store.close()
@@ -44,7 +51,9 @@ def store_with_communes(tmp_path):
 def test_a_stream_larger_than_the_store_keeps_every_index_and_gives_what_write_gives(store_with_communes, tmp_path):
     store = store_with_communes
     indexes = _indexes(store)
-    records = [record for n in range(200) for record in (_association(n), _located(n, f"collectivite:com-9300{n % 3 + 1}"))]
+    records = [
+        record for n in range(200) for record in (_association(n), _located(n, f"collectivite:com-9300{n % 3 + 1}"))
+    ]
     store.write_stream(Source("rna-waldec", "rna-waldec", "test"), iter(records), chunk_size=10)
     assert _indexes(store) == indexes
     batched = SQLiteStore(tmp_path / "batched.db")
@@ -64,7 +73,10 @@ def test_a_stream_larger_than_the_store_keeps_every_index_and_gives_what_write_g
 def test_a_failed_large_stream_leaves_store_and_indexes_as_they_were(store_with_communes):
     store = store_with_communes
     indexes, nodes = _indexes(store), store.nodes()
-    records = [*(record for n in range(100) for record in (_association(n), _located(n, "collectivite:com-93001"))), _located(7, "nowhere")]
+    records = [
+        *(record for n in range(100) for record in (_association(n), _located(n, "collectivite:com-93001"))),
+        _located(7, "nowhere"),
+    ]
     with pytest.raises(LoadError):
         store.write_stream(Source("rna-waldec", "rna-waldec", "test"), iter(records), chunk_size=10)
     assert _indexes(store) == indexes and store.nodes() == nodes
@@ -112,9 +124,13 @@ def _as_schema_2(path: Path, version: int) -> None:
 def _everything(store: SQLiteStore) -> tuple:
     ids = [node.id for node in store.nodes()]
     return (
-        store.nodes(), store.relations(), [(s.name, s.nodes, s.relations) for s in store.sources()],
-        [store.node_claims(node_id) for node_id in ids], [store.relation_claims(node_id) for node_id in ids],
-        [store.dump_source(s.name) for s in store.sources()], store.find("amicale 2"),
+        store.nodes(),
+        store.relations(),
+        [(s.name, s.nodes, s.relations) for s in store.sources()],
+        [store.node_claims(node_id) for node_id in ids],
+        [store.relation_claims(node_id) for node_id in ids],
+        [store.dump_source(s.name) for s in store.sources()],
+        store.find("amicale 2"),
     )
 
 
@@ -125,7 +141,11 @@ def test_an_older_store_is_brought_to_schema_3_and_reads_the_same(tmp_path, vers
         register = Batch(Source("rna", "rna-waldec", "test"))
         register.nodes = [_association(n) for n in range(1, 5)]
         # Given with its name among its aliases: the node is not exactly this claim.
-        register.nodes.append(NodeRecord(Node("association:rna-W000000009", "Association", "Amicale 9", ("Amicale 9", "A9"), {}), "rna.csv:10"))
+        register.nodes.append(
+            NodeRecord(
+                Node("association:rna-W000000009", "Association", "Amicale 9", ("Amicale 9", "A9"), {}), "rna.csv:10"
+            )
+        )
         register.relations = [_partners(1, 2, "register"), _partners(3, 4, "register")]
         workbook = Batch(Source("workbook", "workbook", "test"))
         workbook.nodes = [_association(1, "Amicale Une"), _association(5)]
@@ -142,17 +162,23 @@ def test_an_older_store_is_brought_to_schema_3_and_reads_the_same(tmp_path, vers
         assert db.execute("SELECT count(*) FROM node_claims").fetchone()[0] == 7
     db.close()
     with SQLiteStore(path) as store:
-        assert store._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+        assert store._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(
+            SCHEMA_VERSION
+        )
         assert "names_by_node" not in _indexes(store)
         assert _everything(store) == expected
         # Left in the claim tables: the two claims of association 1, the claim its row is
         # not, both claims of the relation 1 -> 2, and the one to the node unloaded.
         assert store._db.execute("SELECT node_id FROM node_claims ORDER BY 1").fetchall() == [
-            ("association:rna-W000000001",), ("association:rna-W000000001",), ("association:rna-W000000009",)
+            ("association:rna-W000000001",),
+            ("association:rna-W000000001",),
+            ("association:rna-W000000009",),
         ]
         assert store._db.execute("SELECT count(*) FROM relation_claims").fetchone()[0] == 3
         store.unload("workbook")
-        assert store._db.execute("SELECT node_id, source FROM node_claims").fetchall() == [("association:rna-W000000009", "rna")]
+        assert store._db.execute("SELECT node_id, source FROM node_claims").fetchall() == [
+            ("association:rna-W000000009", "rna")
+        ]
         assert [c.source for c in store.node_claims("association:rna-W000000001")] == ["rna"]
 
 
@@ -193,7 +219,9 @@ def _waldec(path: Path, count: int, bad_line: int | None = None, bad_date_line: 
     template = lines[1]
     rows = []
     for n in range(count):
-        row = template.replace("W932001234", f"W93{n:07d}").replace("ROSNY SOLIDARITÉ INTERNATIONALE", f"AMICALE NUMÉRO {n}")
+        row = template.replace("W932001234", f"W93{n:07d}").replace(
+            "ROSNY SOLIDARITÉ INTERNATIONALE", f"AMICALE NUMÉRO {n}"
+        )
         row = row.replace(";RSI;", f";AN{n};" if n % 3 == 0 else ";;")
         if n + 2 == bad_line:
             row = row.replace(f"AMICALE NUMÉRO {n}", "")
@@ -243,7 +271,10 @@ def test_an_extract_read_in_a_worker_gives_what_reading_it_here_gives(cog_store,
         assert hasattr(parallel.records, "encoded")
         assert parallel_result == plain_result and cog_store.counts()["Association"] == 40
         assert _graph(cog_store) == _graph(here)
-        assert parallel.report.rows_read == plain.report.rows_read == 41 and parallel.report.notices == plain.report.notices
+        assert (
+            parallel.report.rows_read == plain.report.rows_read == 41
+            and parallel.report.notices == plain.report.notices
+        )
         assert [n.id for n in cog_store.find("amicale renommee")] == ["association:rna-W930000005"]
         assert cog_store.find("an3") == cog_store.find("amicale numero 3")
     finally:
@@ -310,7 +341,7 @@ def test_a_worker_failing_in_the_middle_of_a_file_leaves_the_store_as_it_was(cog
         out.write(_waldec(tmp_path / "rna_waldec_20241101_dpt_93.csv", 600), "rna_waldec_20241101_dpt_93.csv")
     # Damage a byte near the end of the member: the worker reads most rows, then the CRC check fails.
     data = bytearray(archive.read_bytes())
-    offset = data.rindex("AMICALE NUMÉRO 590".encode("utf-8"), 0, data.rindex(b"PK\x01\x02"))
+    offset = data.rindex("AMICALE NUMÉRO 590".encode(), 0, data.rindex(b"PK\x01\x02"))
     data[offset] ^= 0x01
     archive.write_bytes(bytes(data))
     with pytest.raises(zipfile.BadZipFile, match="CRC"):
@@ -318,7 +349,9 @@ def test_a_worker_failing_in_the_middle_of_a_file_leaves_the_store_as_it_was(cog
     assert _graph(cog_store) == before
 
 
-def test_the_command_line_loads_through_the_worker_and_keeps_merges_made_since(invoke, tmp_path, in_worker, monkeypatch):
+def test_the_command_line_loads_through_the_worker_and_keeps_merges_made_since(
+    invoke, tmp_path, in_worker, monkeypatch
+):
     workers = []
     encoded = rna.ParallelRnaRecords.encoded
 
@@ -349,7 +382,10 @@ def test_the_command_line_loads_through_the_worker_and_keeps_merges_made_since(i
 
 
 def _partners(a: int, b: int, note: str) -> RelationRecord:
-    return RelationRecord(Relation(f"association:rna-W{a:09d}", "PARTNERS_WITH", f"association:rna-W{b:09d}", "", {"note": note}), "p.csv:2")
+    return RelationRecord(
+        Relation(f"association:rna-W{a:09d}", "PARTNERS_WITH", f"association:rna-W{b:09d}", "", {"note": note}),
+        "p.csv:2",
+    )
 
 
 def test_a_relation_written_on_the_way_to_a_node_the_stream_no_longer_asserts_fails_the_load(store_with_communes):
@@ -372,7 +408,12 @@ def test_relations_to_later_nodes_and_relations_other_sources_claim_are_written_
     other.nodes = [_association(1), _association(2)]
     other.relations = [_partners(1, 2, "from the workbook")]
     store.write(other)
-    records = [_partners(1, 2, "from the register"), _partners(2, 3, "later node"), _association(3), _located(3, "collectivite:com-93001")]
+    records = [
+        _partners(1, 2, "from the register"),
+        _partners(2, 3, "later node"),
+        _association(3),
+        _located(3, "collectivite:com-93001"),
+    ]
     store.write_stream(Source("rna-waldec", "rna-waldec", "test"), iter(records), chunk_size=1)
     relations = {(r.source[-1], r.target[-1]): dict(r.attrs) for r in store.relations() if r.type == "PARTNERS_WITH"}
     assert relations == {("1", "2"): {"note": "from the register"}, ("2", "3"): {"note": "later node"}}
@@ -381,7 +422,9 @@ def test_relations_to_later_nodes_and_relations_other_sources_claim_are_written_
 
 
 def _claim_rows(store: SQLiteStore) -> tuple[int, int]:
-    return store._db.execute("SELECT (SELECT count(*) FROM node_claims), (SELECT count(*) FROM relation_claims)").fetchone()
+    return store._db.execute(
+        "SELECT (SELECT count(*) FROM node_claims), (SELECT count(*) FROM relation_claims)"
+    ).fetchone()
 
 
 def test_a_register_alone_on_its_nodes_is_written_once_as_rows_keeping_their_claims(store_with_communes):
@@ -393,20 +436,37 @@ def test_a_register_alone_on_its_nodes_is_written_once_as_rows_keeping_their_cla
     (claim,) = store.node_claims("association:rna-W000000007")
     assert (claim.source, claim.place, claim.name) == ("rna-waldec", "rna.csv:8", "Amicale 7")
     (relation,) = store.relation_claims("association:rna-W000000007")
-    assert (relation.source, relation.place, relation.relation.target) == ("rna-waldec", "rna.csv:8", "collectivite:com-93002")
+    assert (relation.source, relation.place, relation.relation.target) == (
+        "rna-waldec",
+        "rna.csv:8",
+        "collectivite:com-93002",
+    )
     assert store.dump_source("rna-waldec").relations[7].place == "rna.csv:8"
 
 
 def test_a_stream_meeting_nodes_and_relations_another_source_claims_folds_them(store_with_communes):
     store = store_with_communes
     workbook = Batch(Source("workbook", "workbook", "test"))
-    workbook.nodes = [NodeRecord(Node("association:rna-W000000012", "Association", "Amicale Douze", ("AD",), {"website": "ad.fr"}), "w.csv:2")]
-    workbook.relations = [RelationRecord(Relation("association:rna-W000000012", "LOCATED_IN", "collectivite:com-93001", "", {"note": "siège"}), "w.csv:2")]
+    workbook.nodes = [
+        NodeRecord(
+            Node("association:rna-W000000012", "Association", "Amicale Douze", ("AD",), {"website": "ad.fr"}), "w.csv:2"
+        )
+    ]
+    workbook.relations = [
+        RelationRecord(
+            Relation("association:rna-W000000012", "LOCATED_IN", "collectivite:com-93001", "", {"note": "siège"}),
+            "w.csv:2",
+        )
+    ]
     store.write(workbook)
     records = [record for n in range(30) for record in (_association(n), _located(n, "collectivite:com-93001"))]
     store.write_stream(Source("rna-waldec", "rna-waldec", "test"), iter(records), chunk_size=8)
     node = store.get("association:rna-W000000012")
-    assert (node.name, node.aliases, dict(node.attrs)) == ("Amicale 12", ("Amicale Douze", "AD"), {"website": "ad.fr", "rna_id": "W000000012"})
+    assert (node.name, node.aliases, dict(node.attrs)) == (
+        "Amicale 12",
+        ("Amicale Douze", "AD"),
+        {"website": "ad.fr", "rna_id": "W000000012"},
+    )
     assert [c.source for c in store.node_claims(node.id)] == ["workbook", "rna-waldec"]
     (located,) = store.relations(node.id)
     assert dict(located.attrs) == {"note": "siège"}
@@ -443,7 +503,9 @@ def test_the_worker_encodes_the_claims_byte_for_byte_as_the_records_read_here_en
         latest[record.node.id] = record
     assert chunk == ("nodes", *encode_nodes(load.source.name, latest.values()))
     attributes = [row[5] for row in chunk[1]]
-    assert any('"siret":"73282932000074"' in text for text in attributes) and any("\\\\site" in text for text in attributes)
+    assert any('"siret":"73282932000074"' in text for text in attributes) and any(
+        "\\\\site" in text for text in attributes
+    )
     assert rows_read == 61 and [place for _, _, place in places] == [record.place for record in records]
 
 
@@ -484,7 +546,9 @@ def _journal(store: SQLiteStore) -> str:
     return store._db.execute("PRAGMA journal_mode").fetchone()[0]
 
 
-def test_a_stream_holds_a_store_nobody_else_has_open_in_rollback_journal_mode_then_goes_back_to_wal(store_with_communes):
+def test_a_stream_holds_a_store_nobody_else_has_open_in_rollback_journal_mode_then_goes_back_to_wal(
+    store_with_communes,
+):
     store = store_with_communes
     seen = []
 
@@ -520,7 +584,9 @@ def test_a_stream_leaves_the_wal_to_a_store_another_connection_reads(store_with_
         assert reader.counts()["Association"] == 30
 
 
-def test_the_embedded_store_asks_for_the_digest_of_a_source_it_does_not_hold_once_its_records_are_written(store_with_communes):
+def test_the_embedded_store_asks_for_the_digest_of_a_source_it_does_not_hold_once_its_records_are_written(
+    store_with_communes,
+):
     store = store_with_communes
     read, asked = [], []
 
@@ -552,11 +618,15 @@ def test_a_reload_replaces_the_relations_it_asserts_again_and_drops_the_others(s
     first = [record for n in range(20) for record in (_association(n), _located(n, "collectivite:com-93001"))]
     store.write_stream(source, iter(first), chunk_size=6)
     moved = [_located(n, "collectivite:com-93002") for n in range(5)]
-    again = [*(_association(n) for n in range(20)), *moved, *(_located(n, "collectivite:com-93001") for n in range(5, 10))]
+    again = [
+        *(_association(n) for n in range(20)),
+        *moved,
+        *(_located(n, "collectivite:com-93001") for n in range(5, 10)),
+    ]
     store.write_stream(source, iter(again), chunk_size=6)
     assert [r.source[-2:] for r in store.relations("collectivite:com-93002")] == [f"{n:02d}" for n in range(5)]
-    assert sorted(r.source[-2:] for r in store.relations("collectivite:com-93001") if r.source.startswith("association")) == [
-        f"{n:02d}" for n in range(5, 10)
-    ]
+    assert sorted(
+        r.source[-2:] for r in store.relations("collectivite:com-93001") if r.source.startswith("association")
+    ) == [f"{n:02d}" for n in range(5, 10)]
     assert _claim_rows(store) == (0, 0)
     assert [(s.name, s.nodes, s.relations) for s in store.sources()][-1] == ("rna-waldec", 20, 10)

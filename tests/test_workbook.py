@@ -9,7 +9,6 @@ import json
 import shutil
 
 import pytest
-
 from maillage.graph.errors import LoadError
 from maillage.graph.store import open_store
 from maillage.loaders import read_sources
@@ -65,7 +64,13 @@ def test_demo_workbook_in_every_encoding_gives_the_same_graph(tmp_path, demo_pat
 def test_demo_has_enough_actors_and_relations(sqlite_store, demo_path):
     load(sqlite_store, demo_path)
     counts = sqlite_store.counts()
-    assert sum(counts.get(k, 0) for k in ("Collectivite", "Association", "Theme", "Project", "Person", "Country", "Document")) >= 30
+    assert (
+        sum(
+            counts.get(k, 0)
+            for k in ("Collectivite", "Association", "Theme", "Project", "Person", "Country", "Document")
+        )
+        >= 30
+    )
     assert len(sqlite_store.relations()) >= 60
 
 
@@ -99,7 +104,9 @@ def test_bad_rows_are_all_listed_with_file_line_and_column_and_nothing_is_writte
     lines = result.stderr.splitlines()
     # the 7th data row is on line 9: the header is line 1 and a blank line sits before row 4
     assert any("actors.csv:9: column 'kind': unknown kind 'Organisation'" in line for line in lines), lines
-    assert any("relations.csv:4: column 'source': unknown actor 'Association inconnue'" in line for line in lines), lines
+    assert any("relations.csv:4: column 'source': unknown actor 'Association inconnue'" in line for line in lines), (
+        lines
+    )
     assert "Traceback" not in result.output
     after = open_store(str(invoke.store))
     assert graph_snapshot(after) == snapshot
@@ -107,7 +114,9 @@ def test_bad_rows_are_all_listed_with_file_line_and_column_and_nothing_is_writte
 
 def test_codes_keep_leading_zeros_and_corsica_and_names_are_trimmed(tmp_path, sqlite_store):
     (tmp_path / "actors.csv").write_text(ACTORS.replace(";Organisation;Mystère;\n", ""), encoding="cp1252")
-    (tmp_path / "relations.csv").write_text(RELATIONS.replace("Association inconnue;WORKS_ON;Paix;;;;\n", ""), encoding="cp1252")
+    (tmp_path / "relations.csv").write_text(
+        RELATIONS.replace("Association inconnue;WORKS_ON;Paix;;;;\n", ""), encoding="cp1252"
+    )
     load(sqlite_store, tmp_path / "actors.csv", tmp_path / "relations.csv", source="book")
     assert sqlite_store.get("collectivite:com-01001").attrs["insee_code"] == "01001"
     assert sqlite_store.get("collectivite:com-2A004").attrs["insee_code"] == "2A004"
@@ -162,7 +171,9 @@ def test_a_stray_byte_in_a_utf8_file_is_blamed_on_its_own_line_and_column(tmp_pa
     lines = ["kind,name,description"] + [f"Association,Association n°{i},Éducation à la paix" for i in range(rows)]
     data = "\n".join(lines).encode("utf-8")
     bad_line = rows - 10
-    data = data.replace(f"n°{bad_line - 2},É".encode(), f"n°{bad_line - 2} é,É".encode("utf-8").replace("é,".encode(), b"\xe9,"))
+    data = data.replace(
+        f"n°{bad_line - 2},É".encode(), f"n°{bad_line - 2} é,É".encode().replace("é,".encode(), b"\xe9,")
+    )
     assert len(data) > (1 << 20) or rows < 10_000
     (tmp_path / "actors.csv").write_bytes(data)
     with pytest.raises(LoadError) as caught:
@@ -172,10 +183,17 @@ def test_a_stray_byte_in_a_utf8_file_is_blamed_on_its_own_line_and_column(tmp_pa
     assert "0xe9 cannot be decoded as utf-8" in problem.message
 
 
-@pytest.mark.parametrize("text, line, swallowed", [
-    ('kind;name\nAssociation;Aitec\nAssociation;"CRID;x\nAssociation;Ritimo\nAssociation;"Oxfam"\n', 3, "lines 3 to 5 were read as one row"),
-    ('kind;name\nAssociation;Aitec\nAssociation;"CRID\n', 3, "it runs to the end of the file"),
-])
+@pytest.mark.parametrize(
+    "text, line, swallowed",
+    [
+        (
+            'kind;name\nAssociation;Aitec\nAssociation;"CRID;x\nAssociation;Ritimo\nAssociation;"Oxfam"\n',
+            3,
+            "lines 3 to 5 were read as one row",
+        ),
+        ('kind;name\nAssociation;Aitec\nAssociation;"CRID\n', 3, "it runs to the end of the file"),
+    ],
+)
 def test_a_quote_left_open_is_reported_where_it_opens(tmp_path, sqlite_store, text, line, swallowed):
     (tmp_path / "actors.csv").write_text(text, encoding="utf-8")
     with pytest.raises(LoadError) as caught:
@@ -235,7 +253,9 @@ def test_a_failed_load_leaves_the_store_file_byte_identical(tmp_path, invoke, de
         shutil.copy(demo_path / name, copy / name)
     with open(copy / "relations.csv", "a", encoding="utf-8") as stream:
         stream.write("Personne,WORKS_ON,Paix,,,,\n")
-    dump_before = [ (b.source.name, len(b.nodes), len(b.relations)) for b in open_store(str(invoke.store)).dump()]
+    dump_before = [(b.source.name, len(b.nodes), len(b.relations)) for b in open_store(str(invoke.store)).dump()]
     result = invoke("load", str(copy), "--source", "copy")
     assert result.exit_code == 1
-    assert [(b.source.name, len(b.nodes), len(b.relations)) for b in open_store(str(invoke.store)).dump()] == dump_before
+    assert [
+        (b.source.name, len(b.nodes), len(b.relations)) for b in open_store(str(invoke.store)).dump()
+    ] == dump_before

@@ -12,7 +12,7 @@ located nowhere, one group per kind.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Hashable
+from collections.abc import Hashable
 
 import networkx as nx
 import numpy as np
@@ -40,8 +40,11 @@ def _groups(G: nx.Graph, by: str, seed: int, lang: str) -> tuple[dict[Hashable, 
         names = []
         for rank, members in enumerate(communities):
             hub = max(members, key=lambda node: (degrees.get(node, 0), str(node)))
-            names.append(f"{text(UI_TEXT, lang, 'community')} {rank + 1} : {G.nodes[hub].get('name') or hub}"
-                         if lang == "fr" else f"{text(UI_TEXT, lang, 'community')} {rank + 1}: {G.nodes[hub].get('name') or hub}")
+            names.append(
+                f"{text(UI_TEXT, lang, 'community')} {rank + 1} : {G.nodes[hub].get('name') or hub}"
+                if lang == "fr"
+                else f"{text(UI_TEXT, lang, 'community')} {rank + 1}: {G.nodes[hub].get('name') or hub}"
+            )
         return {node: rank for rank, members in enumerate(communities) for node in members}, names
     where = territories(G, "departement")
     keys: dict[str, int] = {}
@@ -111,9 +114,14 @@ def aggregate(G: nx.Graph, by: str = "community", seed: int = 0, lang: str = "fr
     A = nx.MultiDiGraph()
     A.graph["aggregate"] = {"by": by, "nodes": G.number_of_nodes(), "edges": G.number_of_edges(), "groups": count}
     for number in range(count):
-        A.add_node(f"group:{number + 1}", kind=kind_counts[number].most_common(1)[0][0], name=names[number],
-                   members=sum(kind_counts[number].values()), examples=examples[number],
-                   **{text(KIND_LABELS, lang, kind) if kind else "?": n for kind, n in kind_counts[number].most_common()})
+        A.add_node(
+            f"group:{number + 1}",
+            kind=kind_counts[number].most_common(1)[0][0],
+            name=names[number],
+            members=sum(kind_counts[number].values()),
+            examples=examples[number],
+            **{text(KIND_LABELS, lang, kind) if kind else "?": n for kind, n in kind_counts[number].most_common()},
+        )
     index = dict(zip(nodes, code.tolist()))
     pairs: Counter = Counter()
     for source, target, type_ in G.edges(data="type"):

@@ -18,16 +18,26 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Hashable, Mapping
 
 import networkx as nx
 import numpy as np
 from scipy.spatial import cKDTree
 
-__all__ = ["GeoFrame", "centroids", "insee_location", "node_location", "geo_frame", "geo_layout", "geo_scale", "project", "reference_points"]
+__all__ = [
+    "GeoFrame",
+    "centroids",
+    "geo_frame",
+    "geo_layout",
+    "geo_scale",
+    "insee_location",
+    "node_location",
+    "project",
+    "reference_points",
+]
 
 _CENTRE = (46.6, 2.45)
 _METROPOLE = ((41.2, 51.2), (-5.3, 9.7))
@@ -167,8 +177,11 @@ def geo_frame(G: nx.Graph) -> GeoFrame:
     base = geo_scale(G.number_of_nodes())
     (lat_min, lat_max), (lon_min, lon_max) = _METROPOLE
     points = [
-        place for _node, data in G.nodes(data=True)
-        if (place := node_location(data)) is not None and lat_min <= place[0] <= lat_max and lon_min <= place[1] <= lon_max
+        place
+        for _node, data in G.nodes(data=True)
+        if (place := node_location(data)) is not None
+        and lat_min <= place[0] <= lat_max
+        and lon_min <= place[1] <= lon_max
     ]
     if not points:
         return GeoFrame(scale=base)
@@ -242,7 +255,9 @@ def geo_layout(G: nx.Graph, frame: GeoFrame | None = None) -> dict[Hashable, tup
         located.update(placed)
 
     # themes, documents, countries and whatever has no place go around the map, grouped by kind
-    unplaced = sorted((node for node in G.nodes if node not in located), key=lambda node: (str(kinds.get(node)), str(node)))
+    unplaced = sorted(
+        (node for node in G.nodes if node not in located), key=lambda node: (str(kinds.get(node)), str(node))
+    )
     extent = max((math.hypot(x, y) for x, y in located.values()), default=0.0)
     ring = max(1.3 * extent, 0.5 * frame.radius) + _SPACING * math.sqrt(len(located)) / 2
     for index, node in enumerate(unplaced):
@@ -290,6 +305,8 @@ def _separate(anchors: dict[Hashable, tuple[float, float]]) -> dict[Hashable, tu
         push = (delta / distance[:, None]) * ((_SPACING - distance) / 2)[:, None] * 0.6
         moved = np.zeros_like(positions)
         for axis in (0, 1):
-            moved[:, axis] += np.bincount(pairs[:, 0], push[:, axis], len(nodes)) - np.bincount(pairs[:, 1], push[:, axis], len(nodes))
+            moved[:, axis] += np.bincount(pairs[:, 0], push[:, axis], len(nodes)) - np.bincount(
+                pairs[:, 1], push[:, axis], len(nodes)
+            )
         positions += moved
     return {node: (float(x), float(y)) for node, (x, y) in zip(nodes, positions)}

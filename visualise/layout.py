@@ -10,14 +10,14 @@ is quadratic. 20,000 nodes take about a second.
 
 from __future__ import annotations
 
-from typing import Hashable, Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, shortest_path
 from scipy.spatial import cKDTree
 
-__all__ = ["fast_layout", "edge_index"]
+__all__ = ["edge_index", "fast_layout"]
 
 _GRID = 64
 _SMALL_PIECE = 20
@@ -57,7 +57,7 @@ def _pivot_mds(n: int, u: np.ndarray, v: np.ndarray, pivots: int, rng: np.random
     matrix = np.array(rows)
     finite = np.isfinite(matrix)
     matrix[~finite] = (matrix[finite].max() if finite.any() else 0) + 2
-    squared = (matrix ** 2).T
+    squared = (matrix**2).T
     centred = -0.5 * (squared - squared.mean(0) - squared.mean(1)[:, None] + squared.mean())
     # the top singular directions of the n x k matrix, from its small k x k Gram matrix
     _values, vectors = np.linalg.eigh(centred.T @ centred)
@@ -72,7 +72,7 @@ def _grid_kernels(size: int) -> tuple[np.ndarray, np.ndarray, int]:
     for a linear (not circular) convolution of a ``size`` x ``size`` density grid."""
     offsets = np.arange(-size + 1, size)
     dx, dy = np.meshgrid(offsets, offsets, indexing="ij")
-    squared = (dx ** 2 + dy ** 2).astype(float)
+    squared = (dx**2 + dy**2).astype(float)
     squared[size - 1, size - 1] = 1.0
     padded = 1 << int(np.ceil(np.log2(3 * size - 2)))
     return np.fft.rfft2(dx / squared, s=(padded, padded)), np.fft.rfft2(dy / squared, s=(padded, padded)), padded
@@ -81,7 +81,7 @@ def _grid_kernels(size: int) -> tuple[np.ndarray, np.ndarray, int]:
 def _convolve(density: np.ndarray, kernel: np.ndarray, padded: int) -> np.ndarray:
     size = density.shape[0]
     full = np.fft.irfft2(np.fft.rfft2(density, s=(padded, padded)) * kernel, s=(padded, padded))
-    return full[size - 1:2 * size - 1, size - 1:2 * size - 1]
+    return full[size - 1 : 2 * size - 1, size - 1 : 2 * size - 1]
 
 
 def _add_pair_forces(displacement: np.ndarray, first: np.ndarray, second: np.ndarray, force: np.ndarray) -> None:
@@ -127,7 +127,9 @@ def fast_layout(n: int, u: np.ndarray, v: np.ndarray, seed: int = 0, iterations:
     count, labels = connected_components(adjacency, directed=False)
     members = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[members], np.arange(count + 1))
-    pieces = sorted((members[bounds[i]:bounds[i + 1]] for i in range(count)), key=lambda nodes: (-len(nodes), int(nodes[0])))
+    pieces = sorted(
+        (members[bounds[i] : bounds[i + 1]] for i in range(count)), key=lambda nodes: (-len(nodes), int(nodes[0]))
+    )
     local = np.full(n, -1, dtype=np.int64)
     edge_piece = labels[u] if len(u) else np.zeros(0, dtype=np.int64)
     boxes = []
@@ -159,10 +161,7 @@ def fast_layout(n: int, u: np.ndarray, v: np.ndarray, seed: int = 0, iterations:
 def _force_layout(n: int, u: np.ndarray, v: np.ndarray, rng: np.random.Generator, iterations: int) -> np.ndarray:
     """One connected piece: pivot MDS, then force iterations."""
     side = 2.0 * np.sqrt(n)
-    if len(u):
-        positions = _pivot_mds(n, u, v, pivots=30, rng=rng)
-    else:
-        positions = rng.random((n, 2))
+    positions = _pivot_mds(n, u, v, pivots=30, rng=rng) if len(u) else rng.random((n, 2))
     extent = float((positions.max(0) - positions.min(0)).max()) or 1.0
     positions = (positions - positions.mean(0)) / extent * side + rng.normal(scale=0.3, size=(n, 2))
 
@@ -182,20 +181,29 @@ def _force_layout(n: int, u: np.ndarray, v: np.ndarray, rng: np.random.Generator
             for dx, dy in corners
         ]
         flat = [(base[:, 0] + dx) * _GRID + base[:, 1] + dy for dx, dy in corners]
-        density = sum(np.bincount(index, weight, _GRID * _GRID) for index, weight in zip(flat, weights)).reshape(_GRID, _GRID)
+        density = sum(np.bincount(index, weight, _GRID * _GRID) for index, weight in zip(flat, weights)).reshape(
+            _GRID, _GRID
+        )
         field_x = _convolve(density, kernel_x, padded).ravel()
         field_y = _convolve(density, kernel_y, padded).ravel()
-        displacement = np.stack(
-            [sum(field_x[index] * weight for index, weight in zip(flat, weights)),
-             sum(field_y[index] * weight for index, weight in zip(flat, weights))],
-            axis=1,
-        ) / cell
+        displacement = (
+            np.stack(
+                [
+                    sum(field_x[index] * weight for index, weight in zip(flat, weights)),
+                    sum(field_y[index] * weight for index, weight in zip(flat, weights)),
+                ],
+                axis=1,
+            )
+            / cell
+        )
 
         # an unbalanced tree builds faster and answers the same pairs
         close = cKDTree(positions, balanced_tree=False, compact_nodes=False).query_pairs(0.8, output_type="ndarray")
         if len(close):
             delta = positions[close[:, 0]] - positions[close[:, 1]]
-            _add_pair_forces(displacement, close[:, 0], close[:, 1], delta / np.maximum((delta ** 2).sum(1), 1e-4)[:, None])
+            _add_pair_forces(
+                displacement, close[:, 0], close[:, 1], delta / np.maximum((delta**2).sum(1), 1e-4)[:, None]
+            )
         if len(u):
             delta = positions[v] - positions[u]
             _add_pair_forces(displacement, u, v, delta * np.hypot(delta[:, 0], delta[:, 1])[:, None])

@@ -29,10 +29,11 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Hashable, Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Hashable, Mapping, Sequence
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -62,19 +63,19 @@ from .styles import (
 
 __all__ = [
     "COLOUR_BY",
-    "SIZE_BY",
-    "LAYOUTS",
-    "PHYSICS_THRESHOLD",
     "GROUP_BY",
+    "LAYOUTS",
     "MAX_NODES",
+    "PHYSICS_THRESHOLD",
+    "SIZE_BY",
+    "atomic_write",
+    "escape_json",
     "map_data",
     "map_html",
-    "write_map",
-    "escape_json",
-    "vis_network_assets",
-    "atomic_write",
     "script_hashes",
     "style_hashes",
+    "vis_network_assets",
+    "write_map",
 ]
 
 COLOUR_BY: tuple[str, ...] = ("kind", "community", "theme")
@@ -187,7 +188,9 @@ def _plain(value: Any) -> Any:
 def _source_text(entry: Any) -> str:
     if isinstance(entry, Mapping):
         place = entry.get("place") or entry.get("source") or ""
-        details = [str(entry[key]) for key in ("source", "contributor", "at") if entry.get(key) and entry.get(key) != place]
+        details = [
+            str(entry[key]) for key in ("source", "contributor", "at") if entry.get(key) and entry.get(key) != place
+        ]
         return f"{place} ({', '.join(details)})" if details else str(place)
     return str(entry)
 
@@ -221,7 +224,9 @@ def _colours_by_kind(kinds: list[str], node_kinds: list[int], lang: str) -> tupl
     return [colours[index] for index in node_kinds], legend
 
 
-def _colours_by_community(G: nx.Graph, nodes: list, names: list[str], seed: int, lang: str) -> tuple[list[str], list[dict]]:
+def _colours_by_community(
+    G: nx.Graph, nodes: list, names: list[str], seed: int, lang: str
+) -> tuple[list[str], list[dict]]:
     """Louvain communities, as the communities report finds them: largest first, the 15
     largest coloured and named after their best-connected member, the rest grey."""
     communities = detect(G, seed=seed)
@@ -232,12 +237,14 @@ def _colours_by_community(G: nx.Graph, nodes: list, names: list[str], seed: int,
     for rank, members in enumerate(communities[:_MAX_GROUPS]):
         hub = max(members, key=lambda node: (degrees.get(node, 0), str(node)))
         colour = palette_colour(rank)
-        legend.append({
-            "label": f"{text(UI_TEXT, lang, 'community')} {rank + 1}",
-            "detail": names[position[hub]],
-            "color": colour,
-            "count": len(members),
-        })
+        legend.append(
+            {
+                "label": f"{text(UI_TEXT, lang, 'community')} {rank + 1}",
+                "detail": names[position[hub]],
+                "color": colour,
+                "count": len(members),
+            }
+        )
         for node in members:
             colours[position[node]] = colour
     rest = sum(len(members) for members in communities[_MAX_GROUPS:])
@@ -254,7 +261,10 @@ def _colours_by_theme(names: list[str], node_themes: list[list[int]], lang: str)
             sizes[theme] = sizes.get(theme, 0) + 1
     ranked = sorted(sizes, key=lambda theme: (-sizes[theme], names[theme]))
     rank_of = {theme: rank for rank, theme in enumerate(ranked[:_MAX_GROUPS])}
-    legend = [{"label": names[theme], "detail": "", "color": palette_colour(rank), "count": 0} for theme, rank in rank_of.items()]
+    legend = [
+        {"label": names[theme], "detail": "", "color": palette_colour(rank), "count": 0}
+        for theme, rank in rank_of.items()
+    ]
     others = {"label": text(UI_TEXT, lang, "others"), "detail": "", "color": _OTHER_THEMES, "count": 0}
     nothing = {"label": text(UI_TEXT, lang, "noTheme"), "detail": "", "color": NO_GROUP_COLOUR, "count": 0}
     colours = []
@@ -346,7 +356,11 @@ def map_data(
             "name": name,
             "kind": kind_index[kind],
             "aliases": [str(alias) for alias in attributes.get("aliases") or ()],
-            "attrs": {str(key): _plain(value) for key, value in attributes.items() if key not in hidden and value not in _EMPTY},
+            "attrs": {
+                str(key): _plain(value)
+                for key, value in attributes.items()
+                if key not in hidden and value not in _EMPTY
+            },
             "sources": [_source_text(entry) for entry in sources],
         }
         node_rows.append(row)
@@ -360,7 +374,11 @@ def map_data(
             types.append(type_)
         extra = 0
         if len(attributes) > 2:
-            extra = {str(key): _plain(value) for key, value in attributes.items() if key not in ("type", "role") and value not in _EMPTY} or 0
+            extra = {
+                str(key): _plain(value)
+                for key, value in attributes.items()
+                if key not in ("type", "role") and value not in _EMPTY
+            } or 0
         edges.append([position[source], position[target], type_index[type_], str(attributes.get("role") or ""), extra])
     ends = np.array(edges and [edge[:2] for edge in edges], dtype=np.int64).reshape(-1, 2)
     ends = ends[ends[:, 0] != ends[:, 1]]
@@ -369,8 +387,11 @@ def map_data(
         values = [float(members) for _, members in G.nodes(data="members")]
     else:
         scores = _degrees(len(nodes), ends) if size_by == "degree" else _scores(G, size_by, seed)
-        values = ([float(scores[i]) for i in range(len(nodes))] if size_by == "degree"
-                  else [float(scores.get(node, 0.0)) for node in nodes])
+        values = (
+            [float(scores[i]) for i in range(len(nodes))]
+            if size_by == "degree"
+            else [float(scores.get(node, 0.0)) for node in nodes]
+        )
     values = [value if math.isfinite(value) else 0.0 for value in values]
     low, high = (min(values), max(values)) if values else (0.0, 0.0)
     for row, value in zip(node_rows, values):
@@ -420,23 +441,36 @@ def map_data(
         "title": title,
         "text": UI_TEXT[lang],
         "kinds": [
-            {"key": kind, "label": _kind_label(kind, lang), "color": KIND_STYLES.get(kind, _UNKNOWN_KIND)[0],
-             "shape": KIND_STYLES.get(kind, _UNKNOWN_KIND)[1], "used": index in used_kinds}
+            {
+                "key": kind,
+                "label": _kind_label(kind, lang),
+                "color": KIND_STYLES.get(kind, _UNKNOWN_KIND)[0],
+                "shape": KIND_STYLES.get(kind, _UNKNOWN_KIND)[1],
+                "used": index in used_kinds,
+            }
             for index, kind in enumerate(kinds)
         ],
         "relationTypes": [
-            {"key": type_, "label": text(RELATION_LABELS, lang, type_) if type_ else "?",
-             "color": RELATION_STYLES.get(type_, _UNKNOWN_TYPE)[0], "dashes": RELATION_STYLES.get(type_, _UNKNOWN_TYPE)[1],
-             "arrow": RELATION_STYLES.get(type_, _UNKNOWN_TYPE)[2], "used": index in used_types}
+            {
+                "key": type_,
+                "label": text(RELATION_LABELS, lang, type_) if type_ else "?",
+                "color": RELATION_STYLES.get(type_, _UNKNOWN_TYPE)[0],
+                "dashes": RELATION_STYLES.get(type_, _UNKNOWN_TYPE)[1],
+                "arrow": RELATION_STYLES.get(type_, _UNKNOWN_TYPE)[2],
+                "used": index in used_types,
+            }
             for index, type_ in enumerate(types)
         ],
         "roles": ROLE_LABELS[lang],
         "attributeLabels": ATTRIBUTE_LABELS[lang],
         "colorBy": color_by,
         "legend": legend,
-        "sizeBy": {"metric": "members" if grouped else size_by,
-                   "label": text(UI_TEXT, lang, "members") if grouped else METRIC_LABELS[lang][size_by],
-                   "min": round(low, 6), "max": round(high, 6)},
+        "sizeBy": {
+            "metric": "members" if grouped else size_by,
+            "label": text(UI_TEXT, lang, "members") if grouped else METRIC_LABELS[lang][size_by],
+            "min": round(low, 6),
+            "max": round(high, 6),
+        },
         "aggregate": {**grouped, "label": text(UI_TEXT, lang, f"groupedBy.{grouped['by']}")} if grouped else None,
         "themes": [position[theme] for theme in theme_list],
         "physics": physics and positions is None,

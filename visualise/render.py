@@ -25,7 +25,7 @@ from .geo import geo_layout
 from .layout import edge_index, fast_layout
 from .map import atomic_write, map_data
 
-__all__ = ["ChromiumNotFound", "RenderError", "find_chromium", "svg_document", "write_svg", "write_png"]
+__all__ = ["ChromiumNotFound", "RenderError", "find_chromium", "svg_document", "write_png", "write_svg"]
 
 _LEGEND_WIDTH = 330
 _LABELLED = 40  # on graphs larger than this, only this many of the biggest nodes are labelled
@@ -59,7 +59,13 @@ def find_chromium() -> str:
 
 def _shape_points(shape: str, x: float, y: float, r: float) -> str | None:
     def polygon(count: int, start: float, radius: float = r) -> list[tuple[float, float]]:
-        return [(x + radius * math.cos(start + 2 * math.pi * i / count), y + radius * math.sin(start + 2 * math.pi * i / count)) for i in range(count)]
+        return [
+            (
+                x + radius * math.cos(start + 2 * math.pi * i / count),
+                y + radius * math.sin(start + 2 * math.pi * i / count),
+            )
+            for i in range(count)
+        ]
 
     if shape == "hexagon":
         points = polygon(6, 0)
@@ -73,7 +79,10 @@ def _shape_points(shape: str, x: float, y: float, r: float) -> str | None:
         points = polygon(3, math.pi / 2, r * 1.15)
     elif shape == "star":
         points = [
-            (x + radius * math.cos(-math.pi / 2 + math.pi * i / 5), y + radius * math.sin(-math.pi / 2 + math.pi * i / 5))
+            (
+                x + radius * math.cos(-math.pi / 2 + math.pi * i / 5),
+                y + radius * math.sin(-math.pi / 2 + math.pi * i / 5),
+            )
             for i, radius in zip(range(10), [r * 1.2, r * 0.5] * 5)
         ]
     else:
@@ -119,8 +128,10 @@ def svg_document(G: nx.Graph, *, width: int = 1600, height: int = 1100, **option
         scale = 1.0
 
     def place(node: dict) -> tuple[float, float]:
-        return (margin + (node["x"] - min(xs)) * scale + (area_width - 2 * margin - span_x * scale) / 2,
-                top + (node["y"] - min(ys)) * scale + (height - top - margin - span_y * scale) / 2)
+        return (
+            margin + (node["x"] - min(xs)) * scale + (area_width - 2 * margin - span_x * scale) / 2,
+            top + (node["y"] - min(ys)) * scale + (height - top - margin - span_y * scale) / 2,
+        )
 
     points = [place(node) for node in nodes]
     spacing = math.sqrt((area_width * height) / max(len(nodes), 1))
@@ -145,8 +156,10 @@ def svg_document(G: nx.Graph, *, width: int = 1600, height: int = 1100, **option
     if data["backdrop"]:
         out.append('<g fill="#787878" fill-opacity="0.18">')
         for bx, by, _code in data["backdrop"]:
-            out.append(f'<circle cx="{margin + (bx - min(xs)) * scale + (area_width - 2 * margin - span_x * scale) / 2:.1f}" '
-                       f'cy="{top + (by - min(ys)) * scale + (height - top - margin - span_y * scale) / 2:.1f}" r="{max(2.0, data["backdropRadius"] * scale):.1f}"/>')
+            out.append(
+                f'<circle cx="{margin + (bx - min(xs)) * scale + (area_width - 2 * margin - span_x * scale) / 2:.1f}" '
+                f'cy="{top + (by - min(ys)) * scale + (height - top - margin - span_y * scale) / 2:.1f}" r="{max(2.0, data["backdropRadius"] * scale):.1f}"/>'
+            )
         out.append("</g>")
 
     opacity = 0.8 if len(edges) < 500 else 0.35
@@ -163,7 +176,9 @@ def svg_document(G: nx.Graph, *, width: int = 1600, height: int = 1100, **option
             x2, y2 = x2 - (x2 - x1) / length * back, y2 - (y2 - y1) / length * back
         dash = ' stroke-dasharray="5 4"' if type_["dashes"] else ""
         marker = f' marker-end="url(#arrow{type_index})"' if type_["arrow"] and len(edges) < 3000 else ""
-        out.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{type_["color"]}"{dash}{marker}/>')
+        out.append(
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{type_["color"]}"{dash}{marker}/>'
+        )
     out.append("</g>")
 
     out.append('<g stroke="#3a3a3a" stroke-width="0.8">')
@@ -176,8 +191,10 @@ def svg_document(G: nx.Graph, *, width: int = 1600, height: int = 1100, **option
             out.append(f'<polygon points="{shape}" fill="{node["color"]}"/>')
     out.append("</g>")
 
-    out.append('<g font-size="12" text-anchor="middle" fill="#1a1a1a" stroke="#ffffff" stroke-width="3" paint-order="stroke">')
-    for index, name, x, y, size in _labels(nodes, points, radius_scale):
+    out.append(
+        '<g font-size="12" text-anchor="middle" fill="#1a1a1a" stroke="#ffffff" stroke-width="3" paint-order="stroke">'
+    )
+    for _index, name, x, y, size in _labels(nodes, points, radius_scale):
         out.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:.1f}">{escape(name)}</text>')
     out.append("</g>")
 
@@ -201,7 +218,9 @@ def _labels(nodes: list[dict], points: list[tuple[float, float]], radius_scale: 
         baseline = y + (8 + 30 * node["size"]) * radius_scale + size
         half = 0.3 * size * len(name)
         box = (x - half, baseline - size, x + half, baseline + 2)
-        if len(nodes) > _LABELLED and any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+        if len(nodes) > _LABELLED and any(
+            box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed
+        ):
             continue
         placed.append(box)
         yield index, name, x, baseline, size
@@ -209,7 +228,9 @@ def _labels(nodes: list[dict], points: list[tuple[float, float]], radius_scale: 
 
 def _legend(data: dict, x: int, y: int) -> list[str]:
     text = data["text"]
-    out = [f'<g font-size="13" fill="#1a1a1a"><text x="{x}" y="{y}" font-size="15" font-weight="bold">{escape(text["legend"])}</text>']
+    out = [
+        f'<g font-size="13" fill="#1a1a1a"><text x="{x}" y="{y}" font-size="15" font-weight="bold">{escape(text["legend"])}</text>'
+    ]
     y += 26
     out.append(f'<text x="{x}" y="{y}" font-weight="bold">{escape(text["colourBy." + data["colorBy"]])}</text>')
     for entry in data["legend"]:
@@ -217,12 +238,16 @@ def _legend(data: dict, x: int, y: int) -> list[str]:
         label = entry["label"] + (f" ({entry['detail']})" if entry["detail"] else "")
         if len(label) > 34:
             label = label[:33] + "\u2026"
-        out.append(f'<circle cx="{x + 7}" cy="{y - 4}" r="6" fill="{entry["color"]}" stroke="#3a3a3a" stroke-width="0.8"/>')
+        out.append(
+            f'<circle cx="{x + 7}" cy="{y - 4}" r="6" fill="{entry["color"]}" stroke="#3a3a3a" stroke-width="0.8"/>'
+        )
         out.append(f'<text x="{x + 20}" y="{y}">{escape(label)} <tspan fill="#666666">{entry["count"]}</tspan></text>')
     y += 30
     out.append(f'<text x="{x}" y="{y}" font-weight="bold">{escape(text["sizeBy"] + data["sizeBy"]["label"])}</text>')
     y += 18
-    out.append(f'<text x="{x}" y="{y}" fill="#666666">{data["sizeBy"]["min"]:g} \u2013 {data["sizeBy"]["max"]:g}</text>')
+    out.append(
+        f'<text x="{x}" y="{y}" fill="#666666">{data["sizeBy"]["min"]:g} \u2013 {data["sizeBy"]["max"]:g}</text>'
+    )
     y += 30
     out.append(f'<text x="{x}" y="{y}" font-weight="bold">{escape(text["relations"])}</text>')
     for type_ in data["relationTypes"]:
@@ -230,7 +255,9 @@ def _legend(data: dict, x: int, y: int) -> list[str]:
             continue
         y += 20
         dash = ' stroke-dasharray="5 4"' if type_["dashes"] else ""
-        out.append(f'<line x1="{x}" y1="{y - 4}" x2="{x + 28}" y2="{y - 4}" stroke="{type_["color"]}" stroke-width="2.5"{dash}/>')
+        out.append(
+            f'<line x1="{x}" y1="{y - 4}" x2="{x + 28}" y2="{y - 4}" stroke="{type_["color"]}" stroke-width="2.5"{dash}/>'
+        )
         out.append(f'<text x="{x + 36}" y="{y}">{escape(type_["label"])}</text>')
     out.append("</g>")
     return out
@@ -244,7 +271,13 @@ def write_svg(G: nx.Graph, path: str | os.PathLike, **options: Any) -> Path:
 
 
 def write_png(
-    G: nx.Graph, path: str | os.PathLike, *, width: int = 1600, height: int = 1100, document: str | None = None, **options: Any
+    G: nx.Graph,
+    path: str | os.PathLike,
+    *,
+    width: int = 1600,
+    height: int = 1100,
+    document: str | None = None,
+    **options: Any,
 ) -> Path:
     """Render the map of ``G`` to a PNG with headless Chromium; return the path.
 
@@ -267,10 +300,21 @@ def write_png(
         source.write_text(page, encoding="utf-8")
         shot = work_path / "map.png"
         command = [
-            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-extensions", "--hide-scrollbars", "--mute-audio",
-            f"--user-data-dir={work_path / 'profile'}", f"--screenshot={shot}", f"--window-size={width},{height}",
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--hide-scrollbars",
+            "--mute-audio",
+            f"--user-data-dir={work_path / 'profile'}",
+            f"--screenshot={shot}",
+            f"--window-size={width},{height}",
             source.as_uri(),
         ]
         try:

@@ -13,7 +13,8 @@ numbers are rounded the same way, and no date is written.
 from __future__ import annotations
 
 import html
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import networkx as nx
 
@@ -24,7 +25,18 @@ from ..graph.analysis.convert import Scope, analysis_graph, scope_of
 from ..graph.analysis.gaps import gaps_report
 from ..graph.analysis.recommend import recommend
 
-__all__ = ["LABELS", "KIND_NAMES", "format_value", "html_table", "html_document", "table_report_html", "report_headers", "report_rows", "full_report_data", "full_report_html"]
+__all__ = [
+    "KIND_NAMES",
+    "LABELS",
+    "format_value",
+    "full_report_data",
+    "full_report_html",
+    "html_document",
+    "html_table",
+    "report_headers",
+    "report_rows",
+    "table_report_html",
+]
 
 ACTORS = ("Collectivite", "Association")
 
@@ -73,7 +85,7 @@ LABELS: dict[str, dict[str, str]] = {
         "centrality": "Who holds the network together",
         "centrality_intro": "The most central actors, sorted by {metric}. Metrics are computed on the full graph; only actors (local authorities and associations) are listed.",
         "brokers": "Who bridges",
-        "brokers_intro": "On the actor–actor projection. \"Bridges\": the number of two-step paths joining a local authority and an association that are not tied directly, through the actor — who bridges local authorities and associations.",
+        "brokers_intro": 'On the actor–actor projection. "Bridges": the number of two-step paths joining a local authority and an association that are not tied directly, through the actor — who bridges local authorities and associations.',
         "brokers_territory": "Brokers between territories (Gould and Fernandez roles, grouped by département)",
         "communities": "Communities",
         "communities_intro": "Groups of actors more tied to each other than to the rest ({method}, seed {seed}) on the actor–actor projection. Modularity: {modularity} (0: no better than chance; above 0.3: clear groups).",
@@ -108,51 +120,136 @@ LABELS: dict[str, dict[str, str]] = {
 
 #: node kinds as the report names them
 KIND_NAMES: dict[str, dict[str, str]] = {
-    "fr": {"Collectivite": "Collectivité", "Association": "Association", "Theme": "Thème", "Project": "Projet",
-           "Person": "Personne", "Country": "Pays", "Document": "Document"},
-    "en": {"Collectivite": "Local authority", "Association": "Association", "Theme": "Theme", "Project": "Project",
-           "Person": "Person", "Country": "Country", "Document": "Document"},
+    "fr": {
+        "Collectivite": "Collectivité",
+        "Association": "Association",
+        "Theme": "Thème",
+        "Project": "Projet",
+        "Person": "Personne",
+        "Country": "Pays",
+        "Document": "Document",
+    },
+    "en": {
+        "Collectivite": "Local authority",
+        "Association": "Association",
+        "Theme": "Theme",
+        "Project": "Project",
+        "Person": "Person",
+        "Country": "Country",
+        "Document": "Document",
+    },
 }
 
 #: column of a report -> its header, for the columns that are not metrics
 COLUMN_NAMES: dict[str, dict[str, str]] = {
-    "fr": {"id": "identifiant", "name": "nom", "kind": "type", "group": "groupe", "bridges": "ponts",
-           "total": "total", "community": "groupe", "size": "taille", "members": "membres", "themes": "thèmes",
-           "gap": "manque", "territory": "territoire", "theme": "thème", "actors": "acteurs", "rank": "rang",
-           "score": "score", "reasons": "raisons"},
+    "fr": {
+        "id": "identifiant",
+        "name": "nom",
+        "kind": "type",
+        "group": "groupe",
+        "bridges": "ponts",
+        "total": "total",
+        "community": "groupe",
+        "size": "taille",
+        "members": "membres",
+        "themes": "thèmes",
+        "gap": "manque",
+        "territory": "territoire",
+        "theme": "thème",
+        "actors": "acteurs",
+        "rank": "rang",
+        "score": "score",
+        "reasons": "raisons",
+    },
     "en": {},
 }
 
 #: metric -> (French label, French explanation, English label, English explanation)
 EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
-    "degree": ("degré", "Nombre de voisins distincts : avec combien de nœuds l'acteur est en relation.",
-               "degree", "Number of distinct neighbours: how many nodes the actor is tied to."),
-    "weighted_degree": ("degré pondéré", "Somme des poids de ses liens : les relations multiples comptent plusieurs fois.",
-                        "weighted degree", "Sum of the weights of its ties: repeated relations count several times."),
-    "betweenness": ("intermédiarité", "Part des plus courts chemins entre deux autres nœuds qui passent par lui : qui est sur le chemin des autres.",
-                    "betweenness", "Share of shortest paths between two other nodes that pass through it: who stands on the others' way."),
-    "closeness": ("proximité", "Proximité moyenne à tous les nœuds qu'il peut atteindre : qui touche vite tout le monde.",
-                  "closeness", "How near it is, on average, to every node it can reach: who reaches everyone fast."),
-    "harmonic": ("proximité harmonique", "Moyenne de 1/distance vers tous les autres : comme la proximité, mais robuste quand le réseau est en morceaux.",
-                 "harmonic closeness", "Mean of 1/distance to every other node: like closeness, but robust when the network falls apart."),
-    "eigenvector": ("vecteur propre", "Être lié à des nœuds eux-mêmes bien liés.",
-                    "eigenvector", "Being tied to nodes that are themselves well tied."),
-    "pagerank": ("PageRank", "Où passe le plus de temps une marche au hasard le long des relations.",
-                 "PageRank", "Where a random walk along relations spends most of its time."),
-    "constraint": ("contrainte (Burt)", "Faible quand les contacts de l'acteur ne sont pas liés entre eux : il a de la place pour faire le lien.",
-                   "constraint (Burt)", "Low when the actor's contacts are not tied to each other: it has room to broker."),
-    "effective_size": ("taille effective", "Nombre de contacts non redondants.",
-                       "effective size", "Number of non-redundant contacts."),
-    "coordinator": ("coordinateur", "Relie deux membres de son propre groupe.",
-                    "coordinator", "Links two members of its own group."),
-    "itinerant": ("consultant", "Relie deux membres d'un même groupe qui n'est pas le sien.",
-                  "itinerant", "Links two members of one group that is not its own."),
-    "representative": ("représentant", "Porte son groupe vers un autre groupe.",
-                       "representative", "Carries its group towards another group."),
-    "gatekeeper": ("gardien", "Fait entrer un autre groupe dans le sien (sur des liens non orientés, égal au représentant).",
-                   "gatekeeper", "Lets another group into its own (equal to representative on undirected ties)."),
-    "liaison": ("agent de liaison", "Relie deux groupes dont aucun n'est le sien.",
-                "liaison", "Links two groups, neither of them its own."),
+    "degree": (
+        "degré",
+        "Nombre de voisins distincts : avec combien de nœuds l'acteur est en relation.",
+        "degree",
+        "Number of distinct neighbours: how many nodes the actor is tied to.",
+    ),
+    "weighted_degree": (
+        "degré pondéré",
+        "Somme des poids de ses liens : les relations multiples comptent plusieurs fois.",
+        "weighted degree",
+        "Sum of the weights of its ties: repeated relations count several times.",
+    ),
+    "betweenness": (
+        "intermédiarité",
+        "Part des plus courts chemins entre deux autres nœuds qui passent par lui : qui est sur le chemin des autres.",
+        "betweenness",
+        "Share of shortest paths between two other nodes that pass through it: who stands on the others' way.",
+    ),
+    "closeness": (
+        "proximité",
+        "Proximité moyenne à tous les nœuds qu'il peut atteindre : qui touche vite tout le monde.",
+        "closeness",
+        "How near it is, on average, to every node it can reach: who reaches everyone fast.",
+    ),
+    "harmonic": (
+        "proximité harmonique",
+        "Moyenne de 1/distance vers tous les autres : comme la proximité, mais robuste quand le réseau est en morceaux.",
+        "harmonic closeness",
+        "Mean of 1/distance to every other node: like closeness, but robust when the network falls apart.",
+    ),
+    "eigenvector": (
+        "vecteur propre",
+        "Être lié à des nœuds eux-mêmes bien liés.",
+        "eigenvector",
+        "Being tied to nodes that are themselves well tied.",
+    ),
+    "pagerank": (
+        "PageRank",
+        "Où passe le plus de temps une marche au hasard le long des relations.",
+        "PageRank",
+        "Where a random walk along relations spends most of its time.",
+    ),
+    "constraint": (
+        "contrainte (Burt)",
+        "Faible quand les contacts de l'acteur ne sont pas liés entre eux : il a de la place pour faire le lien.",
+        "constraint (Burt)",
+        "Low when the actor's contacts are not tied to each other: it has room to broker.",
+    ),
+    "effective_size": (
+        "taille effective",
+        "Nombre de contacts non redondants.",
+        "effective size",
+        "Number of non-redundant contacts.",
+    ),
+    "coordinator": (
+        "coordinateur",
+        "Relie deux membres de son propre groupe.",
+        "coordinator",
+        "Links two members of its own group.",
+    ),
+    "itinerant": (
+        "consultant",
+        "Relie deux membres d'un même groupe qui n'est pas le sien.",
+        "itinerant",
+        "Links two members of one group that is not its own.",
+    ),
+    "representative": (
+        "représentant",
+        "Porte son groupe vers un autre groupe.",
+        "representative",
+        "Carries its group towards another group.",
+    ),
+    "gatekeeper": (
+        "gardien",
+        "Fait entrer un autre groupe dans le sien (sur des liens non orientés, égal au représentant).",
+        "gatekeeper",
+        "Lets another group into its own (equal to representative on undirected ties).",
+    ),
+    "liaison": (
+        "agent de liaison",
+        "Relie deux groupes dont aucun n'est le sien.",
+        "liaison",
+        "Links two groups, neither of them its own.",
+    ),
 }
 
 CSS = """
@@ -201,7 +298,9 @@ def format_value(value: Any, lang: str = "fr") -> str:
     return str(value)
 
 
-def html_table(rows: Sequence[dict], columns: Sequence[str], headers: Sequence[str] | None = None, lang: str = "fr") -> str:
+def html_table(
+    rows: Sequence[dict], columns: Sequence[str], headers: Sequence[str] | None = None, lang: str = "fr"
+) -> str:
     """An HTML table of ``rows``; every header and cell escaped.
 
     >>> html_table([{"name": "<b>"}], ["name"])
@@ -234,7 +333,9 @@ def html_document(title: str, body: str, lang: str = "fr") -> str:
     )
 
 
-def table_report_html(title: str, notes: Sequence[str], rows: Sequence[dict], columns: Sequence[str], lang: str = "fr") -> str:
+def table_report_html(
+    title: str, notes: Sequence[str], rows: Sequence[dict], columns: Sequence[str], lang: str = "fr"
+) -> str:
     """One report (centrality, brokers, ...) as a printable HTML page: notes, then the table.
 
     >>> page = table_report_html("Centralité", ["Calculé sur ..."], [{"id": "<x>"}], ["id"])
@@ -242,7 +343,9 @@ def table_report_html(title: str, notes: Sequence[str], rows: Sequence[dict], co
     True
     """
     paragraphs = "".join(f'<p class="scope">{html.escape(note)}</p>' for note in notes)
-    return html_document(title, paragraphs + html_table(report_rows(rows, lang), columns, report_headers(columns, lang), lang), lang)
+    return html_document(
+        title, paragraphs + html_table(report_rows(rows, lang), columns, report_headers(columns, lang), lang), lang
+    )
 
 
 def _explanations(names: Sequence[str], lang: str) -> str:
@@ -272,7 +375,9 @@ def report_rows(rows: Sequence[dict], lang: str = "fr") -> list[dict]:
     >>> report_rows([{"name": "Rosny-sous-Bois", "kind": "Collectivite"}])
     [{'name': 'Rosny-sous-Bois', 'kind': 'Collectivité'}]
     """
-    return [row if "kind" not in row else {**row, "kind": KIND_NAMES[lang].get(row["kind"], row["kind"])} for row in rows]
+    return [
+        row if "kind" not in row else {**row, "kind": KIND_NAMES[lang].get(row["kind"], row["kind"])} for row in rows
+    ]
 
 
 def _map_section(G: nx.Graph, lang: str, words: dict, title: str, seed: int) -> str:
@@ -336,7 +441,8 @@ def full_report_data(
         "brokers_by_territory": by_territory,
         "communities": communities_report(actors, seed=seed, engine=engine, top=5, source=G),
         "recommendations": {
-            row["id"]: recommend(G, row["id"], top=5, lang=lang, include=include) for row in central["rows"][:recommend_for]
+            row["id"]: recommend(G, row["id"], top=5, lang=lang, include=include)
+            for row in central["rows"][:recommend_for]
         },
         "gaps": gaps_report(G),
     }
@@ -403,28 +509,64 @@ def full_report_html(
     for scope in data["scopes"]:
         parts.append(f'<p class="scope">{html.escape(Scope(**scope).describe(lang))}</p>')
 
-    parts.append(f'<h2>{html.escape(words["centrality"])}</h2>')
+    parts.append(f"<h2>{html.escape(words['centrality'])}</h2>")
     parts.append(f"<p>{html.escape(words['centrality_intro'].format(metric=metric_label))}</p>")
-    centrality_columns = ["name", "kind", "degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]
+    centrality_columns = [
+        "name",
+        "kind",
+        "degree",
+        "weighted_degree",
+        "betweenness",
+        "closeness",
+        "harmonic",
+        "eigenvector",
+        "pagerank",
+    ]
     named = [words["actor"], words["kind"]]
-    parts.append(html_table(report_rows(central["rows"], lang), centrality_columns,
-                            named + report_headers(centrality_columns[2:], lang), lang))
+    parts.append(
+        html_table(
+            report_rows(central["rows"], lang),
+            centrality_columns,
+            named + report_headers(centrality_columns[2:], lang),
+            lang,
+        )
+    )
     parts.append(f"<h3>{html.escape(words['explain'])}</h3>")
     parts.append(_explanations(centrality_columns[2:], lang))
 
-    parts.append(f'<h2>{html.escape(words["brokers"])}</h2>')
+    parts.append(f"<h2>{html.escape(words['brokers'])}</h2>")
     parts.append(f"<p>{html.escape(words['brokers_intro'])}</p>")
     broker_columns = ["name", "kind", "bridges", "constraint", "effective_size"]
-    parts.append(html_table(report_rows(brokers["rows"], lang), broker_columns,
-                            named + [words["bridges"]] + report_headers(broker_columns[3:], lang), lang))
+    parts.append(
+        html_table(
+            report_rows(brokers["rows"], lang),
+            broker_columns,
+            named + [words["bridges"]] + report_headers(broker_columns[3:], lang),
+            lang,
+        )
+    )
     parts.append(f"<h3>{html.escape(words['brokers_territory'])}</h3>")
     role_columns = ["name", "group", "coordinator", "itinerant", "representative", "gatekeeper", "liaison", "total"]
-    parts.append(html_table(by_territory["rows"], role_columns, [words["actor"], words["territory"]] + report_headers(role_columns[2:], lang), lang))
-    parts.append(_explanations(["constraint", "effective_size", "coordinator", "itinerant", "representative", "gatekeeper", "liaison"], lang))
+    parts.append(
+        html_table(
+            by_territory["rows"],
+            role_columns,
+            [words["actor"], words["territory"]] + report_headers(role_columns[2:], lang),
+            lang,
+        )
+    )
+    parts.append(
+        _explanations(
+            ["constraint", "effective_size", "coordinator", "itinerant", "representative", "gatekeeper", "liaison"],
+            lang,
+        )
+    )
 
-    parts.append(f'<h2>{html.escape(words["communities"])}</h2>')
+    parts.append(f"<h2>{html.escape(words['communities'])}</h2>")
     modularity = format_value(float(groups["modularity"]), lang)
-    parts.append(f"<p>{html.escape(words['communities_intro'].format(method=groups['method'], seed=seed, modularity=modularity))}</p>")
+    parts.append(
+        f"<p>{html.escape(words['communities_intro'].format(method=groups['method'], seed=seed, modularity=modularity))}</p>"
+    )
     for community in groups["communities"]:
         members = ", ".join(member["name"] for member in community["members"])
         themes = ", ".join(f"{theme['name']} ({theme['members']})" for theme in community["themes"]) or words["none"]
@@ -437,7 +579,7 @@ def full_report_html(
             f"<strong>{html.escape(words['themes'])}</strong>{colon} {html.escape(themes)}</p></section>"
         )
 
-    parts.append(f'<h2>{html.escape(words["recommendations"])}</h2>')
+    parts.append(f"<h2>{html.escape(words['recommendations'])}</h2>")
     parts.append(f"<p>{html.escape(words['recommendations_intro'])}</p>")
     for row in central["rows"][:recommend_for]:
         parts.append(f"<h3>{html.escape(words['recommendations_for'].format(name=row['name']))}</h3>")
@@ -458,17 +600,29 @@ def full_report_html(
             f"<tbody>{''.join(items)}</tbody></table>"
         )
 
-    parts.append(f'<h2>{html.escape(words["gaps"])}</h2>')
+    parts.append(f"<h2>{html.escape(words['gaps'])}</h2>")
     parts.append(f"<h3>{html.escape(words['gaps_unlinked'])}</h3>")
     if gaps["unlinked"]:
-        parts.append(html_table(gaps["unlinked"], ["theme_name", "territory_name", "actor_names"],
-                                [words["theme"], words["territory"], words["actors"]], lang))
+        parts.append(
+            html_table(
+                gaps["unlinked"],
+                ["theme_name", "territory_name", "actor_names"],
+                [words["theme"], words["territory"], words["actors"]],
+                lang,
+            )
+        )
     else:
         parts.append(f"<p>{html.escape(words['none'])}</p>")
     parts.append(f"<h3>{html.escape(words['gaps_uncovered'])}</h3>")
     if gaps["uncovered"]:
-        parts.append(html_table(gaps["uncovered"], ["territory_name", "actors", "theme_names"],
-                                [words["territory"], words["actors"], words["missing_themes"]], lang))
+        parts.append(
+            html_table(
+                gaps["uncovered"],
+                ["territory_name", "actors", "theme_names"],
+                [words["territory"], words["actors"], words["missing_themes"]],
+                lang,
+            )
+        )
     else:
         parts.append(f"<p>{html.escape(words['none'])}</p>")
 
@@ -476,7 +630,7 @@ def full_report_html(
         # the map shows what was analysed: no documents or people unless included
         left_out = set(data["scopes"][0]["left_out_kinds"])
         shown = G.subgraph([n for n, kind in G.nodes(data="kind") if kind not in left_out])
-        parts.append(f'<h2>{html.escape(words["map"])}</h2>')
+        parts.append(f"<h2>{html.escape(words['map'])}</h2>")
         parts.append(_map_section(shown, lang, words, title, seed))
 
     sampling = central["betweenness"]
@@ -484,6 +638,8 @@ def full_report_html(
         note = words["sampled"].format(k=sampling["k"], error=format_value(float(sampling["max_stderr"]), lang))
     else:
         note = words["exact"]
-    parts.append(f'<h2>{html.escape(words["method"])}</h2>')
-    parts.append(f"<p>{html.escape(words['method_text'].format(engine=central['engine'], seed=seed, sampling=note))}</p>")
+    parts.append(f"<h2>{html.escape(words['method'])}</h2>")
+    parts.append(
+        f"<p>{html.escape(words['method_text'].format(engine=central['engine'], seed=seed, sampling=note))}</p>"
+    )
     return html_document(title, "\n".join(parts), lang)

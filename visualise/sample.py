@@ -15,10 +15,26 @@ import networkx as nx
 __all__ = ["territory_graph"]
 
 _THEME_WORDS = (
-    "Développement durable", "Solidarité internationale", "Coopération décentralisée", "Agenda 21",
-    "Initiatives de paix", "Droits humains", "Éducation", "Santé", "Eau et assainissement", "Culture",
-    "Jeunesse", "Économie sociale et solidaire", "Agriculture", "Migrations", "Égalité femmes-hommes",
-    "Climat", "Numérique", "Urbanisme", "Mobilité", "Patrimoine",
+    "Développement durable",
+    "Solidarité internationale",
+    "Coopération décentralisée",
+    "Agenda 21",
+    "Initiatives de paix",
+    "Droits humains",
+    "Éducation",
+    "Santé",
+    "Eau et assainissement",
+    "Culture",
+    "Jeunesse",
+    "Économie sociale et solidaire",
+    "Agriculture",
+    "Migrations",
+    "Égalité femmes-hommes",
+    "Climat",
+    "Numérique",
+    "Urbanisme",
+    "Mobilité",
+    "Patrimoine",
 )
 _COUNTRIES = ("SN", "ML", "BF", "MA", "TN", "VN", "HT", "PS", "MG", "CM", "BJ", "NE", "DZ", "LB", "KH")
 
@@ -56,15 +72,28 @@ def territory_graph(nodes: int, seed: int = 0) -> nx.MultiDiGraph:
     def link(source: str, type_: str, target: str, role: str = "") -> None:
         G.add_edge(source, target, key=f"{type_}:{role}" if role else type_, type=type_, role=role)
 
-    themes = [add(f"theme:t{i}", "Theme", _THEME_WORDS[i % len(_THEME_WORDS)] + (f" {i // len(_THEME_WORDS) + 1}" if i >= len(_THEME_WORDS) else ""))
-              for i in range(max(5, min(60, nodes // 300)))]
-    countries = [add(f"country:{code.lower()}", "Country", code, country=code) for code in _COUNTRIES[: max(3, min(15, nodes // 1000))]]
-    regions = [add(f"collectivite:reg-{code}", "Collectivite", f"Région {code}", level="region", insee_code=code)
-               for code in ("11", "24", "27", "28", "32", "44", "52", "53", "75", "76", "84", "93", "94")]
+    themes = [
+        add(
+            f"theme:t{i}",
+            "Theme",
+            _THEME_WORDS[i % len(_THEME_WORDS)] + (f" {i // len(_THEME_WORDS) + 1}" if i >= len(_THEME_WORDS) else ""),
+        )
+        for i in range(max(5, min(60, nodes // 300)))
+    ]
+    countries = [
+        add(f"country:{code.lower()}", "Country", code, country=code)
+        for code in _COUNTRIES[: max(3, min(15, nodes // 1000))]
+    ]
+    regions = [
+        add(f"collectivite:reg-{code}", "Collectivite", f"Région {code}", level="region", insee_code=code)
+        for code in ("11", "24", "27", "28", "32", "44", "52", "53", "75", "76", "84", "93", "94")
+    ]
     departements = []
     for number in range(1, max(4, min(95, nodes // 200)) + 1):
         code = f"{number:02d}" if number != 20 else "2A"
-        departements.append(add(f"collectivite:dep-{code}", "Collectivite", f"Département {code}", level="departement", insee_code=code))
+        departements.append(
+            add(f"collectivite:dep-{code}", "Collectivite", f"Département {code}", level="departement", insee_code=code)
+        )
         link(departements[-1], "LOCATED_IN", rng.choice(regions))
 
     remaining = nodes - G.number_of_nodes()
@@ -87,7 +116,12 @@ def territory_graph(nodes: int, seed: int = 0) -> nx.MultiDiGraph:
 
     projects = []
     for i in range(counts["project"]):
-        node = add(f"project:p{i}", "Project", f"Projet {i}", type=rng.choice(("programme", "workshop", "event", "publication")))
+        node = add(
+            f"project:p{i}",
+            "Project",
+            f"Projet {i}",
+            type=rng.choice(("programme", "workshop", "event", "publication")),
+        )
         for theme in rng.sample(themes, rng.randint(1, 2)):
             link(node, "ADDRESSES", theme)
         if rng.random() < 0.3:
@@ -104,7 +138,12 @@ def territory_graph(nodes: int, seed: int = 0) -> nx.MultiDiGraph:
 
     for project in projects:
         for index, actor in enumerate(rng.sample(organisations, min(len(organisations), rng.randint(2, 6)))):
-            link(actor, "TAKES_PART_IN", project, "lead" if index == 0 else rng.choice(("partner", "participant", "funder")))
+            link(
+                actor,
+                "TAKES_PART_IN",
+                project,
+                "lead" if index == 0 else rng.choice(("partner", "participant", "funder")),
+            )
     for _ in range(len(organisations) // 4):
         a, b = rng.sample(organisations, 2)
         link(a, "PARTNERS_WITH", b)

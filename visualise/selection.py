@@ -9,11 +9,11 @@ sustainable development.
 
 from __future__ import annotations
 
-from typing import Collection, Hashable, Iterable
+from collections.abc import Collection, Hashable, Iterable
 
 import networkx as nx
 
-__all__ = ["theme_members", "select"]
+__all__ = ["select", "theme_members"]
 
 _PARTICIPANTS = ("Collectivite", "Association", "Person")
 _PARTICIPATION = ("TAKES_PART_IN", "MEMBER_OF", "CONTACT_FOR")

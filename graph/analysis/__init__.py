@@ -31,12 +31,12 @@ from .projection import DEFAULT_WEIGHTS, actor_projection
 from .recommend import recommend
 
 __all__ = [
-    "BetweennessEstimate",
     "DEFAULT_WEIGHTS",
     "ENGINES",
     "GRAPHS",
     "INCLUDABLE",
     "METRICS",
+    "BetweennessEstimate",
     "Scope",
     "actor_projection",
     "analysis_graph",

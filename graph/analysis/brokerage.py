@@ -34,14 +34,14 @@ from .convert import scope_of, simple_graph
 from .engine import IGraphView, choose_engine, to_igraph
 
 __all__ = [
-    "ROLES",
     "GROUPINGS",
+    "ROLES",
+    "bridging",
+    "brokerage_roles",
+    "brokers_report",
+    "groups_of",
     "structural_holes",
     "territories",
-    "groups_of",
-    "brokerage_roles",
-    "bridging",
-    "brokers_report",
 ]
 
 ROLES = ("coordinator", "itinerant", "representative", "gatekeeper", "liaison")
@@ -115,6 +115,7 @@ def structural_holes(G: nx.Graph, engine: str = "auto", view: IGraphView | None 
     redundancy = np.zeros(n)
     triangles = _triangles(view)
     if len(triangles):
+
         def weight_of(u, v):
             return weights[np.array(graph.get_eids(np.stack([u, v], axis=1).tolist()), dtype=np.int64)]
 
@@ -124,7 +125,8 @@ def structural_holes(G: nx.Graph, engine: str = "auto", view: IGraphView | None 
     constraint = graph.constraint(weights=view.weights)
     return {
         node: {"constraint": float(constraint[i]), "effective_size": float(degree[i] - redundancy[i])}
-        if degree[i] > 0 else {"constraint": None, "effective_size": None}
+        if degree[i] > 0
+        else {"constraint": None, "effective_size": None}
         for i, node in enumerate(view.nodes)
     }
 
@@ -278,7 +280,9 @@ def _roles_igraph(view: IGraphView, groups: dict) -> dict:
     return result
 
 
-def brokerage_roles(G: nx.Graph, groups: dict, nodes=None, engine: str = "auto", view: IGraphView | None = None) -> dict:
+def brokerage_roles(
+    G: nx.Graph, groups: dict, nodes=None, engine: str = "auto", view: IGraphView | None = None
+) -> dict:
     """Gould–Fernandez brokerage counts of every node.
 
     Parameters
@@ -325,7 +329,7 @@ def brokerage_roles(G: nx.Graph, groups: dict, nodes=None, engine: str = "auto",
         U = simple_graph(G)
         before = after = tied = U.adj
     result = {}
-    for b in (G if nodes is None else nodes):
+    for b in G if nodes is None else nodes:
         counts = Counter()
         group_b = groups.get(b)
         for a in before[b]:
@@ -333,7 +337,7 @@ def brokerage_roles(G: nx.Graph, groups: dict, nodes=None, engine: str = "auto",
                 continue
             group_a = groups.get(a)
             for c in after[b]:
-                if c == a or c == b or c in tied[a]:
+                if c in (a, b) or c in tied[a]:
                     continue
                 counts[_role(group_a, group_b, groups.get(c))] += 1
         row = {role: counts[role] for role in ROLES}
@@ -369,19 +373,22 @@ def bridging(
         ends = np.array(view.graph.get_edgelist(), dtype=np.int64).reshape(-1, 2)
         n = len(view.nodes)
         firsts = np.bincount(ends[:, 0], weights=in_first[ends[:, 1]], minlength=n) + np.bincount(
-            ends[:, 1], weights=in_first[ends[:, 0]], minlength=n)
+            ends[:, 1], weights=in_first[ends[:, 0]], minlength=n
+        )
         seconds = np.bincount(ends[:, 0], weights=in_second[ends[:, 1]], minlength=n) + np.bincount(
-            ends[:, 1], weights=in_second[ends[:, 0]], minlength=n)
+            ends[:, 1], weights=in_second[ends[:, 0]], minlength=n
+        )
         both = np.bincount(ends[:, 0], weights=(in_first & in_second)[ends[:, 1]], minlength=n) + np.bincount(
-            ends[:, 1], weights=(in_first & in_second)[ends[:, 0]], minlength=n)
+            ends[:, 1], weights=(in_first & in_second)[ends[:, 0]], minlength=n
+        )
         count = firsts * seconds - both
         for b, a, c in _rotations(_triangles(view)):
             closed = (in_first[a] & in_second[c]).astype(float) + (in_first[c] & in_second[a])
             np.subtract.at(count, b, closed)
-        counted = {node: int(round(count[i])) for i, node in enumerate(view.nodes)}
+        counted = {node: round(count[i]) for i, node in enumerate(view.nodes)}
         return counted if nodes is None else {node: counted[node] for node in nodes}
     result = {}
-    for b in (U if nodes is None else nodes):
+    for b in U if nodes is None else nodes:
         ends_first = [n for n in U.adj[b] if groups.get(n) == first]
         ends_second = [n for n in U.adj[b] if groups.get(n) == second]
         result[b] = sum(1 for a in ends_first for c in ends_second if a != c and c not in U.adj[a])
@@ -389,8 +396,12 @@ def bridging(
 
 
 def brokers_report(
-    G: nx.Graph, by: str = "kind", source: nx.Graph | None = None,
-    between: tuple[str, str] = ("Collectivite", "Association"), kinds=None, engine: str = "auto",
+    G: nx.Graph,
+    by: str = "kind",
+    source: nx.Graph | None = None,
+    between: tuple[str, str] = ("Collectivite", "Association"),
+    kinds=None,
+    engine: str = "auto",
 ) -> dict:
     """Brokers of the graph: structural holes, Gould–Fernandez roles and bridging counts.
 
@@ -429,7 +440,11 @@ def brokers_report(
     groups = groups_of(H, by, source)
     group_for_bridges = groups if by == "kind" else groups_of(H, "kind")
     directed = G.is_directed() and not G.is_multigraph()
-    roles = brokerage_roles(G, groups, engine="networkx") if directed else brokerage_roles(H, groups, engine=used, view=view)
+    roles = (
+        brokerage_roles(G, groups, engine="networkx")
+        if directed
+        else brokerage_roles(H, groups, engine=used, view=view)
+    )
     bridges = bridging(H, group_for_bridges, *between, engine=used, view=view)
     holes = structural_holes(H, used, view)
     rows = []
@@ -437,16 +452,26 @@ def brokers_report(
         if kinds and data.get("kind") not in kinds:
             continue
         holes_here = holes[node]
-        rows.append({
-            "id": node,
-            "name": data.get("name", str(node)),
-            "kind": data.get("kind", ""),
-            "group": groups[node],
-            "bridges": bridges[node],
-            **roles[node],
-            "constraint": None if holes_here["constraint"] is None else round(holes_here["constraint"], 9),
-            "effective_size": None if holes_here["effective_size"] is None else round(holes_here["effective_size"], 9),
-        })
+        rows.append(
+            {
+                "id": node,
+                "name": data.get("name", str(node)),
+                "kind": data.get("kind", ""),
+                "group": groups[node],
+                "bridges": bridges[node],
+                **roles[node],
+                "constraint": None if holes_here["constraint"] is None else round(holes_here["constraint"], 9),
+                "effective_size": None
+                if holes_here["effective_size"] is None
+                else round(holes_here["effective_size"], 9),
+            }
+        )
     rows.sort(key=lambda row: (-row["bridges"], -row["total"], str(row["id"])))
-    return {"scope": scope_of(H).as_dict(), "grouping": by, "between": list(between),
-            "directed": directed, "engine": used, "rows": rows}
+    return {
+        "scope": scope_of(H).as_dict(),
+        "grouping": by,
+        "between": list(between),
+        "directed": directed,
+        "engine": used,
+        "rows": rows,
+    }

@@ -31,20 +31,20 @@ from .convert import Scope, scope_of, simple_graph
 from .engine import IGraphView, choose_engine, to_igraph
 
 __all__ = [
-    "degree",
-    "weighted_degree",
-    "betweenness",
-    "BetweennessEstimate",
-    "sample_sources",
-    "estimate_betweenness",
-    "closeness",
-    "harmonic",
-    "estimate_closeness",
-    "eigenvector",
-    "pagerank",
     "METRICS",
-    "centrality_table",
+    "BetweennessEstimate",
+    "betweenness",
     "centrality_report",
+    "centrality_table",
+    "closeness",
+    "degree",
+    "eigenvector",
+    "estimate_betweenness",
+    "estimate_closeness",
+    "harmonic",
+    "pagerank",
+    "sample_sources",
+    "weighted_degree",
 ]
 
 #: sampled sources are measured in this many batches, whose spread gives the standard error
@@ -136,7 +136,10 @@ def _dependencies_nx(H: nx.Graph, sources: list) -> np.ndarray:
 def _batches(sources: list) -> list[list]:
     """The sources in :data:`ERROR_BATCHES` batches of nearly equal size, in sampled order: each
     batch costs one pass (igraph prepares the whole graph again for every call)."""
-    return [sources[part[0]:part[-1] + 1] for part in np.array_split(np.arange(len(sources)), min(ERROR_BATCHES, len(sources)))]
+    return [
+        sources[part[0] : part[-1] + 1]
+        for part in np.array_split(np.arange(len(sources)), min(ERROR_BATCHES, len(sources)))
+    ]
 
 
 def _batch_means(dependencies: list[np.ndarray], n: int, k: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -153,7 +156,9 @@ def _dependencies_ig(view: IGraphView, vertices: list) -> np.ndarray:
     return np.array(view.graph.betweenness(directed=False, sources=vertices, targets=None), dtype=float)
 
 
-def _betweenness_arrays(view: IGraphView, k: int | None, seed: int | None) -> tuple[np.ndarray, np.ndarray | None, int | None]:
+def _betweenness_arrays(
+    view: IGraphView, k: int | None, seed: int | None
+) -> tuple[np.ndarray, np.ndarray | None, int | None]:
     """Normalised betweenness of each vertex, its standard error (None when exact) and the sample size
     (None when exact), all in igraph."""
     n = view.n
@@ -218,9 +223,7 @@ def estimate_betweenness(
     sources = sample_sources(H, k, seed)
     total, stderr = _batch_means([_dependencies_nx(H, batch) for batch in _batches(sources)], n, k, scale)
     estimate = total * (n / k) * scale
-    return BetweennessEstimate(
-        dict(zip(nodes, map(float, estimate))), k, seed, dict(zip(nodes, map(float, stderr)))
-    )
+    return BetweennessEstimate(dict(zip(nodes, map(float, estimate))), k, seed, dict(zip(nodes, map(float, stderr))))
 
 
 def betweenness(G: nx.Graph, k: int | None = None, seed: int | None = 0, engine: str = "auto") -> dict:
@@ -322,14 +325,14 @@ def _distance_sums(view: IGraphView, sources: np.ndarray) -> tuple[np.ndarray, n
     own_total, own_inverse = np.zeros(len(sources)), np.zeros(len(sources))
     step = max(1, min(64, _DISTANCE_BLOCK // max(n, 1)))
     for start in range(0, len(sources), step):
-        block = np.array(view.graph.distances(source=sources[start:start + step].tolist()), dtype=float)
+        block = np.array(view.graph.distances(source=sources[start : start + step].tolist()), dtype=float)
         finite = np.isfinite(block)
         steps = np.where(finite, block, 0.0)
         inverted = np.divide(1.0, block, out=np.zeros_like(block), where=finite & (block > 0))
         total += steps.sum(axis=0)
         inverse += inverted.sum(axis=0)
-        own_total[start:start + step] = steps.sum(axis=1)
-        own_inverse[start:start + step] = inverted.sum(axis=1)
+        own_total[start : start + step] = steps.sum(axis=1)
+        own_inverse[start : start + step] = inverted.sum(axis=1)
     return total, inverse, own_total, own_inverse
 
 
@@ -368,8 +371,10 @@ def _estimate_closeness_ig(view: IGraphView, k: int, seed: int | None) -> tuple[
         # the same draws, in the same order, as components numbered by their lowest vertex
         order = np.argsort(membership, kind="stable")
         starts = np.searchsorted(membership[order], large)
-        extra = [rng.sample(order[start:start + int(size[number])].tolist(), SMALL_COMPONENT)
-                 for number, start in zip(large.tolist(), starts.tolist())]
+        extra = [
+            rng.sample(order[start : start + int(size[number])].tolist(), SMALL_COMPONENT)
+            for number, start in zip(large.tolist(), starts.tolist())
+        ]
         sources = np.concatenate([sources, np.array(extra, dtype=np.int64).ravel()])
     close, harm, reach = _scaled_closeness(_distance_sums(view, sources), sources, membership, size)
     exact = np.flatnonzero(small[membership])
@@ -448,7 +453,9 @@ def _eigenvector_ig(view: IGraphView) -> np.ndarray:
         return np.zeros(view.n)
     with warnings.catch_warnings():
         # igraph warns on split graphs; the result is then, as with NetworkX, concentrated on one part
-        warnings.filterwarnings("ignore", message="Some eigenvector centralities are nearly zero", category=RuntimeWarning)
+        warnings.filterwarnings(
+            "ignore", message="Some eigenvector centralities are nearly zero", category=RuntimeWarning
+        )
         values = np.abs(np.array(view.graph.eigenvector_centrality(scale=True, weights=view.weights), dtype=float))
     norm = np.linalg.norm(values)
     return values / norm if norm else values
@@ -516,7 +523,9 @@ def _round(value: float) -> float:
     return round(float(value), 9) + 0.0
 
 
-def _columns_ig(view: IGraphView, wanted: list, k: int | None, seed: int | None) -> tuple[dict, np.ndarray | None, int | None]:
+def _columns_ig(
+    view: IGraphView, wanted: list, k: int | None, seed: int | None
+) -> tuple[dict, np.ndarray | None, int | None]:
     """Every wanted metric as an array in vertex order, from the one igraph copy."""
     columns: dict[str, np.ndarray] = {}
     stderr, used_k = None, None
@@ -541,7 +550,9 @@ def _columns_ig(view: IGraphView, wanted: list, k: int | None, seed: int | None)
     return columns, stderr, used_k
 
 
-def _columns_nx(H: nx.Graph, nodes: list, wanted: list, k: int | None, seed: int | None) -> tuple[dict, np.ndarray | None, int | None]:
+def _columns_nx(
+    H: nx.Graph, nodes: list, wanted: list, k: int | None, seed: int | None
+) -> tuple[dict, np.ndarray | None, int | None]:
     scores: dict[str, dict] = {}
     estimate = BetweennessEstimate({})
     if k is not None and k < len(nodes) and {"closeness", "harmonic"} & set(wanted):
@@ -558,7 +569,9 @@ def _columns_nx(H: nx.Graph, nodes: list, wanted: list, k: int | None, seed: int
             scores[name] = METRICS[name](H, engine="networkx")
 
     def column(values: dict) -> np.ndarray:
-        return np.array([values.get(node, 0.0) for node in nodes], dtype=np.int64 if values is scores.get("degree") else float)
+        return np.array(
+            [values.get(node, 0.0) for node in nodes], dtype=np.int64 if values is scores.get("degree") else float
+        )
 
     stderr = column(estimate.stderr) if estimate.k is not None else None
     return {name: column(scores[name]) for name in wanted}, stderr, estimate.k
@@ -649,9 +662,13 @@ def centrality_report(
     if kinds:
         wanted_kinds = set(kinds)
         kind_of = operator.methodcaller("get", "kind")
-        candidates = np.flatnonzero(np.fromiter(
-            map(wanted_kinds.__contains__, map(kind_of, map(attributes.__getitem__, nodes))), dtype=bool, count=len(nodes)
-        ))
+        candidates = np.flatnonzero(
+            np.fromiter(
+                map(wanted_kinds.__contains__, map(kind_of, map(attributes.__getitem__, nodes))),
+                dtype=bool,
+                count=len(nodes),
+            )
+        )
     else:
         candidates = np.arange(len(nodes))
     key = columns[metric] if metric == "degree" else np.round(columns[metric], 9)
@@ -676,7 +693,8 @@ def centrality_report(
         "engine": used,
         "metric": metric,
         "betweenness": {"k": used_k, "seed": seed if used_k is not None else None, "max_stderr": _round(max_stderr)}
-        if "betweenness" in wanted else None,
+        if "betweenness" in wanted
+        else None,
         "sampled": sorted(m for m in ("betweenness", "closeness", "harmonic") if m in wanted) if sampled else [],
         "rows": rows,
     }

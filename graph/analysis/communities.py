@@ -17,7 +17,7 @@ import numpy as np
 from .convert import scope_of, simple_graph
 from .engine import IGraphView, choose_engine, networkit_available, seeded_igraph, seeded_networkit, to_igraph
 
-__all__ = ["METHODS", "louvain_engine", "detect", "modularity", "describe", "communities_report"]
+__all__ = ["METHODS", "communities_report", "describe", "detect", "louvain_engine", "modularity"]
 
 METHODS = ("louvain", "leiden")
 
@@ -56,7 +56,9 @@ def louvain_engine(engine: str, G: nx.Graph) -> str:
     return used
 
 
-def detect(G: nx.Graph, method: str = "louvain", seed: int | None = 0, resolution: float = 1.0, engine: str = "auto") -> list[list]:
+def detect(
+    G: nx.Graph, method: str = "louvain", seed: int | None = 0, resolution: float = 1.0, engine: str = "auto"
+) -> list[list]:
     """Partition the graph into communities (weighted ties).
 
     Parameters
@@ -174,25 +176,37 @@ def describe(G: nx.Graph, communities, top: int = 5, source: nx.Graph | None = N
         ranked = sorted(members, key=lambda n: (-H.degree(n), str(n)))
         themes = _themes_of(source, members)
         kinds = Counter(H.nodes[n].get("kind", "") for n in members)
-        described.append({
-            "community": number,
-            "size": len(members),
-            "members": [
-                {"id": n, "name": H.nodes[n].get("name", str(n)), "kind": H.nodes[n].get("kind", ""), "degree": H.degree(n)}
-                for n in ranked[:top]
-            ],
-            "themes": [
-                {"id": t, "name": source.nodes[t].get("name", str(t)) if t in source else str(t), "members": count}
-                for t, count in sorted(themes.items(), key=lambda item: (-item[1], str(item[0])))[:top]
-            ],
-            "kinds": dict(sorted(kinds.items())),
-        })
+        described.append(
+            {
+                "community": number,
+                "size": len(members),
+                "members": [
+                    {
+                        "id": n,
+                        "name": H.nodes[n].get("name", str(n)),
+                        "kind": H.nodes[n].get("kind", ""),
+                        "degree": H.degree(n),
+                    }
+                    for n in ranked[:top]
+                ],
+                "themes": [
+                    {"id": t, "name": source.nodes[t].get("name", str(t)) if t in source else str(t), "members": count}
+                    for t, count in sorted(themes.items(), key=lambda item: (-item[1], str(item[0])))[:top]
+                ],
+                "kinds": dict(sorted(kinds.items())),
+            }
+        )
     return described
 
 
 def communities_report(
-    G: nx.Graph, method: str = "louvain", seed: int | None = 0, resolution: float = 1.0,
-    engine: str = "auto", top: int = 5, source: nx.Graph | None = None,
+    G: nx.Graph,
+    method: str = "louvain",
+    seed: int | None = 0,
+    resolution: float = 1.0,
+    engine: str = "auto",
+    top: int = 5,
+    source: nx.Graph | None = None,
 ) -> dict:
     """Communities, their modularity and descriptions, with the graph they were found in.
 

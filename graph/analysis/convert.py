@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 __all__ = [
-    "simple_graph",
-    "Scope",
     "GRAPHS",
     "INCLUDABLE",
+    "Scope",
     "analysis_graph",
-    "scope_of",
     "display_name",
+    "scope_of",
+    "simple_graph",
 ]
 
 #: what ``--graph`` may name: the whole graph, or the weighted actor–actor projection
@@ -68,7 +68,9 @@ def simple_graph(G: nx.Graph) -> nx.Graph:
     return H
 
 
-def _kept_simple_graph(G: nx.Graph, left_kinds: tuple[str, ...], left_types: tuple[str, ...]) -> tuple[nx.Graph, int, int, int]:
+def _kept_simple_graph(
+    G: nx.Graph, left_kinds: tuple[str, ...], left_types: tuple[str, ...]
+) -> tuple[nx.Graph, int, int, int]:
     """:func:`simple_graph` of ``G`` without the nodes of ``left_kinds`` and the relations of
     ``left_types``, with how many nodes and relations that left out, and how many ties it has.
 
@@ -96,7 +98,7 @@ def _kept_simple_graph(G: nx.Graph, left_kinds: tuple[str, ...], left_types: tup
                 left_relations += len(relations) if multi else 1
                 continue
             weight, count = 0, 0
-            for data in (relations.values() if multi else (relations,)):
+            for data in relations.values() if multi else (relations,):
                 if data.get("type") in dropped_types:
                     left_relations += 1
                 else:
@@ -291,13 +293,30 @@ def analysis_graph(
 
         H = actor_projection(kept, weights=weights, min_weight=min_weight)
         used = H.graph["weights"]
-        scope = Scope("actors", H.number_of_nodes(), H.number_of_edges(), left_kinds, left_types,
-                      left_nodes, left_relations, dict(used), min_weight)
+        scope = Scope(
+            "actors",
+            H.number_of_nodes(),
+            H.number_of_edges(),
+            left_kinds,
+            left_types,
+            left_nodes,
+            left_relations,
+            dict(used),
+            min_weight,
+        )
     else:
         H = nx.DiGraph()
         H.add_nodes_from(kept.nodes(data=True))
         H.add_edges_from((u, v) for u, v in kept.edges() if u != v)
-        scope = Scope("full", H.number_of_nodes(), H.number_of_edges(), left_kinds, left_types, left_nodes,
-                      left_relations, directed=True)
+        scope = Scope(
+            "full",
+            H.number_of_nodes(),
+            H.number_of_edges(),
+            left_kinds,
+            left_types,
+            left_nodes,
+            left_relations,
+            directed=True,
+        )
     H.graph["scope"] = scope
     return nx.freeze(H)

@@ -30,15 +30,15 @@ import networkx as nx
 import numpy as np
 
 __all__ = [
-    "ENGINES",
     "AUTO_MIN_NODES",
+    "ENGINES",
+    "IGraphView",
+    "choose_engine",
     "igraph_available",
     "networkit_available",
-    "choose_engine",
-    "IGraphView",
-    "to_igraph",
     "seeded_igraph",
     "seeded_networkit",
+    "to_igraph",
 ]
 
 ENGINES = ("auto", "networkx", "igraph")
@@ -172,7 +172,7 @@ class IGraphView:
         [2.0, 2.0]
         """
         n = len(self.nodes)
-        return (np.bincount(self.ends[:, 0], self.weight_array, n) + np.bincount(self.ends[:, 1], self.weight_array, n))
+        return np.bincount(self.ends[:, 0], self.weight_array, n) + np.bincount(self.ends[:, 1], self.weight_array, n)
 
     def positions(self, nodes) -> np.ndarray:
         """Vertices of ``nodes``.
@@ -193,7 +193,7 @@ class IGraphView:
 
 
 #: copies of frozen graphs, kept while the graph lives
-_VIEWS: "weakref.WeakKeyDictionary[nx.Graph, IGraphView]" = weakref.WeakKeyDictionary()
+_VIEWS: weakref.WeakKeyDictionary[nx.Graph, IGraphView] = weakref.WeakKeyDictionary()
 
 
 def to_igraph(H: nx.Graph) -> IGraphView:
@@ -251,7 +251,9 @@ def _copy(H: nx.Graph) -> IGraphView:
         total = int(counts.sum())
         targets = np.fromiter(map(index.__getitem__, chain.from_iterable(neighbours)), dtype=np.int64, count=total)
         weights = np.fromiter(
-            map(_WEIGHT, chain.from_iterable(map(operator.methodcaller("values"), neighbours))), dtype=float, count=total
+            map(_WEIGHT, chain.from_iterable(map(operator.methodcaller("values"), neighbours))),
+            dtype=float,
+            count=total,
         )
     sources = np.repeat(np.arange(n, dtype=np.int64), counts)
     kept = sources <= targets

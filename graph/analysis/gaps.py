@@ -22,7 +22,7 @@ from .brokerage import territories
 from .convert import display_name
 from .projection import memberships
 
-__all__ = ["TERRITORY_LEVELS", "themes_of_actors", "linked_pairs", "gaps_report"]
+__all__ = ["TERRITORY_LEVELS", "gaps_report", "linked_pairs", "themes_of_actors"]
 
 TERRITORY_LEVELS = ("departement", "region", "country")
 
@@ -131,20 +131,33 @@ def gaps_report(G: nx.Graph, level: str = "departement") -> dict:
     for (theme, place), actors in cells.items():
         members = sorted(actors, key=str)
         if len(members) >= 2 and not any(pair in linked for pair in combinations(members, 2)):
-            unlinked.append({
-                "theme": theme, "theme_name": display_name(G, theme), "territory": place, "territory_name": display_name(G, place),
-                "actors": members, "actor_names": [display_name(G, a) for a in members],
-            })
-    unlinked.sort(key=lambda gap: (normalise(gap["theme_name"]), normalise(gap["territory_name"]), gap["theme"], gap["territory"]))
+            unlinked.append(
+                {
+                    "theme": theme,
+                    "theme_name": display_name(G, theme),
+                    "territory": place,
+                    "territory_name": display_name(G, place),
+                    "actors": members,
+                    "actor_names": [display_name(G, a) for a in members],
+                }
+            )
+    unlinked.sort(
+        key=lambda gap: (normalise(gap["theme_name"]), normalise(gap["territory_name"]), gap["theme"], gap["territory"])
+    )
     covered = {theme for actor_themes in themes.values() for theme in actor_themes}
     uncovered = []
     for place, actors in actors_in.items():
         here = set().union(*(themes.get(actor, set()) for actor in actors))
         missing = sorted(covered - here, key=lambda t: (normalise(display_name(G, t)), str(t)))
         if missing:
-            uncovered.append({
-                "territory": place, "territory_name": display_name(G, place), "actors": len(actors),
-                "themes": missing, "theme_names": [display_name(G, t) for t in missing],
-            })
+            uncovered.append(
+                {
+                    "territory": place,
+                    "territory_name": display_name(G, place),
+                    "actors": len(actors),
+                    "themes": missing,
+                    "theme_names": [display_name(G, t) for t in missing],
+                }
+            )
     uncovered.sort(key=lambda row: (normalise(row["territory_name"]), str(row["territory"])))
     return {"level": level, "unlinked": unlinked, "uncovered": uncovered}

@@ -7,14 +7,14 @@ unless asked), relations read as undirected; each step names the relations
 
 from __future__ import annotations
 
-from itertools import islice
+from itertools import islice, pairwise
 
 import networkx as nx
 
 from ..model import normalise
 from .convert import analysis_graph, display_name
 
-__all__ = ["relations_between", "shortest_paths", "ego_network"]
+__all__ = ["ego_network", "relations_between", "shortest_paths"]
 
 #: at most this many shortest paths are enumerated before sorting and keeping ``limit``
 _ENUMERATION_CAP = 10_000
@@ -39,7 +39,7 @@ def relations_between(G: nx.Graph, u, v) -> list[dict]:
     for a, b, forward in ((u, v, True), (v, u, False)):
         if G.has_edge(a, b):
             data = G.get_edge_data(a, b)
-            for attrs in (data.values() if G.is_multigraph() else [data]):
+            for attrs in data.values() if G.is_multigraph() else [data]:
                 found.append({"type": attrs.get("type", ""), "role": attrs.get("role") or None, "forward": forward})
     found.sort(key=lambda r: (r["type"], r["role"] or "", not r["forward"]))
     return found
@@ -93,16 +93,18 @@ def shortest_paths(G: nx.Graph, source, target, limit: int = 10, include=()) -> 
     found.sort(key=lambda path: ([normalise(display_name(G, n)) for n in path], [str(n) for n in path]))
     result = []
     for path in found[:limit]:
-        steps = [{"from": u, "to": v, "relations": relations_between(G, u, v)} for u, v in zip(path, path[1:])]
+        steps = [{"from": u, "to": v, "relations": relations_between(G, u, v)} for u, v in pairwise(path)]
         text = display_name(G, path[0])
         for step in steps:
             text += f" {_step_text(step['relations'])} {display_name(G, step['to'])}"
-        result.append({
-            "length": len(path) - 1,
-            "nodes": [{"id": n, "name": display_name(G, n), "kind": G.nodes[n].get("kind", "")} for n in path],
-            "steps": steps,
-            "text": text,
-        })
+        result.append(
+            {
+                "length": len(path) - 1,
+                "nodes": [{"id": n, "name": display_name(G, n), "kind": G.nodes[n].get("kind", "")} for n in path],
+                "steps": steps,
+                "text": text,
+            }
+        )
     return result
 
 
@@ -131,13 +133,15 @@ def ego_network(G: nx.Graph, actor, depth: int = 1, include=()) -> list[dict]:
         via = None
         if steps:
             via = min((n for n in H.adj[node] if distance.get(n) == steps - 1), key=str)
-        rows.append({
-            "id": node,
-            "name": G.nodes[node].get("name", str(node)),
-            "kind": G.nodes[node].get("kind", ""),
-            "distance": steps,
-            "via": via,
-            "relations": relations_between(G, via, node) if via is not None else [],
-        })
+        rows.append(
+            {
+                "id": node,
+                "name": G.nodes[node].get("name", str(node)),
+                "kind": G.nodes[node].get("kind", ""),
+                "distance": steps,
+                "via": via,
+                "relations": relations_between(G, via, node) if via is not None else [],
+            }
+        )
     rows.sort(key=lambda row: (row["distance"], normalise(row["name"]), str(row["id"])))
     return rows

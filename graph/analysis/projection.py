@@ -106,7 +106,9 @@ def actor_projection(G: nx.Graph, weights: dict | None = None, min_weight: float
     if unknown:
         raise ValueError(f"unknown projection weight {', '.join(unknown)}; expected {', '.join(DEFAULT_WEIGHTS)}")
     found = memberships(G)
-    shared: dict[tuple, dict[str, set]] = defaultdict(lambda: {"projects": set(), "themes": set(), "countries": set(), "ties": set()})
+    shared: dict[tuple, dict[str, set]] = defaultdict(
+        lambda: {"projects": set(), "themes": set(), "countries": set(), "ties": set()}
+    )
     for what in ("projects", "themes", "countries"):
         holders: dict[str, list] = defaultdict(list)
         for actor, held in found.items():

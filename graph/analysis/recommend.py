@@ -129,17 +129,19 @@ def recommend(G: nx.Graph, actor, top: int = 10, lang: str = "fr", include=(), n
             for what, ids in (*shared.items(), ("places", same_place), ("contacts", others))
             if ids
         ]
-        found.append({
-            "id": candidate,
-            "name": display_name(G, candidate),
-            "kind": H.nodes[candidate].get("kind", ""),
-            "score": round(score, 6),
-            "common_neighbours": len(common),
-            "adamic_adar": round(adamic_adar, 6),
-            "shared_projects": shared["projects"],
-            "shared_themes": shared["themes"],
-            "shared_countries": shared["countries"],
-            "reasons": reasons,
-        })
+        found.append(
+            {
+                "id": candidate,
+                "name": display_name(G, candidate),
+                "kind": H.nodes[candidate].get("kind", ""),
+                "score": round(score, 6),
+                "common_neighbours": len(common),
+                "adamic_adar": round(adamic_adar, 6),
+                "shared_projects": shared["projects"],
+                "shared_themes": shared["themes"],
+                "shared_countries": shared["countries"],
+                "reasons": reasons,
+            }
+        )
     found.sort(key=lambda row: (-row["score"], str(row["id"])))
     return [{"rank": rank, **row} for rank, row in enumerate(found[:top], start=1)]

@@ -13,7 +13,7 @@ from ..errors import StoreUnavailable, UsageError
 from .base import GraphStore, WriteResult
 from .sqlite import SQLiteStore
 
-__all__ = ["GraphStore", "WriteResult", "SQLiteStore", "open_store", "is_neo4j_location", "NEO4J_SCHEMES"]
+__all__ = ["NEO4J_SCHEMES", "GraphStore", "SQLiteStore", "WriteResult", "is_neo4j_location", "open_store"]
 
 NEO4J_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
 
@@ -47,5 +47,7 @@ def open_store(location: str, create: bool = True, **options) -> GraphStore:
         scheme = location.split("://", 1)[0]
         raise UsageError(f"unknown store scheme {scheme!r}: give a file path or a neo4j://, bolt:// or neo4j+s:// URI")
     if not create and not Path(location).exists():
-        raise StoreUnavailable(f"no store at {location}: load data into it first (maillage load FILE), or name another with --store")
+        raise StoreUnavailable(
+            f"no store at {location}: load data into it first (maillage load FILE), or name another with --store"
+        )
     return SQLiteStore(Path(location))

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Protocol, Sequence, runtime_checkable
-
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..errors import AmbiguousReference, ConcurrentChange, LoadError, UnknownReference
 from ..model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, aliases_of
@@ -28,18 +28,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GraphStore",
-    "WriteResult",
     "NodeClaim",
+    "Problem",
     "RelationClaim",
     "SourceSummary",
-    "Problem",
+    "WriteResult",
     "batch_digest",
-    "fold_node_claims",
-    "fold_relation_claims",
-    "resolve_one",
     "build_networkx",
     "check_batch_endpoints",
     "check_unchanged",
+    "fold_node_claims",
+    "fold_relation_claims",
+    "resolve_one",
 ]
 
 
@@ -127,7 +127,10 @@ class GraphStore(Protocol):
         """Replace what ``batch.source`` asserts by the batch, in one transaction."""
 
     def write_stream(
-        self, source: Source, records: Iterable[NodeRecord | RelationRecord], digest: str | Callable[[], str] | None = None
+        self,
+        source: Source,
+        records: Iterable[NodeRecord | RelationRecord],
+        digest: str | Callable[[], str] | None = None,
     ) -> WriteResult:
         """Replace what ``source`` asserts by ``records``, read once, as one change.
 
@@ -170,7 +173,9 @@ class GraphStore(Protocol):
         what the source asserts changes. Read it before reading sources that will be
         rewritten, and hand it to :meth:`replace_sources` as ``expected``."""
 
-    def replace_sources(self, batches: Sequence[Batch], expected: Mapping[str, str | None] | None = None) -> list[WriteResult]:
+    def replace_sources(
+        self, batches: Sequence[Batch], expected: Mapping[str, str | None] | None = None
+    ) -> list[WriteResult]:
         """Replace what several sources assert, all in one transaction, trusting the batches.
 
         Used to rewrite sources that are already checked (a merge, an unmerge,
@@ -336,7 +341,14 @@ def build_networkx(nodes: Iterable[Node], relations: Iterable[Relation]) -> nx.M
     for relation in relations:
         if relation.source in graph and relation.target in graph:
             key = f"{relation.type}:{relation.role}" if relation.role else relation.type
-            graph.add_edge(relation.source, relation.target, key=key, **dict(relation.attrs), type=relation.type, role=relation.role)
+            graph.add_edge(
+                relation.source,
+                relation.target,
+                key=key,
+                **dict(relation.attrs),
+                type=relation.type,
+                role=relation.role,
+            )
     return graph
 
 

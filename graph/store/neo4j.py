@@ -74,11 +74,12 @@ import re
 import secrets
 import sys
 from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
-import networkx as nx
 import neo4j
+import networkx as nx
 from neo4j import exceptions as neo4j_errors
 
 from ..errors import AuthenticationFailed, LoadError, StoreError, StoreUnavailable, UsageError
@@ -97,7 +98,7 @@ from .base import (
     fold_relation_claims,
 )
 
-__all__ = ["Neo4jStore", "CHUNK_SIZE", "DIRECT_STREAM_RECORDS", "BATCH_RECORDS", "BATCH_RECORDS_VARIABLE"]
+__all__ = ["BATCH_RECORDS", "BATCH_RECORDS_VARIABLE", "CHUNK_SIZE", "DIRECT_STREAM_RECORDS", "Neo4jStore"]
 
 # The driver logs retries as warnings; the store reports failures itself, as one line.
 logging.getLogger("neo4j").addHandler(logging.NullHandler())
@@ -137,7 +138,17 @@ STAGED_RELATION = "StagedRelationClaim"
 DELETED = "MaillageDeleted"
 
 _NODE_PROPERTIES = (
-    "id", "kind", "name", "aliases", "names", "name_key", "alias_key", "attrs", "claim_source", "claim_place", "claim_aliases"
+    "id",
+    "kind",
+    "name",
+    "aliases",
+    "names",
+    "name_key",
+    "alias_key",
+    "attrs",
+    "claim_source",
+    "claim_place",
+    "claim_aliases",
 )
 # The properties of a node or relationship ``{v}`` that has no ``attrs``, to read its attributes from.
 _PROPERTIES_OF = "CASE WHEN {v}.attrs IS NULL THEN properties({v}) END AS properties"
@@ -307,7 +318,7 @@ class Neo4jStore:
     """
 
     def __init__(self, uri: str, user: str | None = None, password: str | None = None, database: str | None = None):
-        scheme, _, rest = uri.partition("://")
+        _scheme, _, rest = uri.partition("://")
         if "@" in rest.split("/", 1)[0]:
             raise UsageError(
                 "a store URI must not carry credentials (user:password@host): "
@@ -350,7 +361,7 @@ class Neo4jStore:
     def __repr__(self) -> str:
         return f"Neo4jStore({self.location!r}, user={self.user!r}, database={self.database!r})"
 
-    def __enter__(self) -> "Neo4jStore":
+    def __enter__(self) -> Neo4jStore:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -388,7 +399,9 @@ class Neo4jStore:
             encrypted = self.location.partition("://")[0].lower().endswith(("+s", "+ssc"))
             ssl_error = re.search(r"\[(SSL\w*|CERTIFICATE\w*)\]", reason)
             if "certificate" in reason.lower() and "verify" in reason.lower():
-                return StoreUnavailable(f"cannot verify the TLS certificate of {where}: use +ssc to accept a self-signed one")
+                return StoreUnavailable(
+                    f"cannot verify the TLS certificate of {where}: use +ssc to accept a self-signed one"
+                )
             if ssl_error or (encrypted and "routing information" in reason):
                 detail = f" ({ssl_error.group(1)})" if ssl_error else ""
                 return StoreUnavailable(
@@ -418,11 +431,24 @@ class Neo4jStore:
 
     def clear(self) -> None:
         """Delete everything maillage keeps in the database (the schema stays), in chunks."""
-        labels = (NODE, SOURCE, NODE_CLAIM, RELATION_CLAIM, NAME_KEY, DOCUMENT, META, PENDING_LOAD, STAGED_NODE, STAGED_RELATION)
+        labels = (
+            NODE,
+            SOURCE,
+            NODE_CLAIM,
+            RELATION_CLAIM,
+            NAME_KEY,
+            DOCUMENT,
+            META,
+            PENDING_LOAD,
+            STAGED_NODE,
+            STAGED_RELATION,
+        )
         with self._errors(), self._session(write=True) as session:
             # Relationships first: deleting a commune with the links of all its associations at once
             # would take as much transaction memory as loading them did.
-            while session.run("MATCH (:Node)-[r]->() WITH r LIMIT 20000 DELETE r RETURN count(*) AS deleted").single()["deleted"]:
+            while session.run("MATCH (:Node)-[r]->() WITH r LIMIT 20000 DELETE r RETURN count(*) AS deleted").single()[
+                "deleted"
+            ]:
                 pass
             for label in labels:
                 while session.run(
@@ -523,14 +549,23 @@ class Neo4jStore:
 
                 def fingerprint() -> None:
                     # A new source has no digest to compare: it is computed while the server writes.
-                    writer.fire(f"MATCH (s:{SOURCE} {{name: $name}}) SET s.digest = $digest", name=name, digest=batch_digest(batch))
+                    writer.fire(
+                        f"MATCH (s:{SOURCE} {{name: $name}}) SET s.digest = $digest",
+                        name=name,
+                        digest=batch_digest(batch),
+                    )
 
                 nodes, relations = _by_key(batch.nodes, batch.relations)
                 writer.check_kinds(nodes.values())
                 # Relation ends are checked after the writes, from what they left out: an
                 # end the store lacks raises here, and the transaction rolls back whole.
                 unlinked = writer.replace(
-                    batch.source, digest, nodes, relations, keep_seq=False, known_new=previous is None,
+                    batch.source,
+                    digest,
+                    nodes,
+                    relations,
+                    keep_seq=False,
+                    known_new=previous is None,
                     meanwhile=None if previous else fingerprint,
                 )
                 if unlinked:
@@ -540,17 +575,28 @@ class Neo4jStore:
         return self._write(work)
 
     def source_digests(self) -> dict[str, str]:
-        return {row["name"]: row["digest"] for row in self._read(f"MATCH (s:{SOURCE}) RETURN s.name AS name, s.digest AS digest")}
+        return {
+            row["name"]: row["digest"]
+            for row in self._read(f"MATCH (s:{SOURCE}) RETURN s.name AS name, s.digest AS digest")
+        }
 
-    def replace_sources(self, batches: Sequence[Batch], expected: Mapping[str, str | None] | None = None) -> list[WriteResult]:
+    def replace_sources(
+        self, batches: Sequence[Batch], expected: Mapping[str, str | None] | None = None
+    ) -> list[WriteResult]:
         def work(tx: neo4j.ManagedTransaction) -> list[WriteResult]:
             with _Writer(tx) as writer:
                 writer.lock()
                 if expected:
-                    check_unchanged(expected, {row["name"]: row["digest"] for row in writer.run(
-                        f"UNWIND $names AS name MATCH (s:{SOURCE} {{name: name}}) RETURN s.name AS name, s.digest AS digest",
-                        names=sorted(expected),
-                    )})
+                    check_unchanged(
+                        expected,
+                        {
+                            row["name"]: row["digest"]
+                            for row in writer.run(
+                                f"UNWIND $names AS name MATCH (s:{SOURCE} {{name: name}}) RETURN s.name AS name, s.digest AS digest",
+                                names=sorted(expected),
+                            )
+                        },
+                    )
                 results = []
                 for batch in batches:
                     digest = batch_digest(batch)
@@ -561,7 +607,14 @@ class Neo4jStore:
                         continue
                     nodes, relations = _by_key(batch.nodes, batch.relations)
                     writer.check_kinds(nodes.values())
-                    writer.replace(batch.source, digest, nodes, relations, keep_seq=previous is not None, known_new=previous is None)
+                    writer.replace(
+                        batch.source,
+                        digest,
+                        nodes,
+                        relations,
+                        keep_seq=previous is not None,
+                        known_new=previous is None,
+                    )
                     results.append(WriteResult(name, len(batch.nodes), len(batch.relations)))
                 return results
 
@@ -614,7 +667,9 @@ class Neo4jStore:
         if len(head) > self.direct_stream_records:
             # Records held so far are let go as they are written.
             held = (head.popleft() for _ in range(len(head)))
-            return self._write_batched(source, itertools.chain(held, remaining), digest, chunk_size or self.batch_records)
+            return self._write_batched(
+                source, itertools.chain(held, remaining), digest, chunk_size or self.batch_records
+            )
         while True:
             try:
                 with self._errors(), self._session(write=True) as session, session.begin_transaction() as tx:
@@ -628,7 +683,9 @@ class Neo4jStore:
                         final = digest if digest is not None else streamed.digest
                         if final == previous_digest:
                             raise _Unchanged
-                        writer.tx.run(f"MATCH (s:{SOURCE} {{name: $name}}) SET s.digest = $digest", name=name, digest=final).consume()
+                        writer.tx.run(
+                            f"MATCH (s:{SOURCE} {{name: $name}}) SET s.digest = $digest", name=name, digest=final
+                        ).consume()
                     tx.commit()
             except _StaleLoad:
                 self._clean_stale_loads()
@@ -646,7 +703,9 @@ class Neo4jStore:
                 guard.run(_LOCK, version=SCHEMA_VERSION).consume()
                 # Holding the lock, this load is the only live one: any other pending load is dead.
                 _clean_loads(session)
-                stored = session.run(f"MATCH (s:{SOURCE} {{name: $name}}) RETURN s.digest AS digest", name=name).single()
+                stored = session.run(
+                    f"MATCH (s:{SOURCE} {{name: $name}}) RETURN s.digest AS digest", name=name
+                ).single()
                 previous_digest = stored["digest"] if stored else None
                 if digest is not None and digest == previous_digest:
                     return WriteResult(name, 0, 0, unchanged=True)
@@ -683,12 +742,20 @@ class Neo4jStore:
     def _node(record: Mapping[str, Any]) -> Node:
         return Node(record["id"], record["kind"], record["name"], tuple(record["aliases"]), _node_attrs(record))
 
-    _NODE_FIELDS = f"n.id AS id, {_KIND_OF.format(v='n')} AS kind, n.name AS name, n.aliases AS aliases, {_ATTRS_OF.format(v='n')}"
+    _NODE_FIELDS = (
+        f"n.id AS id, {_KIND_OF.format(v='n')} AS kind, n.name AS name, n.aliases AS aliases, {_ATTRS_OF.format(v='n')}"
+    )
     _RELATION_FIELDS = f"a.id AS source, type(r) AS type, b.id AS target, coalesce(r.role, '') AS role, r.attrs AS attrs, {_REL_PROPERTIES_OF}"
 
     @staticmethod
     def _relation(record: Mapping[str, Any]) -> Relation:
-        return Relation(record["source"], record["type"], record["target"], record["role"], _relation_attrs(record["attrs"], record["properties"]))
+        return Relation(
+            record["source"],
+            record["type"],
+            record["target"],
+            record["role"],
+            _relation_attrs(record["attrs"], record["properties"]),
+        )
 
     def get(self, node_id: str) -> Node | None:
         rows = self._read(f"MATCH (n:{NODE} {{id: $id}}) WHERE {_visible('n')} RETURN {self._NODE_FIELDS}", id=node_id)
@@ -714,7 +781,9 @@ class Neo4jStore:
         conditions = [_visible("n")]
         params: dict[str, Any] = {}
         if search:
-            conditions.append("(n.id =~ $pattern OR any(key IN coalesce(n.names, [n.name_key, n.alias_key]) WHERE key CONTAINS $folded))")
+            conditions.append(
+                "(n.id =~ $pattern OR any(key IN coalesce(n.names, [n.name_key, n.alias_key]) WHERE key CONTAINS $folded))"
+            )
             params.update(pattern=_like_pattern(search), folded=normalise(search))
         where = f" WHERE {' AND '.join(conditions)}"
         label = f":{_label(kind)}" if kind else ""
@@ -723,7 +792,9 @@ class Neo4jStore:
 
     def relations(self, node_id: str | None = None) -> list[Relation]:
         if node_id is None:
-            rows = self._stream(f"MATCH (a:{NODE})-[r]->(b:{NODE}) WHERE {_VISIBLE_ENDS} RETURN {self._RELATION_FIELDS}")
+            rows = self._stream(
+                f"MATCH (a:{NODE})-[r]->(b:{NODE}) WHERE {_VISIBLE_ENDS} RETURN {self._RELATION_FIELDS}"
+            )
         else:
             rows = self._stream(
                 f"MATCH (a:{NODE} {{id: $id}})-[r]->(b:{NODE}) WHERE {_VISIBLE_ENDS} RETURN {self._RELATION_FIELDS} "
@@ -744,8 +815,15 @@ class Neo4jStore:
         )
         return [
             NodeClaim(
-                row["source"], node_id, row["kind"], row["name"], tuple(_claim_aliases(row)),
-                _node_attrs(row), row["place"], row["contributor"], row["at"],
+                row["source"],
+                node_id,
+                row["kind"],
+                row["name"],
+                tuple(_claim_aliases(row)),
+                _node_attrs(row),
+                row["place"],
+                row["contributor"],
+                row["at"],
             )
             for row in sorted(rows, key=lambda row: row["seq"])
         ]
@@ -760,7 +838,9 @@ class Neo4jStore:
             f"claim_attrs[i] AS attrs, {_REL_PROPERTIES_OF}, places[i] AS place, s.contributor AS contributor, s.at AS at, s.seq AS seq"
         )
         # A database of schema 1 not written to yet keeps every claim in a RelationClaim node (sources [null]).
-        each = f"WITH a, r, b, {_CARRIED} UNWIND range(0, size(sources) - 1) AS i MATCH (s:{SOURCE} {{name: sources[i]}})"
+        each = (
+            f"WITH a, r, b, {_CARRIED} UNWIND range(0, size(sources) - 1) AS i MATCH (s:{SOURCE} {{name: sources[i]}})"
+        )
         rows = self._read(
             f"MATCH (a:{NODE} {{id: $id}})-[r]->(b:{NODE}) WHERE {_VISIBLE_ENDS} {each} RETURN {carried} "
             f"UNION MATCH (a:{NODE})-[r]->(b:{NODE} {{id: $id}}) WHERE {_VISIBLE_ENDS} {each} RETURN {carried} "
@@ -772,8 +852,16 @@ class Neo4jStore:
         return [
             RelationClaim(
                 row["source"],
-                Relation(row["rel_source"], row["type"], row["rel_target"], row["role"], _relation_attrs(row["attrs"], row["properties"])),
-                row["place"], row["contributor"], row["at"],
+                Relation(
+                    row["rel_source"],
+                    row["type"],
+                    row["rel_target"],
+                    row["role"],
+                    _relation_attrs(row["attrs"], row["properties"]),
+                ),
+                row["place"],
+                row["contributor"],
+                row["at"],
             )
             for row in ordered
         ]
@@ -787,12 +875,19 @@ class Neo4jStore:
             f"coalesce(s.relation_claims, COUNT {{ MATCH (c:{RELATION_CLAIM} {{source: s.name}}) }}) AS relations"
         )
         return [
-            SourceSummary(r["name"], r["format"], r["contributor"], r["at"], bool(r["authoritative"]), r["nodes"], r["relations"])
+            SourceSummary(
+                r["name"], r["format"], r["contributor"], r["at"], bool(r["authoritative"]), r["nodes"], r["relations"]
+            )
             for r in sorted(rows, key=lambda row: row["seq"])
         ]
 
     def dump(self) -> Iterator[Batch]:
-        names = [row["name"] for row in sorted(self._read(f"MATCH (s:{SOURCE}) RETURN s.name AS name, s.seq AS seq"), key=lambda r: r["seq"])]
+        names = [
+            row["name"]
+            for row in sorted(
+                self._read(f"MATCH (s:{SOURCE}) RETURN s.name AS name, s.seq AS seq"), key=lambda r: r["seq"]
+            )
+        ]
         for name in names:
             batch = self.dump_source(name)
             if batch is not None:
@@ -821,7 +916,10 @@ class Neo4jStore:
         batch.nodes = sorted(nodes, key=lambda record: record.node.id)
         relations = [
             RelationRecord(
-                Relation(r["rel_source"], r["type"], r["rel_target"], r["role"], _relation_attrs(r["attrs"], r["properties"])), r["place"]
+                Relation(
+                    r["rel_source"], r["type"], r["rel_target"], r["role"], _relation_attrs(r["attrs"], r["properties"])
+                ),
+                r["place"],
             )
             for r in self._stream(
                 f"MATCH (c:{RELATION_CLAIM} {{source: $name}}) USING INDEX c:{RELATION_CLAIM}(source) RETURN c.rel_source AS rel_source, c.type AS type, "
@@ -848,13 +946,18 @@ class Neo4jStore:
                 f"MATCH (m:{META} {{key: 'store'}}) MERGE (d:{DOCUMENT} {{address: $address}}) "
                 "ON CREATE SET d.collection = $collection, d.key = $key, d.seq = coalesce(m.documents, 0) + 1, "
                 "m.documents = coalesce(m.documents, 0) + 1 SET d.value = $value",
-                address=_dumps([collection, key]), collection=collection, key=key, value=text,
+                address=_dumps([collection, key]),
+                collection=collection,
+                key=key,
+                value=text,
             ).consume()
 
         self._write(work)
 
     def get_document(self, collection: str, key: str) -> dict[str, Any] | None:
-        rows = self._read(f"MATCH (d:{DOCUMENT} {{address: $address}}) RETURN d.value AS value", address=_dumps([collection, key]))
+        rows = self._read(
+            f"MATCH (d:{DOCUMENT} {{address: $address}}) RETURN d.value AS value", address=_dumps([collection, key])
+        )
         return json.loads(rows[0]["value"]) if rows else None
 
     def documents(self, collection: str) -> list[tuple[str, dict[str, Any]]]:
@@ -875,7 +978,10 @@ class Neo4jStore:
     def neighbourhood(self, node_ids: Iterable[str], depth: int) -> set[str]:
         wanted = list(dict.fromkeys(node_ids))
         reached = {
-            row["id"] for row in self._read(f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) WHERE {_visible('n')} RETURN n.id AS id", ids=wanted)
+            row["id"]
+            for row in self._read(
+                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) WHERE {_visible('n')} RETURN n.id AS id", ids=wanted
+            )
         }
         frontier = set(reached)
         for _ in range(depth):
@@ -884,7 +990,8 @@ class Neo4jStore:
             found = {
                 row["id"]
                 for row in self._stream(
-                    f"UNWIND $ids AS id MATCH (:{NODE} {{id: id}})--(m:{NODE}) WHERE {_visible('m')} RETURN DISTINCT m.id AS id", ids=sorted(frontier)
+                    f"UNWIND $ids AS id MATCH (:{NODE} {{id: id}})--(m:{NODE}) WHERE {_visible('m')} RETURN DISTINCT m.id AS id",
+                    ids=sorted(frontier),
                 )
             }
             frontier = found - reached
@@ -921,7 +1028,9 @@ class Neo4jStore:
                 kinds=[kind for kind in kinds if kind in KINDS],
             )
         else:
-            relation_rows = self._stream(f"MATCH (a:{NODE})-[r]->(b:{NODE}) WHERE {_VISIBLE_ENDS} RETURN {self._RELATION_FIELDS}")
+            relation_rows = self._stream(
+                f"MATCH (a:{NODE})-[r]->(b:{NODE}) WHERE {_VISIBLE_ENDS} RETURN {self._RELATION_FIELDS}"
+            )
         relations = [
             self._relation(row) for row in relation_rows if row["source"] in selected and row["target"] in selected
         ]
@@ -929,8 +1038,12 @@ class Neo4jStore:
         return build_networkx(nodes, relations)
 
     def counts(self) -> dict[str, int]:
-        kinds = self._read(f"MATCH (n:{NODE}) WHERE {_visible('n')} RETURN {_KIND_OF.format(v='n')} AS name, count(*) AS count")
-        types = self._read(f"MATCH (a:{NODE})-[r]->(b:{NODE}) WHERE {_VISIBLE_ENDS} RETURN type(r) AS name, count(*) AS count")
+        kinds = self._read(
+            f"MATCH (n:{NODE}) WHERE {_visible('n')} RETURN {_KIND_OF.format(v='n')} AS name, count(*) AS count"
+        )
+        types = self._read(
+            f"MATCH (a:{NODE})-[r]->(b:{NODE}) WHERE {_VISIBLE_ENDS} RETURN type(r) AS name, count(*) AS count"
+        )
         counts = {row["name"]: row["count"] for row in sorted(kinds, key=lambda row: row["name"])}
         counts.update({row["name"]: row["count"] for row in sorted(types, key=lambda row: row["name"])})
         return counts
@@ -942,7 +1055,9 @@ def _migrate(tx: neo4j.ManagedTransaction) -> None:
         writer.lock(check_pending=False)
         version = tx.run(f"MATCH (m:{META} {{key: 'store'}}) RETURN m.schema_version AS version").single()["version"]
         if version > SCHEMA_VERSION:
-            raise StoreError(f"this database was written by a newer maillage (schema {version}, this one knows {SCHEMA_VERSION}): upgrade maillage")
+            raise StoreError(
+                f"this database was written by a newer maillage (schema {version}, this one knows {SCHEMA_VERSION}): upgrade maillage"
+            )
         if version == SCHEMA_VERSION:
             return
         if version < 2:
@@ -952,11 +1067,18 @@ def _migrate(tx: neo4j.ManagedTransaction) -> None:
                 "WITH s, count(c) AS claims, collect(DISTINCT c.rel_source) AS starts "
                 "SET s.relation_claims = claims, s.relation_starts = starts"
             ).consume()
-            keys = {tuple(row["key"]) for row in tx.run(f"MATCH (c:{RELATION_CLAIM}) RETURN DISTINCT [c.rel_source, c.type, c.rel_target, c.role] AS key")}
+            keys = {
+                tuple(row["key"])
+                for row in tx.run(
+                    f"MATCH (c:{RELATION_CLAIM}) RETURN DISTINCT [c.rel_source, c.type, c.rel_target, c.role] AS key"
+                )
+            }
             writer.rebuild("", set(), keys, None, None)
         # Schemas 2 and 3 are read as schema 4 is: their nodes keep their kind and attributes (JSON)
         # as properties, and their aliases as NameKey nodes and ``names``.
-        writer.tx.run(f"MATCH (m:{META} {{key: 'store'}}) SET m.schema_version = $version", version=SCHEMA_VERSION).consume()
+        writer.tx.run(
+            f"MATCH (m:{META} {{key: 'store'}}) SET m.schema_version = $version", version=SCHEMA_VERSION
+        ).consume()
 
 
 def _clean_loads(session: neo4j.Session) -> None:
@@ -968,9 +1090,12 @@ def _clean_loads(session: neo4j.Session) -> None:
     queries = []
     for load_id in loads:
         queries += [
-            (f"MATCH (n:{NODE} {{load: $load}}) WHERE n.names IS NOT NULL WITH n LIMIT 5000 UNWIND n.names AS key "
-             f"OPTIONAL MATCH (k:{NAME_KEY} {{key: key}}) WHERE k.node_id = n.id DELETE k WITH DISTINCT n REMOVE n.names "
-             "RETURN count(*) AS done", load_id),
+            (
+                f"MATCH (n:{NODE} {{load: $load}}) WHERE n.names IS NOT NULL WITH n LIMIT 5000 UNWIND n.names AS key "
+                f"OPTIONAL MATCH (k:{NAME_KEY} {{key: key}}) WHERE k.node_id = n.id DELETE k WITH DISTINCT n REMOVE n.names "
+                "RETURN count(*) AS done",
+                load_id,
+            ),
             (f"MATCH (n:{NODE} {{load: $load}}) WITH n LIMIT 5000 DETACH DELETE n RETURN count(*) AS done", load_id),
         ]
     queries += [
@@ -1023,7 +1148,9 @@ def _alone_groups(relations: Mapping[tuple[str, str, str, str], RelationRecord])
     return {type_: [[start, rows] for start, rows in starts.items()] for type_, starts in by_type.items()}
 
 
-def _as_properties(attrs: Mapping[str, Any], reserved: Sequence[str] = _RELATION_PROPERTIES) -> tuple[str | None, dict[str, Any]]:
+def _as_properties(
+    attrs: Mapping[str, Any], reserved: Sequence[str] = _RELATION_PROPERTIES
+) -> tuple[str | None, dict[str, Any]]:
     """Attributes kept as properties, and their JSON text when some cannot be (else None): a
     value Neo4j cannot keep as it is, or a name in ``reserved``. :func:`_attributes` reads them back."""
     properties = {a: v for a, v in attrs.items() if a not in reserved and _plain(v)}
@@ -1108,7 +1235,7 @@ class _Writer:
         # The pending load whose nodes this transaction creates (they carry it as ``load``), if any.
         self.load_id: int | None = None
 
-    def __enter__(self) -> "_Writer":
+    def __enter__(self) -> _Writer:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
@@ -1118,7 +1245,10 @@ class _Writer:
                 if self.deleting:
                     self._tx.run(f"MATCH (n:{DELETED}) DETACH DELETE n").consume()
                 for chunk in _chunks(self.deleted_last):
-                    self._tx.run("UNWIND $elements AS element MATCH (c) WHERE elementId(c) = element DELETE c", elements=list(chunk)).consume()
+                    self._tx.run(
+                        "UNWIND $elements AS element MATCH (c) WHERE elementId(c) = element DELETE c",
+                        elements=list(chunk),
+                    ).consume()
         finally:
             if self._sender is not None:
                 # Never leave the transaction to the sending thread: it is done before the commit or rollback.
@@ -1176,7 +1306,10 @@ class _Writer:
         ids = set(ids)
         unknown = sorted(ids - self.present - self.absent)
         for chunk in _chunks(unknown):
-            found = {row["id"] for row in self.run(f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) RETURN n.id AS id", ids=list(chunk))}
+            found = {
+                row["id"]
+                for row in self.run(f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) RETURN n.id AS id", ids=list(chunk))
+            }
             self.present |= found
             self.absent |= set(chunk) - found
         return ids & self.present
@@ -1191,7 +1324,12 @@ class _Writer:
             )
             stored.update((row["id"], row["kind"]) for row in rows)
         problems = [
-            Problem(record.place, None, "kind", f"{record.node.id} is a {stored[record.node.id]} in the store, not a {record.node.kind}")
+            Problem(
+                record.place,
+                None,
+                "kind",
+                f"{record.node.id} is a {stored[record.node.id]} in the store, not a {record.node.kind}",
+            )
             for record in records
             if record.node.id in stored and stored[record.node.id] != record.node.kind
         ]
@@ -1207,8 +1345,13 @@ class _Writer:
             "s.digest = $digest, s.relation_starts = $starts, s.relation_claims = $relation_count"
         )
         params = {
-            "name": source.name, "format": source.format, "contributor": source.contributor, "at": source.at,
-            "authoritative": bool(source.authoritative), "digest": digest, "starts": list(starts),
+            "name": source.name,
+            "format": source.format,
+            "contributor": source.contributor,
+            "at": source.at,
+            "authoritative": bool(source.authoritative),
+            "digest": digest,
+            "starts": list(starts),
             "relation_count": relation_count,
         }
         if keep_seq:
@@ -1279,7 +1422,8 @@ class _Writer:
                 "SET r.claim_sources = [i IN keep | sources[i]], r.claim_places = [i IN keep | places[i]], "
                 "r.claim_attrs = [i IN keep | claim_attrs[i]] REMOVE r.claim_source, r.claim_place "
                 "RETURN a.id AS s, type(r) AS t, b.id AS g, coalesce(r.role, '') AS role",
-                source=source, load=-1 if load is None else load,
+                source=source,
+                load=-1 if load is None else load,
             )
         }
         return ids, keys
@@ -1287,7 +1431,9 @@ class _Writer:
     def create_claims(self, source: str, nodes: Iterable[NodeRecord], relations: Iterable[RelationRecord]) -> None:
         """Create claim nodes: every node claim, and the relation claims kept apart from a relationship."""
         if self._send_claims(
-            source, nodes, relations,
+            source,
+            nodes,
+            relations,
             f"CREATE (c:{NODE_CLAIM}) SET c.node_id = row[0], c.source = $source, ",
             f"CREATE (c:{RELATION_CLAIM}) SET c.rel_source = row[0], c.type = row[1], c.rel_target = row[2], "
             "c.role = row[3], c.source = $source, ",
@@ -1299,25 +1445,37 @@ class _Writer:
         relation again in a later chunk: the later record wins)."""
         # The hints: the planner would otherwise walk the index on source, every claim of this source per row.
         self._send_claims(
-            source, nodes, relations,
+            source,
+            nodes,
+            relations,
             f"MATCH (c:{NODE_CLAIM} {{node_id: row[0]}}) USING INDEX c:{NODE_CLAIM}(node_id) WHERE coalesce(c.source, '') = $source SET ",
             f"MATCH (c:{RELATION_CLAIM} {{rel_source: row[0]}}) USING INDEX c:{RELATION_CLAIM}(rel_source) "
             "WHERE c.type = row[1] AND c.rel_target = row[2] AND c.role = row[3] AND coalesce(c.source, '') = $source SET ",
         )
 
     def _send_claims(
-        self, source: str, nodes: Iterable[NodeRecord], relations: Iterable[RelationRecord], node_head: str, relation_head: str
+        self,
+        source: str,
+        nodes: Iterable[NodeRecord],
+        relations: Iterable[RelationRecord],
+        node_head: str,
+        relation_head: str,
     ) -> bool:
         """Send claim rows through ``node_head`` / ``relation_head`` (a clause binding ``c`` and
         opening its SET); return whether there were relation claims."""
         for chunk in _chunks([_node_claim_list(record) for record in nodes]):
             self.fire(
                 f"UNWIND $rows AS row {node_head}c.kind = row[1], c.name = row[2], c.aliases = row[3], c.attrs = row[4], c.place = row[5]",
-                rows=chunk, source=source,
+                rows=chunk,
+                source=source,
             )
-        relation_rows = [[*record.relation.key, _dumps(dict(record.relation.attrs)), record.place] for record in relations]
+        relation_rows = [
+            [*record.relation.key, _dumps(dict(record.relation.attrs)), record.place] for record in relations
+        ]
         for chunk in _chunks(relation_rows):
-            self.fire(f"UNWIND $rows AS row {relation_head}c.attrs = row[4], c.place = row[5]", rows=chunk, source=source)
+            self.fire(
+                f"UNWIND $rows AS row {relation_head}c.attrs = row[4], c.place = row[5]", rows=chunk, source=source
+            )
         return bool(relation_rows)
 
     def replace(
@@ -1385,7 +1543,8 @@ class _Writer:
                 for row in self.tx.run(
                     f"UNWIND $starts AS start MATCH (c:{RELATION_CLAIM} {{rel_source: start}}) USING INDEX c:{RELATION_CLAIM}(rel_source) WHERE coalesce(c.source, '') <> $source "
                     "RETURN [c.rel_source, c.type, c.rel_target, c.role] AS key",
-                    starts=chunk, source=source,
+                    starts=chunk,
+                    source=source,
                 ):
                     taken.add(tuple(row[0]))
         # A node this write created has no relationship yet: only keys between older nodes may have one.
@@ -1393,7 +1552,9 @@ class _Writer:
         taken |= set(self.relationship_claims(older))
         return taken
 
-    def relationship_claims(self, keys: Iterable[tuple[str, str, str, str]]) -> dict[tuple[str, str, str, str], list[tuple[str, str, str]]]:
+    def relationship_claims(
+        self, keys: Iterable[tuple[str, str, str, str]]
+    ) -> dict[tuple[str, str, str, str], list[tuple[str, str, str]]]:
         """The claims ``(source, place, attrs)`` carried by the derived relationships of ``keys`` that exist."""
         by_type: dict[str, list[list[str]]] = defaultdict(list)
         for start, type_, end, role in keys:
@@ -1422,12 +1583,15 @@ class _Writer:
                 "RETURN [c.rel_source, c.type, c.rel_target, c.role] AS key "
                 f"UNION UNWIND $ids AS id MATCH (c:{RELATION_CLAIM} {{rel_target: id}}) USING INDEX c:{RELATION_CLAIM}(rel_target) WHERE coalesce(c.source, '') <> $source "
                 "RETURN [c.rel_source, c.type, c.rel_target, c.role] AS key",
-                ids=list(chunk), source=source,
+                ids=list(chunk),
+                source=source,
             ):
                 keys.add(tuple(row[0]))
         return keys
 
-    def fire_alone_relations(self, source: str, groups: Mapping[str, list[list[Any]]]) -> list[tuple[str, list[list[Any]], int, Future]]:
+    def fire_alone_relations(
+        self, source: str, groups: Mapping[str, list[list[Any]]]
+    ) -> list[tuple[str, list[list[Any]], int, Future]]:
         """Send the creation of the relationships in ``groups`` (from :func:`_alone_groups`),
         each carrying its one claim; return what was sent, for :meth:`check_alone_relations`."""
         sent = []
@@ -1513,12 +1677,15 @@ class _Writer:
         keys = set(keys) | self.pending_keys_touching(source, ids)
         for chunk in _chunks(sorted(keys)):
             self._rebuild_relations(list(chunk), source, own_relations, order)
+
     def _rebuild_nodes(
         self, ids: list[str], source: str, own: dict[str, NodeRecord] | None, order: dict[str, tuple[bool, int]]
     ) -> None:
         self._write_nodes(ids, self._node_claims(ids, source, own, order), source, own, order)
 
-    def _node_claims(self, ids: list[str], source: str, own: dict[str, NodeRecord] | None, order: dict[str, tuple[bool, int]]) -> _StoredClaims:
+    def _node_claims(
+        self, ids: list[str], source: str, own: dict[str, NodeRecord] | None, order: dict[str, tuple[bool, int]]
+    ) -> _StoredClaims:
         """The stored claims about nodes ``ids``, but those of ``source`` when ``own`` replaces them."""
         stored = _StoredClaims()
         excluded = own is not None
@@ -1529,7 +1696,8 @@ class _Writer:
             f"RETURN c.node_id AS id, c.source AS source, {_CLAIM_FIELDS.format(v='c')} "
             f"UNION UNWIND $ids AS id MATCH (c:{NODE} {{id: id}}) USING INDEX c:{NODE}(id) WHERE coalesce(c.claim_source, '') <> '' {carried_filter}"
             f"RETURN c.id AS id, c.claim_source AS source, {_CARRIED_CLAIM_FIELDS.format(v='c')}",
-            ids=ids, source=source,
+            ids=ids,
+            source=source,
         ):
             aliases = _claim_aliases(row)
             attrs = _node_attrs(row)
@@ -1556,7 +1724,9 @@ class _Writer:
                 record = own.get(node_id)
                 if record is not None:
                     node = record.node
-                    claims[node_id].append((order[source], (node.kind, node.name, list(node.aliases), dict(node.attrs))))
+                    claims[node_id].append(
+                        (order[source], (node.kind, node.name, list(node.aliases), dict(node.attrs)))
+                    )
         by_kind: dict[tuple[str, bool], list[dict[str, Any]]] = defaultdict(list)
         names: list[dict[str, str]] = []
         gone = []
@@ -1663,7 +1833,8 @@ class _Writer:
                 f"UNWIND $starts AS start MATCH (c:{RELATION_CLAIM} {{rel_source: start}}) USING INDEX c:{RELATION_CLAIM}(rel_source) {condition}"
                 "RETURN c.rel_source AS s, c.type AS t, c.rel_target AS g, c.role AS r, c.source AS source, "
                 "c.attrs AS attrs, c.place AS place",
-                starts=sorted({key[0] for key in keys}), source=source,
+                starts=sorted({key[0] for key in keys}),
+                source=source,
             ):
                 key = (row["s"], row["t"], row["g"], row["r"])
                 if key in wanted:
@@ -1701,7 +1872,8 @@ class _Writer:
                     props.update(claim_source=entries[0][1], claim_place=entries[0][2])
                 else:
                     props.update(
-                        claim_sources=[entry[1] for entry in entries], claim_places=[entry[2] for entry in entries],
+                        claim_sources=[entry[1] for entry in entries],
+                        claim_places=[entry[2] for entry in entries],
                         claim_attrs=[entry[3] for entry in entries],
                     )
                 row["props"] = props
@@ -1742,7 +1914,9 @@ class _Writer:
 
     # -- streaming
 
-    def stream(self, source: Source, records: Sequence[NodeRecord | RelationRecord], loaded: bool, fingerprint: bool) -> _Streamed:
+    def stream(
+        self, source: Source, records: Sequence[NodeRecord | RelationRecord], loaded: bool, fingerprint: bool
+    ) -> _Streamed:
         """Write a short streamed source, held whole, as :meth:`replace` writes a batch: its nodes
         carry their claim and its relationships are created with theirs, where no other source
         claims them."""
@@ -1800,7 +1974,9 @@ class _BatchedLoad:
         self.problems: list[Problem] = []
         self.staged = 0
         # No other writer runs until the load ends: whether claims are kept apart is asked once.
-        self.claims_apart = bool(session.run(f"MATCH (c:{RELATION_CLAIM}) RETURN count(c) AS claims").single()["claims"])
+        self.claims_apart = bool(
+            session.run(f"MATCH (c:{RELATION_CLAIM}) RETURN count(c) AS claims").single()["claims"]
+        )
         # A batch's commit runs while the next batch's records are read.
         self.committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maillage-neo4j-commit")
         self.committing: Future | None = None
@@ -1822,7 +1998,9 @@ class _BatchedLoad:
                 self.streamed.relation_count += 1
                 if self.fingerprinter is not None:
                     relation = record.relation
-                    self.fingerprinter.update(_dumps(["R", *relation.key, _dumps(dict(relation.attrs)), record.place]).encode())
+                    self.fingerprinter.update(
+                        _dumps(["R", *relation.key, _dumps(dict(relation.attrs)), record.place]).encode()
+                    )
             else:
                 raise TypeError(f"not a NodeRecord or RelationRecord: {type(record).__name__}")
             if len(nodes) + len(relations) >= self.batch_records:
@@ -1844,7 +2022,7 @@ class _BatchedLoad:
         """Let the last commit end, whatever happened (the session is used after it)."""
         try:
             self.committed()
-        except Exception:  # noqa: BLE001 - the failure that ends the load is already being raised
+        except Exception:
             pass
         finally:
             self.committer.shutdown(wait=True)
@@ -1872,7 +2050,8 @@ class _BatchedLoad:
         unknown = [node_id for node_id in ids if node_id not in self.mine and node_id not in self.existing]
         for chunk in _chunks(unknown):
             for row in writer.run(
-                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) RETURN n.id AS id, {_KIND_OF.format(v='n')} AS kind", ids=list(chunk)
+                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) RETURN n.id AS id, {_KIND_OF.format(v='n')} AS kind",
+                ids=list(chunk),
             ):
                 self.existing[row["id"]] = sys.intern(row["kind"])
 
@@ -1883,7 +2062,9 @@ class _BatchedLoad:
         for node_id, record in nodes.items():
             kind = self.existing.get(node_id)
             if kind is not None and kind != record.node.kind:
-                self.problems.append(Problem(record.place, None, "kind", f"{node_id} is a {kind} in the store, not a {record.node.kind}"))
+                self.problems.append(
+                    Problem(record.place, None, "kind", f"{node_id} is a {kind} in the store, not a {record.node.kind}")
+                )
             if kind is not None or node_id in self.mine:
                 staged.append(record)
             else:
@@ -1904,7 +2085,8 @@ class _BatchedLoad:
             writer.fire(
                 f"UNWIND $rows AS row CREATE (c:{STAGED_NODE}) SET c.load = $load, c.node_id = row[0], c.kind = row[1], "
                 "c.name = row[2], c.aliases = row[3], c.attrs = row[4], c.place = row[5], c.seq = row[6]",
-                rows=chunk, load=self.load_id,
+                rows=chunk,
+                load=self.load_id,
             )
 
     def write_relations(self, writer: _Writer, relations: dict[tuple[str, str, str, str], RelationRecord]) -> None:
@@ -1914,8 +2096,10 @@ class _BatchedLoad:
         for key, record in relations.items():
             start, _type, end, _role = key
             if (
-                start in self.mine and (end in self.mine or end in self.existing)
-                and key not in self.touching and hash(key) not in self.created_keys
+                start in self.mine
+                and (end in self.mine or end in self.existing)
+                and key not in self.touching
+                and hash(key) not in self.created_keys
             ):
                 alone[key] = record
             else:
@@ -1925,7 +2109,9 @@ class _BatchedLoad:
             sent = writer.fire_alone_relations(self.name, _alone_groups(alone))
             writer.wait()
             if sum(result.result().single()["rows"] for _type, _groups, _size, result in sent) != len(alone):
-                raise StoreError("a batch of relationships of a pending load did not find its nodes; nothing was published")
+                raise StoreError(
+                    "a batch of relationships of a pending load did not find its nodes; nothing was published"
+                )
             for key in alone:
                 self.created_keys.add(hash(key))
                 self.mine[key[0]] = True
@@ -1934,7 +2120,8 @@ class _BatchedLoad:
             writer.fire(
                 f"UNWIND $rows AS row CREATE (c:{STAGED_RELATION}) SET c.load = $load, c.rel_source = row[0], c.type = row[1], "
                 "c.rel_target = row[2], c.role = row[3], c.attrs = row[4], c.place = row[5], c.seq = row[6]",
-                rows=chunk, load=self.load_id,
+                rows=chunk,
+                load=self.load_id,
             )
 
     def publish(self, tx: neo4j.Transaction, digest: str) -> None:
@@ -1948,7 +2135,9 @@ class _BatchedLoad:
                 "c.name AS name, c.aliases AS aliases, c.attrs AS attrs, c.place AS place ORDER BY c.seq",
                 load=self.load_id,
             ):
-                node = Node(row["id"], row["kind"], row["name"], tuple(json.loads(row["aliases"])), json.loads(row["attrs"]))
+                node = Node(
+                    row["id"], row["kind"], row["name"], tuple(json.loads(row["aliases"])), json.loads(row["attrs"])
+                )
                 own_nodes[row["id"]] = NodeRecord(node, row["place"])
             own_relations: dict[tuple[str, str, str, str], RelationRecord] = {}
             for row in writer.run(
@@ -1970,7 +2159,9 @@ class _BatchedLoad:
             carriers: set[str] = set()
             for chunk in _chunks(sorted(old_ids | set(own_nodes))):
                 chunk = list(chunk)
-                carriers |= writer._write_nodes(chunk, writer._node_claims(chunk, name, own_nodes, order), name, own_nodes, order)
+                carriers |= writer._write_nodes(
+                    chunk, writer._node_claims(chunk, name, own_nodes, order), name, own_nodes, order
+                )
             writer.create_claims(name, [record for node_id, record in own_nodes.items() if node_id not in carriers], ())
             keys = sorted(set(own_relations) | ((old_keys | self.touching) - created))
             unlinked: list[tuple[str, str, str, str]] = []

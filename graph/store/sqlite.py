@@ -19,14 +19,14 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-import re
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..errors import LoadError, StoreUnavailable
 from ..model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, aliases_of, name_key, normalise
@@ -46,7 +46,7 @@ from .base import (
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["SQLiteStore", "ClaimEncoder", "encode_nodes"]
+__all__ = ["ClaimEncoder", "SQLiteStore", "encode_nodes"]
 
 #: The columns of the temporary tables of relation keys: start, type, end ("goal"), role.
 _KEY_COLUMNS = ("s", "t", "g", "r")
@@ -255,7 +255,9 @@ class SQLiteStore:
             steps.append(_TO_SCHEMA_3)
         try:
             self._db.executescript(
-                "BEGIN IMMEDIATE;" + "".join(steps) + f"UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema_version'; COMMIT;"
+                "BEGIN IMMEDIATE;"
+                + "".join(steps)
+                + f"UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema_version'; COMMIT;"
             )
         except sqlite3.DatabaseError:
             if self._db.in_transaction:
@@ -265,7 +267,7 @@ class SQLiteStore:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "SQLiteStore":
+    def __enter__(self) -> SQLiteStore:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -291,7 +293,9 @@ class SQLiteStore:
     def source_digests(self) -> dict[str, str]:
         return dict(self._db.execute("SELECT name, digest FROM sources"))
 
-    def replace_sources(self, batches: Sequence[Batch], expected: Mapping[str, str | None] | None = None) -> list[WriteResult]:
+    def replace_sources(
+        self, batches: Sequence[Batch], expected: Mapping[str, str | None] | None = None
+    ) -> list[WriteResult]:
         results = []
         with self._transaction():
             if expected:
@@ -299,7 +303,9 @@ class SQLiteStore:
             for batch in batches:
                 digest = batch_digest(batch)
                 source = batch.source
-                row = self._db.execute("SELECT digest, authoritative FROM sources WHERE name = ?", (source.name,)).fetchone()
+                row = self._db.execute(
+                    "SELECT digest, authoritative FROM sources WHERE name = ?", (source.name,)
+                ).fetchone()
                 if row and row[0] == digest:
                     results.append(WriteResult(source.name, 0, 0, unchanged=True))
                     continue
@@ -438,7 +444,12 @@ class SQLiteStore:
         self._fill_temp("batch_ids", ((record.node.id,) for record in batch.nodes))
         stored = dict(self._db.execute("SELECT n.id, n.kind FROM nodes n JOIN batch_ids b ON b.id = n.id"))
         problems = [
-            Problem(record.place, None, "kind", f"{record.node.id} is a {stored[record.node.id]} in the store, not a {record.node.kind}")
+            Problem(
+                record.place,
+                None,
+                "kind",
+                f"{record.node.id} is a {stored[record.node.id]} in the store, not a {record.node.kind}",
+            )
             for record in batch.nodes
             if record.node.id in stored and stored[record.node.id] != record.node.kind
         ]
@@ -480,28 +491,36 @@ class SQLiteStore:
         """
         db = self._db
         wanted_nodes = {
-            r.node.id: (r.node.kind, r.node.name, _json_list(r.node.aliases), _json_dict(r.node.attrs), r.place) for r in nodes
+            r.node.id: (r.node.kind, r.node.name, _json_list(r.node.aliases), _json_dict(r.node.attrs), r.place)
+            for r in nodes
         }
         held_nodes = {row[0]: row[1:] for row in db.execute(_SOURCE_NODE_CLAIMS, (source,))}
         wanted_relations = {r.relation.key: (_json_dict(r.relation.attrs), r.place) for r in relations}
         held_relations = {row[:4]: row[4:] for row in db.execute(_SOURCE_RELATION_CLAIMS, (source,))}
         stale_nodes = [node_id for node_id, claim in held_nodes.items() if wanted_nodes.get(node_id) != claim]
-        new_nodes = [(node_id, source, *claim) for node_id, claim in wanted_nodes.items() if held_nodes.get(node_id) != claim]
+        new_nodes = [
+            (node_id, source, *claim) for node_id, claim in wanted_nodes.items() if held_nodes.get(node_id) != claim
+        ]
         stale_relations = [key for key, claim in held_relations.items() if wanted_relations.get(key) != claim]
-        new_relations = [(*key, source, *claim) for key, claim in wanted_relations.items() if held_relations.get(key) != claim]
+        new_relations = [
+            (*key, source, *claim) for key, claim in wanted_relations.items() if held_relations.get(key) != claim
+        ]
         touched_nodes = set(stale_nodes) | {row[0] for row in new_nodes}
         touched_relations = set(stale_relations) | {row[:4] for row in new_relations}
         self._fill_temp("touched_nodes", ((node_id,) for node_id in touched_nodes))
         self._expand_nodes("touched_nodes")
         self._fill_temp("touched_relations", touched_relations, _KEY_COLUMNS)
         self._expand_relations("touched_relations")
-        db.executemany("DELETE FROM node_claims WHERE node_id = ? AND source = ?", ((node_id, source) for node_id in stale_nodes))
+        db.executemany(
+            "DELETE FROM node_claims WHERE node_id = ? AND source = ?", ((node_id, source) for node_id in stale_nodes)
+        )
         db.executemany(
             "DELETE FROM relation_claims WHERE rel_source = ? AND type = ? AND rel_target = ? AND role = ? AND source = ?",
             ((*key, source) for key in stale_relations),
         )
         db.executemany(
-            "INSERT INTO node_claims(node_id, source, kind, name, aliases, attrs, place) VALUES (?, ?, ?, ?, ?, ?, ?)", new_nodes
+            "INSERT INTO node_claims(node_id, source, kind, name, aliases, attrs, place) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            new_nodes,
         )
         db.executemany(
             "INSERT INTO relation_claims(rel_source, type, rel_target, role, source, attrs, place) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -510,7 +529,8 @@ class SQLiteStore:
         if reordered:
             # A claim shared with another source is in the claim tables, never in a row.
             touched_nodes.update(
-                row[0] for row in db.execute(
+                row[0]
+                for row in db.execute(
                     "SELECT c.node_id FROM node_claims c WHERE c.source = ?1 "
                     "AND EXISTS (SELECT 1 FROM node_claims o WHERE o.node_id = c.node_id AND o.source != ?1)",
                     (source,),
@@ -534,7 +554,9 @@ class SQLiteStore:
             "INSERT INTO node_claims(node_id, source, kind, name, aliases, attrs, place) "
             f"SELECT id, sole, kind, name, aliases, attrs, place FROM nodes WHERE id IN (SELECT id FROM {id_table}) AND sole IS NOT NULL"
         )
-        self._db.execute(f"UPDATE nodes SET sole = NULL, place = NULL WHERE id IN (SELECT id FROM {id_table}) AND sole IS NOT NULL")
+        self._db.execute(
+            f"UPDATE nodes SET sole = NULL, place = NULL WHERE id IN (SELECT id FROM {id_table}) AND sole IS NOT NULL"
+        )
 
     def _expand_relations(self, key_table: str) -> None:
         """Move the claims the rows of the relations listed in a temporary key table keep to ``relation_claims``."""
@@ -570,7 +592,9 @@ class SQLiteStore:
                 row[5:] = node_claims[0][:2]
                 kept_in_rows.append((node_id, row[5]))
             rows.append(row)
-        db.executemany("INSERT INTO nodes(id, kind, name, aliases, attrs, sole, place) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        db.executemany(
+            "INSERT INTO nodes(id, kind, name, aliases, attrs, sole, place) VALUES (?, ?, ?, ?, ?, ?, ?)", rows
+        )
         db.executemany("DELETE FROM node_claims WHERE node_id = ? AND source = ?", kept_in_rows)
         db.executemany(
             "INSERT OR IGNORE INTO names(key, node_id) VALUES (?, ?)",
@@ -610,8 +634,12 @@ class SQLiteStore:
                 source, place, attrs = relation_claims[0]
                 rows.append((*key, attrs, source, place))
             else:
-                rows.append((*key, _json_dict(fold_relation_claims([json.loads(c[2]) for c in relation_claims])), None, None))
-        db.executemany("INSERT INTO relations(source, type, target, role, attrs, sole, place) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                rows.append(
+                    (*key, _json_dict(fold_relation_claims([json.loads(c[2]) for c in relation_claims])), None, None)
+                )
+        db.executemany(
+            "INSERT INTO relations(source, type, target, role, attrs, sole, place) VALUES (?, ?, ?, ?, ?, ?, ?)", rows
+        )
         db.executemany(
             "DELETE FROM relation_claims WHERE rel_source = ? AND type = ? AND rel_target = ? AND role = ? AND source = ?",
             ((*row[:4], row[5]) for row in rows if row[5] is not None),
@@ -713,10 +741,14 @@ class SQLiteStore:
             return None
         format_, contributor, at, authoritative = row
         batch = Batch(Source(name, format_, contributor, at, bool(authoritative)))
-        for node_id, kind, node_name, aliases, attrs, place in self._db.execute(_SOURCE_NODE_CLAIMS + " ORDER BY 1", (name,)):
+        for node_id, kind, node_name, aliases, attrs, place in self._db.execute(
+            _SOURCE_NODE_CLAIMS + " ORDER BY 1", (name,)
+        ):
             node = Node(node_id, kind, node_name, _loads_list(aliases), _loads_dict(attrs))
             batch.nodes.append(NodeRecord(node, place))
-        for rs, type_, rt, role, attrs, place in self._db.execute(_SOURCE_RELATION_CLAIMS + " ORDER BY 1, 2, 3, 4", (name,)):
+        for rs, type_, rt, role, attrs, place in self._db.execute(
+            _SOURCE_RELATION_CLAIMS + " ORDER BY 1, 2, 3, 4", (name,)
+        ):
             batch.relations.append(RelationRecord(Relation(rs, type_, rt, role, _loads_dict(attrs)), place))
         return batch
 
@@ -728,7 +760,9 @@ class SQLiteStore:
         )
 
     def get_document(self, collection: str, key: str) -> dict[str, Any] | None:
-        row = self._db.execute("SELECT value FROM documents WHERE collection = ? AND key = ?", (collection, key)).fetchone()
+        row = self._db.execute(
+            "SELECT value FROM documents WHERE collection = ? AND key = ?", (collection, key)
+        ).fetchone()
         return json.loads(row[0]) if row else None
 
     def documents(self, collection: str) -> list[tuple[str, dict[str, Any]]]:
@@ -773,7 +807,9 @@ class SQLiteStore:
         try:
             graph = _networkx_nodes(self._db.execute(query + " ORDER BY id", params))
             if node_ids is None:
-                relations = self._db.execute("SELECT source, type, target, role, attrs FROM relations ORDER BY source, type, target, role")
+                relations = self._db.execute(
+                    "SELECT source, type, target, role, attrs FROM relations ORDER BY source, type, target, role"
+                )
             else:
                 # Only the relations among the nodes asked for: a neighbourhood, not the whole graph.
                 relations = self._db.execute(
@@ -863,7 +899,9 @@ _RELATION_ALONE = (
     "INSERT OR REPLACE INTO relations(source, type, target, role, attrs, sole, place) SELECT ?1, ?2, ?3, ?4, ?6, ?5, ?7 WHERE "
     + _ALONE_WITH_ENDS
 )
-_RELATION_PENDING = "INSERT OR IGNORE INTO stream_pending(s, t, g, r) SELECT ?1, ?2, ?3, ?4 WHERE NOT (" + _ALONE_WITH_ENDS + ")"
+_RELATION_PENDING = (
+    "INSERT OR IGNORE INTO stream_pending(s, t, g, r) SELECT ?1, ?2, ?3, ?4 WHERE NOT (" + _ALONE_WITH_ENDS + ")"
+)
 _PENDING_CLAIM = (
     "INSERT OR REPLACE INTO relation_claims(rel_source, type, rel_target, role, source, attrs, place) "
     "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM stream_pending p WHERE p.s = ?1 AND p.t = ?2 AND p.g = ?3 AND p.r = ?4)"
@@ -921,7 +959,8 @@ def encode_nodes(source: str, records: Iterable[NodeRecord]) -> tuple[list[tuple
     ([('theme:paix', 's', 'Theme', 'Paix', '["Peace"]', '{}', 't.csv:2')], [('paix', 'theme:paix'), ('peace', 'theme:paix')])
     """
     return _encode_claims(
-        source, ((r.node.id, r.node.kind, r.node.name, r.node.aliases, _json_dict(r.node.attrs), r.place) for r in records)
+        source,
+        ((r.node.id, r.node.kind, r.node.name, r.node.aliases, _json_dict(r.node.attrs), r.place) for r in records),
     )
 
 
@@ -964,7 +1003,11 @@ class ClaimEncoder:
         source = self.source
         return (
             "relations",
-            [(start, type_, end_of[key], "", source, "{}", place) for start, key, place in rows if end_of[key] is not None],
+            [
+                (start, type_, end_of[key], "", source, "{}", place)
+                for start, key, place in rows
+                if end_of[key] is not None
+            ],
         )
 
 
@@ -1015,8 +1058,14 @@ class _StreamWriter:
             self.store._drop_names("stream_touched_nodes")
         # The relations it claimed with others, or to an end gone, are folded at the end; those
         # whose rows kept its claim are replaced if asserted again alone, and dropped otherwise.
-        db.execute("INSERT OR IGNORE INTO stream_keys SELECT rel_source, type, rel_target, role FROM relation_claims WHERE source = ?", (source,))
-        db.execute("INSERT OR IGNORE INTO stream_dropped SELECT source, type, target, role FROM relations WHERE sole = ?", (source,))
+        db.execute(
+            "INSERT OR IGNORE INTO stream_keys SELECT rel_source, type, rel_target, role FROM relation_claims WHERE source = ?",
+            (source,),
+        )
+        db.execute(
+            "INSERT OR IGNORE INTO stream_dropped SELECT source, type, target, role FROM relations WHERE sole = ?",
+            (source,),
+        )
         self._had_relations = db.execute("SELECT 1 FROM stream_dropped LIMIT 1").fetchone() is not None
         db.execute("DELETE FROM node_claims WHERE source = ?", (source,))
         db.execute("DELETE FROM relation_claims WHERE source = ?", (source,))
@@ -1055,10 +1104,14 @@ class _StreamWriter:
         if self._indexes_dropped:
             return
         if self._stored_rows is None:
-            self._stored_rows = self.db.execute(
-                "SELECT (SELECT count(*) FROM node_claims) + (SELECT count(*) FROM relation_claims) "
-                "+ (SELECT count(*) FROM nodes) + (SELECT count(*) FROM relations)"
-            ).fetchone()[0] - self.node_count - self.relation_count
+            self._stored_rows = (
+                self.db.execute(
+                    "SELECT (SELECT count(*) FROM node_claims) + (SELECT count(*) FROM relation_claims) "
+                    "+ (SELECT count(*) FROM nodes) + (SELECT count(*) FROM relations)"
+                ).fetchone()[0]
+                - self.node_count
+                - self.relation_count
+            )
         if self.node_count + self.relation_count > self._stored_rows:
             for group in _DEFERRABLE_INDEXES:
                 for statement in group:
@@ -1100,9 +1153,7 @@ class _StreamWriter:
         # Sorted here, not by a reader in another process: this one waits for it anyway.
         names.sort(key=itemgetter(0))
         if self._hash is not None:
-            self._hash.update(
-                "".join("\x1f".join(("N", *row[:1], *row[2:])) + "\x1e" for row in rows).encode("utf-8")
-            )
+            self._hash.update("".join("\x1f".join(("N", *row[:1], *row[2:])) + "\x1e" for row in rows).encode("utf-8"))
         if not (self._new_nodes_expected and self._write_new_nodes(rows, names)):
             self._write_checked_nodes(rows, names)
         self.node_count += len(rows)
@@ -1151,7 +1202,9 @@ class _StreamWriter:
         if others:
             for row in rows:
                 if row[0] in others and others[row[0]] != row[2]:
-                    self.problems.append(Problem(row[6], None, "kind", f"{row[0]} is a {others[row[0]]} in the store, not a {row[2]}"))
+                    self.problems.append(
+                        Problem(row[6], None, "kind", f"{row[0]} is a {others[row[0]]} in the store, not a {row[2]}")
+                    )
         alone = rows
         if touched:
             touched_set = set(touched)
@@ -1189,9 +1242,7 @@ class _StreamWriter:
     def write_relation_rows(self, rows: list[tuple]) -> None:
         """Write a chunk of relation claims given as rows of ``relation_claims``."""
         if self._hash is not None:
-            self._hash.update(
-                "".join("\x1f".join(("R", *row[:4], *row[5:])) + "\x1e" for row in rows).encode("utf-8")
-            )
+            self._hash.update("".join("\x1f".join(("R", *row[:4], *row[5:])) + "\x1e" for row in rows).encode("utf-8"))
         # A relation whose ends exist and that no other claim names is its claim: a row now.
         # The others wait in the claim table for the end of the stream.
         if not self._write_alone_relations(rows):
@@ -1201,7 +1252,9 @@ class _StreamWriter:
                 self.db.executemany(_PENDING_CLAIM, rows)
             if self._had_relations:
                 # Asserted again: written alone above, or pending, written at the end.
-                self.db.executemany("DELETE FROM stream_dropped WHERE s = ? AND t = ? AND g = ? AND r = ?", [row[:4] for row in rows])
+                self.db.executemany(
+                    "DELETE FROM stream_dropped WHERE s = ? AND t = ? AND g = ? AND r = ?", [row[:4] for row in rows]
+                )
         self.relation_count += len(rows)
 
     def _write_alone_relations(self, rows: list[tuple]) -> bool:
@@ -1273,9 +1326,12 @@ class _StreamWriter:
         # Nodes asserted by several sources, or no longer asserted by this one.
         last = ""
         while True:
-            ids = [row[0] for row in db.execute(
-                "SELECT id FROM stream_touched_nodes WHERE id > ? ORDER BY id LIMIT ?", (last, self.chunk_size)
-            )]
+            ids = [
+                row[0]
+                for row in db.execute(
+                    "SELECT id FROM stream_touched_nodes WHERE id > ? ORDER BY id LIMIT ?", (last, self.chunk_size)
+                )
+            ]
             if not ids:
                 break
             last = ids[-1]
@@ -1304,10 +1360,15 @@ class _StreamWriter:
         ).fetchall()
         if missing:
             raise LoadError(
-                [Problem(place, None, None, f"relation {type_} points to unknown node {end!r}") for place, type_, end in missing]
+                [
+                    Problem(place, None, None, f"relation {type_} points to unknown node {end!r}")
+                    for place, type_, end in missing
+                ]
             )
         db.execute("DELETE FROM relations WHERE (source, type, target, role) IN (SELECT s, t, g, r FROM stream_keys)")
-        db.execute("DELETE FROM relations WHERE (source, type, target, role) IN (SELECT s, t, g, r FROM stream_dropped)")
+        db.execute(
+            "DELETE FROM relations WHERE (source, type, target, role) IN (SELECT s, t, g, r FROM stream_dropped)"
+        )
         # Every other pending claim of this source is alone on its key, and both its ends
         # exist: it becomes its row. (CROSS JOIN: walk the pending keys, usually few.)
         alone_pending = "FROM stream_pending p WHERE NOT EXISTS (SELECT 1 FROM stream_keys k WHERE k.s = p.s AND k.t = p.t AND k.g = p.g AND k.r = p.r)"

@@ -13,9 +13,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .extraction import CONFIDENCES, DocumentSummary, Extraction, Mention, Proposal, TieProposal, extract, read_documents
+from .extraction import (
+    CONFIDENCES,
+    DocumentSummary,
+    Extraction,
+    Mention,
+    Proposal,
+    TieProposal,
+    extract,
+    read_documents,
+)
 from .reading import DOCUMENT_SUFFIXES, DocumentError, DocumentText, read_document
-from .review import MENTION_COLUMNS, PROPOSAL_COLUMNS, TIE_COLUMNS, as_json, document_batches, mention_rows, proposal_rows, stored_nodes_but_theirs, tie_rows, write_review_workbook
+from .review import (
+    MENTION_COLUMNS,
+    PROPOSAL_COLUMNS,
+    TIE_COLUMNS,
+    as_json,
+    document_batches,
+    mention_rows,
+    proposal_rows,
+    stored_nodes_but_theirs,
+    tie_rows,
+    write_review_workbook,
+)
 
 __all__ = [
     "CONFIDENCES",

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from ...graph.duplicates import DEPARTEMENTS, REGIONS
 from ...graph.errors import LoadError, MaillageError, ModelError
@@ -36,11 +36,11 @@ from .reading import DocumentError, DocumentText, Paragraph, paragraphs_of, read
 __all__ = [
     "CONFIDENCES",
     "MODEL_NAME",
+    "DocumentSummary",
+    "Extraction",
     "Mention",
     "Proposal",
     "TieProposal",
-    "DocumentSummary",
-    "Extraction",
     "extract",
     "french_model",
     "read_documents",
@@ -146,7 +146,7 @@ class Extraction:
     proposals: list[Proposal]
     ties: list[TieProposal]
 
-    def at_least(self, confidence: str) -> "Extraction":
+    def at_least(self, confidence: str) -> Extraction:
         """Only the proposals and ties of this confidence or more."""
         floor = _RANK[confidence]
         kept = [p for p in self.proposals if _RANK[p.confidence] >= floor]
@@ -186,7 +186,9 @@ class _Found:
     model_agrees: bool = False
 
 
-_LEADING = re.compile(r"^(?:(?:[LlDdSsNnJjQqu]|[Qq]u)['’]\s*|(?:[Ll][ae]s?|[Dd]u|[Dd]es|[Dd]e|[Aa]u|[Aa]ux|[Uu]ne?|[Cc]es?|[Ss]on|[Ss]a|[Ss]es|[Ll]eur)\s+)+")
+_LEADING = re.compile(
+    r"^(?:(?:[LlDdSsNnJjQqu]|[Qq]u)['’]\s*|(?:[Ll][ae]s?|[Dd]u|[Dd]es|[Dd]e|[Aa]u|[Aa]ux|[Uu]ne?|[Cc]es?|[Ss]on|[Ss]a|[Ss]es|[Ll]eur)\s+)+"
+)
 _TITLES = re.compile(r"^(?:M\.|Mme|Mlle|MM\.|Dr|Pr|Me|Monsieur|Madame|Mademoiselle|Maître|Docteur|Professeur)\s+")
 _TRAILING = re.compile(r"(?:[\s,.;:!?…\-–—'’\"«»()\[\]]|\s(?:[dlDL]['’]|(?:de|du|des|la|le|les|et|à|au|aux)\b))+$")
 _HAS_NAME = re.compile(r"[A-ZÀ-ÖØ-Þ]")
@@ -200,7 +202,7 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
         if not lead or lead.end() == len(surface):
             break
         start += lead.end()
-        surface = surface[lead.end():]
+        surface = surface[lead.end() :]
     trail = _TRAILING.search(surface)
     if trail and trail.start() > 0:
         end = start + trail.start()
@@ -223,7 +225,11 @@ def _plausible_name(surface: str, label: str, tokens) -> bool:
         if not surface.isupper() and not all(token.pos_ == "PROPN" for token in tokens):
             return False
     if label == "PER":
-        names = [word for word in re.split(r"[\s]+", surface) if word.lower() not in ("de", "du", "des", "d'", "le", "la", "van", "von", "ben", "el")]
+        names = [
+            word
+            for word in re.split(r"[\s]+", surface)
+            if word.lower() not in ("de", "du", "des", "d'", "le", "la", "van", "von", "ben", "el")
+        ]
         if len(names) < 2 or len(names) > 4 or not all(word[:1].isupper() for word in names):
             return False
         if any(char.isdigit() for char in surface) or any(normalise(word) in COMMON_WORDS for word in names):
@@ -235,9 +241,58 @@ def _plausible_name(surface: str, label: str, tokens) -> bool:
 
 _HEAD_WORDS = head_words()
 #: words that end a name found after a head: a date or a place in the sentence, not the name
-_NOT_IN_NAMES = frozenset("""en janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre depuis
-    lors dans avec entre afin ce cette ces qui que dont""".split())
-_CONNECTING = frozenset({"de", "du", "des", "d'", "la", "le", "les", "l'", "sur", "sous", "en", "les", "lès", "lez", "et", "-", "à", "au", "aux", "pour"})
+_NOT_IN_NAMES = frozenset(
+    [
+        "en",
+        "janvier",
+        "fevrier",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "aout",
+        "septembre",
+        "octobre",
+        "novembre",
+        "decembre",
+        "depuis",
+        "lors",
+        "dans",
+        "avec",
+        "entre",
+        "afin",
+        "ce",
+        "cette",
+        "ces",
+        "qui",
+        "que",
+        "dont",
+    ]
+)
+_CONNECTING = frozenset(
+    {
+        "de",
+        "du",
+        "des",
+        "d'",
+        "la",
+        "le",
+        "les",
+        "l'",
+        "sur",
+        "sous",
+        "en",
+        "lès",
+        "lez",
+        "et",
+        "-",
+        "à",
+        "au",
+        "aux",
+        "pour",
+    }
+)
 
 
 def _pattern_spans(doc, text: str, folded_words: list[str]) -> list[_Found]:
@@ -258,14 +313,16 @@ def _pattern_spans(doc, text: str, folded_words: list[str]) -> list[_Found]:
         for end in range(index + 1, stop + 1):
             last = doc[end - 1]
             capitalised = last.text[:1].isupper()
-            if end > head_end and (last.is_punct and last.text not in ("-", "'", "’", "&")
-                                   or last.pos_ in ("VERB", "AUX", "PRON", "SCONJ", "ADV", "CCONJ") and not capitalised):
+            if end > head_end and (
+                (last.is_punct and last.text not in ("-", "'", "’", "&"))
+                or (last.pos_ in ("VERB", "AUX", "PRON", "SCONJ", "ADV", "CCONJ") and not capitalised)
+            ):
                 break
-            if last.is_space or end > head_end and folded_words[end - 1] in _NOT_IN_NAMES:
+            if last.is_space or (end > head_end and folded_words[end - 1] in _NOT_IN_NAMES):
                 break
             if last.pos_ in ("ADP", "DET") or folded_words[end - 1] in _CONNECTING or last.text in ("-", "'", "’"):
                 continue
-            kind = _classified(text[doc[index].idx:last.idx + len(last.text)])
+            kind = _classified(text[doc[index].idx : last.idx + len(last.text)])
             if kind is None:
                 continue
             if kind.kind == "Collectivite" and end > index + 1 and not (last.text[:1].isupper() or last.like_num):
@@ -278,7 +335,7 @@ def _pattern_spans(doc, text: str, folded_words: list[str]) -> list[_Found]:
         start_char, end_char = doc[index].idx, doc[end - 1].idx + len(doc[end - 1].text)
         sentence_initial = index == 0 or doc[index - 1].text in (".", "!", "?", ":", "«", '"', "(", "…")
         head_capitalised = doc[index].text[:1].isupper() and not sentence_initial
-        name_capitalised = any(token.text[:1].isupper() for token in doc[index + 1:end])
+        name_capitalised = any(token.text[:1].isupper() for token in doc[index + 1 : end])
         if not (head_capitalised or name_capitalised):
             index += 1
             continue
@@ -315,7 +372,11 @@ def _model_spans(doc, text: str) -> list[_Found]:
             kind = Kind("Person", {}, "model PER")
         elif entity.label_ == "ORG":
             kind = classify(surface) or Kind("Association", {}, "model ORG")
-            if kind.kind == "Collectivite" and not kind.attrs.get("insee_code") and kind.attrs.get("level") != "commune":
+            if (
+                kind.kind == "Collectivite"
+                and not kind.attrs.get("insee_code")
+                and kind.attrs.get("level") != "commune"
+            ):
                 kind = Kind("Association", {}, "model ORG")
         else:
             code = country_code(surface) if not re.fullmatch(r"[A-Z]{2}", surface) else None
@@ -344,12 +405,26 @@ def _merge(gazetteer: list[_Found], patterns: list[_Found], model: list[_Found])
     kept = list(gazetteer)
     for candidate in patterns:
         clashes = [other for other in kept if _overlaps(candidate, other)]
-        if any(not (candidate.start <= other.start and other.end <= candidate.end and (candidate.start, candidate.end) != (other.start, other.end)
-                    and other.entry is not None and other.entry.kind != candidate.kind.kind) for other in clashes):
+        if any(
+            not (
+                candidate.start <= other.start
+                and other.end <= candidate.end
+                and (candidate.start, candidate.end) != (other.start, other.end)
+                and other.entry is not None
+                and other.entry.kind != candidate.kind.kind
+            )
+            for other in clashes
+        ):
             continue
-        candidate.model_agrees = any(_overlaps(candidate, entity) and entity.kind.kind == candidate.kind.kind for entity in model)
+        candidate.model_agrees = any(
+            _overlaps(candidate, entity) and entity.kind.kind == candidate.kind.kind for entity in model
+        )
         # a country in an organisation's name (Fondation de France) is not a mention of the country
-        kept = [other for other in kept if not (other in clashes and other.entry is not None and other.entry.kind == "Country")]
+        kept = [
+            other
+            for other in kept
+            if not (other in clashes and other.entry is not None and other.entry.kind == "Country")
+        ]
         kept.append(candidate)
     for candidate in model:
         if not any(_overlaps(candidate, other) for other in kept):
@@ -390,20 +465,32 @@ class _Proposals:
         return (entries[best[2]], best[1]) if best else None
 
     def add(self, found: _Found, paragraph: Paragraph, document: DocumentText, sentence: str) -> Proposal | None:
-        surface = paragraph.text[found.start:found.end]
+        surface = paragraph.text[found.start : found.end]
         line, column = paragraph.place(found.start)
         how = found.reader
         if found.entry is not None:
             entry = found.entry
             node = self.nodes.get(entry.id)
             name = node.name if node else _country_name(surface, entry)
-            proposal = self._get(entry.id, entry.kind, name, "low" if found.ambiguous else "high", "gazetteer", "gazetteer",
-                                 node is not None, dict(entry.attrs) if node is None else {})
+            proposal = self._get(
+                entry.id,
+                entry.kind,
+                name,
+                "low" if found.ambiguous else "high",
+                "gazetteer",
+                "gazetteer",
+                node is not None,
+                dict(entry.attrs) if node is None else {},
+            )
             if found.ambiguous:
                 proposal.note = "this name is also that of " + ", ".join(i for i in found.ambiguous if i != entry.id)
         else:
             kind = found.kind
-            attrs = {key: value for key, value in kind.attrs.items() if key in ("level", "insee_code", "category", "type", "country")}
+            attrs = {
+                key: value
+                for key, value in kind.attrs.items()
+                if key in ("level", "insee_code", "category", "type", "country")
+            }
             name, aliases = surface[:1].upper() + surface[1:], []
             if kind.kind == "Collectivite" and attrs.get("insee_code"):
                 official = (REGIONS if attrs["level"] == "region" else DEPARTEMENTS).get(attrs["insee_code"])
@@ -448,14 +535,18 @@ class _Proposals:
     def _get(self, node_id, kind, name, confidence, how, kind_from, linked, attrs) -> Proposal:
         proposal = self.by_id.get(node_id)
         if proposal is None:
-            proposal = self.by_id[node_id] = Proposal(node_id, kind, name, confidence, how, kind_from, linked, [], attrs)
+            proposal = self.by_id[node_id] = Proposal(
+                node_id, kind, name, confidence, how, kind_from, linked, [], attrs
+            )
         else:
             proposal.raise_confidence(confidence, how)
         return proposal
 
     @staticmethod
     def alias(proposal: Proposal, alias: str) -> None:
-        if normalise(alias) != normalise(proposal.name) and all(normalise(alias) != normalise(a) for a in proposal.aliases):
+        if normalise(alias) != normalise(proposal.name) and all(
+            normalise(alias) != normalise(a) for a in proposal.aliases
+        ):
             proposal.aliases.append(alias)
 
 
@@ -471,8 +562,12 @@ def _preferred(entries: Sequence[Entry]) -> Entry:
 # --------------------------------------------------------------------------- the whole run
 
 
-def extract(paths: Sequence[Path], nodes: Iterable[Node] = (), documents: Sequence[DocumentText] | None = None,
-            gazetteer: Gazetteer | None = None) -> Extraction:
+def extract(
+    paths: Sequence[Path],
+    nodes: Iterable[Node] = (),
+    documents: Sequence[DocumentText] | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> Extraction:
     """Read documents and propose the actors they name and the ties they state.
 
     Parameters
@@ -500,10 +595,18 @@ def extract(paths: Sequence[Path], nodes: Iterable[Node] = (), documents: Sequen
         known = []
         for match in gazetteer.find(paragraph.text, excluded):
             ids = tuple(dict.fromkeys(entry.id for entry in match.entries))
-            known.append(_Found(match.start, match.end, "gazetteer", _preferred(match.entries), ids if len(ids) > 1 else ()))
+            known.append(
+                _Found(match.start, match.end, "gazetteer", _preferred(match.entries), ids if len(ids) > 1 else ())
+            )
         folded_words = [_folded_word(token.lower_) for token in doc]
-        patterns = [f for f in _pattern_spans(doc, paragraph.text, folded_words) if not any(a < f.end and f.start < b for a, b in excluded)]
-        model = [f for f in _model_spans(doc, paragraph.text) if not any(a < f.end and f.start < b for a, b in excluded)]
+        patterns = [
+            f
+            for f in _pattern_spans(doc, paragraph.text, folded_words)
+            if not any(a < f.end and f.start < b for a, b in excluded)
+        ]
+        model = [
+            f for f in _model_spans(doc, paragraph.text) if not any(a < f.end and f.start < b for a, b in excluded)
+        ]
         found = _merge(known, patterns, model)
         found.extend(_defined_long_forms(paragraph.text, found))
         found.sort(key=lambda item: (item.start, item.end))
@@ -518,8 +621,16 @@ def extract(paths: Sequence[Path], nodes: Iterable[Node] = (), documents: Sequen
     _acronyms(placed, proposals)
     ties = _ties(placed)
     summaries = [
-        DocumentSummary(make_id("Document", document.name), document.name, str(document.path), document.format, document.title,
-                        document.pages, len(document.lines), document.words)
+        DocumentSummary(
+            make_id("Document", document.name),
+            document.name,
+            str(document.path),
+            document.format,
+            document.title,
+            document.pages,
+            len(document.lines),
+            document.words,
+        )
         for document in documents
     ]
     ordered = sorted(proposals.by_id.values(), key=lambda p: (-_RANK[p.confidence], p.kind, normalise(p.name), p.id))
@@ -561,7 +672,7 @@ def _acronyms(placed, proposals: _Proposals) -> None:
         for bracket, _, acronym in defined_acronyms(paragraph.text):
             before = paragraph.text[:bracket].rstrip()
             for item, proposal in items:
-                if item.end == len(before) and initials_fit(paragraph.text[item.start:item.end], acronym):
+                if item.end == len(before) and initials_fit(paragraph.text[item.start : item.end], acronym):
                     proposals.alias(proposal, acronym)
                     defined.setdefault(acronym, proposal)
     if not defined:
@@ -573,7 +684,9 @@ def _acronyms(placed, proposals: _Proposals) -> None:
                 del proposals.by_id[other.id]
                 for _document, _paragraph, items in placed:
                     items[:] = [(item, proposal if owner is other else owner) for item, owner in items]
-    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, sorted(defined, key=len, reverse=True))) + r")(?![\w-])")
+    pattern = re.compile(
+        r"(?<![\w-])(" + "|".join(map(re.escape, sorted(defined, key=len, reverse=True))) + r")(?![\w-])"
+    )
     for document, paragraph, items in placed:
         spans = sentences(paragraph.text)
         taken = [(item.start, item.end) for item, _ in items]
@@ -582,8 +695,17 @@ def _acronyms(placed, proposals: _Proposals) -> None:
                 continue
             proposal = defined[match.group(1)]
             line, column = paragraph.place(match.start())
-            proposal.mentions.append(Mention(document.name, line, column, column + len(match.group()), match.group(),
-                                             _sentence_of(paragraph.text, spans, match.start()), "acronym"))
+            proposal.mentions.append(
+                Mention(
+                    document.name,
+                    line,
+                    column,
+                    column + len(match.group()),
+                    match.group(),
+                    _sentence_of(paragraph.text, spans, match.start()),
+                    "acronym",
+                )
+            )
             items.append((_Found(match.start(), match.end(), "acronym"), proposal))
         items.sort(key=lambda pair: (pair[0].start, pair[0].end))
 
@@ -607,6 +729,20 @@ def _ties(placed) -> list[TieProposal]:
                     continue
                 line, _ = paragraph.place(start)
                 key = (source.id, tie.type, target.id, tie.role)
-                ties.setdefault(key, TieProposal(source.id, source.name, tie.type, target.id, target.name, tie.role, "medium",
-                                                 document.name, line, sentence, tie.words))
+                ties.setdefault(
+                    key,
+                    TieProposal(
+                        source.id,
+                        source.name,
+                        tie.type,
+                        target.id,
+                        target.name,
+                        tie.role,
+                        "medium",
+                        document.name,
+                        line,
+                        sentence,
+                        tie.words,
+                    ),
+                )
     return list(ties.values())

@@ -17,25 +17,153 @@ the commune); of overlapping names the longest wins.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping, NamedTuple
+from typing import NamedTuple
 
 from ...graph.model import Node, name_key, normalise
 from ..countries import COUNTRY_CODES
 
-__all__ = ["Entry", "Match", "Gazetteer", "fold_with_offsets", "COMMON_WORDS", "web_spans"]
+__all__ = ["COMMON_WORDS", "Entry", "Gazetteer", "Match", "fold_with_offsets", "web_spans"]
 
 #: kinds whose names are looked for in documents (documents themselves are not)
 SEARCHED_KINDS: tuple[str, ...] = ("Collectivite", "Association", "Person", "Country", "Project", "Theme")
 
 #: one-word names that are also everyday French words, never taken for a name alone
 COMMON_WORDS: frozenset[str] = frozenset(
-    """a au aux avec ce ces cet cette dans de des du elle en et eux il ils je la le les leur lui ma mais me meme mes moi
-    mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton tu un une vos votre vous
-    y ainsi alors apres aussi autre avant bien bon car ceci cela comme contre donc dont encore entre est etre fait
-    faire fin haut hors ici jour lors mars mai mois monde nord sud est ouest paix plan plus point pont port projet
-    programme region reseau rue saint sainte seul sous tout tous tres val ville commune departement centre agence
-    association comite conseil europe fort grand grande orange noyer chateau bourg eu""".split()
+    [
+        "a",
+        "au",
+        "aux",
+        "avec",
+        "ce",
+        "ces",
+        "cet",
+        "cette",
+        "dans",
+        "de",
+        "des",
+        "du",
+        "elle",
+        "en",
+        "et",
+        "eux",
+        "il",
+        "ils",
+        "je",
+        "la",
+        "le",
+        "les",
+        "leur",
+        "lui",
+        "ma",
+        "mais",
+        "me",
+        "meme",
+        "mes",
+        "moi",
+        "mon",
+        "ne",
+        "nos",
+        "notre",
+        "nous",
+        "on",
+        "ou",
+        "par",
+        "pas",
+        "pour",
+        "qu",
+        "que",
+        "qui",
+        "sa",
+        "se",
+        "ses",
+        "son",
+        "sur",
+        "ta",
+        "te",
+        "tes",
+        "toi",
+        "ton",
+        "tu",
+        "un",
+        "une",
+        "vos",
+        "votre",
+        "vous",
+        "y",
+        "ainsi",
+        "alors",
+        "apres",
+        "aussi",
+        "autre",
+        "avant",
+        "bien",
+        "bon",
+        "car",
+        "ceci",
+        "cela",
+        "comme",
+        "contre",
+        "donc",
+        "dont",
+        "encore",
+        "entre",
+        "est",
+        "etre",
+        "fait",
+        "faire",
+        "fin",
+        "haut",
+        "hors",
+        "ici",
+        "jour",
+        "lors",
+        "mars",
+        "mai",
+        "mois",
+        "monde",
+        "nord",
+        "sud",
+        "est",
+        "ouest",
+        "paix",
+        "plan",
+        "plus",
+        "point",
+        "pont",
+        "port",
+        "projet",
+        "programme",
+        "region",
+        "reseau",
+        "rue",
+        "saint",
+        "sainte",
+        "seul",
+        "sous",
+        "tout",
+        "tous",
+        "tres",
+        "val",
+        "ville",
+        "commune",
+        "departement",
+        "centre",
+        "agence",
+        "association",
+        "comite",
+        "conseil",
+        "europe",
+        "fort",
+        "grand",
+        "grande",
+        "orange",
+        "noyer",
+        "chateau",
+        "bourg",
+        "eu",
+    ]
 )
 
 _URL = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
@@ -159,7 +287,10 @@ class Gazetteer:
             for key, code in COUNTRY_CODES.items():
                 country_id = f"country:{code.lower()}"
                 if country_id not in self._node_ids:
-                    self.add(key.upper() if len(key) <= 3 else key, Entry(country_id, "Country", "", False, {"country": code}))
+                    self.add(
+                        key.upper() if len(key) <= 3 else key,
+                        Entry(country_id, "Country", "", False, {"country": code}),
+                    )
         self._automaton = ahocorasick.Automaton()
         for key in self._entries:
             self._automaton.add_word(key, key)
@@ -186,7 +317,12 @@ class Gazetteer:
     def labels(self, kinds: Iterable[str]) -> list[tuple[str, Entry]]:
         """Every folded name of the store's nodes of these kinds, with its entry (for fuzzy matching)."""
         wanted = set(kinds)
-        return [(key, entry) for key, entries in self._entries.items() for entry in entries if entry.kind in wanted and entry.known]
+        return [
+            (key, entry)
+            for key, entries in self._entries.items()
+            for entry in entries
+            if entry.kind in wanted and entry.known
+        ]
 
     def find(self, text: str, excluded: Iterable[tuple[int, int]] | None = None) -> list[Match]:
         """The names found in ``text``, left to right, the longest where they overlap.
@@ -201,7 +337,7 @@ class Gazetteer:
         candidates = []
         for last, key in self._automaton.iter(folded):
             first = last - len(key) + 1
-            if first > 0 and folded[first - 1].isalnum() or last + 1 < len(folded) and folded[last + 1].isalnum():
+            if (first > 0 and folded[first - 1].isalnum()) or (last + 1 < len(folded) and folded[last + 1].isalnum()):
                 continue
             start, end = origin[first], origin[last] + 1
             while end < origin[last + 1] and not _fold_char(text[end]):
@@ -237,7 +373,7 @@ _WORD_AFTER = re.compile(r"^ ([^\W\d_][\w-]*)")
 
 
 def _capitalised_word_before(text: str, start: int) -> bool:
-    found = _WORD_BEFORE.search(text[max(0, start - 40):start])
+    found = _WORD_BEFORE.search(text[max(0, start - 40) : start])
     if not found or not found.group(1)[0].isupper():
         return False
     word = normalise(found.group(1))
@@ -246,5 +382,5 @@ def _capitalised_word_before(text: str, start: int) -> bool:
 
 
 def _capitalised_word_after(text: str, end: int) -> bool:
-    found = _WORD_AFTER.match(text[end:end + 40])
+    found = _WORD_AFTER.match(text[end : end + 40])
     return bool(found) and found.group(1)[0].isupper() and normalise(found.group(1)) not in COMMON_WORDS

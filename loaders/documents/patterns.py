@@ -13,14 +13,25 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from ...graph.duplicates import DEPARTEMENTS, REGIONS, territory_key
 from ...graph.model import normalise
 
-__all__ = ["Kind", "HEADS", "HEAD_PATTERNS", "classify", "defined_acronyms", "initials_fit", "sentences", "Tie", "stated_ties"]
+__all__ = [
+    "HEADS",
+    "HEAD_PATTERNS",
+    "Kind",
+    "Tie",
+    "classify",
+    "defined_acronyms",
+    "initials_fit",
+    "sentences",
+    "stated_ties",
+]
 
 
 @dataclass(frozen=True)
@@ -39,24 +50,59 @@ _ARTICLE = r"(?:de la |de l'|du |des |de |d'|l'|la |le |les )"
 #: (folded head as a regular expression, kind, attributes, whether the head is left out of the name)
 HEADS: tuple[tuple[str, str, dict, bool], ...] = (
     (r"(?:ville|mairie|commune|municipalite|cite) (?:de |d')", "Collectivite", {"level": "commune"}, True),
-    (r"(?:conseil (?:departemental|general)|departement)(?: " + _ARTICLE.strip("(?:)") + r")?", "Collectivite", {"level": "departement"}, False),
+    (
+        r"(?:conseil (?:departemental|general)|departement)(?: " + _ARTICLE.strip("(?:)") + r")?",
+        "Collectivite",
+        {"level": "departement"},
+        False,
+    ),
     (r"(?:conseil regional|region)(?: " + _ARTICLE.strip("(?:)") + r")?", "Collectivite", {"level": "region"}, False),
-    (r"(?:communaute (?:de communes|d'agglomeration|urbaine)|metropole|agglomeration|syndicat intercommunal|etablissement public territorial)\b",
-     "Collectivite", {"level": "epci"}, False),
+    (
+        r"(?:communaute (?:de communes|d'agglomeration|urbaine)|metropole|agglomeration|syndicat intercommunal|etablissement public territorial)\b",
+        "Collectivite",
+        {"level": "epci"},
+        False,
+    ),
     (r"comite de jumelage\b", "Association", {"category": "comité de jumelage"}, False),
-    (r"(?:universite d'ete|semaine|festival|forum|colloque|seminaire|journees?|rencontres?|assises|atelier|salon|campagne|"
-     r"programme|projet|sommet|conference)\b", "Project", {}, False),
-    (r"(?:association|asso|ong|federation|collectif|reseau|fondation|union|amicale|cooperative|maison|institut|groupement|"
-     r"coordination|plateforme|alliance|mouvement|ligue|secours|cercle|agence|office|observatoire|centre|comite|"
-     r"chambre|syndicat|ecole|universite|fonds)\b", "Association", {}, False),
+    (
+        r"(?:universite d'ete|semaine|festival|forum|colloque|seminaire|journees?|rencontres?|assises|atelier|salon|campagne|"
+        r"programme|projet|sommet|conference)\b",
+        "Project",
+        {},
+        False,
+    ),
+    (
+        r"(?:association|asso|ong|federation|collectif|reseau|fondation|union|amicale|cooperative|maison|institut|groupement|"
+        r"coordination|plateforme|alliance|mouvement|ligue|secours|cercle|agence|office|observatoire|centre|comite|"
+        r"chambre|syndicat|ecole|universite|fonds)\b",
+        "Association",
+        {},
+        False,
+    ),
 )
 _HEADS = [(re.compile(pattern), kind, attrs, bare) for pattern, kind, attrs, bare in HEADS]
 #: the heads alone, to tell where one stands in a text
 HEAD_PATTERNS = tuple(pattern for pattern, *_ in _HEADS)
-_EVENTS = {"universite d'ete": "event", "semaine": "event", "festival": "event", "forum": "event", "colloque": "event",
-           "seminaire": "event", "journee": "event", "journees": "event", "rencontre": "event", "rencontres": "event",
-           "assises": "event", "salon": "event", "sommet": "event", "conference": "event", "atelier": "workshop",
-           "campagne": "programme", "programme": "programme", "projet": "project"}
+_EVENTS = {
+    "universite d'ete": "event",
+    "semaine": "event",
+    "festival": "event",
+    "forum": "event",
+    "colloque": "event",
+    "seminaire": "event",
+    "journee": "event",
+    "journees": "event",
+    "rencontre": "event",
+    "rencontres": "event",
+    "assises": "event",
+    "salon": "event",
+    "sommet": "event",
+    "conference": "event",
+    "atelier": "workshop",
+    "campagne": "programme",
+    "programme": "programme",
+    "projet": "project",
+}
 _DEPARTEMENT_NAMES = {normalise(name): code for code, name in DEPARTEMENTS.items()}
 _REGION_NAMES = {normalise(name): code for code, name in REGIONS.items()}
 
@@ -91,7 +137,7 @@ def classify(name: str) -> Kind | None:
         bare_name = ""
         if kind == "Collectivite" and attrs["level"] in ("departement", "region"):
             key = territory_key(name)
-            rest = folded[found.end():].strip()
+            rest = folded[found.end() :].strip()
             if key and key[0] == attrs["level"]:
                 attrs["insee_code"] = key[1]
             elif attrs["level"] == "departement" and rest in _DEPARTEMENT_NAMES:
@@ -170,7 +216,9 @@ def initials_fit(name: str, acronym: str) -> bool:
 # --------------------------------------------------------------------------- sentences
 
 _SENTENCE_END = re.compile(r"[.!?…]+[»\")]*\s+(?=[«\"(]?\s*[A-ZÀ-ÖØ-Þ0-9])")
-_ABBREVIATIONS = frozenset({"m", "mme", "mlle", "mm", "dr", "st", "ste", "cf", "p", "pp", "n°", "no", "etc", "av", "bd"})
+_ABBREVIATIONS = frozenset(
+    {"m", "mme", "mlle", "mm", "dr", "st", "ste", "cf", "p", "pp", "n°", "no", "etc", "av", "bd"}
+)
 _WORD_END = re.compile(r"(\S+)$")
 
 
@@ -186,14 +234,14 @@ def sentences(text: str) -> list[tuple[int, int]]:
     for match in _SENTENCE_END.finditer(text):
         before = _WORD_END.search(text, max(0, match.start() - 40), match.start())
         word = before.group(1).lower() if before else ""
-        if match.group()[0] == "." and (word in _ABBREVIATIONS or len(word) == 1 and word.isalpha()):
+        if match.group()[0] == "." and (word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())):
             continue
         end = match.end() - len(match.group()) + len(match.group().rstrip())
         spans.append((start, end))
         start = match.end()
     if start < len(text):
         spans.append((start, len(text)))
-    return [span for span in spans if text[span[0]:span[1]].strip()]
+    return [span for span in spans if text[span[0] : span[1]].strip()]
 
 
 # --------------------------------------------------------------------------- ties
@@ -213,13 +261,28 @@ class Tie:
 _TRIGGERS = (
     (re.compile(r"\bco-?organis[ée]e?s?\s+par\s*$"), "TAKES_PART_IN", "organiser"),
     (re.compile(r"\borganis[ée]e?s?\s+(?:conjointement\s+)?par\s*$"), "TAKES_PART_IN", "organiser"),
-    (re.compile(r"\bco-?financ[ée]e?s?\s+par\s*$|\bfinanc[ée]e?s?\s+par\s*$|\bavec le soutien (?:financier )?(?:de|du|des|d')\s*$"),
-     "TAKES_PART_IN", "funder"),
-    (re.compile(r"\b(?:est|sont|, )?\s*partenaires?\s+(?:de|du|des|d')\s*$|\ben partenariat avec\s*$"), "PARTNERS_WITH", ""),
-    (re.compile(r"\b(?:est|sont|, )?\s*membres?\s+(?:de|du|des|d')\s*$|\badh[eè]re(?:nt)?\s+(?:à|au|aux)\s*$"), "MEMBER_OF", ""),
+    (
+        re.compile(
+            r"\bco-?financ[ée]e?s?\s+par\s*$|\bfinanc[ée]e?s?\s+par\s*$|\bavec le soutien (?:financier )?(?:de|du|des|d')\s*$"
+        ),
+        "TAKES_PART_IN",
+        "funder",
+    ),
+    (
+        re.compile(r"\b(?:est|sont|, )?\s*partenaires?\s+(?:de|du|des|d')\s*$|\ben partenariat avec\s*$"),
+        "PARTNERS_WITH",
+        "",
+    ),
+    (
+        re.compile(r"\b(?:est|sont|, )?\s*membres?\s+(?:de|du|des|d')\s*$|\badh[eè]re(?:nt)?\s+(?:à|au|aux)\s*$"),
+        "MEMBER_OF",
+        "",
+    ),
 )
 _LINK = re.compile(r"^\s*(?:la |le |les |l['’]|de la |de l['’]|du |des |de |d['’]|à |au |aux )?$", re.IGNORECASE)
-_LIST_GAP = re.compile(r"^\s*(?:,|et|,\s*et|ainsi que)\s*(?:la |le |les |l['’]|de la |de l['’]|du |des |de |d['’])?$", re.IGNORECASE)
+_LIST_GAP = re.compile(
+    r"^\s*(?:,|et|,\s*et|ainsi que)\s*(?:la |le |les |l['’]|de la |de l['’]|du |des |de |d['’])?$", re.IGNORECASE
+)
 _SUBJECT_GAP = re.compile(r"^[^.;:!?()]{0,40}$")
 
 
@@ -244,9 +307,12 @@ def stated_ties(sentence: str, mentions: Sequence[tuple[int, int, str]]) -> list
         following = index + 1
         if following >= len(mentions):
             break
-        between = sentence[end:mentions[following][0]]
-        if (mentions[index][2] == "Person" and re.fullmatch(r"\s*\(\s*", between)
-                and sentence[mentions[following][1]:].lstrip().startswith(")")):
+        between = sentence[end : mentions[following][0]]
+        if (
+            mentions[index][2] == "Person"
+            and re.fullmatch(r"\s*\(\s*", between)
+            and sentence[mentions[following][1] :].lstrip().startswith(")")
+        ):
             ties.append(Tie(index, "CONTACT_FOR", following, "", "(...)"))
             continue
         for trigger, type_, role in _TRIGGERS:
@@ -259,7 +325,9 @@ def stated_ties(sentence: str, mentions: Sequence[tuple[int, int, str]]) -> list
             if found is None or not _SUBJECT_GAP.match(between[: trigger.search(found).start()]):
                 continue
             listed = [following]
-            while listed[-1] + 1 < len(mentions) and _LIST_GAP.match(sentence[mentions[listed[-1]][1]:mentions[listed[-1] + 1][0]]):
+            while listed[-1] + 1 < len(mentions) and _LIST_GAP.match(
+                sentence[mentions[listed[-1]][1] : mentions[listed[-1] + 1][0]]
+            ):
                 listed.append(listed[-1] + 1)
             for other in listed:
                 if type_ == "TAKES_PART_IN":
@@ -267,6 +335,6 @@ def stated_ties(sentence: str, mentions: Sequence[tuple[int, int, str]]) -> list
                 else:
                     ties.append(Tie(index, type_, other, role, found.strip()))
             if type_ == "TAKES_PART_IN" and mentions[index][2] != "Project" and role == "organiser" and len(listed) > 1:
-                ties.extend(Tie(a, "PARTNERS_WITH", b, "", found.strip()) for a, b in zip(listed, listed[1:]))
+                ties.extend(Tie(a, "PARTNERS_WITH", b, "", found.strip()) for a, b in itertools.pairwise(listed))
             break
     return ties

@@ -36,8 +36,8 @@ __all__ = [
     "DocumentText",
     "Paragraph",
     "clean_line",
-    "read_document",
     "paragraphs_of",
+    "read_document",
 ]
 
 DOCUMENT_SUFFIXES: tuple[str, ...] = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
@@ -128,7 +128,9 @@ def clean_line(line: str) -> str:
 # --------------------------------------------------------------------------- paragraphs
 
 _BULLET = re.compile(r"^(?:[-*•·◦▪–—]\s|\d{1,3}[.)]\s|#)")
-_CONNECTORS = frozenset({"sous", "sur", "en", "de", "du", "des", "la", "le", "les", "lès", "lez", "et", "aux", "saint", "sainte", "l"})
+_CONNECTORS = frozenset(
+    {"sous", "sur", "en", "de", "du", "des", "la", "le", "les", "lès", "lez", "et", "aux", "saint", "sainte", "l"}
+)
 _HYPHENATED = re.compile(r"(\w+)-$")
 #: a text without blank lines is cut into paragraphs of about this many characters, at a sentence's end
 _LONGEST_PARAGRAPH = 20_000
@@ -165,14 +167,22 @@ def paragraphs_of(document: DocumentText) -> list[Paragraph]:
             cursor = 0
             while cursor < len(line):
                 # a line without end (a text with no line breaks) is read in pieces cut at a space
-                end = len(line) if len(line) - cursor <= _LONGEST_LINE else line.rfind(" ", cursor, cursor + _LONGEST_LINE) + 1
+                end = (
+                    len(line)
+                    if len(line) - cursor <= _LONGEST_LINE
+                    else line.rfind(" ", cursor, cursor + _LONGEST_LINE) + 1
+                )
                 end = end if end > cursor else cursor + _LONGEST_LINE
                 if line[cursor:end].strip():
                     paragraphs.append(Paragraph(line[cursor:end].rstrip(), ((0, number, skipped + cursor),)))
                 cursor = end
             continue
-        if text and (number in document.breaks or _BULLET.match(line) or text.endswith(":")
-                     or len(text) > _LONGEST_PARAGRAPH and text.endswith((".", "!", "?"))):
+        if text and (
+            number in document.breaks
+            or _BULLET.match(line)
+            or text.endswith(":")
+            or (len(text) > _LONGEST_PARAGRAPH and text.endswith((".", "!", "?")))
+        ):
             close()
         if not text:
             starts.append((0, number, skipped))
@@ -204,7 +214,9 @@ def read_document(path: Path, max_bytes: int = MAX_BYTES, max_characters: int = 
     if size == 0:
         raise DocumentError(f"{path}: empty file")
     if size > max_bytes:
-        raise DocumentError(f"{path}: too large ({size / 2**20:.0f} MiB; documents up to {max_bytes / 2**20:.0f} MiB are read)")
+        raise DocumentError(
+            f"{path}: too large ({size / 2**20:.0f} MiB; documents up to {max_bytes / 2**20:.0f} MiB are read)"
+        )
     if suffix == ".pdf":
         document = _read_pdf(path)
     elif suffix == ".docx":
@@ -218,7 +230,9 @@ def read_document(path: Path, max_bytes: int = MAX_BYTES, max_characters: int = 
         raise DocumentError(f"{path}: too long ({characters:,} characters of text; up to {max_characters:,} are read)")
     if not any(re.search(r"[^\W\d_]{2}", line) for line in document.lines):
         if document.format == "pdf":
-            raise DocumentError(f"{path}: no text layer in this PDF ({document.pages} page{'s' if document.pages != 1 else ''}; a scan?): run OCR on it first")
+            raise DocumentError(
+                f"{path}: no text layer in this PDF ({document.pages} page{'s' if document.pages != 1 else ''}; a scan?): run OCR on it first"
+            )
         raise DocumentError(f"{path}: no text in this document")
     return document
 
@@ -227,7 +241,9 @@ def _decode(path: Path, data: bytes) -> str:
     sample = data[:65536]
     if b"\x00" in sample and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DocumentError(f"{path}: binary content (byte {sample.index(0)} is NUL), not text")
-    for encoding in ("utf-8-sig", "utf-16") if sample.startswith((b"\xff\xfe", b"\xfe\xff")) else ("utf-8-sig", "cp1252"):
+    for encoding in (
+        ("utf-8-sig", "utf-16") if sample.startswith((b"\xff\xfe", b"\xfe\xff")) else ("utf-8-sig", "cp1252")
+    ):
         try:
             text = data.decode(encoding)
             break
@@ -237,7 +253,9 @@ def _decode(path: Path, data: bytes) -> str:
         raise DocumentError(f"{path}: binary content (neither UTF-8 nor cp1252 text)")
     controls = len(_CONTROL.findall(text[:65536]))
     if controls > max(8, len(text[:65536]) // 50):
-        raise DocumentError(f"{path}: binary content ({controls} control characters in its first {min(len(text), 65536):,}), not text")
+        raise DocumentError(
+            f"{path}: binary content ({controls} control characters in its first {min(len(text), 65536):,}), not text"
+        )
     return text
 
 

@@ -14,21 +14,55 @@ are left out with it.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-
-from typing import Iterable
 
 from ...graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
 from ...graph.store.base import GraphStore
 from ..workbook import ACTOR_COLUMNS, EVIDENCE_COLUMNS, RELATION_COLUMNS
 from .extraction import Extraction, Proposal
 
-__all__ = ["stored_nodes_but_theirs", "PROPOSAL_COLUMNS", "MENTION_COLUMNS", "TIE_COLUMNS", "proposal_rows", "mention_rows", "tie_rows", "as_json",
-           "write_review_workbook", "document_batches"]
+__all__ = [
+    "MENTION_COLUMNS",
+    "PROPOSAL_COLUMNS",
+    "TIE_COLUMNS",
+    "as_json",
+    "document_batches",
+    "mention_rows",
+    "proposal_rows",
+    "stored_nodes_but_theirs",
+    "tie_rows",
+    "write_review_workbook",
+]
 
-PROPOSAL_COLUMNS = ("confidence", "kind", "name", "id", "status", "how", "kind_from", "mentions", "first_seen", "aliases")
-MENTION_COLUMNS = ("name", "kind", "id", "status", "confidence", "how", "kind_from", "aliases", "file", "line", "start", "end",
-                   "text", "sentence")
+PROPOSAL_COLUMNS = (
+    "confidence",
+    "kind",
+    "name",
+    "id",
+    "status",
+    "how",
+    "kind_from",
+    "mentions",
+    "first_seen",
+    "aliases",
+)
+MENTION_COLUMNS = (
+    "name",
+    "kind",
+    "id",
+    "status",
+    "confidence",
+    "how",
+    "kind_from",
+    "aliases",
+    "file",
+    "line",
+    "start",
+    "end",
+    "text",
+    "sentence",
+)
 TIE_COLUMNS = ("source", "type", "target", "role", "confidence", "file", "line", "sentence")
 
 
@@ -39,9 +73,18 @@ def _status(proposal: Proposal) -> str:
 def proposal_rows(extraction: Extraction) -> list[dict]:
     """One row per proposal: the table ``maillage extract`` prints."""
     return [
-        {"confidence": p.confidence, "kind": p.kind, "name": p.name, "id": p.id, "status": _status(p), "how": p.how,
-         "kind_from": p.kind_from, "mentions": len(p.mentions), "first_seen": f"{p.mentions[0].file}:{p.mentions[0].line}",
-         "aliases": " | ".join(p.aliases)}
+        {
+            "confidence": p.confidence,
+            "kind": p.kind,
+            "name": p.name,
+            "id": p.id,
+            "status": _status(p),
+            "how": p.how,
+            "kind_from": p.kind_from,
+            "mentions": len(p.mentions),
+            "first_seen": f"{p.mentions[0].file}:{p.mentions[0].line}",
+            "aliases": " | ".join(p.aliases),
+        }
         for p in extraction.proposals
     ]
 
@@ -49,9 +92,22 @@ def proposal_rows(extraction: Extraction) -> list[dict]:
 def mention_rows(extraction: Extraction) -> list[dict]:
     """One row per mention, with its proposal: the CSV ``maillage extract --format csv`` writes."""
     return [
-        {"name": p.name, "kind": p.kind, "id": p.id, "status": _status(p), "confidence": p.confidence, "how": m.how,
-         "kind_from": p.kind_from, "aliases": " | ".join(p.aliases), "file": m.file, "line": m.line, "start": m.start,
-         "end": m.end, "text": m.text, "sentence": m.sentence}
+        {
+            "name": p.name,
+            "kind": p.kind,
+            "id": p.id,
+            "status": _status(p),
+            "confidence": p.confidence,
+            "how": m.how,
+            "kind_from": p.kind_from,
+            "aliases": " | ".join(p.aliases),
+            "file": m.file,
+            "line": m.line,
+            "start": m.start,
+            "end": m.end,
+            "text": m.text,
+            "sentence": m.sentence,
+        }
         for p in extraction.proposals
         for m in p.mentions
     ]
@@ -60,8 +116,16 @@ def mention_rows(extraction: Extraction) -> list[dict]:
 def tie_rows(extraction: Extraction) -> list[dict]:
     """One row per tie a sentence states."""
     return [
-        {"source": f"{t.source_name} ({t.source})", "type": t.type, "target": f"{t.target_name} ({t.target})", "role": t.role,
-         "confidence": t.confidence, "file": t.file, "line": t.line, "sentence": t.sentence}
+        {
+            "source": f"{t.source_name} ({t.source})",
+            "type": t.type,
+            "target": f"{t.target_name} ({t.target})",
+            "role": t.role,
+            "confidence": t.confidence,
+            "file": t.file,
+            "line": t.line,
+            "sentence": t.sentence,
+        }
         for t in extraction.ties
     ]
 
@@ -71,9 +135,19 @@ def as_json(extraction: Extraction) -> dict:
     return {
         "documents": [vars(d) for d in extraction.documents],
         "proposals": [
-            {"name": p.name, "kind": p.kind, "id": p.id, "status": _status(p), "confidence": p.confidence, "how": p.how,
-             "kind_from": p.kind_from, "aliases": p.aliases, "attrs": p.attrs, "note": p.note,
-             "mentions": [vars(m) for m in p.mentions]}
+            {
+                "name": p.name,
+                "kind": p.kind,
+                "id": p.id,
+                "status": _status(p),
+                "confidence": p.confidence,
+                "how": p.how,
+                "kind_from": p.kind_from,
+                "aliases": p.aliases,
+                "attrs": p.attrs,
+                "note": p.note,
+                "mentions": [vars(m) for m in p.mentions],
+            }
             for p in extraction.proposals
         ],
         "ties": [vars(t) for t in extraction.ties],
@@ -103,31 +177,84 @@ def write_review_workbook(extraction: Extraction, output: Path) -> Path:
         sheet.append(["" if cells.get(c) is None else str(cells.get(c, "")) for c in columns])
 
     for document in extraction.documents:
-        add(actors, actor_columns, keep="yes", id=document.id, kind="Document", name=document.name, title=document.title,
-            status="new", confidence="high", how="document", document=document.name, line="1",
-            sentence=f"{document.format}, {document.lines} lines, {document.words} words")
+        add(
+            actors,
+            actor_columns,
+            keep="yes",
+            id=document.id,
+            kind="Document",
+            name=document.name,
+            title=document.title,
+            status="new",
+            confidence="high",
+            how="document",
+            document=document.name,
+            line="1",
+            sentence=f"{document.format}, {document.lines} lines, {document.words} words",
+        )
     for proposal in extraction.proposals:
         first = proposal.mentions[0]
-        add(actors, actor_columns, keep=_keep(proposal.confidence), id=proposal.id, kind=proposal.kind, name=proposal.name,
-            aliases=" | ".join(proposal.aliases), **{k: v for k, v in proposal.attrs.items() if k in ACTOR_COLUMNS},
-            status=_status(proposal), confidence=proposal.confidence, how=proposal.how, kind_from=proposal.kind_from,
-            mentions=str(len(proposal.mentions)), document=first.file, line=str(first.line), sentence=first.sentence)
+        add(
+            actors,
+            actor_columns,
+            keep=_keep(proposal.confidence),
+            id=proposal.id,
+            kind=proposal.kind,
+            name=proposal.name,
+            aliases=" | ".join(proposal.aliases),
+            **{k: v for k, v in proposal.attrs.items() if k in ACTOR_COLUMNS},
+            status=_status(proposal),
+            confidence=proposal.confidence,
+            how=proposal.how,
+            kind_from=proposal.kind_from,
+            mentions=str(len(proposal.mentions)),
+            document=first.file,
+            line=str(first.line),
+            sentence=first.sentence,
+        )
     for document in extraction.documents:
         for proposal in extraction.proposals:
             mentions = [m for m in proposal.mentions if m.file == document.name]
             if mentions:
-                add(relations, relation_columns, keep="yes", source=document.id, type="MENTIONS",
-                    target=proposal.id, confidence=proposal.confidence, how=mentions[0].how, mentions=str(len(mentions)),
-                    document=document.name, line=str(mentions[0].line), sentence=mentions[0].sentence)
+                add(
+                    relations,
+                    relation_columns,
+                    keep="yes",
+                    source=document.id,
+                    type="MENTIONS",
+                    target=proposal.id,
+                    confidence=proposal.confidence,
+                    how=mentions[0].how,
+                    mentions=str(len(mentions)),
+                    document=document.name,
+                    line=str(mentions[0].line),
+                    sentence=mentions[0].sentence,
+                )
     for tie in extraction.ties:
-        add(relations, relation_columns, keep=_keep(tie.confidence), source=tie.source, type=tie.type, target=tie.target,
-            role=tie.role, note=tie.words, confidence=tie.confidence, how="sentence", document=tie.file, line=str(tie.line),
-            sentence=tie.sentence)
+        add(
+            relations,
+            relation_columns,
+            keep=_keep(tie.confidence),
+            source=tie.source,
+            type=tie.type,
+            target=tie.target,
+            role=tie.role,
+            note=tie.words,
+            confidence=tie.confidence,
+            how="sentence",
+            document=tie.file,
+            line=str(tie.line),
+            sentence=tie.sentence,
+        )
     for sheet, columns in ((actors, actor_columns), (relations, relation_columns)):
         for index, column in enumerate(columns, start=1):
             sheet.cell(row=1, column=index).font = Font(bold=True)
             sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = (
-                60 if column == "sentence" else 32 if column in ("name", "id", "source", "target", "aliases") else max(8, len(column) + 3)
+                60
+                if column == "sentence"
+                else 32
+                if column in ("name", "id", "source", "target", "aliases")
+                else max(8, len(column) + 3)
             )
         sheet.freeze_panes = "B2"
         validation = DataValidation(type="list", formula1='"yes,no"', allow_blank=True)
@@ -178,5 +305,7 @@ def stored_nodes_but_theirs(store: GraphStore, sources: Iterable[str]) -> list[N
         batch = store.dump_source(name)
         if batch is not None:
             theirs.update(record.node.id for record in batch.nodes)
-    only_theirs = {node_id for node_id in theirs if all(claim.source in sources for claim in store.node_claims(node_id))}
+    only_theirs = {
+        node_id for node_id in theirs if all(claim.source in sources for claim in store.node_claims(node_id))
+    }
     return [node for node in store.nodes() if node.id not in only_theirs]
