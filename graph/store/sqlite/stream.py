@@ -123,6 +123,7 @@ def encode_nodes(source: str, records: Iterable[NodeRecord]) -> tuple[list[tuple
 
     Records with the same id must have been reduced to the last one.
 
+    >>> from maillage.graph.model import Node
     >>> encode_nodes("s", [NodeRecord(Node("theme:paix", "Theme", "Paix", ("Paix", "Peace"), {}), "t.csv:2")])
     ([('theme:paix', 's', 'Theme', 'Paix', '["Peace"]', '{}', 't.csv:2')], [('paix', 'theme:paix'), ('peace', 'theme:paix')])
     """
