@@ -304,7 +304,7 @@ def read_export(path: Path) -> list[Batch]:
 # --------------------------------------------------------------------------- CSV (workbook)
 
 
-def _cell(value: Any) -> str:
+def _csv_text(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return f" {MULTI_VALUE_SEPARATOR} ".join(str(item) for item in value)
     if isinstance(value, dict):
@@ -338,8 +338,8 @@ def export_csv(store: GraphStore, selection: Selection = Selection()) -> tuple[s
                 node.id,
                 node.kind,
                 node.name,
-                _cell(list(node.aliases)),
-                *(_cell(attrs.get(key)) for key in used),
+                _csv_text(list(node.aliases)),
+                *(_csv_text(attrs.get(key)) for key in used),
                 _provenance(node_claims[node.id]),
             ]
         )
@@ -354,7 +354,7 @@ def export_csv(store: GraphStore, selection: Selection = Selection()) -> tuple[s
                     relation.type,
                     relation.target,
                     relation.role,
-                    *(_cell(relation.attrs.get(key)) for key in ("start", "end", "note")),
+                    *(_csv_text(relation.attrs.get(key)) for key in ("start", "end", "note")),
                     _provenance(relation_claims[relation.key]),
                 ]
             )
@@ -364,10 +364,10 @@ def export_csv(store: GraphStore, selection: Selection = Selection()) -> tuple[s
 # --------------------------------------------------------------------------- GEXF / GraphML
 
 
-def _plain(value: Any) -> str | int | float | bool:
+def _graph_file_value(value: Any) -> str | int | float | bool:
     if isinstance(value, (bool, int)) or (isinstance(value, float) and math.isfinite(value)):
         return value
-    return _cell(value)
+    return _csv_text(value)
 
 
 def export_graph(store: GraphStore, selection: Selection = Selection()) -> nx.MultiDiGraph:
@@ -380,13 +380,13 @@ def export_graph(store: GraphStore, selection: Selection = Selection()) -> nx.Mu
     metrics = {"degree": degree(graph), "betweenness": betweenness(graph), "pagerank": pagerank(graph)}
     plain = nx.MultiDiGraph()
     for node_id, data in graph.nodes(data=True):
-        attrs = {key: _plain(value) for key, value in selection.attrs(data).items() if value is not None}
+        attrs = {key: _graph_file_value(value) for key, value in selection.attrs(data).items() if value is not None}
         attrs["label"] = data.get("name", node_id)
         attrs.update({name: values.get(node_id, 0) for name, values in metrics.items()})
         plain.add_node(node_id, **attrs)
     for source, target, key, data in graph.edges(keys=True, data=True):
         # GEXF reserves an edge's "type" for directed/undirected: the relation type goes in "relation".
-        attrs = {name: _plain(value) for name, value in data.items() if value is not None and name != "type"}
+        attrs = {name: _graph_file_value(value) for name, value in data.items() if value is not None and name != "type"}
         attrs["relation"] = data["type"]
         attrs["label"] = key
         plain.add_edge(source, target, key=key, id=f"{source}|{key}|{target}", **attrs)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from maillage.cli import main
+from maillage.graph.errors import StoreError
 from maillage.graph.model import Node
 from maillage.graph.store import open_store
 from maillage.graph.store.neo4j import DIRECT_STREAM_RECORDS, Neo4jStore
@@ -54,6 +55,21 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def wait_until_the_user_is_unlocked(uri: str, within: float = 30.0) -> None:
+    """Wait for the server to accept the known password again: it may lock a user for a few
+    seconds after failed logins. A cheap authenticated query every 0.2 s, failing after ``within``."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            with Neo4jStore(uri, password=KNOWN_PASSWORD) as store:
+                store.query("RETURN 1 AS one")
+            return
+        except StoreError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def comparable(store):
@@ -231,7 +247,7 @@ def big_workbook(folder: Path, actors: int = 15_000, relations: int = 45_000) ->
 
 def running_load(store: Neo4jStore) -> bool:
     """True while the server runs one of our batched writes."""
-    rows = store._read("SHOW TRANSACTIONS YIELD currentQuery RETURN currentQuery")
+    rows = store.query("SHOW TRANSACTIONS YIELD currentQuery RETURN currentQuery")
     return any("UNWIND $rows" in (row["currentQuery"] or "") for row in rows)
 
 
@@ -298,8 +314,7 @@ def test_wrong_password_is_one_clear_line_that_does_not_show_it(spare_env, runne
     line = _one_line_error(result, spare_env.uri, "refused the credentials of user 'neo4j'")
     assert result.exit_code == 1
     assert FAKE_PASSWORD not in result.output and KNOWN_PASSWORD not in line
-    # The server may lock the user for a few seconds after failed attempts.
-    time.sleep(6)
+    wait_until_the_user_is_unlocked(spare_env.uri)
 
 
 def test_unreachable_server_is_one_clear_line(runner, spare_env):
@@ -424,7 +439,7 @@ def test_the_password_never_reaches_output_logs_or_files(runner, spare_env, demo
         store.put_document("events", "e1", {"what": "test"})
     monkeypatch.setenv("NEO4J_PASSWORD", FAKE_PASSWORD)
     outputs.append(runner.invoke(main, ["--store", spare_env.uri, "actors"]).output)
-    time.sleep(6)
+    wait_until_the_user_is_unlocked(spare_env.uri)
 
     assert caplog.records, "the driver's debug log was not captured"
     for text in (*outputs, caplog.text):
@@ -531,10 +546,10 @@ def test_relation_claims_follow_their_ends_like_the_embedded_store(neo4j_store, 
             assert neo4j_store.node_claims(node_id) == sqlite_store.node_claims(node_id), (number, node_id)
         assert neo4j_store.sources() == sqlite_store.sources(), number
         assert list(neo4j_store.dump()) == list(sqlite_store.dump()), number
-        kept_apart.append(neo4j_store._read("MATCH (c:RelationClaim) RETURN count(c) AS claims")[0]["claims"])
+        kept_apart.append(neo4j_store.query("MATCH (c:RelationClaim) RETURN count(c) AS claims")[0]["claims"])
     layout = {
         (row["role"], row["attrs"] is None)
-        for row in neo4j_store._read("MATCH (a)-[r]->(b) RETURN r.role AS role, r.attrs AS attrs")
+        for row in neo4j_store.query("MATCH (a)-[r]->(b) RETURN r.role AS role, r.attrs AS attrs")
     }
     assert layout == {(None, True), ("chef de file", False)}
     # The unloads and the unlinked replace did keep claims apart, and the last write joined them all.
@@ -575,7 +590,7 @@ def test_a_node_one_source_created_carries_its_claim_until_another_claims_it(neo
     communes = [rosny, nanterre, seine]
 
     def claim_nodes():
-        return neo4j_store._read("MATCH (c:NodeClaim) RETURN count(c) AS n")[0]["n"]
+        return neo4j_store.query("MATCH (c:NodeClaim) RETURN count(c) AS n")[0]["n"]
 
     def same_answers(step):
         for node_id in (rosny.id, nanterre.id, seine.id):
@@ -612,7 +627,7 @@ def test_a_node_one_source_created_carries_its_claim_until_another_claims_it(neo
             # The kind is the label; plain attributes are properties, with no JSON copy unless one is not.
             layout = {
                 row["id"]: row
-                for row in neo4j_store._read(
+                for row in neo4j_store.query(
                     "MATCH (n:Node) RETURN n.id AS id, n.kind AS kind, n.attrs AS attrs, n.alias_key AS alias_key, "
                     "n.names AS names, n.insee_code AS insee_code, COUNT { MATCH (k:NameKey {node_id: n.id}) } AS name_keys"
                 )
@@ -672,9 +687,9 @@ def test_a_node_one_source_created_carries_its_claim_until_another_claims_it(neo
         ).consume()
         tx.run("MATCH (m:MaillageStore) SET m.schema_version = 2").consume()
 
-    neo4j_store._write(as_schema_2)
+    neo4j_store.run_write(as_schema_2)
     assert (
-        neo4j_store._read(
+        neo4j_store.query(
             "MATCH (n:Node) WHERE n.claim_source IS NOT NULL OR n.name_key IS NOT NULL OR n.kind IS NULL OR n.attrs IS NULL "
             "OR (n.alias_key IS NOT NULL AND n.id <> $seine) RETURN count(n) AS n",
             seine=seine.id,
@@ -690,6 +705,6 @@ def test_a_node_one_source_created_carries_its_claim_until_another_claims_it(neo
             store.write(batch("mairies.csv", [later]))
             store.unload("epci.csv")
         same_answers("schema 2, written")
-        assert older._read("MATCH (m:MaillageStore) RETURN m.schema_version AS v")[0]["v"] == 4
+        assert older.query("MATCH (m:MaillageStore) RETURN m.schema_version AS v")[0]["v"] == 4
     finally:
         older.close()

@@ -18,7 +18,7 @@ from maillage.cli import main
 from maillage.graph.errors import LoadError, UsageError
 from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
 from maillage.graph.store import open_store
-from maillage.graph.store.neo4j import BATCH_RECORDS_VARIABLE, Neo4jStore, _BatchedLoad
+from maillage.graph.store.neo4j import BATCH_RECORDS_VARIABLE, BatchedLoad, Neo4jStore
 from maillage.loaders import open_sources
 from maillage.loaders.loading import LoadOptions
 from maillage.loaders.rna import WALDEC_COLUMNS
@@ -75,7 +75,7 @@ def cli(uri: str, *args: str):
 
 def pending(store: Neo4jStore) -> dict[str, int]:
     """What pending loads hold in the database, read directly."""
-    return store._read(
+    return store.query(
         "RETURN COUNT { MATCH (p:PendingLoad) } AS loads, COUNT { MATCH (n:Node) WHERE n.load IS NOT NULL } AS nodes, "
         "COUNT { MATCH (c:StagedNodeClaim) } + COUNT { MATCH (c:StagedRelationClaim) } AS staged"
     )[0].data()
@@ -167,14 +167,14 @@ def test_a_load_failing_after_some_batches_shows_nothing_and_leaves_nothing(
     probes = [ROSNY, "association:rna-W930000001"]
     before = everything(neo4j_store, probes, ["ASSOCIATION NUMÉRO 1 DE 93048"])
     committed = []
-    write_nodes = _BatchedLoad.write_nodes
+    write_nodes = BatchedLoad.write_nodes
 
     def watched(self, writer, nodes):
         # Seen from another connection: how many nodes the load's committed batches hold.
         committed.append(pending(neo4j_store)["nodes"])
         return write_nodes(self, writer, nodes)
 
-    monkeypatch.setattr(_BatchedLoad, "write_nodes", watched)
+    monkeypatch.setattr(BatchedLoad, "write_nodes", watched)
     monkeypatch.setenv(BATCH_RECORDS_VARIABLE, "100")
     extract = waldec(tmp_path / "rna_waldec_20241101_dpt_93.csv", 1000, bad_last_row=True)
     result = CliRunner().invoke(main, ["--store", neo4j_uri, "--contributor", "test", "load", str(extract)])
@@ -326,7 +326,7 @@ def test_a_second_load_of_the_source_waits_for_the_first_then_finds_it_loaded(
         # The second load waits for the store lock the first holds between its transactions.
         while (
             second.poll() is None
-            and not neo4j_store._read(
+            and not neo4j_store.query(
                 "SHOW TRANSACTIONS YIELD status WHERE status STARTS WITH 'Blocked' RETURN count(*) AS blocked"
             )[0]["blocked"]
         ):

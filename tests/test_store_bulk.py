@@ -13,14 +13,16 @@ from hypothesis import strategies as st
 from maillage.graph.errors import LoadError, StoreUnavailable
 from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source, name_key
 from maillage.graph.store.base import Problem
-from maillage.graph.store.sqlite import PAGE_SIZE, SCHEMA_VERSION, ClaimEncoder, SQLiteStore, _json_dict, encode_nodes
+from maillage.graph.store.shared import json_dict
+from maillage.graph.store.sqlite import PAGE_SIZE, SCHEMA_VERSION, ClaimEncoder, SQLiteStore, encode_nodes
 from maillage.loaders import open_sources, rna
 from maillage.loaders.loading import DigestInBackground, LoadOptions, file_digest
 
 
 def _indexes(store: SQLiteStore) -> set[str]:
     return {
-        row[0] for row in store._db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+        row[0]
+        for row in store.connection.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
     }
 
 
@@ -88,7 +90,9 @@ def test_a_node_met_again_in_a_later_chunk_keeps_only_its_last_names(store_with_
     store.write_stream(Source("rna-waldec", "rna-waldec", "test"), iter(records), chunk_size=5)
     assert [n.id for n in store.find("nouveau nom")] == ["association:rna-W000000001"]
     assert store.find("ancien nom") == []
-    keys = {row[0] for row in store._db.execute("SELECT key FROM names WHERE node_id = 'association:rna-W000000001'")}
+    keys = {
+        row[0] for row in store.connection.execute("SELECT key FROM names WHERE node_id = 'association:rna-W000000001'")
+    }
     assert keys == {name_key("Nouveau Nom")}
 
 
@@ -162,21 +166,21 @@ def test_an_older_store_is_brought_to_schema_3_and_reads_the_same(tmp_path, vers
         assert db.execute("SELECT count(*) FROM node_claims").fetchone()[0] == 7
     db.close()
     with SQLiteStore(path) as store:
-        assert store._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(
+        assert store.connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(
             SCHEMA_VERSION
         )
         assert "names_by_node" not in _indexes(store)
         assert _everything(store) == expected
         # Left in the claim tables: the two claims of association 1, the claim its row is
         # not, both claims of the relation 1 -> 2, and the one to the node unloaded.
-        assert store._db.execute("SELECT node_id FROM node_claims ORDER BY 1").fetchall() == [
+        assert store.connection.execute("SELECT node_id FROM node_claims ORDER BY 1").fetchall() == [
             ("association:rna-W000000001",),
             ("association:rna-W000000001",),
             ("association:rna-W000000009",),
         ]
-        assert store._db.execute("SELECT count(*) FROM relation_claims").fetchone()[0] == 3
+        assert store.connection.execute("SELECT count(*) FROM relation_claims").fetchone()[0] == 3
         store.unload("workbook")
-        assert store._db.execute("SELECT node_id, source FROM node_claims").fetchall() == [
+        assert store.connection.execute("SELECT node_id, source FROM node_claims").fetchall() == [
             ("association:rna-W000000009", "rna")
         ]
         assert [c.source for c in store.node_claims("association:rna-W000000001")] == ["rna"]
@@ -184,14 +188,14 @@ def test_an_older_store_is_brought_to_schema_3_and_reads_the_same(tmp_path, vers
 
 def test_a_new_store_takes_the_larger_pages_and_an_older_file_keeps_its_own(tmp_path):
     with SQLiteStore(tmp_path / "new.db") as store:
-        assert store._db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE != 4096
-        assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.connection.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE != 4096
+        assert store.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     with sqlite3.connect(tmp_path / "old.db") as db:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("CREATE TABLE other (x)")
     db.close()
     with SQLiteStore(tmp_path / "old.db") as store:
-        assert store._db.execute("PRAGMA page_size").fetchone()[0] == 4096
+        assert store.connection.execute("PRAGMA page_size").fetchone()[0] == 4096
         assert store.counts() == {}
 
 
@@ -240,7 +244,7 @@ def _load(store: SQLiteStore, path: Path):
 
 
 def _graph(store: SQLiteStore):
-    names = store._db.execute("SELECT key, node_id FROM names ORDER BY key, node_id").fetchall()
+    names = store.connection.execute("SELECT key, node_id FROM names ORDER BY key, node_id").fetchall()
     return store.nodes(), store.relations(), names, [(s.name, s.nodes, s.relations) for s in store.sources()]
 
 
@@ -422,7 +426,7 @@ def test_relations_to_later_nodes_and_relations_other_sources_claim_are_written_
 
 
 def _claim_rows(store: SQLiteStore) -> tuple[int, int]:
-    return store._db.execute(
+    return store.connection.execute(
         "SELECT (SELECT count(*) FROM node_claims), (SELECT count(*) FROM relation_claims)"
     ).fetchone()
 
@@ -520,7 +524,7 @@ def test_the_worker_encodes_the_claims_byte_for_byte_as_the_records_read_here_en
 )
 def test_association_attributes_are_written_as_the_store_writes_json(rna_id, siret, codes, date, website, postal_code):
     written = rna._attributes_json(rna_id, siret, codes, date, website, postal_code)
-    assert written == _json_dict(rna._attributes(rna_id, siret, codes, date, website, postal_code))
+    assert written == json_dict(rna._attributes(rna_id, siret, codes, date, website, postal_code))
 
 
 @pytest.mark.parametrize("claims_of_others", [1, 40], ids=["few other claims", "more other claims than streamed nodes"])
@@ -543,7 +547,7 @@ def test_a_streamed_node_brings_back_the_relations_other_sources_claim_to_it(sto
 
 
 def _journal(store: SQLiteStore) -> str:
-    return store._db.execute("PRAGMA journal_mode").fetchone()[0]
+    return store.connection.execute("PRAGMA journal_mode").fetchone()[0]
 
 
 def test_a_stream_holds_a_store_nobody_else_has_open_in_rollback_journal_mode_then_goes_back_to_wal(

@@ -10,6 +10,50 @@ with the place in the source, the contributor and the time. The graph one sees
 * a relation exists while at least one source asserts it and both its ends exist;
 * writing a source replaces what that source asserted before, in one transaction;
   writing the same content again changes nothing.
+
+Glossary
+--------
+Both stores (:mod:`.sqlite`, :mod:`.neo4j`) use these words, one per idea.
+
+claim
+    What one source asserts about one node (kind, name, aliases, attributes) or one
+    relation (its attributes), with its *place*: the file, line or cell it came from.
+source
+    A named set of claims written and replaced as a whole (a workbook, a register
+    extract, a document), with its format, *contributor* and load time.
+authoritative
+    A source whose claims take precedence over those of any source that is not.
+precedence
+    The order claims are folded in: non-authoritative sources first, then
+    authoritative ones, each in load order; the last one wins.
+fold
+    Derive a node or relation from its claims in precedence order
+    (:func:`fold_node_claims`, :func:`fold_relation_claims`).
+derived graph
+    The nodes and relations folded from the claims: what reads return.
+sole claim
+    The only claim on a node or relation: one source asserts it, no other does.
+carried claim
+    A claim kept on the derived node or relation itself rather than as a claim record:
+    a sole claim in both stores (SQLite: the row's ``sole`` and ``place`` columns; Neo4j:
+    ``claim_source`` and ``claim_place``), and on Neo4j every claim of a relationship.
+    When another claim arrives, a carried claim becomes a claim record again.
+claim kept apart
+    A relation claim whose relation cannot be derived because an end is missing; it is
+    kept as a claim record until both ends exist.
+digest
+    The fingerprint of a source's content (:func:`batch_digest`); a write whose digest
+    equals the stored one changes nothing and says *unchanged* (:class:`WriteResult`).
+stream
+    A source whose records are read once, in order (:meth:`GraphStore.write_stream`),
+    too large to hold: written in chunks, the readers seeing all of it or none.
+pending load
+    (Neo4j) A stream written in several transactions: its new nodes and relationships are
+    marked with the load and left out of every read, the rest waits as *staged claims*,
+    until it is *published*: folded, recorded as the source and unmarked in one last
+    transaction.
+document
+    A JSON value kept by collection and key beside the graph (reports, settings).
 """
 
 from __future__ import annotations

@@ -1,13 +1,26 @@
-"""What both stores need: the JSON text they keep claim values in, and the signal that a
-streamed write changed nothing."""
+"""What both stores need: the JSON text they keep claim values in, the signal that a
+streamed write changed nothing, and the check that a claim keeps a node's kind."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["Unchanged", "encode_json", "json_dict", "json_list", "loads_dict", "loads_list"]
+from ..errors import LoadError
+from ..model import NodeRecord
+from .base import Problem
+
+__all__ = [
+    "Unchanged",
+    "check_kinds",
+    "encode_json",
+    "json_dict",
+    "json_list",
+    "kind_conflict",
+    "loads_dict",
+    "loads_list",
+]
 
 
 class Unchanged(Exception):
@@ -44,3 +57,24 @@ def json_list(values: Sequence[str]) -> str:
 
 def json_dict(values: Any) -> str:
     return encode_json(dict(values)) if values else "{}"
+
+
+def kind_conflict(node_id: str, stored_kind: str, kind: str, place: str | None) -> Problem:
+    """The problem of a claim that gives a node another kind than the store holds.
+
+    >>> str(kind_conflict("CG93", "Collectivite", "Association", "actors.csv:2"))
+    "actors.csv:2: column 'kind': CG93 is a Collectivite in the store, not a Association"
+    """
+    return Problem(place, None, "kind", f"{node_id} is a {stored_kind} in the store, not a {kind}")
+
+
+def check_kinds(records: Iterable[NodeRecord], stored: Mapping[str, str]) -> None:
+    """Raise :class:`LoadError` naming every record whose node the store holds with another
+    kind; ``stored`` gives the stored kind by node id."""
+    problems = [
+        kind_conflict(record.node.id, stored[record.node.id], record.node.kind, record.place)
+        for record in records
+        if record.node.id in stored and stored[record.node.id] != record.node.kind
+    ]
+    if problems:
+        raise LoadError(problems)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from .connection import BATCH_RECORDS, BATCH_RECORDS_VARIABLE, CHUNK_SIZE, DIRECT_STREAM_RECORDS, Connection
 from .read import ReadMixin
 from .schema import SchemaMixin
-from .stream import StreamMixin, _BatchedLoad
+from .stream import BatchedLoad, StreamMixin
 from .write import WriteMixin
 
 __all__ = [
@@ -15,8 +15,8 @@ __all__ = [
     "BATCH_RECORDS_VARIABLE",
     "CHUNK_SIZE",
     "DIRECT_STREAM_RECORDS",
+    "BatchedLoad",
     "Neo4jStore",
-    "_BatchedLoad",
 ]
 
 

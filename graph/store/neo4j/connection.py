@@ -179,6 +179,18 @@ class Connection:
         with self._errors(), self._session() as session:
             return session.execute_read(lambda tx: list(tx.run(query, params)))
 
+    def query(self, text: str, **params: Any) -> list[neo4j.Record]:
+        """The records of a read-only Cypher query, for diagnostics and tests that look at what the
+        database holds (labels, properties, indexes, transactions). ``text`` is the caller's own,
+        never data: values travel in ``params``."""
+        return self._read(text, **params)
+
+    def run_write(self, work: Callable[[neo4j.ManagedTransaction], Any]) -> Any:
+        """Run ``work(tx)`` in one managed write transaction, once the schema is checked, and return
+        what it returns: for maintenance and for tests that set a database up as an older version
+        wrote it. ``work`` takes the store lock itself if it changes what other writers read."""
+        return self._write(work)
+
     def _stream(self, query: str, **params: Any) -> Iterator[neo4j.Record]:
         """Records of a read query, as the server sends them (never all held by the driver)."""
         with self._errors(), self._session() as session:

@@ -47,8 +47,6 @@ __all__ = ["ReadMixin"]
 class ReadMixin:
     """Reads of the derived graph, the claims, the sources and the documents."""
 
-    # ------------------------------------------------------------------ reads
-
     @staticmethod
     def _node(record: Mapping[str, Any]) -> Node:
         return Node(record["id"], record["kind"], record["name"], tuple(record["aliases"]), _node_attrs(record))
@@ -176,6 +174,12 @@ class ReadMixin:
             )
             for row in ordered
         ]
+
+    def source_digests(self) -> dict[str, str]:
+        return {
+            row["name"]: row["digest"]
+            for row in self._read(f"MATCH (s:{SOURCE}) RETURN s.name AS name, s.digest AS digest")
+        }
 
     def sources(self) -> list[SourceSummary]:
         rows = self._read(

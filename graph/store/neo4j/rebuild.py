@@ -48,8 +48,8 @@ class _StoredClaims:
         self.carried: dict[str, list[NodeRecord]] = defaultdict(list)
 
 
-def _alone_groups(relations: Mapping[tuple[str, str, str, str], RelationRecord]) -> dict[str, list[list[Any]]]:
-    """Rows for :meth:`_Writer.fire_alone_relations`: by type, ``[start, [[end, role, attrs JSON,
+def _sole_claim_groups(relations: Mapping[tuple[str, str, str, str], RelationRecord]) -> dict[str, list[list[Any]]]:
+    """Rows for :meth:`_Writer.fire_sole_relations`: by type, ``[start, [[end, role, attrs JSON,
     place, plain attributes], ...]]`` per start node (one index lookup per start); an empty role
     and attributes that are all properties are null (the relationship gets no such property)."""
     by_type: dict[str, dict[str, list[list[Any]]]] = defaultdict(lambda: defaultdict(list))
@@ -330,11 +330,11 @@ class _RebuildSteps:
             self.create_claims(source, (), [own[key] for key in unlinked])
         return unlinked
 
-    def fire_alone_relations(
+    def fire_sole_relations(
         self, source: str, groups: Mapping[str, list[list[Any]]]
     ) -> list[tuple[str, list[list[Any]], int, Future]]:
-        """Send the creation of the relationships in ``groups`` (from :func:`_alone_groups`),
-        each carrying its one claim; return what was sent, for :meth:`check_alone_relations`."""
+        """Send the creation of the relationships in ``groups`` (from :func:`_sole_claim_groups`),
+        each carrying its one claim; return what was sent, for :meth:`check_sole_relations`."""
         sent = []
         for type_, starts in groups.items():
             query = (
@@ -355,13 +355,13 @@ class _RebuildSteps:
                 sent.append((type_, chunk, size, self.fire(query, rows=chunk, source=source)))
         return sent
 
-    def check_alone_relations(
+    def check_sole_relations(
         self,
         source: str,
         sent: list[tuple[str, list[list[Any]], int, Future]],
         relations: Mapping[tuple[str, str, str, str], RelationRecord],
     ) -> list[tuple[str, str, str, str]]:
-        """The keys of ``relations`` that :meth:`fire_alone_relations` left without a relationship
+        """The keys of ``relations`` that :meth:`fire_sole_relations` left without a relationship
         (an end is missing); their claims are kept apart."""
         unlinked: list[tuple[str, str, str, str]] = []
         self.wait()

@@ -22,8 +22,8 @@ comes from data travels as a query parameter):
   relation_claims})``: ``relation_starts`` are the start node ids of the relations the
   source claims (how its claims are found again), ``relation_claims`` their number;
 * ``(:NodeClaim {node_id, source, kind, name, aliases, attrs, place})``: what a source
-  asserted about a node (``aliases`` and ``attrs`` as JSON text), but for a node that one
-  source alone claims and last wrote: that node carries its claim, as ``claim_source``,
+  asserted about a node (``aliases`` and ``attrs`` as JSON text), but for a node whose sole
+  claim its source last wrote: that node carries its claim, as ``claim_source``,
   ``claim_place`` and, when they differ from the node's, ``claim_aliases`` (most actors are
   named by one source; a claim node and its index entries cost as much as the actor).
   Once another source claims it, the carried claim becomes a ``NodeClaim``; a write of
@@ -39,7 +39,7 @@ comes from data travels as a query parameter):
 * ``(:PendingLoad {id, source})``, ``(:StagedNodeClaim {load, node_id, ...})``,
   ``(:StagedRelationClaim {load, rel_source, ...})`` and the ``load`` property of the nodes
   it created: a long streamed source while it is written in several transactions (see
-  :class:`_BatchedLoad`). Every read leaves out the nodes of a pending load and the
+  :class:`~.stream.BatchedLoad`). Every read leaves out the nodes of a pending load and the
   relationships touching them, and no read looks at staged claims.
 
 Every write runs in one managed transaction (``execute_write``) that first takes
@@ -60,7 +60,7 @@ indexes (claims by node, start, end or source; name keys) carry ``USING INDEX`` 
 they stay index seeks whatever the planner's statistics say after a wipe or a large load,
 and a condition on the indexed ``source`` or ``claim_source`` of rows found that way is
 written ``coalesce(c.source, '') <> $source``: as ``c.source <> $source`` the planner may
-also read it from that index, a scan of it per row (a 27 s load took 230-270 s at times).
+also read it from that index, a scan of it per row.
 """
 
 from __future__ import annotations
@@ -76,11 +76,7 @@ from .connection import CHUNK_SIZE, ClientError, Transaction
 
 __all__ = ["SCHEMA_VERSION", "SchemaMixin"]
 
-#: 1: every relation claim a RelationClaim node; 2: claims carried by their relationship;
-#: 3: a node one source alone claims carries that claim, and its folded name (read as 2 was);
-#: 4: a node's kind is its label, its attributes its properties (``attrs`` only when needed), its
-#: first alias its ``alias_key``; a relationship's attributes its properties, its role absent when
-#: empty (read as 3 was)
+#: The version of what the database holds; :func:`_migrate` brings an older one to it.
 SCHEMA_VERSION = 4
 
 NODE = "Node"
@@ -99,7 +95,7 @@ STAGED_NODE = "StagedNodeClaim"
 STAGED_RELATION = "StagedRelationClaim"
 # A node a write deletes first loses its labels for this one, and is deleted when the
 # write ends: once a transaction has deleted nodes, every index lookup in it costs time
-# in proportion to how many (a 20,000-node unload took 26 s, most of it in lookups).
+# in proportion to how many.
 DELETED = "MaillageDeleted"
 
 _NODE_PROPERTIES = (
@@ -189,21 +185,24 @@ def _dumps(value: Any) -> str:
     return encode_json(value)
 
 
+def _from_closed_list(name: str, known: Sequence[str], used_as: str, known_as: str) -> str:
+    """``name``, to be put into query text as a ``used_as``: only a name of the closed list ``known``."""
+    if name not in known:
+        raise StoreError(f"refusing to use {name!r} as a Neo4j {used_as}: not a known {known_as}")
+    return name
+
+
 def _label(kind: str) -> str:
-    """A node kind as a label: only from the closed list."""
-    if kind not in KINDS:
-        raise StoreError(f"refusing to use {kind!r} as a Neo4j label: not a known kind")
-    return kind
+    """A node kind as a label."""
+    return _from_closed_list(kind, KINDS, "label", "kind")
 
 
 def _relationship_type(type_: str) -> str:
-    """A relation type as a relationship type: only from the closed list."""
-    if type_ not in RELATION_TYPES:
-        raise StoreError(f"refusing to use {type_!r} as a Neo4j relationship type: not a known relation type")
-    return type_
+    """A relation type as a relationship type."""
+    return _from_closed_list(type_, RELATION_TYPES, "relationship type", "relation type")
 
 
-def _plain(value: Any) -> bool:
+def _is_property_value(value: Any) -> bool:
     """True when Neo4j can keep ``value`` as a property as it is."""
     if isinstance(value, int):
         return -(2**63) <= value < 2**63
@@ -272,9 +271,9 @@ class SchemaMixin:
                     # Another process created it between our check and our statement.
                     if "EquivalentSchemaRule" not in (error.code or "") and "AlreadyExists" not in (error.code or ""):
                         raise
-            # Name keys were once indexed by node too; they are found from the node's names now.
+            # Indexes an older schema had and no query reads: name keys are found from the node's
+            # names, and a node's kind is its label, which Neo4j indexes anyway.
             session.run("DROP INDEX maillage_name_node IF EXISTS").consume()
-            # Kinds were once indexed too; a node's kind is also its label, which Neo4j indexes anyway.
             session.run("DROP INDEX maillage_node_kind IF EXISTS").consume()
             session.run("CALL db.awaitIndexes(300)").consume()
             session.execute_write(lambda tx: tx.run(_LOCK, version=SCHEMA_VERSION).consume())
@@ -336,7 +335,7 @@ def _as_properties(
 ) -> tuple[str | None, dict[str, Any]]:
     """Attributes kept as properties, and their JSON text when some cannot be (else None): a
     value Neo4j cannot keep as it is, or a name in ``reserved``. :func:`_attributes` reads them back."""
-    properties = {a: v for a, v in attrs.items() if a not in reserved and _plain(v)}
+    properties = {a: v for a, v in attrs.items() if a not in reserved and _is_property_value(v)}
     return (_dumps(dict(attrs)) if len(properties) < len(attrs) else None), properties
 
 

@@ -11,6 +11,7 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from ...errors import LoadError, StoreError
 from ...model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
@@ -19,9 +20,9 @@ from ..base import (
     WriteResult,
     batch_digest,
 )
-from ..shared import Unchanged
+from ..shared import Unchanged, kind_conflict
 from .connection import DRIVER_ERRORS, Session, Transaction, _StaleLoad
-from .rebuild import _alone_groups, _StoredClaims
+from .rebuild import _sole_claim_groups, _StoredClaims
 from .schema import (
     _KIND_OF,
     _LOCK,
@@ -38,11 +39,12 @@ from .schema import (
 )
 from .write import _by_key, _node_claim_list, _Writer
 
-__all__ = ["StreamMixin"]
+__all__ = ["BatchedLoad", "StreamMixin"]
 
 
 class StreamMixin:
-    """Streamed writes."""
+    """Streamed writes: a short stream held and written in one transaction, a long one as a
+    :class:`BatchedLoad`, and the clean-up of loads that never finished."""
 
     def write_stream(
         self,
@@ -58,7 +60,7 @@ class StreamMixin:
         batch, in one transaction. A longer one, which one transaction of the server's heap
         may not hold, is written in transactions of ``chunk_size`` records (default
         ``batch_records``) under a pending load that every read leaves out, then published
-        in one last transaction (see :class:`_BatchedLoad`). A transaction that holds the store
+        in one last transaction (see :class:`BatchedLoad`). A transaction that holds the store
         lock stays open all along: other writers wait as they would for a one-transaction load,
         and if this process dies the server ends it; the next write finds the pending load
         without its lock holder and removes what it wrote. A failed load removes it at once.
@@ -124,7 +126,7 @@ class StreamMixin:
                     return WriteResult(name, 0, 0, unchanged=True)
                 load_id = secrets.randbits(62)
                 session.run(f"CREATE (:{PENDING_LOAD} {{id: $load, source: $name}})", load=load_id, name=name).consume()
-                load = _BatchedLoad(session, source, load_id, batch_records, fingerprint=digest is None)
+                load = BatchedLoad(session, source, load_id, batch_records, fingerprint=digest is None)
                 try:
                     try:
                         load.write(records)
@@ -226,7 +228,7 @@ def _write_held(
     return streamed
 
 
-class _BatchedLoad:
+class BatchedLoad:
     """A long streamed source written in transactions of at most ``batch_records`` records under
     a pending load, then published in one (see :meth:`Neo4jStore.write_stream`).
 
@@ -349,9 +351,7 @@ class _BatchedLoad:
         for node_id, record in nodes.items():
             kind = self.existing.get(node_id)
             if kind is not None and kind != record.node.kind:
-                self.problems.append(
-                    Problem(record.place, None, "kind", f"{node_id} is a {kind} in the store, not a {record.node.kind}")
-                )
+                self.problems.append(kind_conflict(node_id, kind, record.node.kind, record.place))
             if kind is not None or node_id in self.mine:
                 staged.append(record)
             else:
@@ -368,17 +368,11 @@ class _BatchedLoad:
         for record in staged:
             self.staged += 1
             rows.append([*_node_claim_list(record), self.staged])
-        for chunk in _chunks(rows):
-            writer.fire(
-                f"UNWIND $rows AS row CREATE (c:{STAGED_NODE}) SET c.load = $load, c.node_id = row[0], c.kind = row[1], "
-                "c.name = row[2], c.aliases = row[3], c.attrs = row[4], c.place = row[5], c.seq = row[6]",
-                rows=chunk,
-                load=self.load_id,
-            )
+        self.stage(writer, STAGED_NODE, ("node_id", "kind", "name", "aliases", "attrs", "place", "seq"), rows)
 
     def write_relations(self, writer: _Writer, relations: dict[tuple[str, str, str, str], RelationRecord]) -> None:
         self.learn(writer, {key[2] for key in relations if key[0] in self.mine})
-        alone: dict[tuple[str, str, str, str], RelationRecord] = {}
+        sole: dict[tuple[str, str, str, str], RelationRecord] = {}
         rows = []
         for key, record in relations.items():
             start, _type, end, _role = key
@@ -388,25 +382,29 @@ class _BatchedLoad:
                 and key not in self.touching
                 and hash(key) not in self.created_keys
             ):
-                alone[key] = record
+                sole[key] = record
             else:
                 self.staged += 1
                 rows.append([*key, _dumps(dict(record.relation.attrs)), record.place, self.staged])
-        if alone:
-            sent = writer.fire_alone_relations(self.name, _alone_groups(alone))
+        if sole:
+            sent = writer.fire_sole_relations(self.name, _sole_claim_groups(sole))
             writer.wait()
-            if sum(result.result().single()["rows"] for _type, _groups, _size, result in sent) != len(alone):
+            if sum(result.result().single()["rows"] for _type, _groups, _size, result in sent) != len(sole):
                 raise StoreError(
                     "a batch of relationships of a pending load did not find its nodes; nothing was published"
                 )
-            for key in alone:
+            for key in sole:
                 self.created_keys.add(hash(key))
                 self.mine[key[0]] = True
-            self.created += len(alone)
+            self.created += len(sole)
+        self.stage(writer, STAGED_RELATION, ("rel_source", "type", "rel_target", "role", "attrs", "place", "seq"), rows)
+
+    def stage(self, writer: _Writer, label: str, fields: Sequence[str], rows: list[list[Any]]) -> None:
+        """Create a staged claim of this load per row, its values ``fields`` in that order."""
+        assignments = ", ".join(f"c.{field} = row[{index}]" for index, field in enumerate(fields))
         for chunk in _chunks(rows):
             writer.fire(
-                f"UNWIND $rows AS row CREATE (c:{STAGED_RELATION}) SET c.load = $load, c.rel_source = row[0], c.type = row[1], "
-                "c.rel_target = row[2], c.role = row[3], c.attrs = row[4], c.place = row[5], c.seq = row[6]",
+                f"UNWIND $rows AS row CREATE (c:{label}) SET c.load = $load, {assignments}",
                 rows=chunk,
                 load=self.load_id,
             )

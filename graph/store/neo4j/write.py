@@ -11,13 +11,13 @@ from typing import Any
 from ...errors import LoadError
 from ...model import Batch, NodeRecord, RelationRecord, Source
 from ..base import (
-    Problem,
     WriteResult,
     batch_digest,
     check_unchanged,
 )
+from ..shared import check_kinds
 from .connection import Record, Transaction, _StaleLoad
-from .rebuild import _alone_groups, _RebuildSteps
+from .rebuild import _RebuildSteps, _sole_claim_groups
 from .schema import (
     _CARRIED,
     _KIND_OF,
@@ -40,7 +40,8 @@ __all__ = ["WriteMixin"]
 
 
 class WriteMixin:
-    """Writes of whole batches and unloads."""
+    """Writes of whole batches and unloads, each one managed transaction whose
+    :class:`_Writer` takes the store lock first."""
 
     def write(self, batch: Batch) -> WriteResult:
         def work(tx: Transaction) -> WriteResult:
@@ -78,12 +79,6 @@ class WriteMixin:
                 return WriteResult(name, len(batch.nodes), len(batch.relations))
 
         return self._write(work)
-
-    def source_digests(self) -> dict[str, str]:
-        return {
-            row["name"]: row["digest"]
-            for row in self._read(f"MATCH (s:{SOURCE}) RETURN s.name AS name, s.digest AS digest")
-        }
 
     def replace_sources(
         self, batches: Sequence[Batch], expected: Mapping[str, str | None] | None = None
@@ -272,18 +267,7 @@ class _Writer(_RebuildSteps):
                 ids=[record.node.id for record in chunk],
             )
             stored.update((row["id"], row["kind"]) for row in rows)
-        problems = [
-            Problem(
-                record.place,
-                None,
-                "kind",
-                f"{record.node.id} is a {stored[record.node.id]} in the store, not a {record.node.kind}",
-            )
-            for record in records
-            if record.node.id in stored and stored[record.node.id] != record.node.kind
-        ]
-        if problems:
-            raise LoadError(problems)
+        check_kinds(records, stored)
 
     def put_source(
         self, source: Source, digest: str, keep_seq: bool, starts: Sequence[str] = (), relation_count: int = 0
@@ -318,7 +302,7 @@ class _Writer(_RebuildSteps):
         """Forget what ``source`` asserted; return the node ids and relation keys it touched.
 
         ``load``: a pending load of ``source`` being published; the nodes it created, and the
-        relationships they start, hold its new claims and are left alone.
+        relationships they start, hold its new claims and are left as they are.
 
         Call it before :meth:`put_source` replaces the source's list of relation starts.
         A relationship left without claims stays until its key is re-derived. ``last``:
@@ -462,16 +446,16 @@ class _Writer(_RebuildSteps):
         # Keys no other source claims and this one did not claim before have no derived
         # relationship yet: it is created with its one claim, without a fold.
         fresh = {key: record for key, record in relations.items() if key in self.fresh_keys}
-        groups = _alone_groups(fresh)
+        groups = _sole_claim_groups(fresh)
         taken = self.claimed_elsewhere(name, fresh)
-        alone = {key: record for key, record in fresh.items() if key not in taken}
+        sole = {key: record for key, record in fresh.items() if key not in taken}
         if taken:
-            groups = _alone_groups(alone)
-        sent = self.fire_alone_relations(name, groups)
+            groups = _sole_claim_groups(sole)
+        sent = self.fire_sole_relations(name, groups)
         if meanwhile is not None:
             meanwhile()
-        unlinked = self.check_alone_relations(name, sent, alone)
-        keys = old_keys | (set(relations) - set(alone)) | self.pending_keys_touching(name, ids)
+        unlinked = self.check_sole_relations(name, sent, sole)
+        keys = old_keys | (set(relations) - set(sole)) | self.pending_keys_touching(name, ids)
         for chunk in _chunks(sorted(keys)):
             unlinked.extend(self._rebuild_relations(list(chunk), name, relations, order))
         return unlinked

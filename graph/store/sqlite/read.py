@@ -99,6 +99,9 @@ class ReadMixin:
             for source, rs, type_, rt, role, attrs, place, contributor, at, _seq in rows
         ]
 
+    def source_digests(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT name, digest FROM sources"))
+
     def sources(self) -> list[SourceSummary]:
         rows = self._db.execute(
             "SELECT s.name, s.format, s.contributor, s.at, s.authoritative, "
@@ -180,7 +183,7 @@ class ReadMixin:
             query += " AND id IN (SELECT id FROM wanted)"
         # The graph is dictionaries of dictionaries, several per node, none in a reference
         # cycle: the collector, started again and again while they are made, would walk
-        # them all each time (more than half the time of reading a large graph).
+        # them all each time.
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -219,8 +222,8 @@ def _decoded(texts: Sequence[str]) -> list:
 def _networkx_nodes(rows: sqlite3.Cursor) -> nx.MultiDiGraph:
     """A ``MultiDiGraph`` of these ``(id, kind, name, aliases, attrs)`` rows, as
     :func:`~maillage.graph.store.base.build_networkx` makes it (same attributes, same
-    order), its dictionaries filled directly: a graph of a national register (1.5 million
-    nodes) is read several times quicker than through ``add_node``."""
+    order), its dictionaries filled directly: quicker than ``add_node`` for a graph as
+    large as a national register."""
     import networkx as nx
 
     graph = nx.MultiDiGraph()

@@ -111,7 +111,7 @@ _RELATIONS_OF = (
 )
 
 #: Every node claim of the source ``?1``, as ``(node_id, kind, name, aliases, attrs, place)``:
-#: those in ``node_claims`` and those rows keep.
+#: those in ``node_claims`` and those rows carry.
 _SOURCE_NODE_CLAIMS = (
     "SELECT node_id, kind, name, aliases, attrs, place FROM node_claims WHERE source = ?1 "
     "UNION ALL SELECT id, kind, name, aliases, attrs, place FROM nodes WHERE sole = ?1"
@@ -179,7 +179,7 @@ class SchemaMixin:
         """Bring a store of an older schema to this one, in one transaction."""
         steps = []
         if version < 2:
-            # Version 2 only dropped the index of names by node (names are found from the node's own).
+            # An index no query reads: a node's names are found from the node's own.
             steps.append("DROP INDEX IF EXISTS names_by_node;")
         if version < 3:
             steps.append(_TO_SCHEMA_3)

@@ -15,7 +15,7 @@ from ..base import (
     Problem,
     WriteResult,
 )
-from ..shared import Unchanged, json_dict, json_list
+from ..shared import Unchanged, json_dict, json_list, kind_conflict
 from .schema import _DEFERRABLE_INDEXES, _KEY_COLUMNS, _RELATIONS_OF, _SOURCE_NODE_CLAIMS
 
 if TYPE_CHECKING:
@@ -25,7 +25,8 @@ __all__ = ["ClaimEncoder", "StreamMixin", "encode_nodes"]
 
 
 class StreamMixin:
-    """Streamed writes."""
+    """Streamed writes: one transaction, the file held in rollback-journal mode when no other
+    connection has it open, chunks of claims noted in temporary tables."""
 
     def write_stream(
         self,
@@ -39,7 +40,7 @@ class StreamMixin:
         See :meth:`GraphStore.write_stream` for the contract. Memory stays flat:
         records are written in chunks of ``chunk_size``, and the ids to rebuild
         are kept in temporary tables, not in Python. A node or relation that only
-        this source asserts is written once, as its row keeping its claim; the
+        this source asserts is written once, as its row carrying its claim; the
         rest goes through the same rebuild as :meth:`write`.
 
         When ``records`` offers ``encoded(encoder, chunk_size)`` (a reader that works
@@ -92,19 +93,19 @@ class StreamMixin:
 #: For a relation claim ``(source, type, target, role, claiming source)`` of a stream:
 #: both ends exist, no other source claims the relation, and it is neither noted
 #: for folding nor kept pending.
-_ALONE_WITH_ENDS = (
+_SOLE_WITH_ENDS = (
     "EXISTS (SELECT 1 FROM nodes WHERE id = ?1) AND EXISTS (SELECT 1 FROM nodes WHERE id = ?3) "
     "AND NOT EXISTS (SELECT 1 FROM relation_claims o WHERE o.rel_source = ?1 AND o.type = ?2 AND o.rel_target = ?3 AND o.role = ?4) "
     "AND NOT EXISTS (SELECT 1 FROM relations o WHERE o.source = ?1 AND o.type = ?2 AND o.target = ?3 AND o.role = ?4 AND o.sole != ?5) "
     "AND NOT EXISTS (SELECT 1 FROM stream_keys k WHERE k.s = ?1 AND k.t = ?2 AND k.g = ?3 AND k.r = ?4) "
     "AND NOT EXISTS (SELECT 1 FROM stream_pending p WHERE p.s = ?1 AND p.t = ?2 AND p.g = ?3 AND p.r = ?4)"
 )
-_RELATION_ALONE = (
+_RELATION_SOLE = (
     "INSERT OR REPLACE INTO relations(source, type, target, role, attrs, sole, place) SELECT ?1, ?2, ?3, ?4, ?6, ?5, ?7 WHERE "
-    + _ALONE_WITH_ENDS
+    + _SOLE_WITH_ENDS
 )
 _RELATION_PENDING = (
-    "INSERT OR IGNORE INTO stream_pending(s, t, g, r) SELECT ?1, ?2, ?3, ?4 WHERE NOT (" + _ALONE_WITH_ENDS + ")"
+    "INSERT OR IGNORE INTO stream_pending(s, t, g, r) SELECT ?1, ?2, ?3, ?4 WHERE NOT (" + _SOLE_WITH_ENDS + ")"
 )
 _PENDING_CLAIM = (
     "INSERT OR REPLACE INTO relation_claims(rel_source, type, rel_target, role, source, attrs, place) "
@@ -185,7 +186,7 @@ class _StreamWriter:
 
     Records are buffered up to ``chunk_size`` and flushed nodes first, then
     relations. A flush writes each node no other claim names, and each relation
-    with both ends that no other claim names, as a row keeping its claim, with
+    with both ends that no other claim names, as a row carrying its claim, with
     the node's names; it writes the other claims to the claim tables and notes
     which ids and relation keys must be folded. Those are folded at the end as
     :meth:`SQLiteStore.write` does, set-wise in SQL where a relation has one claim.
@@ -219,14 +220,14 @@ class _StreamWriter:
             ("stream_dropped", _KEY_COLUMNS),
         ):
             self.store._fill_temp(table, (), columns)
-        # What the source asserted before: to rebuild unless asserted again alone.
+        # What the source asserted before: to rebuild unless asserted again as a sole claim.
         db.execute(f"INSERT OR IGNORE INTO stream_touched_nodes SELECT node_id FROM ({_SOURCE_NODE_CLAIMS})", (source,))
         self._had_nodes = db.execute("SELECT 1 FROM stream_touched_nodes LIMIT 1").fetchone() is not None
         if self._had_nodes:
-            # Their names are written again: with the node if asserted alone, by the rebuild otherwise.
+            # Their names are written again: with the node if its claim is sole, by the rebuild otherwise.
             self.store._drop_names("stream_touched_nodes")
         # The relations it claimed with others, or to an end gone, are folded at the end; those
-        # whose rows kept its claim are replaced if asserted again alone, and dropped otherwise.
+        # whose rows carried its claim are replaced if asserted again as sole claims, and dropped otherwise.
         db.execute(
             "INSERT OR IGNORE INTO stream_keys SELECT rel_source, type, rel_target, role FROM relation_claims WHERE source = ?",
             (source,),
@@ -311,7 +312,7 @@ class _StreamWriter:
     def write_node_rows(self, rows: list[tuple], names: list[tuple[str, str]]) -> None:
         """Write a chunk of node claims as :func:`encode_nodes` gives them (one row per id).
 
-        A node no other claim names is written as a row keeping its claim, with its
+        A node no other claim names is written as a row carrying its claim, with its
         names. The others' claims go to ``node_claims``, with the claims their rows
         kept, and their ids are noted for folding: claimed by other sources (kinds
         to check), or by this stream in an earlier chunk (the later record wins).
@@ -371,10 +372,8 @@ class _StreamWriter:
         if others:
             for row in rows:
                 if row[0] in others and others[row[0]] != row[2]:
-                    self.problems.append(
-                        Problem(row[6], None, "kind", f"{row[0]} is a {others[row[0]]} in the store, not a {row[2]}")
-                    )
-        alone = rows
+                    self.problems.append(kind_conflict(row[0], others[row[0]], row[2], row[6]))
+        sole = rows
         if touched:
             touched_set = set(touched)
             self.store._fill_temp("touched_nodes", ((node_id,) for node_id in touched_set))
@@ -385,18 +384,18 @@ class _StreamWriter:
             )
             db.execute("INSERT OR IGNORE INTO stream_touched_nodes SELECT id FROM touched_nodes")
             names = [name for name in names if name[1] not in touched_set]
-            alone = [row for row in rows if row[0] not in touched_set]
-        if self._had_nodes and alone:
-            # Asserted before and now alone again: no fold needed.
+            sole = [row for row in rows if row[0] not in touched_set]
+        if self._had_nodes and sole:
+            # Asserted before and sole again: no fold needed.
             db.execute(
                 "DELETE FROM stream_touched_nodes WHERE id IN (SELECT value FROM json_each(?))",
-                (json.dumps([row[0] for row in alone]),),
+                (json.dumps([row[0] for row in sole]),),
             )
         # A later chunk naming one of these nodes again makes it touched, and the
         # fold at the end replaces this row and these names.
         db.executemany(
             "INSERT OR REPLACE INTO nodes(id, kind, name, aliases, attrs, sole, place) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            ((row[0], row[2], row[3], row[4], row[5], row[1], row[6]) for row in alone),
+            ((row[0], row[2], row[3], row[4], row[5], row[1], row[6]) for row in sole),
         )
         db.executemany("INSERT OR IGNORE INTO names(key, node_id) VALUES (?, ?)", names)
 
@@ -414,23 +413,23 @@ class _StreamWriter:
             self._hash.update("".join("\x1f".join(("R", *row[:4], *row[5:])) + "\x1e" for row in rows).encode("utf-8"))
         # A relation whose ends exist and that no other claim names is its claim: a row now.
         # The others wait in the claim table for the end of the stream.
-        if not self._write_alone_relations(rows):
-            written = self.db.executemany(_RELATION_ALONE, rows).rowcount
+        if not self._write_sole_relations(rows):
+            written = self.db.executemany(_RELATION_SOLE, rows).rowcount
             if written != len(rows):
                 self.db.executemany(_RELATION_PENDING, [row[:5] for row in rows])
                 self.db.executemany(_PENDING_CLAIM, rows)
             if self._had_relations:
-                # Asserted again: written alone above, or pending, written at the end.
+                # Asserted again: written as a sole claim above, or pending, written at the end.
                 self.db.executemany(
                     "DELETE FROM stream_dropped WHERE s = ? AND t = ? AND g = ? AND r = ?", [row[:4] for row in rows]
                 )
         self.relation_count += len(rows)
 
-    def _write_alone_relations(self, rows: list[tuple]) -> bool:
+    def _write_sole_relations(self, rows: list[tuple]) -> bool:
         """Write a chunk of relations as rows in one plain insert, when nothing can stand
         in their way but a row of the same key: no relation claim in the store, none
         noted or pending, and every end known to exist. Tells whether every row went in;
-        a register's relations go this way, five times faster than checked one by one."""
+        a register's relations go this way, quicker than checked one by one."""
         db = self.db
         if db.execute(
             "SELECT EXISTS (SELECT 1 FROM relation_claims) OR EXISTS (SELECT 1 FROM stream_keys) "
@@ -538,9 +537,9 @@ class _StreamWriter:
         db.execute(
             "DELETE FROM relations WHERE (source, type, target, role) IN (SELECT s, t, g, r FROM stream_dropped)"
         )
-        # Every other pending claim of this source is alone on its key, and both its ends
+        # Every other pending claim of this source is the sole claim on its key, and both its ends
         # exist: it becomes its row. (CROSS JOIN: walk the pending keys, usually few.)
-        alone_pending = "FROM stream_pending p WHERE NOT EXISTS (SELECT 1 FROM stream_keys k WHERE k.s = p.s AND k.t = p.t AND k.g = p.g AND k.r = p.r)"
+        sole_pending = "FROM stream_pending p WHERE NOT EXISTS (SELECT 1 FROM stream_keys k WHERE k.s = p.s AND k.t = p.t AND k.g = p.g AND k.r = p.r)"
         db.execute(
             "INSERT OR REPLACE INTO relations(source, type, target, role, attrs, sole, place) "
             "SELECT c.rel_source, c.type, c.rel_target, c.role, c.attrs, c.source, c.place FROM stream_pending p "
@@ -549,7 +548,7 @@ class _StreamWriter:
             (source,),
         )
         db.execute(
-            f"DELETE FROM relation_claims WHERE source = ? AND (rel_source, type, rel_target, role) IN (SELECT p.s, p.t, p.g, p.r {alone_pending})",
+            f"DELETE FROM relation_claims WHERE source = ? AND (rel_source, type, rel_target, role) IN (SELECT p.s, p.t, p.g, p.r {sole_pending})",
             (source,),
         )
         # The noted keys: one claim -> the claim is the relation's row; several -> fold them.

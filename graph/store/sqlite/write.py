@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from ...errors import LoadError
 from ...model import Batch, NodeRecord, RelationRecord, name_key, normalise
 from ..base import (
-    Problem,
     WriteResult,
     batch_digest,
     check_batch_endpoints,
@@ -18,14 +17,15 @@ from ..base import (
     fold_node_claims,
     fold_relation_claims,
 )
-from ..shared import json_dict, json_list
+from ..shared import check_kinds, json_dict, json_list
 from .schema import _KEY_COLUMNS, _RELATIONS_OF, _SOURCE_NODE_CLAIMS, _SOURCE_RELATION_CLAIMS
 
 __all__ = ["WriteMixin"]
 
 
 class WriteMixin:
-    """Writes of whole batches, and the rebuild of what they touch."""
+    """Writes of whole batches, each in one transaction, and the rebuild from their claims of
+    the nodes and relations a write touches."""
 
     def write(self, batch: Batch) -> WriteResult:
         digest = batch_digest(batch)
@@ -41,9 +41,6 @@ class WriteMixin:
             check_batch_endpoints(batch, existing)
             self._replace_source(batch, digest)
         return WriteResult(name, len(batch.nodes), len(batch.relations))
-
-    def source_digests(self) -> dict[str, str]:
-        return dict(self._db.execute("SELECT name, digest FROM sources"))
 
     def replace_sources(
         self, batches: Sequence[Batch], expected: Mapping[str, str | None] | None = None
@@ -89,19 +86,9 @@ class WriteMixin:
 
     def _check_kinds(self, batch: Batch) -> None:
         self._fill_temp("batch_ids", ((record.node.id,) for record in batch.nodes))
-        stored = dict(self._db.execute("SELECT n.id, n.kind FROM nodes n JOIN batch_ids b ON b.id = n.id"))
-        problems = [
-            Problem(
-                record.place,
-                None,
-                "kind",
-                f"{record.node.id} is a {stored[record.node.id]} in the store, not a {record.node.kind}",
-            )
-            for record in batch.nodes
-            if record.node.id in stored and stored[record.node.id] != record.node.kind
-        ]
-        if problems:
-            raise LoadError(problems)
+        check_kinds(
+            batch.nodes, dict(self._db.execute("SELECT n.id, n.kind FROM nodes n JOIN batch_ids b ON b.id = n.id"))
+        )
 
     def _existing_ids(self, ids: set[str]) -> set[str]:
         self._fill_temp("batch_ids", ((node_id,) for node_id in ids))
@@ -124,7 +111,7 @@ class WriteMixin:
         """Make ``source`` claim exactly ``nodes`` and ``relations``, and re-derive what changes.
 
         Only the claims that differ from the stored ones are rewritten and re-derived
-        (a merge rewrites a register source of 200,000 claims to change three).
+        (a merge may rewrite a register source to change a few of its claims).
         ``reordered``: the source's precedence changed (its place in the load order,
         or its authority), so every node and relation it shares with another source
         is folded again too.
@@ -189,7 +176,7 @@ class WriteMixin:
         self._rebuild_relations(touched_relations)
 
     def _expand_nodes(self, id_table: str) -> None:
-        """Move the claims the rows of the nodes listed in a temporary id table keep to ``node_claims``."""
+        """Move the claims the rows of the nodes listed in a temporary id table carry to ``node_claims``."""
         self._db.execute(
             "INSERT INTO node_claims(node_id, source, kind, name, aliases, attrs, place) "
             f"SELECT id, sole, kind, name, aliases, attrs, place FROM nodes WHERE id IN (SELECT id FROM {id_table}) AND sole IS NOT NULL"
@@ -199,7 +186,7 @@ class WriteMixin:
         )
 
     def _expand_relations(self, key_table: str) -> None:
-        """Move the claims the rows of the relations listed in a temporary key table keep to ``relation_claims``."""
+        """Move the claims the rows of the relations listed in a temporary key table carry to ``relation_claims``."""
         rows = f"(source, type, target, role) IN (SELECT s, t, g, r FROM {key_table}) AND sole IS NOT NULL"
         self._db.execute(
             "INSERT INTO relation_claims(rel_source, type, rel_target, role, source, attrs, place) "
@@ -209,7 +196,7 @@ class WriteMixin:
 
     def _rebuild_nodes(self, node_ids: set[str]) -> None:
         """Derive the nodes ``node_ids`` from their claims again; a node that is
-        exactly its one claim keeps it in its row."""
+        exactly its sole claim carries it in its row."""
         db = self._db
         self._fill_temp("touched_nodes", ((node_id,) for node_id in node_ids))
         self._expand_nodes("touched_nodes")
@@ -223,19 +210,19 @@ class WriteMixin:
         ):
             claims[node_id].append((source, place, aliases, (kind, name, json.loads(aliases), json.loads(attrs))))
         rows = []
-        kept_in_rows = []
+        carried_by_rows = []
         for node_id, node_claims in claims.items():
             node = fold_node_claims(node_id, [claim[3] for claim in node_claims])
             aliases = json_list(node.aliases)
             row = [node.id, node.kind, node.name, aliases, json_dict(node.attrs), None, None]
             if len(node_claims) == 1 and node_claims[0][2] == aliases:
                 row[5:] = node_claims[0][:2]
-                kept_in_rows.append((node_id, row[5]))
+                carried_by_rows.append((node_id, row[5]))
             rows.append(row)
         db.executemany(
             "INSERT INTO nodes(id, kind, name, aliases, attrs, sole, place) VALUES (?, ?, ?, ?, ?, ?, ?)", rows
         )
-        db.executemany("DELETE FROM node_claims WHERE node_id = ? AND source = ?", kept_in_rows)
+        db.executemany("DELETE FROM node_claims WHERE node_id = ? AND source = ?", carried_by_rows)
         db.executemany(
             "INSERT OR IGNORE INTO names(key, node_id) VALUES (?, ?)",
             ((normalise(label), row[0]) for row in rows for label in (row[2], *json.loads(row[3]))),
@@ -252,7 +239,7 @@ class WriteMixin:
 
     def _rebuild_relations(self, keys: set[tuple[str, str, str, str]]) -> None:
         """Derive the relations ``keys`` from their claims again (those with both ends);
-        a relation that is exactly its one claim keeps it in its row."""
+        a relation that is exactly its sole claim carries it in its row."""
         db = self._db
         self._fill_temp("touched_relations", keys, _KEY_COLUMNS)
         self._expand_relations("touched_relations")
@@ -284,5 +271,3 @@ class WriteMixin:
             "DELETE FROM relation_claims WHERE rel_source = ? AND type = ? AND rel_target = ? AND role = ? AND source = ?",
             ((*row[:4], row[5]) for row in rows if row[5] is not None),
         )
-
-    # ------------------------------------------------------------------ reads
