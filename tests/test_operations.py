@@ -79,7 +79,9 @@ def test_a_register_with_a_bad_row_loads_the_rest_and_lists_it(store, tmp_path):
     assert isinstance(written, operations.RejectedWritten) and written.path == rejected
     with open(rejected, encoding="utf-8-sig", newline="") as file:
         rows = list(csv.DictReader(file, delimiter=";"))
-    assert written.lines == len(rows) and any(row["line"] == "7" and row["outcome"] != "field set aside" for row in rows)
+    assert written.lines == len(rows) and any(
+        row["line"] == "7" and row["outcome"] != "field set aside" for row in rows
+    )
 
 
 def test_a_strict_load_fails_whole_and_still_writes_the_rejected_rows(store, tmp_path):
