@@ -22,7 +22,6 @@ from . import operations
 from .graph.errors import LoadError, MaillageError, UsageError
 from .graph.model import KINDS
 from .graph.store import GraphStore, is_neo4j_location, open_store
-from .loaders.loading import LoadOptions
 from .operations.loading import Loaded, RejectedWritten
 from .operations.output import render, write_text
 from .operations.progress import Progress, is_terminal
@@ -268,22 +267,14 @@ def init(settings: Settings) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "format_", help="Source format, when it cannot be told from the header.")
+@click.option("--format", "format", help="Source format, when it cannot be told from the header.")
 @click.option("--source", "source_name", help="Name the source is known by (default: the file or folder name).")
 @click.option("--dry-run", is_flag=True, help="Check and show what would be loaded; write nothing.")
 @click.option(
     "--authoritative", is_flag=True, help="Mark the source authoritative: its values win over other sources'."
 )
 @pass_settings
-def load(
-    settings: Settings,
-    paths: tuple[Path, ...],
-    format_: str | None,
-    source_name: str | None,
-    dry_run: bool,
-    authoritative: bool = False,
-    **registers: Any,
-) -> None:
+def load(settings: Settings, paths: tuple[Path, ...], **options: Any) -> None:
     """Load spreadsheets or register extracts into the store.
 
     A workbook is an .xlsx with sheets 'actors' and 'relations', a folder with
@@ -296,28 +287,13 @@ def load(
     the monthly zip); any other table loads through --mapping (a YAML file, or
     the preset 'cooperation').
     """
-    options = LoadOptions(
-        strict=registers.get("strict", True),
-        cog_year=registers.get("cog_year"),
-        mapping=registers.get("mapping"),
-        siren_table=registers.get("siren_table"),
-        departements=operations.insee_codes("--departement", "departement", registers.get("departements")),
-        communes=operations.insee_codes("--commune", "commune", registers.get("communes")),
-        object_codes=tuple(registers.get("object_codes") or ()),
-        keywords=tuple(registers.get("keywords") or ()),
-        include_inactive=bool(registers.get("include_inactive")),
-    )
+    register_options = {name: options.pop(name) for name in REGISTER_OPTIONS if name in options}
     operations.load(
         settings.store(create=True),
         paths,
         settings.contributor,
-        format=format_,
-        source_name=source_name,
-        dry_run=dry_run,
-        authoritative=authoritative,
-        min_confidence=registers.get("min_confidence") or "high",
-        options=options,
-        rejected=registers.get("rejected"),
+        **options,
+        options=operations.register_options(**register_options),
         on_event=_tell_load,
         progress=settings.progress,
     )
@@ -386,7 +362,7 @@ def analysis_options(graph: str = "full") -> Callable:
     options = [
         click.option(
             "--graph",
-            "graph_name",
+            "graph",
             type=click.Choice(["full", "actors"]),
             default=graph,
             show_default=True,
@@ -454,44 +430,13 @@ def report() -> None:
 @report_format_option
 @output_option
 @pass_settings
-def report_centrality(
-    settings: Settings,
-    metric: str,
-    kinds: tuple[str, ...],
-    top: int,
-    format_: str,
-    output: Path | None,
-    sample: int | None = None,
-    exact: bool = False,
-    graph_name: str = "full",
-    include: tuple[str, ...] = (),
-    min_weight: float = 1.0,
-    engine: str = "auto",
-    seed: int = 0,
-    lang: str = "fr",
-) -> None:
+def report_centrality(settings: Settings, format_: str, output: Path | None, **options: Any) -> None:
     """Who holds the network together: degree, betweenness, closeness, harmonic, eigenvector, PageRank.
 
     Relations are read as undirected ties. Document and Person nodes are left
     out unless --include says otherwise; every report says which graph it used.
     """
-    report = operations.centrality(
-        settings.store(),
-        metric,
-        kinds,
-        top,
-        sample,
-        exact,
-        graph_name,
-        include,
-        min_weight,
-        engine,
-        seed,
-        lang,
-        settings.progress,
-        note,
-        freeze=True,
-    )
+    report = operations.centrality(settings.store(), **options, progress=settings.progress, note=note, freeze=True)
     emit_report(report, format_, output)
 
 
@@ -555,53 +500,16 @@ def report_centrality(
     help="How a map above --max-nodes groups actors: Louvain communities, or départements.",
 )
 @pass_settings
-def map_(
-    settings: Settings,
-    output: Path,
-    title: str,
-    lang: str,
-    color_by: str = "kind",
-    size_by: str = "degree",
-    focus: str | None = None,
-    depth: int = 1,
-    kinds: tuple[str, ...] = (),
-    themes: tuple[str, ...] = (),
-    layout: str = "force",
-    png: Path | None = None,
-    svg: Path | None = None,
-    include_personal: bool = False,
-    max_nodes: int = 30_000,
-    group_by: str = "community",
-) -> None:
+def map_(settings: Settings, **options: Any) -> None:
     """Draw an interactive HTML map of the graph: one file that opens offline.
 
     Search, filters by kind, theme and relation type, and a side panel with each
     actor's attributes, relations and sources are in the page; --png and --svg
     add still images for reports and slides.
     """
-    drawn = operations.draw_map(
-        settings.store(),
-        output,
-        title,
-        lang,
-        color_by,
-        size_by,
-        focus,
-        depth,
-        kinds,
-        themes,
-        layout,
-        png,
-        svg,
-        include_personal,
-        max_nodes,
-        group_by,
-        settings.progress,
-        notice,
-        freeze=True,
-    )
+    drawn = operations.draw_map(settings.store(), **options, progress=settings.progress, notice=notice, freeze=True)
     grouped = f", shown as groups by {drawn.grouped_by}" if drawn.grouped_by else ""
-    click.echo(f"wrote {output} ({drawn.nodes} nodes, {drawn.relations} relations{grouped})")
+    click.echo(f"wrote {drawn.output} ({drawn.nodes} nodes, {drawn.relations} relations{grouped})")
     for image in drawn.images:
         click.echo(f"wrote {image}")
 
@@ -630,7 +538,7 @@ def demo(ctx: click.Context, directory: Path) -> None:
     settings: Settings = ctx.obj
     settings.close()
     settings.location = str(directory / "maillage.db")
-    ctx.invoke(load, paths=(demo_data_path(),), format_=None, source_name="demo", dry_run=False)
+    ctx.invoke(load, paths=(demo_data_path(),), format=None, source_name="demo", dry_run=False)
     ctx.invoke(report_centrality, metric="degree", kinds=(), top=20, format_="md", output=directory / "centrality.md")
     ctx.invoke(map_, output=directory / "map.html", title="Programme Aitec – Cités Unies France", lang="fr")
 
@@ -674,15 +582,13 @@ def pull(settings: Settings, origin: str, remote_database: str | None) -> None:
 @format_option
 @output_option
 @pass_settings
-def sources(
-    settings: Settings, mark: tuple[str, ...], unmark: tuple[str, ...], format_: str, output: Path | None
-) -> None:
+def sources(settings: Settings, format_: str, output: Path | None, **options: Any) -> None:
     """List loaded sources: who loaded them, when, how many facts.
 
     When sources disagree on a value, the latest load wins, unless a source is
     authoritative: authoritative sources win over all others.
     """
-    rows = operations.source_rows(settings.store(), settings.contributor, mark, unmark)
+    rows = operations.source_rows(settings.store(), settings.contributor, **options)
     columns = ["source", "format", "contributor", "at", "authoritative", "nodes", "relations"]
     emit_rows(rows, columns, format_, output, title="Sources")
 
@@ -716,12 +622,12 @@ def conflicts(settings: Settings, format_: str, output: Path | None) -> None:
 @format_option
 @output_option
 @pass_settings
-def dedupe(settings: Settings, kinds: tuple[str, ...], min_score: float, format_: str, output: Path | None) -> None:
+def dedupe(settings: Settings, format_: str, output: Path | None, **options: Any) -> None:
     """Propose likely duplicates, with the evidence and a score (1 = same official code).
 
     Merge a pair with 'maillage merge A B'.
     """
-    rows = operations.duplicate_rows(settings.store(), kinds, min_score)
+    rows = operations.duplicate_rows(settings.store(), **options)
     columns = ["score", "a", "a_name", "b", "b_name", "kind", "evidence"]
     emit_rows(rows, columns, format_, output, title="Likely duplicates")
 
@@ -731,14 +637,14 @@ def dedupe(settings: Settings, kinds: tuple[str, ...], min_score: float, format_
 @click.option("--into", "into", help="The actor to keep (default: the first one named).")
 @click.option("--force", is_flag=True, help="Merge even actors whose level, INSEE code, SIREN, SIRET or RNA id differ.")
 @pass_settings
-def merge(settings: Settings, actors: tuple[str, ...], into: str | None, force: bool) -> None:
+def merge(settings: Settings, **options: Any) -> None:
     """Merge duplicates into one actor: names kept as aliases, relations and provenance re-pointed.
 
     ACTORS are ids, names or aliases; all but the kept one are merged into it.
     Actors with different official codes are refused unless --force.
     The merge is recorded: 'maillage unmerge' undoes it.
     """
-    result = operations.merge(settings.store(), actors, settings.contributor, into, force, notice)
+    result = operations.merge(settings.store(), contributor=settings.contributor, notice=notice, **options)
     click.echo(
         f"merged {', '.join(result.merged)} into {result.into} (merge {result.id}; "
         f"{len(result.sources)} source(s) rewritten: {', '.join(result.sources)})"
@@ -806,12 +712,12 @@ def snapshot(settings: Settings, name: str | None, replace: bool) -> None:
 @click.option("--format", "format_", type=click.Choice(["text", "json", "md"]), default="text", show_default=True)
 @output_option
 @pass_settings
-def diff(settings: Settings, before: str, after: str, metric: str, top: int, format_: str, output: Path | None) -> None:
+def diff(settings: Settings, format_: str, output: Path | None, **options: Any) -> None:
     """What changed between two snapshots (AFTER defaults to 'now', the graph as it is).
 
     Nodes and relations added or removed, attributes changed, biggest movers in centrality.
     """
-    changes = operations.changes(settings.store(), before, after, metric, top)
+    changes = operations.changes(settings.store(), **options)
     if format_ == "json":
         emit(json.dumps(changes, ensure_ascii=False, indent=2) + "\n", output)
     else:
@@ -819,7 +725,7 @@ def diff(settings: Settings, before: str, after: str, metric: str, top: int, for
 
 
 @main.command()
-@click.option("--format", "format_", type=click.Choice(["json", "csv", "gexf", "graphml", "cypher"]), required=True)
+@click.option("--format", "format", type=click.Choice(["json", "csv", "gexf", "graphml", "cypher"]), required=True)
 @click.option(
     "-o",
     "--output",
@@ -835,19 +741,10 @@ def diff(settings: Settings, before: str, after: str, metric: str, top: int, for
 @click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True)
 @click.option("--include-personal", is_flag=True, help="Keep Person nodes and contact details (left out by default).")
 @pass_settings
-def export(
-    settings: Settings,
-    format_: str,
-    output: Path,
-    kinds: tuple[str, ...],
-    themes: tuple[str, ...],
-    focus: tuple[str, ...],
-    depth: int,
-    include_personal: bool,
-) -> None:
+def export(settings: Settings, **options: Any) -> None:
     """Export the graph or part of it: JSON or CSV with provenance (re-importable by
     'maillage load'), GEXF or GraphML for Gephi, Cypher for a Neo4j without maillage."""
-    for written in operations.export(settings.store(), format_, output, kinds, themes, focus, depth, include_personal):
+    for written in operations.export(settings.store(), **options):
         click.echo(f"wrote {written}")
 
 
@@ -903,6 +800,7 @@ _REGISTER_OPTIONS = [
 
 
 load.params.extend(_REGISTER_OPTIONS)
+REGISTER_OPTIONS = [option.name for option in _REGISTER_OPTIONS if option.name != "rejected"]
 
 
 @report.command("brokers")
@@ -929,31 +827,14 @@ load.params.extend(_REGISTER_OPTIONS)
 @report_format_option
 @output_option
 @pass_settings
-def report_brokers(
-    settings: Settings,
-    by: str,
-    between: tuple[str, str],
-    kinds: tuple[str, ...],
-    top: int,
-    directed: bool,
-    graph_name: str,
-    include: tuple[str, ...],
-    min_weight: float,
-    engine: str,
-    seed: int,
-    lang: str,
-    format_: str,
-    output: Path | None,
-) -> None:
+def report_brokers(settings: Settings, format_: str, output: Path | None, **options: Any) -> None:
     """Who bridges whom: bridges between two kinds (default: local authorities and
     associations), Gould–Fernandez brokerage roles, Burt's constraint and effective size.
 
     Computed on the actor–actor projection unless --graph full.
     """
-    store = settings.store()
-    report = operations.brokers(
-        store, by, between, kinds, top, directed, graph_name, include, min_weight, engine, lang, settings.progress, True
-    )
+    del options["seed"]  # brokerage roles and bridges draw nothing at random
+    report = operations.brokers(settings.store(), **options, progress=settings.progress, freeze=True)
     emit_report(report, format_, output)
 
 
@@ -980,39 +861,13 @@ def report_brokers(
 @report_format_option
 @output_option
 @pass_settings
-def report_communities(
-    settings: Settings,
-    method: str,
-    resolution: float,
-    top: int,
-    graph_name: str,
-    include: tuple[str, ...],
-    min_weight: float,
-    engine: str,
-    seed: int,
-    lang: str,
-    format_: str,
-    output: Path | None,
-) -> None:
+def report_communities(settings: Settings, format_: str, output: Path | None, **options: Any) -> None:
     """Groups of actors more tied to each other than to the rest (Louvain or Leiden, seeded),
     with modularity, largest members and dominant themes.
 
     Computed on the actor–actor projection unless --graph full.
     """
-    report = operations.communities(
-        settings.store(),
-        method,
-        resolution,
-        top,
-        graph_name,
-        include,
-        min_weight,
-        engine,
-        seed,
-        lang,
-        settings.progress,
-        True,
-    )
+    report = operations.communities(settings.store(), **options, progress=settings.progress, freeze=True)
     emit_report(report, format_, output)
 
 
@@ -1035,7 +890,7 @@ def report_gaps(settings: Settings, level: str, lang: str, format_: str, output:
 
 
 @report.command("all")
-@click.option("--format", "format_", type=click.Choice(["html", "json"]), default="html", show_default=True)
+@click.option("--format", "format", type=click.Choice(["html", "json"]), default="html", show_default=True)
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout."
 )
@@ -1071,42 +926,12 @@ def report_gaps(settings: Settings, level: str, lang: str, format_: str, output:
 @click.option("--no-map", is_flag=True, help="Leave the interactive map out.")
 @lang_option
 @pass_settings
-def report_all(
-    settings: Settings,
-    format_: str,
-    output: Path | None,
-    title: str | None,
-    metric: str,
-    top: int,
-    sample: int | None,
-    exact: bool,
-    include: tuple[str, ...],
-    min_weight: float,
-    engine: str,
-    seed: int,
-    no_map: bool,
-    lang: str,
-) -> None:
+def report_all(settings: Settings, output: Path | None, no_map: bool, **options: Any) -> None:
     """Everything in one document: the graph analysed, centrality, brokers, communities,
     recommendations for the most central actors, gaps and the map — a self-contained,
     printable HTML file (or all the data as one JSON object)."""
     text = operations.full_report(
-        settings.store(),
-        format_,
-        lang,
-        title,
-        metric,
-        top,
-        sample,
-        exact,
-        include,
-        min_weight,
-        engine,
-        seed,
-        not no_map,
-        settings.progress,
-        note,
-        freeze=True,
+        settings.store(), **options, with_map=not no_map, progress=settings.progress, note=note, freeze=True
     )
     if output is None:
         click.echo(text, nl=False)
@@ -1130,23 +955,13 @@ def report_all(
 @report_format_option
 @output_option
 @pass_settings
-def recommend(
-    settings: Settings,
-    actor: str,
-    top: int,
-    include: tuple[str, ...],
-    new_only: bool,
-    lang: str,
-    format_: str,
-    output: Path | None,
-) -> None:
+def recommend(settings: Settings, actor: str, format_: str, output: Path | None, **options: Any) -> None:
     """Who ACTOR should meet next, and why: actors it has no direct relation with, ranked
     by common neighbours, Adamic–Adar, shared projects, themes and countries.
 
     ACTOR is an id, a name or an alias.
     """
-    report = operations.recommendations(settings.store(), actor, top, include, new_only, lang, notice)
-    emit_report(report, format_, output)
+    emit_report(operations.recommendations(settings.store(), actor, **options, notice=notice), format_, output)
 
 
 @main.command()
@@ -1164,13 +979,13 @@ def recommend(
 )
 @click.option("--format", "format_", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_settings
-def path(settings: Settings, source: str, target: str, limit: int, include: tuple[str, ...], format_: str) -> None:
+def path(settings: Settings, source: str, target: str, format_: str, **options: Any) -> None:
     """How SOURCE is connected to TARGET: every shortest path (up to --limit), with the
     relations (type, role, direction) along it.
 
     SOURCE and TARGET are ids, names or aliases.
     """
-    found = operations.paths(settings.store(), source, target, limit, include, notice)
+    found = operations.paths(settings.store(), source, target, **options, notice=notice)
     if format_ == "json":
         click.echo(json.dumps(found.as_json(), ensure_ascii=False, indent=2))
     else:
@@ -1190,15 +1005,13 @@ def path(settings: Settings, source: str, target: str, limit: int, include: tupl
 @format_option
 @output_option
 @pass_settings
-def ego(
-    settings: Settings, actor: str, depth: int, include: tuple[str, ...], format_: str, output: Path | None
-) -> None:
+def ego(settings: Settings, actor: str, format_: str, output: Path | None, **options: Any) -> None:
     """The neighbourhood of ACTOR: every node within --depth steps, nearest first, with the
     relation that reaches it.
 
     ACTOR is an id, a name or an alias.
     """
-    node_id, rows = operations.ego(settings.store(), actor, depth, include, notice)
+    node_id, rows = operations.ego(settings.store(), actor, **options, notice=notice)
     emit_rows(rows, ["distance", "id", "name", "kind", "via", "relations"], format_, output, title=f"Ego: {node_id}")
 
 

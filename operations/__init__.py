@@ -20,7 +20,7 @@ from .collaboration import (
     unmerge,
 )
 from .documents import Extracted, extract
-from .loading import Loaded, RejectedWritten, Unloaded, insee_codes, load, unload
+from .loading import Loaded, RejectedWritten, Unloaded, insee_codes, load, register_options, unload
 from .maps import MapDrawn, draw_map
 from .output import cite, diff_text, render, report_text, write_text
 from .paths import Paths, ego, paths
@@ -68,6 +68,7 @@ __all__ = [
     "push",
     "read_graph",
     "recommendations",
+    "register_options",
     "render",
     "report_text",
     "resolve",

@@ -31,6 +31,7 @@ __all__ = [
     "is_export_load",
     "load",
     "load_documents",
+    "register_options",
     "unload",
     "wants_registers",
 ]
@@ -96,6 +97,38 @@ def insee_codes(option: str, level: str, codes: Sequence[str] | None) -> tuple[s
         except InvalidCode as error:
             raise UsageError(f"{option} {code}: {error}") from None
     return tuple(checked)
+
+
+def register_options(
+    strict: bool = True,
+    cog_year: str | None = None,
+    mapping: str | None = None,
+    siren_table: Path | None = None,
+    departements: Sequence[str] = (),
+    communes: Sequence[str] = (),
+    object_codes: Sequence[str] = (),
+    keywords: Sequence[str] = (),
+    include_inactive: bool = False,
+) -> LoadOptions:
+    """The options of a register load, checked: the INSEE codes of the ``departements`` and
+    ``communes`` filters are upper-cased, and one that cannot be a code is a :class:`UsageError`.
+
+    Examples
+    --------
+    >>> register_options(departements=["2a"], strict=False).departements
+    ('2A',)
+    """
+    return LoadOptions(
+        strict=strict,
+        cog_year=cog_year,
+        mapping=mapping,
+        siren_table=siren_table,
+        departements=insee_codes("--departement", "departement", departements),
+        communes=insee_codes("--commune", "commune", communes),
+        object_codes=tuple(object_codes or ()),
+        keywords=tuple(keywords or ()),
+        include_inactive=bool(include_inactive),
+    )
 
 
 def collaborative_batches(store: GraphStore, batches: Sequence[Any], authoritative: bool) -> list[Any]:
