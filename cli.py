@@ -22,8 +22,7 @@ from . import operations
 from .graph.errors import LoadError, MaillageError, UsageError
 from .graph.model import KINDS
 from .graph.store import GraphStore, is_neo4j_location, open_store
-from .operations.loading import Loaded, RejectedWritten
-from .operations.output import render, write_text
+from .operations.output import copy_messages, load_messages, render, source_copied_messages, write_text
 from .operations.progress import Progress, is_terminal
 from .operations.reports import AUTO_SAMPLE, AUTO_SAMPLE_FROM, Report
 
@@ -147,63 +146,14 @@ def emit_report(report: Report, format_: str, output: Path | None) -> None:
             click.echo(line, err=True)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' if count != 1 else ''}"
+def say_copied(result: Any) -> None:
+    say(source_copied_messages(result))
 
 
-def _tell_load(event: Loaded | RejectedWritten) -> None:
-    """Say what loading one source did, as it is done."""
-    if isinstance(event, RejectedWritten):
-        lines = _plural(event.lines, "line")
-        click.echo(f"wrote {event.path} ({lines}: rejected rows and fields set aside)", err=True)
-        return
-    report = event.report
-    counts = f"{event.nodes} nodes, {event.relations} relations"
-    summary = report.set_aside_summary() if report else ""
-    if event.dry_run:
-        kind = f" [{event.format}]" if report else ""
-        click.echo(f"{event.source}{kind}: {counts} (dry run, nothing written)" + (f"; {summary}" if summary else ""))
-    elif event.unchanged:
-        click.echo(f"{event.source}: unchanged (already loaded)")
-    elif report is None:
-        click.echo(f"{event.source}: {counts} loaded" + (" (from an export)" if event.from_export else ""))
-    else:
-        read = f" from {report.rows_read} rows" if report.rows_read else ""
-        skipped = f", {report.rows_filtered} filtered out" if report.rows_filtered else ""
-        rejected = f", {len(report.problems)} rejected" if report.problems else ""
-        click.echo(f"{event.source}: {counts} loaded{read}{skipped}{rejected}" + (f"; {summary}" if summary else ""))
-    if report is None:
-        return
-    if event.dry_run:
-        for column, use in report.columns_used.items():
-            click.echo(f"  column {column!r} -> {use}")
-        for column in report.columns_ignored:
-            click.echo(f"  column {column!r} ignored")
-    if report.fields_set_aside and not report.list_set_aside:
-        note("--rejected FILE.csv lists them, with their values and reasons")
-    for message in report.notices:
-        notice(message)
-    for problem in report.problems:
-        click.echo(f"rejected: {problem}", err=True)
-
-
-def _tell_copied(result: Any) -> None:
-    if result.unchanged:
-        click.echo(f"{result.source}: unchanged", err=True)
-    else:
-        click.echo(f"{result.source}: {result.nodes} nodes, {result.relations} relations copied", err=True)
-
-
-def _say_copied(copied: operations.Copied) -> None:
-    report = copied.report
-    for collection, key in report.records_kept:
-        notice(f"{collection} {key!r} already exists in {copied.destination} with other content; kept as it was")
-    click.echo(
-        f"copied {_plural(copied.copied, 'source')} from {copied.origin} to {copied.destination}"
-        f" ({len(report.sources) - copied.copied} unchanged);"
-        f" {_plural(report.records_copied, 'record')} of merges, history and snapshots"
-        f" ({report.records_unchanged} unchanged)"
-    )
+def say(messages: list[tuple[str, bool]]) -> None:
+    """Print lines, each on stderr when its flag says so."""
+    for text, to_stderr in messages:
+        click.echo(text, err=to_stderr)
 
 
 pass_settings = click.make_pass_decorator(Settings)
@@ -257,6 +207,39 @@ output_option = click.option(
 kind_choice = click.Choice(KINDS, case_sensitive=False)
 
 
+def _options(*options: Callable) -> Callable:
+    """One decorator for several options, in the order they are listed."""
+
+    def decorate(function: Callable) -> Callable:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
+include_option = click.option(
+    "--include",
+    "include",
+    multiple=True,
+    type=click.Choice(["documents", "people"]),
+    help="Keep Document or Person nodes, left out by default (repeatable).",
+)
+sampling_options = _options(
+    click.option(
+        "--sample",
+        "sample",
+        type=click.IntRange(min=1),
+        help=f"Estimate betweenness and closeness from this many sampled sources "
+        f"(default: exact below {AUTO_SAMPLE_FROM:,} nodes, {AUTO_SAMPLE} sources from there on).",
+    ),
+    click.option("--exact", is_flag=True, help="Compute betweenness and closeness exactly, however large the graph."),
+)
+metric_choice = click.Choice(
+    ["degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]
+)
+
+
 @main.command()
 @pass_settings
 def init(settings: Settings) -> None:
@@ -294,7 +277,7 @@ def load(settings: Settings, paths: tuple[Path, ...], **options: Any) -> None:
         settings.contributor,
         **options,
         options=operations.register_options(**register_options),
-        on_event=_tell_load,
+        on_event=lambda event: say(load_messages(event)),
         progress=settings.progress,
     )
 
@@ -359,7 +342,7 @@ lang_option = click.option(
 
 def analysis_options(graph: str = "full") -> Callable:
     """The options every analysis shares: which graph, what to include, engine and seed."""
-    options = [
+    return _options(
         click.option(
             "--graph",
             "graph",
@@ -392,14 +375,7 @@ def analysis_options(graph: str = "full") -> Callable:
         click.option(
             "--seed", type=int, default=0, show_default=True, help="Seed of sampling and community detection."
         ),
-    ]
-
-    def decorate(function: Callable) -> Callable:
-        for option in reversed(options):
-            function = option(function)
-        return function
-
-    return decorate
+    )
 
 
 @main.group()
@@ -410,21 +386,14 @@ def report() -> None:
 @report.command("centrality")
 @click.option(
     "--metric",
-    type=click.Choice(["degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]),
+    type=metric_choice,
     default="degree",
     show_default=True,
     help="Sort by this metric.",
 )
 @click.option("--kind", "kinds", multiple=True, type=kind_choice, help="Only rows of this kind (repeatable).")
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="Number of rows.")
-@click.option(
-    "--sample",
-    "sample",
-    type=click.IntRange(min=1),
-    help=f"Estimate betweenness and closeness from this many sampled sources "
-    f"(default: exact below {AUTO_SAMPLE_FROM:,} nodes, {AUTO_SAMPLE} sources from there on).",
-)
-@click.option("--exact", is_flag=True, help="Compute betweenness and closeness exactly, however large the graph.")
+@sampling_options
 @analysis_options()
 @lang_option
 @report_format_option
@@ -555,7 +524,7 @@ def push(settings: Settings, destination: str, remote_database: str | None) -> N
     NEO4J_USER and NEO4J_PASSWORD (or a prompt).
     """
     store_options = settings.store_options(destination, remote_database)
-    _say_copied(operations.push(settings.store(), destination, _tell_copied, **store_options))
+    say(copy_messages(operations.push(settings.store(), destination, say_copied, **store_options)))
 
 
 @main.command()
@@ -569,7 +538,7 @@ def pull(settings: Settings, origin: str, remote_database: str | None) -> None:
     changes nothing.
     """
     store_options = settings.store_options(origin, remote_database)
-    _say_copied(operations.pull(settings.store(create=True), origin, _tell_copied, **store_options))
+    say(copy_messages(operations.pull(settings.store(create=True), origin, say_copied, **store_options)))
 
 
 @main.command()
@@ -897,27 +866,14 @@ def report_gaps(settings: Settings, level: str, lang: str, format_: str, output:
 @click.option("--title", help="Title of the report.")
 @click.option(
     "--metric",
-    type=click.Choice(["degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]),
+    type=metric_choice,
     default="betweenness",
     show_default=True,
     help="Sort the centrality table by this metric.",
 )
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Rows per table.")
-@click.option(
-    "--sample",
-    "sample",
-    type=click.IntRange(min=1),
-    help=f"Estimate betweenness and closeness from this many sampled sources "
-    f"(default: exact below {AUTO_SAMPLE_FROM:,} nodes, {AUTO_SAMPLE} sources from there on).",
-)
-@click.option("--exact", is_flag=True, help="Compute betweenness and closeness exactly, however large the graph.")
-@click.option(
-    "--include",
-    "include",
-    multiple=True,
-    type=click.Choice(["documents", "people"]),
-    help="Keep Document or Person nodes, left out by default (repeatable).",
-)
+@sampling_options
+@include_option
 @click.option(
     "--min-weight", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Projection: weakest link kept."
 )
@@ -943,13 +899,7 @@ def report_all(settings: Settings, output: Path | None, no_map: bool, **options:
 @main.command()
 @click.argument("actor")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Number of recommendations.")
-@click.option(
-    "--include",
-    "include",
-    multiple=True,
-    type=click.Choice(["documents", "people"]),
-    help="Keep Document or Person nodes, left out by default (repeatable).",
-)
+@include_option
 @click.option("--new-only", is_flag=True, help="Leave out the actors it already takes part in a project with.")
 @lang_option
 @report_format_option
@@ -970,13 +920,7 @@ def recommend(settings: Settings, actor: str, format_: str, output: Path | None,
 @click.option(
     "--limit", type=click.IntRange(min=1), default=10, show_default=True, help="At most this many shortest paths."
 )
-@click.option(
-    "--include",
-    "include",
-    multiple=True,
-    type=click.Choice(["documents", "people"]),
-    help="Keep Document or Person nodes, left out by default (repeatable).",
-)
+@include_option
 @click.option("--format", "format_", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_settings
 def path(settings: Settings, source: str, target: str, format_: str, **options: Any) -> None:
@@ -995,13 +939,7 @@ def path(settings: Settings, source: str, target: str, format_: str, **options: 
 @main.command()
 @click.argument("actor")
 @click.option("--depth", type=click.IntRange(min=1), default=1, show_default=True, help="How many steps out.")
-@click.option(
-    "--include",
-    "include",
-    multiple=True,
-    type=click.Choice(["documents", "people"]),
-    help="Keep Document or Person nodes, left out by default (repeatable).",
-)
+@include_option
 @format_option
 @output_option
 @pass_settings

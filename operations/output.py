@@ -14,7 +14,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cell", "cite", "diff_text", "render", "report_text", "write_text"]
+__all__ = [
+    "cell",
+    "cite",
+    "copy_messages",
+    "diff_text",
+    "load_messages",
+    "render",
+    "report_text",
+    "source_copied_messages",
+    "write_text",
+]
+
+#: A line of text, and whether it goes to stderr (a notice, a note) rather than stdout.
+Message = tuple[str, bool]
 
 
 def cell(value: Any) -> str:
@@ -180,3 +193,71 @@ def diff_text(changes: dict[str, Any], markdown: bool = False) -> str:
         lines.extend(f"{'- ' if markdown else '  '}{item}" for item in items)
         lines.append("")
     return "\n".join(lines)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def load_messages(event: Any) -> list[Message]:
+    """What ``maillage load`` says of one :class:`~maillage.operations.Loaded` source (or of the
+    :class:`~maillage.operations.RejectedWritten` file), as it is done."""
+    from .loading import RejectedWritten
+
+    if isinstance(event, RejectedWritten):
+        return [(f"wrote {event.path} ({_plural(event.lines, 'line')}: rejected rows and fields set aside)", True)]
+    report = event.report
+    counts = f"{event.nodes} nodes, {event.relations} relations"
+    summary = f"; {report.set_aside_summary()}" if report and report.set_aside_summary() else ""
+    if event.dry_run:
+        kind = f" [{event.format}]" if report else ""
+        said = f"{event.source}{kind}: {counts} (dry run, nothing written){summary}"
+    elif event.unchanged:
+        said = f"{event.source}: unchanged (already loaded)"
+    elif report is None:
+        said = f"{event.source}: {counts} loaded" + (" (from an export)" if event.from_export else "")
+    else:
+        read = f" from {report.rows_read} rows" if report.rows_read else ""
+        skipped = f", {report.rows_filtered} filtered out" if report.rows_filtered else ""
+        rejected = f", {len(report.problems)} rejected" if report.problems else ""
+        said = f"{event.source}: {counts} loaded{read}{skipped}{rejected}{summary}"
+    messages = [(said, False)]
+    if report is None:
+        return messages
+    if event.dry_run:
+        messages += [(f"  column {column!r} -> {use}", False) for column, use in report.columns_used.items()]
+        messages += [(f"  column {column!r} ignored", False) for column in report.columns_ignored]
+    if report.fields_set_aside and not report.list_set_aside:
+        messages.append(("note: --rejected FILE.csv lists them, with their values and reasons", True))
+    messages += [(f"notice: {notice}", True) for notice in report.notices]
+    messages += [(f"rejected: {problem}", True) for problem in report.problems]
+    return messages
+
+
+def source_copied_messages(result: Any) -> list[Message]:
+    """What ``maillage push`` and ``pull`` say of one source copied (a :class:`WriteResult`)."""
+    if result.unchanged:
+        return [(f"{result.source}: unchanged", True)]
+    return [(f"{result.source}: {result.nodes} nodes, {result.relations} relations copied", True)]
+
+
+def copy_messages(copied: Any) -> list[Message]:
+    """What ``maillage push`` and ``pull`` say once the copy (a :class:`~maillage.operations.Copied`) is done."""
+    report = copied.report
+    messages = [
+        (
+            f"notice: {collection} {key!r} already exists in {copied.destination} with other content; kept as it was",
+            True,
+        )
+        for collection, key in report.records_kept
+    ]
+    messages.append(
+        (
+            f"copied {_plural(copied.copied, 'source')} from {copied.origin} to {copied.destination}"
+            f" ({len(report.sources) - copied.copied} unchanged);"
+            f" {_plural(report.records_copied, 'record')} of merges, history and snapshots"
+            f" ({report.records_unchanged} unchanged)",
+            False,
+        )
+    )
+    return messages
