@@ -197,13 +197,9 @@ def main(ctx: click.Context, location: str, contributor: str, database: str | No
 format_option = click.option(
     "--format", "format_", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
 )
-
-
 output_option = click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout."
 )
-
-
 kind_choice = click.Choice(KINDS, case_sensitive=False)
 
 
@@ -983,17 +979,6 @@ def extract(settings: Settings, files: tuple[Path, ...], format_: str | None, ou
     Or load at once what is found with high confidence:
       maillage load lettre.pdf --min-confidence high
     """
-    from .loaders.documents import (
-        MENTION_COLUMNS,
-        PROPOSAL_COLUMNS,
-        TIE_COLUMNS,
-        as_json,
-        mention_rows,
-        proposal_rows,
-        tie_rows,
-        write_review_workbook,
-    )
-
     if format_ is None:
         format_ = (
             {".xlsx": "xlsx", ".json": "json", ".csv": "csv"}.get(output.suffix.lower(), "table") if output else "table"
@@ -1013,18 +998,10 @@ def extract(settings: Settings, files: tuple[Path, ...], format_: str | None, ou
         err=True,
     )
     if format_ == "xlsx":
-        write_review_workbook(found, output)
+        extracted.write_workbook(output)
         click.echo(f"wrote {output}", err=True)
-        return
-    if format_ == "json":
-        text = json.dumps(as_json(found), ensure_ascii=False, indent=2) + "\n"
-    elif format_ == "csv":
-        text = render(mention_rows(found), MENTION_COLUMNS, "csv")
     else:
-        text = render(proposal_rows(found), PROPOSAL_COLUMNS, "table")
-        if found.ties:
-            text += "\n" + render(tie_rows(found), TIE_COLUMNS, "table")
-    emit(text, output)
+        emit(extracted.text(format_), output)
 
 
 load.params.append(
