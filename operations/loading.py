@@ -46,7 +46,7 @@ class Loaded:
 
     ``report`` is the loader's report (rows read, filtered out, rejected, fields set aside,
     columns used) for registers and mapped tables, None for workbooks, exports and documents.
-    ``columns`` counts nodes and relations; on a dry run they are what would be written.
+    ``nodes`` and ``relations`` count what was written; on a dry run, what would be.
     """
 
     source: str
