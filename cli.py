@@ -1,21 +1,16 @@
-"""The ``maillage`` command line: parse, call the library, print, and turn errors into one line.
+"""The ``maillage`` command line: parse, call an operation, print, and turn errors into one line.
 
-Exit codes: 0 success, 1 bad data or unavailable store, 2 misuse.
+What each command does is in :mod:`maillage.operations`; here are its options and its
+texts. Exit codes: 0 success, 1 bad data or unavailable store, 2 misuse.
 """
 
 from __future__ import annotations
 
-import csv
-import gc
 import getpass
-import io
 import json
 import os
 import sys
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -23,31 +18,33 @@ from typing import Any
 
 import click
 
+from . import operations
 from .graph.errors import LoadError, MaillageError, UsageError
 from .graph.model import KINDS
 from .graph.store import GraphStore, is_neo4j_location, open_store
+from .operations.output import copy_messages, load_messages, render, source_copied_messages, write_text
+from .operations.progress import Progress, is_terminal
+from .operations.reports import AUTO_SAMPLE, AUTO_SAMPLE_FROM, Report
 
 FORMATS = ("table", "csv", "json", "md")
 LANGS = ("fr", "en")
 
 
-# --------------------------------------------------------------------------- errors
-
-
 class MaillageGroup(click.Group):
-    """A group that turns every error into one line on stderr and the right exit code."""
+    """A group that turns every error into one line on stderr and the exit code the error carries."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except LoadError as error:
-            for problem in error.problems:
-                click.echo(f"error: {problem}", err=True)
-            raise click.ClickException(str(error)) from None
-        except UsageError as error:
-            raise click.UsageError(str(error), ctx) from None
         except MaillageError as error:
-            raise click.ClickException(str(error)) from None
+            if isinstance(error, LoadError):
+                for problem in error.problems:
+                    click.echo(f"error: {problem}", err=True)
+            if error.exit_code == click.UsageError.exit_code:
+                raise click.UsageError(str(error), ctx) from None
+            failure = click.ClickException(str(error))
+            failure.exit_code = error.exit_code
+            raise failure from None
         except OSError as error:
             where = f"{error.filename}: " if error.filename else ""
             raise click.ClickException(f"{where}{error.strerror or error}") from None
@@ -59,9 +56,6 @@ class MaillageGroup(click.Group):
             raise click.ClickException(
                 f"unexpected error: {type(error).__name__}: {error} (set MAILLAGE_DEBUG=1 to see where)"
             ) from None
-
-
-# --------------------------------------------------------------------------- context
 
 
 @dataclass
@@ -76,25 +70,14 @@ class Settings:
 
     @property
     def progress(self) -> Progress:
-        """Where long work shows how far it is: a line redrawn on stderr when it is a terminal and
-        ``--quiet`` was not given, nothing otherwise."""
-        return Progress(not self.quiet and _is_terminal(sys.stderr))
+        """A line redrawn on stderr when it is a terminal and ``--quiet`` was not given."""
+        return Progress(not self.quiet and is_terminal(sys.stderr))
 
     def store(self, create: bool = False) -> GraphStore:
         """The store, opened once; only commands that write data into it (``create``) make a new one."""
         if self._store is None:
             self._store = open_store(self.location, create=create, **self.store_options())
         return self._store
-
-    def read_graph(self, **options: Any) -> Any:
-        """The store's graph as networkx (``to_networkx(**options)``), with progress shown while it is read."""
-        store = self.store()
-        with self.progress.step("reading the store"):
-            graph = store.to_networkx(**options)
-        # The graph lives as long as the command: the collector need not walk its millions of
-        # dictionaries again each time the analysis's own objects start a collection.
-        gc.freeze()
-        return graph
 
     def store_options(self, location: str | None = None, database: str | None = None) -> dict[str, Any]:
         """Options to open a store: for Neo4j, the user (``NEO4J_USER``, default ``neo4j``),
@@ -127,25 +110,50 @@ def _ask_password(user: str, location: str) -> str:
     return line.rstrip("\r\n")
 
 
-def _insee_codes(option: str, level: str, codes: Sequence[str] | None) -> tuple[str, ...]:
-    """The INSEE codes a filter option names, upper-cased (``2a`` is ``2A``); a code that cannot be one is a misuse."""
-    from .graph.errors import InvalidCode
-    from .graph.model import validate_insee
-
-    checked = []
-    for code in codes or ():
-        try:
-            checked.append(validate_insee(code.strip().upper(), level))
-        except InvalidCode as error:
-            raise UsageError(f"{option} {code}: {error}") from None
-    return tuple(checked)
-
-
 def _default_contributor() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def notice(message: str) -> None:
+    click.echo(f"notice: {message}", err=True)
+
+
+def note(message: str) -> None:
+    click.echo(f"note: {message}", err=True)
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Print ``text``, or write it to ``output`` and say so on stderr."""
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        write_text(output, text)
+        click.echo(f"wrote {output}", err=True)
+
+
+def emit_rows(rows: list[dict], columns: list[str], format_: str, output: Path | None, title: str = "") -> None:
+    emit(render(rows, columns, format_, title), output)
+
+
+def emit_report(report: Report, format_: str, output: Path | None) -> None:
+    """Print or write a report; a CSV or plain JSON file leaves out its notes, which go to stderr."""
+    emit(report.text(format_), output)
+    if output is not None and format_ in ("csv", "json") and report.payload is None:
+        for line in filter(None, report.notes):
+            click.echo(line, err=True)
+
+
+def say_copied(result: Any) -> None:
+    say(source_copied_messages(result))
+
+
+def say(messages: list[tuple[str, bool]]) -> None:
+    """Print lines, each on stderr when its flag says so."""
+    for text, to_stderr in messages:
+        click.echo(text, err=to_stderr)
 
 
 pass_settings = click.make_pass_decorator(Settings)
@@ -186,168 +194,6 @@ def main(ctx: click.Context, location: str, contributor: str, database: str | No
     ctx.call_on_close(settings.close)
 
 
-def _release_unused() -> None:
-    """Free what :meth:`Settings.read_graph` froze and is no longer used (the store's graph,
-    once the analysis graph is made from it): frozen, its reference cycles (networkx's
-    views of a graph) would keep it alive until the command ends. Then freeze what remains."""
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
-
-
-# --------------------------------------------------------------------------- progress
-
-
-def _is_terminal(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
-class Progress:
-    """A progress line on stderr, redrawn in place (``\\r``) while long work runs: a bar and
-    counts for a load whose size is known, the step and the time spent for the rest. When
-    ``shown`` is false (stderr is not a terminal, or ``--quiet``) nothing is written."""
-
-    WIDTH = 24
-    #: Seconds between two redraws.
-    EVERY = 0.2
-
-    def __init__(self, shown: bool):
-        self.shown = shown
-        self._drawn_at = 0.0
-        self._width = 0
-
-    def _draw(self, text: str, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._drawn_at < self.EVERY:
-            return
-        self._drawn_at = now
-        padding = " " * max(0, self._width - len(text))
-        self._width = len(text)
-        sys.stderr.write(f"\r{text}{padding}")
-        sys.stderr.flush()
-
-    def _clear(self) -> None:
-        if self._width:
-            sys.stderr.write("\r" + " " * self._width + "\r")
-            sys.stderr.flush()
-            self._width = 0
-
-    def rows(self, label: str, expected: int | None) -> Callable[[int], None]:
-        """A function told the rows read so far, drawing ``label [#####.....] 45% 900,000 rows,
-        120,000 rows/s``; ``expected`` is an estimate of the total (None: no bar)."""
-        started = time.monotonic()
-
-        def show(rows_read: int) -> None:
-            if not self.shown:
-                return
-            elapsed = max(time.monotonic() - started, 1e-6)
-            text = f"{label}: {rows_read:,} rows, {rows_read / elapsed:,.0f} rows/s"
-            if expected:
-                # An estimate: the bar stops short of its end until the load says it is done.
-                share = min(rows_read / expected, 0.99)
-                filled = int(share * self.WIDTH)
-                text = f"{label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {share:4.0%} {rows_read:,} rows, {rows_read / elapsed:,.0f} rows/s"
-            self._draw(text)
-
-        return show
-
-    @contextmanager
-    def step(self, label: str) -> Iterator[None]:
-        """Show ``label (12 s)`` while the block runs, then clear the line."""
-        if not self.shown:
-            yield
-            return
-        started = time.monotonic()
-        stop = threading.Event()
-
-        def redraw() -> None:
-            while True:
-                self._draw(f"{label} ({time.monotonic() - started:.0f} s)", force=True)
-                if stop.wait(0.5):
-                    return
-
-        thread = threading.Thread(target=redraw, name="maillage-progress", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            thread.join()
-            self._clear()
-
-    def done(self) -> None:
-        """End the line being drawn, so that what is printed next starts on a clean line."""
-        if self.shown:
-            self._clear()
-
-
-# --------------------------------------------------------------------------- output
-
-
-def emit(rows: Sequence[dict], columns: Sequence[str], format: str, output: Path | None, title: str = "") -> None:
-    """Print ``rows`` as a table, CSV, JSON or Markdown, to ``output`` or stdout."""
-    text = render(rows, columns, format, title)
-    if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
-    else:
-        write_text(output, text)
-        click.echo(f"wrote {output}", err=True)
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    if isinstance(value, (list, tuple)):
-        return " | ".join(str(v) for v in value)
-    return "" if value is None else str(value)
-
-
-def render(
-    rows: Sequence[dict], columns: Sequence[str], format: str, title: str = "", headers: Sequence[str] | None = None
-) -> str:
-    if format == "json":
-        return json.dumps([{c: row.get(c) for c in columns} for row in rows], ensure_ascii=False, indent=2) + "\n"
-    if format == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([_cell(row.get(c)) for c in columns] for row in rows)
-        return buffer.getvalue()
-    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
-    if format == "md":
-
-        def escape(text: str) -> str:
-            return (
-                text.replace("\\", "\\\\")
-                .replace("|", "\\|")
-                .replace("<", "&lt;")
-                .replace(">", "&gt;")
-                .replace("\n", " ")
-            )
-
-        lines = [f"# {escape(title)}", ""] if title else []
-        lines.append("| " + " | ".join(escape(h) for h in headers or columns) + " |")
-        lines.append("|" + "|".join("---" for _ in columns) + "|")
-        lines.extend("| " + " | ".join(escape(c) for c in row) + " |" for row in cells)
-        return "\n".join(lines) + "\n"
-    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines.extend("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells)
-    return "\n".join(lines) + "\n"
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write a file atomically: readers see the old file or the new one, never half of it."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 format_option = click.option(
     "--format", "format_", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
 )
@@ -357,30 +203,37 @@ output_option = click.option(
 kind_choice = click.Choice(KINDS, case_sensitive=False)
 
 
-def _kinds(values: Sequence[str]) -> list[str]:
-    by_folded = {kind.lower(): kind for kind in KINDS}
-    return [by_folded[value.lower()] for value in values]
+def _options(*options: Callable) -> Callable:
+    """One decorator for several options, in the order they are listed."""
+
+    def decorate(function: Callable) -> Callable:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
 
 
-def resolve(store: GraphStore, reference: str, follow_merges: bool = True):
-    """The node a reference (id, name or alias) names, or a clear error; the id of a merged node
-    leads to where it was merged, unless ``follow_merges`` is false."""
-    from .graph.merge import merged_into
-    from .graph.store.base import resolve_one
-
-    found = store.find(reference)
-    if (
-        not found
-        and follow_merges
-        and (landed := merged_into(store, reference.strip()))
-        and (node := store.get(landed)) is not None
-    ):
-        click.echo(f"notice: {reference.strip()} was merged into {node.id} ({node.name})", err=True)
-        return node
-    return resolve_one(reference, found)
-
-
-# --------------------------------------------------------------------------- commands
+include_option = click.option(
+    "--include",
+    "include",
+    multiple=True,
+    type=click.Choice(["documents", "people"]),
+    help="Keep Document or Person nodes, left out by default (repeatable).",
+)
+sampling_options = _options(
+    click.option(
+        "--sample",
+        "sample",
+        type=click.IntRange(min=1),
+        help=f"Estimate betweenness and closeness from this many sampled sources "
+        f"(default: exact below {AUTO_SAMPLE_FROM:,} nodes, {AUTO_SAMPLE} sources from there on).",
+    ),
+    click.option("--exact", is_flag=True, help="Compute betweenness and closeness exactly, however large the graph."),
+)
+metric_choice = click.Choice(
+    ["degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]
+)
 
 
 @main.command()
@@ -393,22 +246,14 @@ def init(settings: Settings) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "format_", help="Source format, when it cannot be told from the header.")
+@click.option("--format", "format", help="Source format, when it cannot be told from the header.")
 @click.option("--source", "source_name", help="Name the source is known by (default: the file or folder name).")
 @click.option("--dry-run", is_flag=True, help="Check and show what would be loaded; write nothing.")
 @click.option(
     "--authoritative", is_flag=True, help="Mark the source authoritative: its values win over other sources'."
 )
 @pass_settings
-def load(
-    settings: Settings,
-    paths: tuple[Path, ...],
-    format_: str | None,
-    source_name: str | None,
-    dry_run: bool,
-    authoritative: bool = False,
-    **registers: Any,
-) -> None:
+def load(settings: Settings, paths: tuple[Path, ...], **options: Any) -> None:
     """Load spreadsheets or register extracts into the store.
 
     A workbook is an .xlsx with sheets 'actors' and 'relations', a folder with
@@ -421,23 +266,16 @@ def load(
     the monthly zip); any other table loads through --mapping (a YAML file, or
     the preset 'cooperation').
     """
-    from .loaders import read_sources
-
-    paths = load_documents(settings, paths, dry_run, registers.pop("min_confidence", "high"))
-    if not paths:
-        return
-    if wants_registers(paths, format_, registers):
-        load_registers(settings, paths, format_, source_name, dry_run, authoritative, registers)
-        return
-    store = settings.store(create=True)
-    from .graph.merge import redirect_aware_lookup
-
-    batches = read_sources(paths, redirect_aware_lookup(store), settings.contributor, format_, source_name)
-    batches = collaborative_batches(store, batches, authoritative)
-    if not dry_run and is_export_load(paths):
-        restore_exported(settings, batches)
-        return
-    write_batches(settings, batches, dry_run)
+    register_options = {name: options.pop(name) for name in REGISTER_OPTIONS if name in options}
+    operations.load(
+        settings.store(create=True),
+        paths,
+        settings.contributor,
+        **options,
+        options=operations.register_options(**register_options),
+        on_event=lambda event: say(load_messages(event)),
+        progress=settings.progress,
+    )
 
 
 @main.command()
@@ -464,14 +302,8 @@ def template(output: Path) -> None:
 @pass_settings
 def actors(settings: Settings, kinds: tuple[str, ...], search: str | None, format_: str, output: Path | None) -> None:
     """List the actors (and other nodes) in the store."""
-    store = settings.store()
-    wanted = _kinds(kinds)
-    nodes = [n for kind in (wanted or [None]) for n in store.nodes(kind, search)]
-    rows = [
-        {"id": n.id, "kind": n.kind, "name": n.name, "aliases": list(n.aliases)}
-        for n in sorted(nodes, key=lambda n: n.id)
-    ]
-    emit(rows, ["id", "kind", "name", "aliases"], format_, output)
+    rows = operations.actor_rows(settings.store(), kinds, search)
+    emit_rows(rows, ["id", "kind", "name", "aliases"], format_, output)
 
 
 @main.command()
@@ -484,93 +316,20 @@ def show(settings: Settings, actor: str, format_: str) -> None:
     ACTOR is an id, a name or an alias. Each attribute, name and relation cites
     the source(s) asserting it: source, place, contributor and date.
     """
-    from .graph.provenance import describe
-
-    store = settings.store()
-    node = resolve(store, actor)
-    names = {n.id: n.name for n in (store.get(i) for r in store.relations(node.id) for i in (r.source, r.target)) if n}
-    claims = store.node_claims(node.id)
-    relation_claims = store.relation_claims(node.id)
+    details = operations.describe_actor(settings.store(), actor, notice)
     if format_ == "json":
-        payload = {
-            "id": node.id,
-            "kind": node.kind,
-            "name": node.name,
-            "aliases": list(node.aliases),
-            "attributes": dict(node.attrs),
-            "provenance": describe(store, node.id),
-            "relations": [
-                {
-                    "source": r.source,
-                    "type": r.type,
-                    "target": r.target,
-                    "role": r.role,
-                    **dict(r.attrs),
-                    "asserted_by": [
-                        {"source": c.source, "place": c.place, "contributor": c.contributor, "at": c.at}
-                        for c in relation_claims
-                        if c.relation.key == r.key
-                    ],
-                }
-                for r in store.relations(node.id)
-            ],
-            "asserted_by": [
-                {"source": c.source, "place": c.place, "contributor": c.contributor, "at": c.at} for c in claims
-            ],
-        }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
-        return
-    click.echo(f"{node.name}  [{node.kind}]  {node.id}")
-    if node.aliases:
-        named = [
-            f"{label} ({', '.join(c.source for c in claims if label == c.name or label in c.aliases)})"
-            for label in node.aliases
-        ]
-        click.echo(f"  aliases: {' | '.join(named)}")
-    for key, value in sorted(node.attrs.items()):
-        sources = [cite(c) for c in claims if key in c.attrs and c.attrs[key] == value]
-        click.echo(f"  {key}: {_cell(value)}    ({'; '.join(sources)})")
-        for c in claims:
-            if key in c.attrs and c.attrs[key] != value:
-                click.echo(f"      also {_cell(c.attrs[key])}    ({cite(c)}; see 'maillage conflicts')")
-    click.echo("  asserted by:")
-    for c in claims:
-        click.echo(f"    {cite(c)}")
-    relations = store.relations(node.id)
-    click.echo(f"  relations ({len(relations)}):")
-    for r in relations:
-        role = f" ({r.role})" if r.role else ""
-        arrow = (
-            f"-> {r.type}{role} -> {names.get(r.target, r.target)}"
-            if r.source == node.id
-            else f"<- {r.type}{role} <- {names.get(r.source, r.source)}"
-        )
-        places = "; ".join(cite(c) for c in relation_claims if c.relation.key == r.key)
-        note = f"  « {r.attrs['note']} »" if r.attrs.get("note") else ""
-        click.echo(f"    {arrow}{note}    ({places})")
+        click.echo(json.dumps(details.as_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(operations.actor_text(details), nl=False)
 
 
 REPORT_FORMATS = FORMATS + ("html",)
+
+
 report_format_option = click.option(
     "--format", "format_", type=click.Choice(REPORT_FORMATS), default="table", show_default=True, help="Output format."
 )
-#: the parts of a recommendation's score in words, in the order of SCORE_WEIGHTS
-SCORE_WORDS = {
-    "fr": {
-        "common": "voisins communs",
-        "adamic_adar": "Adamic–Adar",
-        "projects": "projets partagés",
-        "themes": "thèmes partagés",
-        "countries": "pays partagés",
-    },
-    "en": {
-        "common": "common neighbours",
-        "adamic_adar": "Adamic–Adar",
-        "projects": "shared projects",
-        "themes": "shared themes",
-        "countries": "shared countries",
-    },
-}
+
 
 lang_option = click.option(
     "--lang", type=click.Choice(LANGS), default="fr", show_default=True, help="Language of the text."
@@ -579,10 +338,10 @@ lang_option = click.option(
 
 def analysis_options(graph: str = "full") -> Callable:
     """The options every analysis shares: which graph, what to include, engine and seed."""
-    options = [
+    return _options(
         click.option(
             "--graph",
-            "graph_name",
+            "graph",
             type=click.Choice(["full", "actors"]),
             default=graph,
             show_default=True,
@@ -612,35 +371,7 @@ def analysis_options(graph: str = "full") -> Callable:
         click.option(
             "--seed", type=int, default=0, show_default=True, help="Seed of sampling and community detection."
         ),
-    ]
-
-    def decorate(function: Callable) -> Callable:
-        for option in reversed(options):
-            function = option(function)
-        return function
-
-    return decorate
-
-
-#: From this many nodes on, betweenness and closeness are estimated unless --exact is given:
-#: exact ones cost a traversal per node (49,000 nodes: about a minute with igraph).
-AUTO_SAMPLE_FROM = 20_000
-AUTO_SAMPLE = 256
-
-
-def sample_size(nodes: int, sample: int | None, exact: bool) -> int | None:
-    """How many sources betweenness and closeness are estimated from (None: exact), with a note
-    on stderr when the graph's size chose it."""
-    if exact and sample is not None:
-        raise click.UsageError("give --sample or --exact, not both")
-    if exact or sample is not None or nodes < AUTO_SAMPLE_FROM:
-        return sample
-    click.echo(
-        f"note: {nodes:,} nodes: betweenness and closeness estimated from {AUTO_SAMPLE} sampled sources "
-        "(--exact computes them exactly, one traversal per node)",
-        err=True,
     )
-    return AUTO_SAMPLE
 
 
 @main.group()
@@ -651,76 +382,27 @@ def report() -> None:
 @report.command("centrality")
 @click.option(
     "--metric",
-    type=click.Choice(["degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]),
+    type=metric_choice,
     default="degree",
     show_default=True,
     help="Sort by this metric.",
 )
 @click.option("--kind", "kinds", multiple=True, type=kind_choice, help="Only rows of this kind (repeatable).")
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="Number of rows.")
-@click.option(
-    "--sample",
-    "sample",
-    type=click.IntRange(min=1),
-    help=f"Estimate betweenness and closeness from this many sampled sources "
-    f"(default: exact below {AUTO_SAMPLE_FROM:,} nodes, {AUTO_SAMPLE} sources from there on).",
-)
-@click.option("--exact", is_flag=True, help="Compute betweenness and closeness exactly, however large the graph.")
+@sampling_options
 @analysis_options()
 @lang_option
 @report_format_option
 @output_option
 @pass_settings
-def report_centrality(
-    settings: Settings,
-    metric: str,
-    kinds: tuple[str, ...],
-    top: int,
-    format_: str,
-    output: Path | None,
-    sample: int | None = None,
-    exact: bool = False,
-    graph_name: str = "full",
-    include: tuple[str, ...] = (),
-    min_weight: float = 1.0,
-    engine: str = "auto",
-    seed: int = 0,
-    lang: str = "fr",
-) -> None:
+def report_centrality(settings: Settings, format_: str, output: Path | None, **options: Any) -> None:
     """Who holds the network together: degree, betweenness, closeness, harmonic, eigenvector, PageRank.
 
     Relations are read as undirected ties. Document and Person nodes are left
     out unless --include says otherwise; every report says which graph it used.
     """
-    from .graph.analysis import analysis_graph, centrality_report
-
-    graph = analysis_graph(settings.read_graph(), graph_name, include, min_weight=min_weight)
-    _release_unused()
-    sample = sample_size(graph.number_of_nodes(), sample, exact)
-    with settings.progress.step(f"centrality of {graph.number_of_nodes():,} nodes"):
-        result = centrality_report(
-            graph, metric, set(_kinds(kinds)) or None, k=sample, seed=seed, engine=engine, top=top
-        )
-    columns = [
-        "id",
-        "name",
-        "kind",
-        "degree",
-        "weighted_degree",
-        "betweenness",
-        "closeness",
-        "harmonic",
-        "eigenvector",
-        "pagerank",
-    ]
-    if result["betweenness"]["k"]:
-        columns.append("betweenness_stderr")
-    notes = [_scope_note(graph, lang), _sampling_note(result, lang)]
-    from .visualise.report import EXPLANATIONS
-
-    label = EXPLANATIONS[metric][0 if lang == "fr" else 2]
-    title = f"Centralité (triée par {label})" if lang == "fr" else f"Centrality (sorted by {label})"
-    emit_report(result["rows"][:top], columns, format_, output, title, notes, lang)
+    report = operations.centrality(settings.store(), **options, progress=settings.progress, note=note, freeze=True)
+    emit_report(report, format_, output)
 
 
 @main.command("map")
@@ -783,85 +465,18 @@ def report_centrality(
     help="How a map above --max-nodes groups actors: Louvain communities, or départements.",
 )
 @pass_settings
-def map_(
-    settings: Settings,
-    output: Path,
-    title: str,
-    lang: str,
-    color_by: str = "kind",
-    size_by: str = "degree",
-    focus: str | None = None,
-    depth: int = 1,
-    kinds: tuple[str, ...] = (),
-    themes: tuple[str, ...] = (),
-    layout: str = "force",
-    png: Path | None = None,
-    svg: Path | None = None,
-    include_personal: bool = False,
-    max_nodes: int = 30_000,
-    group_by: str = "community",
-) -> None:
+def map_(settings: Settings, **options: Any) -> None:
     """Draw an interactive HTML map of the graph: one file that opens offline.
 
     Search, filters by kind, theme and relation type, and a side panel with each
     actor's attributes, relations and sources are in the page; --png and --svg
     add still images for reports and slides.
     """
-    from .visualise import find_chromium, select, svg_document, write_map, write_png
-    from .visualise.map import atomic_write
-
-    if png is not None:
-        find_chromium()
-    store = settings.store()
-    keep = []
-    if focus is not None:
-        centre = resolve(store, focus)
-        keep.append(centre.id)
-        graph = settings.read_graph(node_ids=store.neighbourhood([centre.id], depth))
-    else:
-        if depth != 1:
-            raise UsageError("--depth only applies with --focus")
-        graph = settings.read_graph()
-    theme_ids = []
-    for reference in themes:
-        theme = resolve(store, reference)
-        if theme.kind != "Theme":
-            raise UsageError(f"--theme {reference!r} names {theme.id} (kind {theme.kind}), not a theme")
-        theme_ids.append(theme.id)
-    graph = select(graph, kinds=_kinds(kinds), themes=theme_ids, keep=keep)
-    # a map of groups names no single node's sources: do not read them
-    provenance = (
-        {}
-        if graph.number_of_nodes() > max_nodes
-        else {
-            node: [
-                {"place": c.place, "source": c.source, "contributor": c.contributor, "at": c.at}
-                for c in store.node_claims(node)
-            ]
-            for node in graph.nodes
-        }
-    )
-    options = dict(title=title, lang=lang, color_by=color_by, size_by=size_by, layout=layout)
-    with settings.progress.step(f"drawing {graph.number_of_nodes():,} nodes"):
-        write_map(
-            graph,
-            output,
-            provenance=provenance,
-            focus=keep[0] if keep else None,
-            personal=include_personal,
-            max_nodes=max_nodes,
-            group_by=group_by,
-            **options,
-        )
-    grouped = f", shown as groups by {group_by}" if graph.number_of_nodes() > max_nodes else ""
-    click.echo(f"wrote {output} ({graph.number_of_nodes()} nodes, {graph.number_of_edges()} relations{grouped})")
-    drawing = svg_document(graph, **options) if svg is not None or png is not None else None
-    if svg is not None:
-        atomic_write(svg, drawing)
-        click.echo(f"wrote {svg}")
-    if png is not None:
-        write_png(graph, png, document=drawing)
-        click.echo(f"wrote {png}")
+    drawn = operations.draw_map(settings.store(), **options, progress=settings.progress, notice=notice, freeze=True)
+    grouped = f", shown as groups by {drawn.grouped_by}" if drawn.grouped_by else ""
+    click.echo(f"wrote {drawn.output} ({drawn.nodes} nodes, {drawn.relations} relations{grouped})")
+    for image in drawn.images:
+        click.echo(f"wrote {image}")
 
 
 def demo_data_path() -> Path:
@@ -888,37 +503,9 @@ def demo(ctx: click.Context, directory: Path) -> None:
     settings: Settings = ctx.obj
     settings.close()
     settings.location = str(directory / "maillage.db")
-    ctx.invoke(load, paths=(demo_data_path(),), format_=None, source_name="demo", dry_run=False)
+    ctx.invoke(load, paths=(demo_data_path(),), format=None, source_name="demo", dry_run=False)
     ctx.invoke(report_centrality, metric="degree", kinds=(), top=20, format_="md", output=directory / "centrality.md")
     ctx.invoke(map_, output=directory / "map.html", title="Programme Aitec – Cités Unies France", lang="fr")
-
-
-# ---- push / pull: copy a graph between stores ----
-
-
-def _copy_graph(origin: GraphStore, destination: GraphStore) -> None:
-    """Copy ``origin`` into ``destination`` (see :func:`graph.transfer.copy_graph`), saying what was copied."""
-    from .graph.transfer import copy_graph
-
-    def progress(result) -> None:
-        if result.unchanged:
-            click.echo(f"{result.source}: unchanged", err=True)
-        else:
-            click.echo(f"{result.source}: {result.nodes} nodes, {result.relations} relations copied", err=True)
-
-    report = copy_graph(origin, destination, progress)
-    for collection, key in report.records_kept:
-        click.echo(
-            f"notice: {collection} {key!r} already exists in {destination.location} with other content; kept as it was",
-            err=True,
-        )
-    copied = sum(not result.unchanged for result in report.sources)
-    unchanged = len(report.sources) - copied
-    click.echo(
-        f"copied {copied} source{'s' if copied != 1 else ''} from {origin.location} to {destination.location} ({unchanged} unchanged);"
-        f" {report.records_copied} record{'s' if report.records_copied != 1 else ''} of merges, history and snapshots"
-        f" ({report.records_unchanged} unchanged)"
-    )
 
 
 @main.command()
@@ -932,11 +519,8 @@ def push(settings: Settings, destination: str, remote_database: str | None) -> N
     changes nothing. For a Neo4j destination the user and password come from
     NEO4J_USER and NEO4J_PASSWORD (or a prompt).
     """
-    target = open_store(destination, **settings.store_options(destination, remote_database))
-    try:
-        _copy_graph(settings.store(), target)
-    finally:
-        target.close()
+    store_options = settings.store_options(destination, remote_database)
+    say(copy_messages(operations.push(settings.store(), destination, say_copied, **store_options)))
 
 
 @main.command()
@@ -949,88 +533,8 @@ def pull(settings: Settings, origin: str, remote_database: str | None) -> None:
     Sources keep their name, contributor, date and load order. Pulling twice
     changes nothing.
     """
-    source_store = open_store(origin, create=False, **settings.store_options(origin, remote_database))
-    try:
-        _copy_graph(source_store, settings.store(create=True))
-    finally:
-        source_store.close()
-
-
-# ---- collaboration: provenance, conflicts, duplicates, merges, history, exports ----
-
-
-def cite(claim: Any) -> str:
-    """One claim's provenance in words: source, place, contributor, date (a source named
-    after its file is cited by its place alone: ``actors.csv:4``, not ``actors.csv actors.csv:4``)."""
-    if claim.place.startswith(claim.source + ":"):
-        where = claim.place
-    else:
-        where = claim.source if claim.place in ("", claim.source) else f"{claim.source} {claim.place}"
-    return f"{where}, by {claim.contributor}, {claim.at}"
-
-
-def collaborative_batches(store: GraphStore, batches: Sequence[Any], authoritative: bool) -> list[Any]:
-    """Batches as they will be written: merged nodes redirected, authoritative flag set."""
-    from dataclasses import replace
-
-    from .graph.merge import apply_redirects
-
-    prepared = []
-    for batch in batches:
-        batch = apply_redirects(store, batch)
-        if authoritative:
-            batch = replace(batch, source=replace(batch.source, authoritative=True))
-        prepared.append(batch)
-    return prepared
-
-
-def is_export_load(paths: Sequence[Path]) -> bool:
-    """True when every path is a maillage JSON export."""
-    from .graph.export import is_export
-
-    return bool(paths) and all(is_export(path) for path in paths)
-
-
-def write_batches(settings: Settings, batches: Sequence[Any], dry_run: bool) -> None:
-    """Write each batch with its history (or only count it, on a dry run) and say what it did."""
-    for batch in batches:
-        if dry_run:
-            click.echo(
-                f"{batch.source.name}: {len(batch.nodes)} nodes, {len(batch.relations)} relations (dry run, nothing written)"
-            )
-            continue
-        result = write_recorded(settings, batch)
-        if result.unchanged:
-            click.echo(f"{result.source}: unchanged (already loaded)")
-        else:
-            click.echo(f"{result.source}: {result.nodes} nodes, {result.relations} relations loaded")
-
-
-def write_recorded(settings: Settings, batch: Any) -> Any:
-    """Write one batch and record what it changed in the history."""
-    from .graph.history import record_load
-
-    store = settings.store()
-    previous = store.dump_source(batch.source.name)
-    result = store.write(batch)
-    if not result.unchanged:
-        record_load(store, previous, batch, settings.contributor)
-    return result
-
-
-def restore_exported(settings: Settings, batches: Sequence[Any]) -> None:
-    """Load the sources of a maillage export in one transaction, provenance kept."""
-    from .graph.history import record_load
-
-    store = settings.store()
-    previous = {batch.source.name: store.dump_source(batch.source.name) for batch in batches}
-    results = store.replace_sources(batches)
-    for batch, result in zip(batches, results):
-        if result.unchanged:
-            click.echo(f"{result.source}: unchanged (already loaded)")
-            continue
-        record_load(store, previous[batch.source.name], batch, settings.contributor)
-        click.echo(f"{result.source}: {result.nodes} nodes, {result.relations} relations loaded (from an export)")
+    store_options = settings.store_options(origin, remote_database)
+    say(copy_messages(operations.pull(settings.store(create=True), origin, say_copied, **store_options)))
 
 
 @main.command()
@@ -1043,23 +547,15 @@ def restore_exported(settings: Settings, batches: Sequence[Any]) -> None:
 @format_option
 @output_option
 @pass_settings
-def sources(
-    settings: Settings, mark: tuple[str, ...], unmark: tuple[str, ...], format_: str, output: Path | None
-) -> None:
+def sources(settings: Settings, format_: str, output: Path | None, **options: Any) -> None:
     """List loaded sources: who loaded them, when, how many facts.
 
     When sources disagree on a value, the latest load wins, unless a source is
     authoritative: authoritative sources win over all others.
     """
-    from .graph.provenance import set_authoritative, source_rows
-
-    store = settings.store()
-    for name in mark:
-        set_authoritative(store, name, True, settings.contributor)
-    for name in unmark:
-        set_authoritative(store, name, False, settings.contributor)
+    rows = operations.source_rows(settings.store(), settings.contributor, **options)
     columns = ["source", "format", "contributor", "at", "authoritative", "nodes", "relations"]
-    emit(source_rows(store), columns, format_, output, title="Sources")
+    emit_rows(rows, columns, format_, output, title="Sources")
 
 
 @main.command()
@@ -1067,15 +563,7 @@ def sources(
 @pass_settings
 def unload(settings: Settings, source: str) -> None:
     """Remove what SOURCE asserted; what other sources also assert stays."""
-    from .graph.history import record_unload
-
-    store = settings.store()
-    previous = store.dump_source(source)
-    if previous is None:
-        known = ", ".join(s.name for s in store.sources()) or "none"
-        raise UsageError(f"no source named {source!r} is loaded (loaded: {known})")
-    result = store.unload(source)
-    record_unload(store, previous, settings.contributor)
+    result = operations.unload(settings.store(), source, settings.contributor)
     click.echo(f"{source}: unloaded ({result.nodes} node claims, {result.relations} relation claims removed)")
 
 
@@ -1089,35 +577,8 @@ def conflicts(settings: Settings, format_: str, output: Path | None) -> None:
     Rule: the latest load wins, unless a source is authoritative
     ('maillage sources --authoritative SOURCE' or 'maillage load --authoritative').
     """
-    from .graph.provenance import conflicts as find_conflicts
-
-    rows = []
-    for conflict in find_conflicts(settings.store()):
-        rows.append(
-            {
-                "subject": conflict.subject,
-                "name": conflict.name,
-                "attribute": conflict.attribute,
-                "current": conflict.current,
-                "values": [
-                    {
-                        "value": a.value,
-                        "source": a.source,
-                        "place": a.place,
-                        "contributor": a.contributor,
-                        "at": a.at,
-                        "authoritative": a.authoritative,
-                    }
-                    for a in conflict.assertions
-                ]
-                if format_ == "json"
-                else [
-                    f"{_cell(a.value)} ({a.source} {a.place}, {a.contributor}, {a.at}{', authoritative' if a.authoritative else ''})"
-                    for a in conflict.assertions
-                ],
-            }
-        )
-    emit(rows, ["subject", "name", "attribute", "current", "values"], format_, output, title="Conflicts")
+    rows = operations.conflict_rows(settings.store(), structured=format_ == "json")
+    emit_rows(rows, ["subject", "name", "attribute", "current", "values"], format_, output, title="Conflicts")
 
 
 @main.command()
@@ -1126,27 +587,14 @@ def conflicts(settings: Settings, format_: str, output: Path | None) -> None:
 @format_option
 @output_option
 @pass_settings
-def dedupe(settings: Settings, kinds: tuple[str, ...], min_score: float, format_: str, output: Path | None) -> None:
+def dedupe(settings: Settings, format_: str, output: Path | None, **options: Any) -> None:
     """Propose likely duplicates, with the evidence and a score (1 = same official code).
 
     Merge a pair with 'maillage merge A B'.
     """
-    from .graph.duplicates import duplicates
-
-    rows = [
-        {
-            "score": p.score,
-            "a": p.a,
-            "a_name": p.a_name,
-            "b": p.b,
-            "b_name": p.b_name,
-            "kind": p.kind,
-            "evidence": list(p.evidence),
-        }
-        for p in duplicates(settings.store(), _kinds(kinds) or None)
-        if p.score >= min_score
-    ]
-    emit(rows, ["score", "a", "a_name", "b", "b_name", "kind", "evidence"], format_, output, title="Likely duplicates")
+    rows = operations.duplicate_rows(settings.store(), **options)
+    columns = ["score", "a", "a_name", "b", "b_name", "kind", "evidence"]
+    emit_rows(rows, columns, format_, output, title="Likely duplicates")
 
 
 @main.command()
@@ -1154,22 +602,14 @@ def dedupe(settings: Settings, kinds: tuple[str, ...], min_score: float, format_
 @click.option("--into", "into", help="The actor to keep (default: the first one named).")
 @click.option("--force", is_flag=True, help="Merge even actors whose level, INSEE code, SIREN, SIRET or RNA id differ.")
 @pass_settings
-def merge(settings: Settings, actors: tuple[str, ...], into: str | None, force: bool) -> None:
+def merge(settings: Settings, **options: Any) -> None:
     """Merge duplicates into one actor: names kept as aliases, relations and provenance re-pointed.
 
     ACTORS are ids, names or aliases; all but the kept one are merged into it.
     Actors with different official codes are refused unless --force.
     The merge is recorded: 'maillage unmerge' undoes it.
     """
-    from .graph.merge import merge as merge_nodes
-
-    store = settings.store()
-    nodes = [resolve(store, actor) for actor in actors]
-    kept = resolve(store, into) if into else nodes[0]
-    others = [node.id for node in nodes if node.id != kept.id]
-    if not others:
-        raise UsageError("name at least two different actors to merge")
-    result = merge_nodes(store, kept.id, others, settings.contributor, force=force)
+    result = operations.merge(settings.store(), contributor=settings.contributor, notice=notice, **options)
     click.echo(
         f"merged {', '.join(result.merged)} into {result.into} (merge {result.id}; "
         f"{len(result.sources)} source(s) rewritten: {', '.join(result.sources)})"
@@ -1185,12 +625,9 @@ def unmerge(settings: Settings, reference: str) -> None:
     Sources the merge rewrote are put back as they were, unless they were
     unloaded or changed since: those are left alone and listed.
     """
-    from .graph.merge import unmerge as unmerge_nodes
-
-    result = unmerge_nodes(settings.store(), reference, settings.contributor)
-    click.echo(
-        f"unmerged {', '.join(result.merged)} from {result.into} (merge {result.id}; restored: {', '.join(result.restored) or 'none'})"
-    )
+    result = operations.unmerge(settings.store(), reference, settings.contributor)
+    restored = ", ".join(result.restored) or "none"
+    click.echo(f"unmerged {', '.join(result.merged)} from {result.into} (merge {result.id}; restored: {restored})")
     for name, reason in result.skipped.items():
         click.echo(f"warning: {name} left as it is: {reason}", err=True)
 
@@ -1205,18 +642,8 @@ def history(settings: Settings, actor: str, format_: str, output: Path | None) -
 
     ACTOR is an id, name or alias; the id of an actor merged away or unloaded works too.
     """
-    from .graph.errors import UnknownReference
-    from .graph.history import history as actor_history
-
-    store = settings.store()
-    try:
-        node_id = resolve(store, actor, follow_merges=False).id
-    except UnknownReference:
-        node_id = actor.strip()
-        if not actor_history(store, node_id):
-            raise
-    rows = actor_history(store, node_id)
-    emit(rows, ["at", "action", "contributor", "source", "what"], format_, output, title=f"History of {node_id}")
+    node_id, rows = operations.actor_history(settings.store(), actor, notice)
+    emit_rows(rows, ["at", "action", "contributor", "source", "what"], format_, output, title=f"History of {node_id}")
 
 
 @main.command()
@@ -1228,14 +655,11 @@ def snapshot(settings: Settings, name: str | None, replace: bool) -> None:
 
     Without NAME, list the snapshots. Compare them with 'maillage diff A B'.
     """
-    from .graph.history import snapshot as take_snapshot
-    from .graph.history import snapshots
-
     store = settings.store()
     if name is None:
-        emit(snapshots(store), ["name", "at", "contributor", "nodes", "relations"], "table", None)
+        emit_rows(operations.snapshot_rows(store), ["name", "at", "contributor", "nodes", "relations"], "table", None)
         return
-    state = take_snapshot(store, name, settings.contributor, replace)
+    state = operations.snapshot(store, name, settings.contributor, replace)
     click.echo(f"snapshot {name}: {len(state['nodes'])} nodes, {len(state['relations'])} relations")
 
 
@@ -1253,70 +677,20 @@ def snapshot(settings: Settings, name: str | None, replace: bool) -> None:
 @click.option("--format", "format_", type=click.Choice(["text", "json", "md"]), default="text", show_default=True)
 @output_option
 @pass_settings
-def diff(settings: Settings, before: str, after: str, metric: str, top: int, format_: str, output: Path | None) -> None:
+def diff(settings: Settings, format_: str, output: Path | None, **options: Any) -> None:
     """What changed between two snapshots (AFTER defaults to 'now', the graph as it is).
 
     Nodes and relations added or removed, attributes changed, biggest movers in centrality.
     """
-    from .graph.history import diff as compare
-    from .graph.history import get_snapshot
-
-    store = settings.store()
-    changes = compare(get_snapshot(store, before), get_snapshot(store, after), metric, top)
+    changes = operations.changes(settings.store(), **options)
     if format_ == "json":
-        text = json.dumps(changes, ensure_ascii=False, indent=2) + "\n"
+        emit(json.dumps(changes, ensure_ascii=False, indent=2) + "\n", output)
     else:
-        text = _diff_text(changes, markdown=format_ == "md")
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        write_text(output, text)
-        click.echo(f"wrote {output}", err=True)
-
-
-def _diff_text(changes: dict[str, Any], markdown: bool) -> str:
-    def rel(row: dict) -> str:
-        role = f" ({row['role']})" if row["role"] else ""
-        return f"{row['source']} -{row['type']}{role}-> {row['target']}"
-
-    sections = [
-        ("Nodes added", [f"{r['id']} {r['name']} [{r['kind']}]" for r in changes["added_nodes"]]),
-        ("Nodes removed", [f"{r['id']} {r['name']} [{r['kind']}]" for r in changes["removed_nodes"]]),
-        (
-            "Attributes changed",
-            [
-                f"{r['id']} {r['attribute']}: {_cell(r['before'])} -> {_cell(r['after'])}"
-                for r in changes["changed_nodes"]
-            ],
-        ),
-        ("Relations added", [rel(r) for r in changes["added_relations"]]),
-        ("Relations removed", [rel(r) for r in changes["removed_relations"]]),
-        (
-            "Relation attributes changed",
-            [
-                f"{rel(r)} {r['attribute']}: {_cell(r['before'])} -> {_cell(r['after'])}"
-                for r in changes["changed_relations"]
-            ],
-        ),
-        (
-            f"Biggest movers ({changes['metric']})",
-            [
-                f"{r['id']} {r['name']}: {r['before']:.4f} -> {r['after']:.4f} ({r['change']:+.4f})"
-                for r in changes["movers"]
-            ],
-        ),
-    ]
-    heading = "#" if markdown else ""
-    lines = [f"{heading}{'# ' if markdown else ''}Changes from {changes['from']} to {changes['to']}".strip(), ""]
-    for title, items in sections:
-        lines.append(f"{'## ' if markdown else ''}{title} ({len(items)})")
-        lines.extend(f"{'- ' if markdown else '  '}{item}" for item in items)
-        lines.append("")
-    return "\n".join(lines)
+        emit(operations.diff_text(changes, markdown=format_ == "md"), output)
 
 
 @main.command()
-@click.option("--format", "format_", type=click.Choice(["json", "csv", "gexf", "graphml", "cypher"]), required=True)
+@click.option("--format", "format", type=click.Choice(["json", "csv", "gexf", "graphml", "cypher"]), required=True)
 @click.option(
     "-o",
     "--output",
@@ -1332,29 +706,12 @@ def _diff_text(changes: dict[str, Any], markdown: bool) -> str:
 @click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True)
 @click.option("--include-personal", is_flag=True, help="Keep Person nodes and contact details (left out by default).")
 @pass_settings
-def export(
-    settings: Settings,
-    format_: str,
-    output: Path,
-    kinds: tuple[str, ...],
-    themes: tuple[str, ...],
-    focus: tuple[str, ...],
-    depth: int,
-    include_personal: bool,
-) -> None:
+def export(settings: Settings, **options: Any) -> None:
     """Export the graph or part of it: JSON or CSV with provenance (re-importable by
     'maillage load'), GEXF or GraphML for Gephi, Cypher for a Neo4j without maillage."""
-    from .graph.export import select, write_export
+    for written in operations.export(settings.store(), **options):
+        click.echo(f"wrote {written}")
 
-    store = settings.store()
-    selection = select(store, _kinds(kinds), themes, focus, depth, include_personal)
-    for path in write_export(store, format_, output, selection):
-        click.echo(f"wrote {path}")
-
-
-# ---- registers ----
-# Public registers (INSEE COG, BANATIC, RNA) and YAML-mapped tables, loaded by `load`.
-# Their options are added to `load` here, next to the code that uses them.
 
 _REGISTER_OPTIONS = [
     click.Option(
@@ -1405,268 +762,10 @@ _REGISTER_OPTIONS = [
     ),
     click.Option(["--include-inactive"], is_flag=True, help="RNA: keep dissolved and deleted associations too."),
 ]
+
+
 load.params.extend(_REGISTER_OPTIONS)
-_STREAMED_FORMATS = ("rna-waldec", "rna-import")
-
-
-def wants_registers(paths: Sequence[Path], format_: str | None, registers: dict[str, Any]) -> bool:
-    """True when a load involves a register or a mapping rather than only workbooks or exports."""
-    from .loaders import detect_format
-
-    if is_export_load(paths):
-        return False
-    if registers.get("mapping") or (format_ and format_ != "workbook"):
-        return True
-    return any(detect_format(Path(path)) not in ("workbook", None) for path in paths)
-
-
-def load_registers(
-    settings: Settings,
-    paths: Sequence[Path],
-    format_: str | None,
-    source_name: str | None,
-    dry_run: bool,
-    authoritative: bool,
-    registers: dict[str, Any],
-) -> None:
-    """Load register extracts and mapped tables: stream the large ones, report what was met."""
-    from .graph.merge import redirect_aware_lookup
-    from .loaders import open_sources
-    from .loaders.loading import LoadOptions
-
-    options = LoadOptions(
-        strict=registers.get("strict", True),
-        cog_year=registers.get("cog_year"),
-        mapping=registers.get("mapping"),
-        siren_table=registers.get("siren_table"),
-        departements=_insee_codes("--departement", "departement", registers.get("departements")),
-        communes=_insee_codes("--commune", "commune", registers.get("communes")),
-        object_codes=tuple(registers.get("object_codes") or ()),
-        keywords=tuple(registers.get("keywords") or ()),
-        include_inactive=bool(registers.get("include_inactive")),
-        list_set_aside=bool(registers.get("rejected")),
-    )
-    store = settings.store(create=True)
-    loads: list[Any] = []
-    try:
-        loads.extend(
-            open_sources(paths, redirect_aware_lookup(store), settings.contributor, format_, source_name, options)
-        )
-        _load_each(settings, store, loads, dry_run, authoritative)
-    except LoadError as error:
-        # What rejected the file is listed in the file asked for, as when the rest loads.
-        if registers.get("rejected"):
-            _write_rejected([*(load_.report for load_ in loads), _report_of(error)], registers["rejected"])
-        raise
-    if registers.get("rejected"):
-        _write_rejected([load_.report for load_ in loads], registers["rejected"])
-
-
-def _report_of(error: LoadError) -> Any:
-    """A report of the rows a :class:`LoadError` names that no report of a load holds
-    (a file rejected while it was opened)."""
-    from .loaders.loading import LoadReport
-
-    report = LoadReport()
-    for problem in error.problems:
-        report.reject(problem)
-    return report
-
-
-def _write_rejected(reports: Sequence[Any], path: Path) -> None:
-    from .loaders.loading import write_rejected
-
-    seen: set[int] = set()
-    distinct = []
-    for report in reports:
-        # A load's own report and the error it raised name the same rows once.
-        problems = {id(p) for p in report.problems}
-        if problems and problems <= seen:
-            continue
-        seen |= problems
-        distinct.append(report)
-    count = write_rejected(distinct, path)
-    click.echo(f"wrote {path} ({count} line{'s' if count != 1 else ''}: rejected rows and fields set aside)", err=True)
-
-
-def _load_each(settings: Settings, store: GraphStore, loads: Sequence[Any], dry_run: bool, authoritative: bool) -> None:
-    from dataclasses import replace
-
-    from .graph.history import record_stream_load
-    from .graph.merge import redirect_records, redirects
-
-    for load_ in loads:
-        if authoritative:
-            load_.source = replace(load_.source, authoritative=True)
-        report = load_.report
-        if dry_run:
-            nodes = relations = 0
-            for record in load_.records:
-                if hasattr(record, "node"):
-                    nodes += 1
-                else:
-                    relations += 1
-            summary = report.set_aside_summary()
-            click.echo(
-                f"{load_.source.name} [{load_.source.format}]: {nodes} nodes, {relations} relations (dry run, nothing written)"
-                + (f"; {summary}" if summary else "")
-            )
-            for column, use in report.columns_used.items():
-                click.echo(f"  column {column!r} -> {use}")
-            for column in report.columns_ignored:
-                click.echo(f"  column {column!r} ignored")
-        elif load_.source.format in _STREAMED_FORMATS and hasattr(store, "write_stream"):
-            records = load_.records
-            progress = settings.progress
-            show = progress.rows(load_.source.name, _expected_rows(load_.files) if progress.shown else None)
-            if hasattr(records, "encoded") and not redirects(store):
-                # Read in a worker process and handed to the store whole; it reports its own progress.
-                records.progress = show
-            else:
-                records = redirect_records(store, _with_progress(load_, show))
-            try:
-                result = store.write_stream(load_.source, records, load_.digest)
-            finally:
-                progress.done()
-            if not result.unchanged:
-                record_stream_load(store, result.source, settings.contributor, result.nodes, result.relations)
-            _echo_result(result, report)
-        else:
-            (batch,) = collaborative_batches(store, [load_.batch()], False)
-            batch.source = load_.source
-            _echo_result(write_recorded(settings, batch), report)
-        if report.fields_set_aside and not report.list_set_aside:
-            click.echo("note: --rejected FILE.csv lists them, with their values and reasons", err=True)
-        for notice in report.notices:
-            click.echo(f"notice: {notice}", err=True)
-        for problem in report.problems:
-            click.echo(f"rejected: {problem}", err=True)
-
-
-def _with_progress(load_: Any, show: Callable[[int], None]) -> Iterator[Any]:
-    """The load's records, telling ``show`` the rows read every 1,000 records."""
-    report = load_.report
-    for count, record in enumerate(load_.records):
-        if not count % 1000:
-            show(report.rows_read)
-        yield record
-
-
-def _expected_rows(files: Sequence[str]) -> int | None:
-    """About how many rows the CSV files (or the CSV members of zips) of a load hold: their
-    size over the size of a row in their first megabyte."""
-    import zipfile
-
-    from .loaders.tables import SAMPLE_SIZE
-
-    total_bytes, sample = 0, b""
-    try:
-        for name in files:
-            path = Path(name)
-            if path.suffix.lower() == ".zip":
-                with zipfile.ZipFile(path) as archive:
-                    members = [info for info in archive.infolist() if info.filename.lower().endswith(".csv")]
-                    total_bytes += sum(info.file_size for info in members)
-                    if members and not sample:
-                        with archive.open(members[0]) as raw:
-                            sample = raw.read(SAMPLE_SIZE)
-            else:
-                total_bytes += path.stat().st_size
-                if not sample:
-                    with open(path, "rb") as raw:
-                        sample = raw.read(SAMPLE_SIZE)
-    except (OSError, zipfile.BadZipFile):
-        return None
-    lines = sample.count(b"\n")
-    return int(total_bytes * lines / len(sample)) if lines else None
-
-
-def _echo_result(result: Any, report: Any) -> None:
-    read = f" from {report.rows_read} rows" if report.rows_read else ""
-    skipped = f", {report.rows_filtered} filtered out" if report.rows_filtered else ""
-    rejected = f", {len(report.problems)} rejected" if report.problems else ""
-    summary = report.set_aside_summary()
-    set_aside = f"; {summary}" if summary else ""
-    if result.unchanged:
-        click.echo(f"{result.source}: unchanged (already loaded)")
-    else:
-        click.echo(
-            f"{result.source}: {result.nodes} nodes, {result.relations} relations loaded{read}{skipped}{rejected}{set_aside}"
-        )
-
-
-# ---- analysis: reports, recommendations, paths ----
-
-
-def _scope_note(graph, lang: str) -> str:
-    from .graph.analysis import scope_of
-
-    return scope_of(graph).describe(lang)
-
-
-def _sampling_note(result: dict, lang: str) -> str:
-    sampling = result.get("betweenness") or {}
-    engine = result.get("engine", "networkx")
-    if sampling.get("k"):
-        if lang == "fr":
-            return (
-                f"Intermédiarité, proximité et proximité harmonique estimées à partir de {sampling['k']} sources "
-                f"tirées (graine {sampling['seed']}) ; erreur type de l'intermédiarité au plus "
-                f"{sampling['max_stderr']:.2g}. Moteur : {engine}."
-            )
-        return (
-            f"Betweenness, closeness and harmonic closeness estimated from {sampling['k']} sampled sources "
-            f"(seed {sampling['seed']}); betweenness standard error at most {sampling['max_stderr']:.2g}. "
-            f"Engine: {engine}."
-        )
-    return f"Mesures exactes. Moteur : {engine}." if lang == "fr" else f"Exact measures. Engine: {engine}."
-
-
-def emit_report(
-    rows: Sequence[dict],
-    columns: Sequence[str],
-    format_: str,
-    output: Path | None,
-    title: str,
-    notes: Sequence[str],
-    lang: str,
-    payload: Any = None,
-) -> None:
-    """Print or write a report: the notes say which graph it was computed on.
-
-    JSON is ``payload`` when given (an object with its scope), else the rows; CSV is the
-    rows alone (the notes then go to stderr when writing a file).
-    """
-    notes = [note for note in notes if note]
-    if format_ == "json":
-        text = (
-            (json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
-            if payload is not None
-            else render(rows, columns, "json")
-        )
-    elif format_ == "csv":
-        text = render(rows, columns, "csv")
-    elif format_ == "html":
-        from .visualise.report import table_report_html
-
-        text = table_report_html(title, notes, rows, columns, lang)
-    elif format_ == "md":
-        from .visualise.report import report_headers, report_rows
-
-        escaped = [note.replace("<", "&lt;").replace(">", "&gt;") for note in notes]
-        body = render(report_rows(rows, lang), columns, "md", headers=report_headers(columns, lang))
-        quoted = "\n>\n".join(f"> {note}" for note in escaped)
-        text = f"# {title}\n\n" + (f"{quoted}\n\n" if quoted else "") + body
-    else:
-        text = "".join(f"{note}\n" for note in notes) + ("\n" if notes else "") + render(rows, columns, "table")
-    if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
-        return
-    write_text(output, text)
-    click.echo(f"wrote {output}", err=True)
-    if format_ in ("csv", "json") and payload is None:
-        for note in notes:
-            click.echo(note, err=True)
+REGISTER_OPTIONS = [option.name for option in _REGISTER_OPTIONS if option.name != "rejected"]
 
 
 @report.command("brokers")
@@ -1693,52 +792,15 @@ def emit_report(
 @report_format_option
 @output_option
 @pass_settings
-def report_brokers(
-    settings: Settings,
-    by: str,
-    between: tuple[str, str],
-    kinds: tuple[str, ...],
-    top: int,
-    directed: bool,
-    graph_name: str,
-    include: tuple[str, ...],
-    min_weight: float,
-    engine: str,
-    seed: int,
-    lang: str,
-    format_: str,
-    output: Path | None,
-) -> None:
+def report_brokers(settings: Settings, format_: str, output: Path | None, **options: Any) -> None:
     """Who bridges whom: bridges between two kinds (default: local authorities and
     associations), Gould–Fernandez brokerage roles, Burt's constraint and effective size.
 
     Computed on the actor–actor projection unless --graph full.
     """
-    from .graph.analysis import analysis_graph, brokers_report
-
-    if directed and graph_name != "full":
-        raise UsageError("--directed needs --graph full: the actor projection has no direction")
-    store_graph = settings.read_graph()
-    graph = analysis_graph(store_graph, graph_name, include, min_weight=min_weight, directed=directed)
-    result = brokers_report(graph, by, store_graph, tuple(_kinds(between)), set(_kinds(kinds)) or None, engine)
-    result["rows"] = result["rows"][:top]
-    columns = [
-        "id",
-        "name",
-        "kind",
-        "group",
-        "bridges",
-        "coordinator",
-        "itinerant",
-        "representative",
-        "gatekeeper",
-        "liaison",
-        "total",
-        "constraint",
-        "effective_size",
-    ]
-    title = "Courtiers" if lang == "fr" else "Brokers"
-    emit_report(result["rows"], columns, format_, output, title, [_scope_note(graph, lang)], lang, result)
+    del options["seed"]  # brokerage roles and bridges draw nothing at random
+    report = operations.brokers(settings.store(), **options, progress=settings.progress, freeze=True)
+    emit_report(report, format_, output)
 
 
 @report.command("communities")
@@ -1764,55 +826,14 @@ def report_brokers(
 @report_format_option
 @output_option
 @pass_settings
-def report_communities(
-    settings: Settings,
-    method: str,
-    resolution: float,
-    top: int,
-    graph_name: str,
-    include: tuple[str, ...],
-    min_weight: float,
-    engine: str,
-    seed: int,
-    lang: str,
-    format_: str,
-    output: Path | None,
-) -> None:
+def report_communities(settings: Settings, format_: str, output: Path | None, **options: Any) -> None:
     """Groups of actors more tied to each other than to the rest (Louvain or Leiden, seeded),
     with modularity, largest members and dominant themes.
 
     Computed on the actor–actor projection unless --graph full.
     """
-    from .graph.analysis import analysis_graph, communities_report
-
-    store_graph = settings.read_graph()
-    graph = analysis_graph(store_graph, graph_name, include, min_weight=min_weight)
-    result = communities_report(graph, method, seed, resolution, engine, top, store_graph)
-    rows = [
-        {
-            "community": c["community"],
-            "size": c["size"],
-            "members": [m["name"] for m in c["members"]],
-            "themes": [t["name"] for t in c["themes"]],
-        }
-        for c in result["communities"]
-    ]
-    note = (
-        f"Méthode {method}, graine {seed}, moteur {result['engine']} ; modularité {result['modularity']:.4f}."
-        if lang == "fr"
-        else f"Method {method}, seed {seed}, engine {result['engine']}; modularity {result['modularity']:.4f}."
-    )
-    title = "Groupes" if lang == "fr" else "Communities"
-    emit_report(
-        rows,
-        ["community", "size", "members", "themes"],
-        format_,
-        output,
-        title,
-        [_scope_note(graph, lang), note],
-        lang,
-        result,
-    )
+    report = operations.communities(settings.store(), **options, progress=settings.progress, freeze=True)
+    emit_report(report, format_, output)
 
 
 @report.command("gaps")
@@ -1830,60 +851,25 @@ def report_communities(
 def report_gaps(settings: Settings, level: str, lang: str, format_: str, output: Path | None) -> None:
     """What nobody covers: themes × territories with actors but no links between them,
     and themes nobody in a territory works on (though others elsewhere do)."""
-    from .graph.analysis import gaps_report
-
-    result = gaps_report(settings.read_graph(), level)
-    unlinked = "sans lien" if lang == "fr" else "unlinked"
-    uncovered = "non couvert" if lang == "fr" else "uncovered"
-    rows = [
-        {"gap": unlinked, "territory": g["territory_name"], "theme": g["theme_name"], "actors": g["actor_names"]}
-        for g in result["unlinked"]
-    ]
-    rows += [
-        {"gap": uncovered, "territory": g["territory_name"], "theme": theme, "actors": g["actors"]}
-        for g in result["uncovered"]
-        for theme in g["theme_names"]
-    ]
-    note = (
-        "Un acteur travaille sur un thème s'il y est lié (WORKS_ON) ou participe à un projet qui le traite ; "
-        "deux acteurs sont liés par une relation directe ou un projet commun."
-        if lang == "fr"
-        else "An actor works on a theme if tied to it (WORKS_ON) or taking part in a project addressing it; "
-        "two actors are linked by a direct relation or a common project."
-    )
-    title = "Manques" if lang == "fr" else "Gaps"
-    emit_report(rows, ["gap", "territory", "theme", "actors"], format_, output, title, [note], lang, result)
+    emit_report(operations.gaps(settings.store(), level, lang, settings.progress, freeze=True), format_, output)
 
 
 @report.command("all")
-@click.option("--format", "format_", type=click.Choice(["html", "json"]), default="html", show_default=True)
+@click.option("--format", "format", type=click.Choice(["html", "json"]), default="html", show_default=True)
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout."
 )
 @click.option("--title", help="Title of the report.")
 @click.option(
     "--metric",
-    type=click.Choice(["degree", "weighted_degree", "betweenness", "closeness", "harmonic", "eigenvector", "pagerank"]),
+    type=metric_choice,
     default="betweenness",
     show_default=True,
     help="Sort the centrality table by this metric.",
 )
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Rows per table.")
-@click.option(
-    "--sample",
-    "sample",
-    type=click.IntRange(min=1),
-    help=f"Estimate betweenness and closeness from this many sampled sources "
-    f"(default: exact below {AUTO_SAMPLE_FROM:,} nodes, {AUTO_SAMPLE} sources from there on).",
-)
-@click.option("--exact", is_flag=True, help="Compute betweenness and closeness exactly, however large the graph.")
-@click.option(
-    "--include",
-    "include",
-    multiple=True,
-    type=click.Choice(["documents", "people"]),
-    help="Keep Document or Person nodes, left out by default (repeatable).",
-)
+@sampling_options
+@include_option
 @click.option(
     "--min-weight", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Projection: weakest link kept."
 )
@@ -1892,36 +878,13 @@ def report_gaps(settings: Settings, level: str, lang: str, format_: str, output:
 @click.option("--no-map", is_flag=True, help="Leave the interactive map out.")
 @lang_option
 @pass_settings
-def report_all(
-    settings: Settings,
-    format_: str,
-    output: Path | None,
-    title: str | None,
-    metric: str,
-    top: int,
-    sample: int | None,
-    exact: bool,
-    include: tuple[str, ...],
-    min_weight: float,
-    engine: str,
-    seed: int,
-    no_map: bool,
-    lang: str,
-) -> None:
+def report_all(settings: Settings, output: Path | None, no_map: bool, **options: Any) -> None:
     """Everything in one document: the graph analysed, centrality, brokers, communities,
     recommendations for the most central actors, gaps and the map — a self-contained,
     printable HTML file (or all the data as one JSON object)."""
-    from .visualise.report import full_report_data, full_report_html
-
-    store_graph = settings.read_graph()
-    sample = sample_size(store_graph.number_of_nodes(), sample, exact)
-    if format_ == "html":
-        text = full_report_html(
-            store_graph, lang, title, seed, sample, top, metric, include, min_weight, engine, with_map=not no_map
-        )
-    else:
-        payload = full_report_data(store_graph, lang, seed, sample, top, metric, include, min_weight, engine)
-        text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+    text = operations.full_report(
+        settings.store(), **options, with_map=not no_map, progress=settings.progress, note=note, freeze=True
+    )
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -1929,59 +892,22 @@ def report_all(
         click.echo(f"wrote {output}", err=True)
 
 
-def _resolved_id(settings: Settings, reference: str) -> str:
-    return resolve(settings.store(), reference).id
-
-
 @main.command()
 @click.argument("actor")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Number of recommendations.")
-@click.option(
-    "--include",
-    "include",
-    multiple=True,
-    type=click.Choice(["documents", "people"]),
-    help="Keep Document or Person nodes, left out by default (repeatable).",
-)
+@include_option
 @click.option("--new-only", is_flag=True, help="Leave out the actors it already takes part in a project with.")
 @lang_option
 @report_format_option
 @output_option
 @pass_settings
-def recommend(
-    settings: Settings,
-    actor: str,
-    top: int,
-    include: tuple[str, ...],
-    new_only: bool,
-    lang: str,
-    format_: str,
-    output: Path | None,
-) -> None:
+def recommend(settings: Settings, actor: str, format_: str, output: Path | None, **options: Any) -> None:
     """Who ACTOR should meet next, and why: actors it has no direct relation with, ranked
     by common neighbours, Adamic–Adar, shared projects, themes and countries.
 
     ACTOR is an id, a name or an alias.
     """
-    from .graph.analysis import recommend as recommend_actors
-    from .graph.analysis.recommend import SCORE_WEIGHTS
-
-    node_id = _resolved_id(settings, actor)
-    store = settings.store()
-    # Candidates are two steps away, and every part of their score is read off relations of
-    # the actor's neighbours: the two-step neighbourhood holds them all.
-    store_graph = store.to_networkx(node_ids=store.neighbourhood([node_id], 2))
-    found = recommend_actors(store_graph, node_id, top, lang, include, new_only)
-    rows = [{**row, "reasons": [reason["text"] for reason in row["reasons"]]} for row in found]
-    decimal = "," if lang == "fr" else "."
-    weights = ", ".join(
-        f"{SCORE_WORDS[lang][part]} × {weight:g}".replace(".", decimal) for part, weight in SCORE_WEIGHTS.items()
-    )
-    name = store_graph.nodes[node_id].get("name", node_id)
-    note = f"Score = {weights}."
-    title = f"Qui {name} devrait rencontrer" if lang == "fr" else f"Who {name} should meet"
-    payload = {"actor": node_id, "name": name, "weights": SCORE_WEIGHTS, "recommendations": found}
-    emit_report(rows, ["rank", "id", "name", "kind", "score", "reasons"], format_, output, title, [note], lang, payload)
+    emit_report(operations.recommendations(settings.store(), actor, **options, notice=notice), format_, output)
 
 
 @main.command()
@@ -1990,108 +916,38 @@ def recommend(
 @click.option(
     "--limit", type=click.IntRange(min=1), default=10, show_default=True, help="At most this many shortest paths."
 )
-@click.option(
-    "--include",
-    "include",
-    multiple=True,
-    type=click.Choice(["documents", "people"]),
-    help="Keep Document or Person nodes, left out by default (repeatable).",
-)
+@include_option
 @click.option("--format", "format_", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_settings
-def path(settings: Settings, source: str, target: str, limit: int, include: tuple[str, ...], format_: str) -> None:
+def path(settings: Settings, source: str, target: str, format_: str, **options: Any) -> None:
     """How SOURCE is connected to TARGET: every shortest path (up to --limit), with the
     relations (type, role, direction) along it.
 
     SOURCE and TARGET are ids, names or aliases.
     """
-    from .graph.analysis import shortest_paths
-
-    first, second = _resolved_id(settings, source), _resolved_id(settings, target)
-    found = shortest_paths(_graph_between(settings.store(), first, second, include), first, second, limit, include)
+    found = operations.paths(settings.store(), source, target, **options, notice=notice)
     if format_ == "json":
-        click.echo(json.dumps({"source": first, "target": second, "paths": found}, ensure_ascii=False, indent=2))
-        return
-    if not found:
-        raise click.ClickException(f"no path between {first} and {second}")
-    click.echo(f"{len(found)} shortest path(s) of length {found[0]['length']}:")
-    for number, found_path in enumerate(found, start=1):
-        click.echo(f"{number}. {found_path['text']}")
-
-
-def _graph_between(store: GraphStore, first: str, second: str, include: tuple[str, ...]) -> Any:
-    """The part of the store's graph that holds every shortest path from ``first`` to ``second``
-    in the analysed graph, read by widening the neighbourhoods of both ends in turn.
-
-    Every node of a path of length at most ``a + b + 1`` lies within ``a`` steps of
-    ``first`` or ``b`` steps of ``second`` (through any relation), so once the part read
-    has a path that short, it holds all the shortest ones; once a neighbourhood stops
-    growing, it is a whole connected part of the graph and holds every path there is.
-    """
-    import networkx as nx
-
-    from .graph.analysis import analysis_graph
-
-    ends = (first, second)
-    depths = [0, 0]
-    reached = [store.neighbourhood([end], 0) for end in ends]
-    exhausted = False
-    while True:
-        graph = store.to_networkx(node_ids=reached[0] | reached[1])
-        if exhausted:
-            return graph
-        analysed = analysis_graph(graph, "full", include)
-        if (
-            first in analysed
-            and second in analysed
-            and nx.has_path(analysed, first, second)
-            and nx.shortest_path_length(analysed, first, second) <= sum(depths) + 1
-        ):
-            return graph
-        side = 0 if depths[0] <= depths[1] else 1
-        depths[side] += 1
-        wider = store.neighbourhood([ends[side]], depths[side])
-        exhausted = len(wider) == len(reached[side])
-        reached[side] = wider
+        click.echo(json.dumps(found.as_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(found.text(), nl=False)
 
 
 @main.command()
 @click.argument("actor")
 @click.option("--depth", type=click.IntRange(min=1), default=1, show_default=True, help="How many steps out.")
-@click.option(
-    "--include",
-    "include",
-    multiple=True,
-    type=click.Choice(["documents", "people"]),
-    help="Keep Document or Person nodes, left out by default (repeatable).",
-)
+@include_option
 @format_option
 @output_option
 @pass_settings
-def ego(
-    settings: Settings, actor: str, depth: int, include: tuple[str, ...], format_: str, output: Path | None
-) -> None:
+def ego(settings: Settings, actor: str, format_: str, output: Path | None, **options: Any) -> None:
     """The neighbourhood of ACTOR: every node within --depth steps, nearest first, with the
     relation that reaches it.
 
     ACTOR is an id, a name or an alias.
     """
-    from .graph.analysis import ego_network
+    node_id, rows = operations.ego(settings.store(), actor, **options, notice=notice)
+    emit_rows(rows, ["distance", "id", "name", "kind", "via", "relations"], format_, output, title=f"Ego: {node_id}")
 
-    node_id = _resolved_id(settings, actor)
-    store = settings.store()
-    # What lies within ``depth`` steps through any relation: every path the analysed graph can use.
-    rows = ego_network(store.to_networkx(node_ids=store.neighbourhood([node_id], depth)), node_id, depth, include)
-    for row in rows:
-        row["relations"] = [
-            r["type"] + (f" ({r['role']})" if r["role"] else "") + ("" if r["forward"] else " ←")
-            for r in row["relations"]
-        ]
-    emit(rows, ["distance", "id", "name", "kind", "via", "relations"], format_, output, title=f"Ego: {node_id}")
-
-
-# ---- documents ----
-# French documents read for the actors and ties they name: `extract` proposes, `load FILE.pdf` loads.
 
 _EXTRACT_FORMATS = ("table", "json", "csv", "xlsx")
 
@@ -2123,81 +979,29 @@ def extract(settings: Settings, files: tuple[Path, ...], format_: str | None, ou
     Or load at once what is found with high confidence:
       maillage load lettre.pdf --min-confidence high
     """
-    from .loaders.documents import (
-        MENTION_COLUMNS,
-        PROPOSAL_COLUMNS,
-        TIE_COLUMNS,
-        as_json,
-        mention_rows,
-        proposal_rows,
-        read_documents,
-        tie_rows,
-        write_review_workbook,
-    )
-    from .loaders.documents import (
-        extract as extract_documents,
-    )
-
     if format_ is None:
         format_ = (
             {".xlsx": "xlsx", ".json": "json", ".csv": "csv"}.get(output.suffix.lower(), "table") if output else "table"
         )
     if format_ == "xlsx" and (output is None or output.suffix.lower() != ".xlsx"):
         raise UsageError("--format xlsx writes a workbook: give -o FILE.xlsx")
-    documents = read_documents(files)
-    for document in documents:
+    # The default SQLite file need not exist yet: nothing is known then.
+    exists = is_neo4j_location(settings.location) or Path(settings.location.removeprefix("sqlite:///")).exists()
+    extracted = operations.extract(files, settings.store().nodes() if exists else ())
+    for document in extracted.documents:
         pages = f"{document.pages} pages, " if document.pages else ""
         click.echo(f"{document.name}: {pages}{document.words:,} words", err=True)
-    found = extract_documents(files, _store_nodes(settings), documents)
+    found = extracted.found
     click.echo(
-        f"{len(found.proposals)} proposals ({sum(p.confidence == 'high' for p in found.proposals)} of high confidence), "
+        f"{len(found.proposals)} proposals ({extracted.high_confidence} of high confidence), "
         f"{len(found.ties)} stated ties",
         err=True,
     )
     if format_ == "xlsx":
-        write_review_workbook(found, output)
+        extracted.write_workbook(output)
         click.echo(f"wrote {output}", err=True)
-        return
-    if format_ == "json":
-        text = json.dumps(as_json(found), ensure_ascii=False, indent=2) + "\n"
-    elif format_ == "csv":
-        text = render(mention_rows(found), MENTION_COLUMNS, "csv")
     else:
-        text = render(proposal_rows(found), PROPOSAL_COLUMNS, "table")
-        if found.ties:
-            text += "\n" + render(tie_rows(found), TIE_COLUMNS, "table")
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        write_text(output, text)
-        click.echo(f"wrote {output}", err=True)
-
-
-def _store_nodes(settings: Settings) -> list:
-    """The store's nodes, or none when the default SQLite file does not exist yet."""
-    if not is_neo4j_location(settings.location) and not Path(settings.location.removeprefix("sqlite:///")).exists():
-        return []
-    return settings.store().nodes()
-
-
-def load_documents(settings: Settings, paths: Sequence[Path], dry_run: bool, min_confidence: str) -> list[Path]:
-    """Load the documents among ``paths`` with what is found in them of ``min_confidence`` or more,
-    one source per document; return the other paths."""
-    from .loaders.documents import document_batches, is_document, read_documents, stored_nodes_but_theirs
-    from .loaders.documents import extract as extract_documents
-
-    documents = [path for path in paths if is_document(path)]
-    if not documents:
-        return list(paths)
-    texts = read_documents(documents)
-    store = settings.store(create=True)
-    nodes = stored_nodes_but_theirs(store, [text.name for text in texts])
-    found = extract_documents(documents, nodes, texts).at_least(min_confidence)
-    batches = collaborative_batches(
-        store, document_batches(found, settings.contributor, {node.id for node in nodes}), False
-    )
-    write_batches(settings, batches, dry_run)
-    return [path for path in paths if path not in documents]
+        emit(extracted.text(format_), output)
 
 
 load.params.append(

@@ -11,6 +11,7 @@ so the command line can turn it into one clean line and an exit code::
     ├── ResolutionError                an actor reference cannot be resolved
     │   ├── UnknownReference             no actor has this id, name or alias
     │   └── AmbiguousReference           several actors match; lists the candidates
+    ├── NoPath                         no path joins two actors in the graph analysed
     ├── LoadError                      a source was rejected; nothing was written
     │                                  (carries the full list of problems)
     ├── StoreError                     the store cannot do what was asked
@@ -32,6 +33,7 @@ __all__ = [
     "LoadError",
     "MaillageError",
     "ModelError",
+    "NoPath",
     "ResolutionError",
     "StoreError",
     "StoreUnavailable",
@@ -86,6 +88,15 @@ class AmbiguousReference(ResolutionError):
         self.candidates = candidates
         listed = ", ".join(f"{node_id} ({name})" for node_id, name in candidates)
         super().__init__(reference, f"{reference!r} is ambiguous: it matches {listed}; use an id")
+
+
+class NoPath(MaillageError, LookupError):
+    """No path joins ``source`` to ``target`` in the graph analysed."""
+
+    def __init__(self, source: str, target: str):
+        self.source = source
+        self.target = target
+        super().__init__(f"no path between {source} and {target}")
 
 
 class LoadError(MaillageError):

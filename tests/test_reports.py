@@ -98,11 +98,11 @@ def test_sampled_betweenness_states_sample_and_error(demo):
 
 
 def test_large_graphs_get_sampled_betweenness_unless_exact_is_asked(demo, monkeypatch):
-    import maillage.cli
+    import maillage.operations.reports
 
     # The demo graph (54 nodes analysed) stands for a large one: the threshold is lowered, not the graph faked.
-    monkeypatch.setattr(maillage.cli, "AUTO_SAMPLE_FROM", 50)
-    monkeypatch.setattr(maillage.cli, "AUTO_SAMPLE", 7)
+    monkeypatch.setattr(maillage.operations.reports, "AUTO_SAMPLE_FROM", 50)
+    monkeypatch.setattr(maillage.operations.reports, "AUTO_SAMPLE", 7)
     sampled = demo("report", "centrality", "--format", "json", "--top", "60")
     assert (
         sampled.exit_code == 0 and "estimated from 7 sampled sources" in sampled.stderr and "--exact" in sampled.stderr
@@ -119,7 +119,7 @@ def test_large_graphs_get_sampled_betweenness_unless_exact_is_asked(demo, monkey
     assert "sampled sources" not in chosen.stderr and json.loads(chosen.stdout)["centrality"]["betweenness"]["k"] == 9
     both = demo("report", "centrality", "--sample", "5", "--exact")
     assert both.exit_code == 2 and "not both" in both.output
-    monkeypatch.setattr(maillage.cli, "AUTO_SAMPLE_FROM", 1000)
+    monkeypatch.setattr(maillage.operations.reports, "AUTO_SAMPLE_FROM", 1000)
     small = demo("report", "centrality", "--format", "json")
     assert small.stderr == "" and "betweenness_stderr" not in json.loads(small.stdout)[0]
 

@@ -1,0 +1,81 @@
+"""What the ``maillage`` commands do, as Python functions.
+
+Each takes a store (or a location) and options and returns its result: dataclasses, dicts,
+lists, text. None prints; long work tells a :class:`Progress`; failures are the exceptions
+of :mod:`maillage.graph.errors`, each with its ``exit_code``.
+"""
+
+from __future__ import annotations
+
+from .actors import ActorDetails, actor_rows, actor_text, describe_actor, kind_names, resolve
+from .collaboration import (
+    actor_history,
+    changes,
+    conflict_rows,
+    duplicate_rows,
+    merge,
+    snapshot,
+    snapshot_rows,
+    source_rows,
+    unmerge,
+)
+from .documents import Extracted, extract
+from .loading import Loaded, RejectedWritten, Unloaded, insee_codes, load, register_options, unload
+from .maps import MapDrawn, draw_map
+from .output import cite, diff_text, render, report_text, write_text
+from .paths import Paths, ego, paths
+from .progress import Progress
+from .reports import Report, brokers, centrality, communities, full_report, gaps, read_graph, recommendations
+from .transfer import Copied, CopyReport, copy, export, pull, push
+
+__all__ = [
+    "ActorDetails",
+    "Copied",
+    "CopyReport",
+    "Extracted",
+    "Loaded",
+    "MapDrawn",
+    "Paths",
+    "Progress",
+    "RejectedWritten",
+    "Report",
+    "Unloaded",
+    "actor_history",
+    "actor_rows",
+    "actor_text",
+    "brokers",
+    "centrality",
+    "changes",
+    "cite",
+    "communities",
+    "conflict_rows",
+    "copy",
+    "describe_actor",
+    "diff_text",
+    "draw_map",
+    "duplicate_rows",
+    "ego",
+    "export",
+    "extract",
+    "full_report",
+    "gaps",
+    "insee_codes",
+    "kind_names",
+    "load",
+    "merge",
+    "paths",
+    "pull",
+    "push",
+    "read_graph",
+    "recommendations",
+    "register_options",
+    "render",
+    "report_text",
+    "resolve",
+    "snapshot",
+    "snapshot_rows",
+    "source_rows",
+    "unload",
+    "unmerge",
+    "write_text",
+]
