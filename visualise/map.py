@@ -1,8 +1,9 @@
 """Interactive HTML network maps: one self-contained file that opens offline.
 
-The page is built here, not from pyvis's template (which loads Bootstrap and
-vis-network from CDNs and writes its heading, select menu and some tooltips as
-raw HTML). From pyvis we only take the vis-network library it ships, inlined.
+The page is built here, not from pyvis's template (which loads Bootstrap from a
+CDN and writes its heading and select menu as raw HTML): from pyvis it only takes
+the vis-network library it ships (:mod:`.vislib`), inlined. Notebook users who
+want a pyvis ``Network`` have :func:`~maillage.visualise.notebook.to_pyvis`.
 
 Safety: contributed data reaches the page once, as JSON inside a
 ``<script type="application/json">`` block where ``<``, ``>``, ``&``, ``/`` and the
@@ -60,6 +61,7 @@ from .styles import (
     palette_colour,
     text,
 )
+from .vislib import vis_network_assets
 
 __all__ = [
     "COLOUR_BY",
@@ -74,7 +76,6 @@ __all__ = [
     "map_html",
     "script_hashes",
     "style_hashes",
-    "vis_network_assets",
     "write_map",
 ]
 
@@ -99,25 +100,6 @@ _OTHER_THEMES = "#8C8C8C"
 
 
 # --------------------------------------------------------------------------- assets
-
-
-@lru_cache(maxsize=1)
-def vis_network_assets() -> tuple[str, str]:
-    """vis-network's script and stylesheet, from the copy pyvis ships, made safe to inline.
-
-    Its few ``://`` (licence links, the SVG namespace, an error message) are written
-    ``:\\/\\/``, which JavaScript reads the same in strings and comments, so the page
-    holds no URL at all.
-    """
-    import pyvis
-
-    folder = resources.files(pyvis) / "lib" / "vis-9.1.2"
-    script = (folder / "vis-network.min.js").read_text(encoding="utf-8").replace("://", ":\\/\\/")
-    style = (folder / "vis-network.css").read_text(encoding="utf-8")
-    for name, content in (("vis-network.min.js", script), ("vis-network.css", style)):
-        if any(marker in content.lower() for marker in ("</script", "</style", "<!--")):
-            raise RuntimeError(f"pyvis's {name} cannot be inlined: it contains a closing tag")
-    return script, style
 
 
 @lru_cache(maxsize=1)
