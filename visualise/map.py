@@ -142,11 +142,11 @@ def escape_json(value: Any) -> str:
     """JSON text safe to place inside a ``<script type="application/json">`` element.
 
     >>> escape_json({"name": "</script><b>&"})
-    '{"name": "\\\\u003c\\\\/script\\\\u003e\\\\u003cb\\\\u003e\\\\u0026"}'
+    '{"name":"\\\\u003c\\\\/script\\\\u003e\\\\u003cb\\\\u003e\\\\u0026"}'
     >>> json.loads(escape_json(["a/b\\u2028"])) == ["a/b\\u2028"]
     True
     """
-    encoded = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    encoded = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     for raw, escaped in _JSON_ESCAPES:
         encoded = encoded.replace(raw, escaped)
     return encoded
@@ -349,6 +349,7 @@ def map_data(
 
     type_index = {type_: index for index, type_ in enumerate(types)}
     edges = []
+    edge_ends: list[int] = []
     for source, target, attributes in G.edges(data=True):
         type_ = str(attributes.get("type") or "")
         if type_ not in type_index:
@@ -361,8 +362,10 @@ def map_data(
                 for key, value in attributes.items()
                 if key not in ("type", "role") and value not in _EMPTY
             } or 0
-        edges.append([position[source], position[target], type_index[type_], str(attributes.get("role") or ""), extra])
-    ends = np.array(edges and [edge[:2] for edge in edges], dtype=np.int64).reshape(-1, 2)
+        start, end = position[source], position[target]
+        edges.append([start, end, type_index[type_], str(attributes.get("role") or ""), extra])
+        edge_ends += (start, end)
+    ends = np.array(edge_ends, dtype=np.int64).reshape(-1, 2)
     ends = ends[ends[:, 0] != ends[:, 1]]
 
     if grouped:

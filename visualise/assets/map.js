@@ -211,6 +211,8 @@
     groups: visGroups,
     autoResize: true,
     nodes: {
+      // fixed where the layout put them: vis then does less work per node when it builds them
+      fixed: canvasEdges,
       borderWidth: 1,
       borderWidthSelected: 3,
       font: { face: "system-ui, -apple-system, 'Segoe UI', sans-serif", color: "#1a1a1a", strokeWidth: 3, strokeColor: "#ffffff" },
