@@ -202,6 +202,8 @@
     computeVisible();
     nodeView.refresh();
     edgeView.refresh();
+    // relations the page draws itself change with no change to vis's data: draw again
+    if (canvasEdges) network.redraw();
     updateStatus();
   }
 
