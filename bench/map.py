@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -113,7 +114,7 @@ def main() -> int:
         theirs = None if options.no_pyvis or size > PYVIS_UP_TO else best_of(1, lambda: pyvis_html(graph))[0]
         browser = None if options.no_browser else time_to_interactive(page)
         ratio = f"{theirs / ours:6.1f}x" if theirs else "      -"
-        shown = "communities" if '"aggregate": {' in page else "every node"
+        shown = "communities" if re.search(r'"aggregate":\s*\{', page) else "every node"
         say(
             f"{size:>6} {graph.number_of_edges():>7} {ours:>11.2f} {ours_cpu:>6.2f} {len(page.encode()) / 1e6:>8.1f} "
             f"{(f'{theirs:9.2f}' if theirs else '        -')} {ratio} {(f'{browser:10.2f}' if browser else '         -')}  {shown}"

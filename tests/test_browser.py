@@ -308,8 +308,16 @@ def test_a_20000_node_map_loads_and_works(browser, invoke, tmp_path):
         assert "actors.csv:" in page.js("() => document.querySelector('#panel ul.sources').textContent")
         associations = sum(1 for _, kind in graph.nodes(data="kind") if kind == "Association")
         page.page.uncheck("input[data-kind='Association']")
-        assert page.counts()[0] == 20000 - associations
+        kinds = dict(graph.nodes(data="kind"))
+        between_others = sum(1 for u, v in graph.edges() if kinds[u] != "Association" != kinds[v])
+        assert page.counts() == (20000 - associations, between_others)
         assert page.screenshot_colours() > 10
+        # the relations, drawn by the page itself on so large a map, go with their filters
+        drawn = page.page.locator("#network").screenshot()
+        for box in page.page.query_selector_all("ul.filter-types input"):
+            box.uncheck()
+        assert page.counts()[1] == 0
+        assert page.page.locator("#network").screenshot() != drawn
         page.assert_clean()
     finally:
         page.close()
@@ -485,3 +493,112 @@ def test_a_focus_map_opens_on_its_actor(browser, invoke, demo_path, tmp_path):
         page.assert_clean()
     finally:
         page.close()
+
+
+# --------------------------------------------------------------------------- pyvis, for notebooks
+
+
+def pyvis_page(tmp_path: Path, names: list[str], title: str) -> tuple[Path, int, int]:
+    """A to_pyvis network of one theme and an association per name (name, alias, attribute and
+    relation note), written the pyvis way with its select menu; one alias says ``href``, which
+    makes pyvis's own page write its tooltips as HTML."""
+    import networkx as nx
+    from maillage.visualise import to_pyvis
+
+    G = nx.MultiDiGraph()
+    G.add_node("theme:t", kind="Theme", name=names[0], aliases=["href"])
+    for index, name in enumerate(names):
+        G.add_node(f"association:x{index}", kind="Association", name=name, aliases=[name, "href"], description=name)
+        G.add_edge(f"association:x{index}", "theme:t", type="WORKS_ON", role="", note=name)
+        G.add_edge(f"association:x{index}", f"association:x{(index + 1) % len(names)}", type="PARTNERS_WITH", role="")
+    network = to_pyvis(G, title=title)
+    network.select_menu = True
+    network.neighborhood_highlight = True
+    path = tmp_path / f"pyvis-{len(list(tmp_path.iterdir()))}.html"
+    network.write_html(str(path))
+    return path, G.number_of_nodes(), G.number_of_edges()
+
+
+def open_pyvis_page(browser, path: Path, nodes: int):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    url = path.resolve().as_uri()
+    # pyvis's page asks a CDN for Bootstrap: nothing leaves the machine in a test
+    context.route("**/*", lambda route: route.continue_() if route.request.url == url else route.abort())
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(url)
+    deadline = time.monotonic() + 60
+    while not page.evaluate(
+        "(n) => !!(window.network && network.body && network.getPositions().length !== 0 && Object.keys(network.body.nodes).length === n)",
+        nodes,
+    ):
+        assert time.monotonic() < deadline, "pyvis's page never drew its network"
+        time.sleep(0.05)
+    page.evaluate("() => { network.stopSimulation(); network.setOptions({physics: false}); }")
+    return context, page, dialogs
+
+
+def element_counts(page) -> dict:
+    return page.evaluate(
+        "(selector) => { const c = {}; document.querySelectorAll(selector).forEach(e => c[e.tagName] = (c[e.tagName] || 0) + 1); return c; }",
+        PAGE_ELEMENTS + ", script, style, meta, h1, option, div",
+    )
+
+
+def test_to_pyvis_page_shows_every_payload_as_text_in_chromium(browser, tmp_path):
+    """The HTML pyvis writes for a to_pyvis network, with every payload in names, aliases,
+    attributes, relation notes and the heading: every node hovered (its tooltip holds the payload
+    as text) and clicked, every relation hovered, and no payload runs or adds an element that a
+    page of harmless names does not have."""
+    harmless = [f"acteur {index}" for index in range(len(PAYLOADS))]
+    plain_path, nodes, edges = pyvis_page(tmp_path, harmless, "titre")
+    context, page, _ = open_pyvis_page(browser, plain_path, nodes)
+    expected = element_counts(page)
+    context.close()
+
+    path, nodes, edges = pyvis_page(tmp_path, PAYLOADS, PAYLOADS[8])
+    context, page, dialogs = open_pyvis_page(browser, path, nodes)
+    try:
+        assert element_counts(page) == expected
+        assert page.evaluate("() => document.querySelector('h1').textContent") == PAYLOADS[8]
+        for index in range(nodes):
+            point = page.evaluate(
+                """(i) => { network.moveTo({position: network.getPositions([i])[i], scale: 1.5});
+                            const box = document.getElementById('mynetwork').getBoundingClientRect();
+                            const p = network.canvasToDOM(network.getPositions([i])[i]); return [box.left + p.x, box.top + p.y]; }""",
+                index,
+            )
+            page.mouse.move(point[0] + 40, point[1] + 40)
+            page.mouse.move(point[0], point[1])
+            deadline = time.monotonic() + 5
+            tip = None
+            while not tip:
+                tip = page.evaluate(
+                    "() => { const t = document.querySelector('div.vis-tooltip'); return t && t.style.visibility !== 'hidden' ? t.textContent : null; }"
+                )
+                assert tip or time.monotonic() < deadline, f"no tooltip on node {index}"
+                time.sleep(0.05)
+            name = page.evaluate("(i) => nodes.get(i).title.split('\\n')[0]", index)
+            assert name in tip
+            page.mouse.click(point[0], point[1])
+        for edge in page.evaluate("() => edges.getIds()"):
+            point = page.evaluate(
+                """(e) => { const d = edges.get(e); const a = network.getPositions([d.from])[d.from], b = network.getPositions([d.to])[d.to];
+                            const mid = {x: (a.x + b.x) / 2, y: (a.y + b.y) / 2}; network.moveTo({position: mid, scale: 1.5});
+                            const box = document.getElementById('mynetwork').getBoundingClientRect();
+                            const p = network.canvasToDOM(mid); return [box.left + p.x, box.top + p.y]; }""",
+                edge,
+            )
+            page.mouse.move(point[0], point[1] + 30)
+            page.mouse.move(point[0], point[1])
+            time.sleep(0.05)
+        assert page.evaluate("() => window.__xss") is None
+        assert page.evaluate("() => document.getElementById('xss-marker')") is None
+        assert dialogs == []
+        after = element_counts(page)
+        after.pop("DIV", None)
+        assert after == {tag: count for tag, count in expected.items() if tag != "DIV"}
+        assert page.evaluate("() => edges.length") == edges
+    finally:
+        context.close()

@@ -15,8 +15,9 @@ import pytest
 from maillage.graph.errors import UsageError
 from maillage.graph.store import open_store
 from maillage.visualise import map_data, map_html, select, svg_document, theme_members, write_map
-from maillage.visualise.map import escape_json, vis_network_assets
+from maillage.visualise.map import escape_json
 from maillage.visualise.sample import territory_graph
+from maillage.visualise.vislib import vis_network_assets
 
 DATA_BLOCK = re.compile(r'<script type="application/json" id="map-data">(.*?)</script>', re.S)
 

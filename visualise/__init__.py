@@ -1,7 +1,9 @@
-"""Maps of the graph: interactive HTML (vis-network, inlined), SVG and PNG.
+"""Maps of the graph: interactive HTML (vis-network, inlined), SVG and PNG, and
+pyvis networks for notebooks.
 
-This is the only package that imports pyvis, and only for the vis-network
-library it ships.
+This is the only package that imports pyvis (:mod:`.notebook`, loaded on the first
+use of :func:`to_pyvis`: pyvis imports IPython); the offline page only reads the
+vis-network files pyvis ships (:mod:`.vislib`).
 """
 
 from .map import COLOUR_BY, LAYOUTS, PHYSICS_THRESHOLD, SIZE_BY, map_data, map_html, write_map
@@ -21,7 +23,16 @@ __all__ = [
     "select",
     "svg_document",
     "theme_members",
+    "to_pyvis",
     "write_map",
     "write_png",
     "write_svg",
 ]
+
+
+def __getattr__(name: str):
+    if name == "to_pyvis":
+        from .notebook import to_pyvis
+
+        return to_pyvis
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

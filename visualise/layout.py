@@ -84,10 +84,12 @@ def _convolve(density: np.ndarray, kernel: np.ndarray, padded: int) -> np.ndarra
     return full[size - 1 : 2 * size - 1, size - 1 : 2 * size - 1]
 
 
-def _add_pair_forces(displacement: np.ndarray, first: np.ndarray, second: np.ndarray, force: np.ndarray) -> None:
+def _add_pair_forces(
+    displacement: np.ndarray, first: np.ndarray, second: np.ndarray, force_x: np.ndarray, force_y: np.ndarray
+) -> None:
     n = len(displacement)
-    for axis in (0, 1):
-        displacement[:, axis] += np.bincount(first, force[:, axis], n) - np.bincount(second, force[:, axis], n)
+    for axis, force in ((0, force_x), (1, force_y)):
+        displacement[:, axis] += np.bincount(first, force, n) - np.bincount(second, force, n)
 
 
 def fast_layout(n: int, u: np.ndarray, v: np.ndarray, seed: int = 0, iterations: int = 40) -> np.ndarray:
@@ -198,15 +200,18 @@ def _force_layout(n: int, u: np.ndarray, v: np.ndarray, rng: np.random.Generator
         )
 
         # an unbalanced tree builds faster and answers the same pairs
+        # the pairs and edges below are many: coordinates as contiguous 1-d arrays gather faster
+        x, y = positions[:, 0].copy(), positions[:, 1].copy()
         close = cKDTree(positions, balanced_tree=False, compact_nodes=False).query_pairs(0.8, output_type="ndarray")
         if len(close):
-            delta = positions[close[:, 0]] - positions[close[:, 1]]
-            _add_pair_forces(
-                displacement, close[:, 0], close[:, 1], delta / np.maximum((delta**2).sum(1), 1e-4)[:, None]
-            )
+            first, second = close[:, 0].copy(), close[:, 1].copy()
+            dx, dy = x[first] - x[second], y[first] - y[second]
+            squared = np.maximum(dx * dx + dy * dy, 1e-4)
+            _add_pair_forces(displacement, first, second, dx / squared, dy / squared)
         if len(u):
-            delta = positions[v] - positions[u]
-            _add_pair_forces(displacement, u, v, delta * np.hypot(delta[:, 0], delta[:, 1])[:, None])
+            dx, dy = x[v] - x[u], y[v] - y[u]
+            length = np.hypot(dx, dy)
+            _add_pair_forces(displacement, u, v, dx * length, dy * length)
         displacement -= 0.02 * (positions - positions.mean(0))
 
         length = np.maximum(np.hypot(displacement[:, 0], displacement[:, 1]), 1e-9)

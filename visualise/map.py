@@ -1,8 +1,9 @@
 """Interactive HTML network maps: one self-contained file that opens offline.
 
-The page is built here, not from pyvis's template (which loads Bootstrap and
-vis-network from CDNs and writes its heading, select menu and some tooltips as
-raw HTML). From pyvis we only take the vis-network library it ships, inlined.
+The page is built here, not from pyvis's template (which loads Bootstrap from a
+CDN and writes its heading and select menu as raw HTML): from pyvis it only takes
+the vis-network library it ships (:mod:`.vislib`), inlined. Notebook users who
+want a pyvis ``Network`` have :func:`~maillage.visualise.notebook.to_pyvis`.
 
 Safety: contributed data reaches the page once, as JSON inside a
 ``<script type="application/json">`` block where ``<``, ``>``, ``&``, ``/`` and the
@@ -60,6 +61,7 @@ from .styles import (
     palette_colour,
     text,
 )
+from .vislib import vis_network_assets
 
 __all__ = [
     "COLOUR_BY",
@@ -74,7 +76,6 @@ __all__ = [
     "map_html",
     "script_hashes",
     "style_hashes",
-    "vis_network_assets",
     "write_map",
 ]
 
@@ -99,25 +100,6 @@ _OTHER_THEMES = "#8C8C8C"
 
 
 # --------------------------------------------------------------------------- assets
-
-
-@lru_cache(maxsize=1)
-def vis_network_assets() -> tuple[str, str]:
-    """vis-network's script and stylesheet, from the copy pyvis ships, made safe to inline.
-
-    Its few ``://`` (licence links, the SVG namespace, an error message) are written
-    ``:\\/\\/``, which JavaScript reads the same in strings and comments, so the page
-    holds no URL at all.
-    """
-    import pyvis
-
-    folder = resources.files(pyvis) / "lib" / "vis-9.1.2"
-    script = (folder / "vis-network.min.js").read_text(encoding="utf-8").replace("://", ":\\/\\/")
-    style = (folder / "vis-network.css").read_text(encoding="utf-8")
-    for name, content in (("vis-network.min.js", script), ("vis-network.css", style)):
-        if any(marker in content.lower() for marker in ("</script", "</style", "<!--")):
-            raise RuntimeError(f"pyvis's {name} cannot be inlined: it contains a closing tag")
-    return script, style
 
 
 @lru_cache(maxsize=1)
@@ -160,11 +142,11 @@ def escape_json(value: Any) -> str:
     """JSON text safe to place inside a ``<script type="application/json">`` element.
 
     >>> escape_json({"name": "</script><b>&"})
-    '{"name": "\\\\u003c\\\\/script\\\\u003e\\\\u003cb\\\\u003e\\\\u0026"}'
+    '{"name":"\\\\u003c\\\\/script\\\\u003e\\\\u003cb\\\\u003e\\\\u0026"}'
     >>> json.loads(escape_json(["a/b\\u2028"])) == ["a/b\\u2028"]
     True
     """
-    encoded = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    encoded = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     for raw, escaped in _JSON_ESCAPES:
         encoded = encoded.replace(raw, escaped)
     return encoded
@@ -367,6 +349,7 @@ def map_data(
 
     type_index = {type_: index for index, type_ in enumerate(types)}
     edges = []
+    edge_ends: list[int] = []
     for source, target, attributes in G.edges(data=True):
         type_ = str(attributes.get("type") or "")
         if type_ not in type_index:
@@ -379,8 +362,10 @@ def map_data(
                 for key, value in attributes.items()
                 if key not in ("type", "role") and value not in _EMPTY
             } or 0
-        edges.append([position[source], position[target], type_index[type_], str(attributes.get("role") or ""), extra])
-    ends = np.array(edges and [edge[:2] for edge in edges], dtype=np.int64).reshape(-1, 2)
+        start, end = position[source], position[target]
+        edges.append([start, end, type_index[type_], str(attributes.get("role") or ""), extra])
+        edge_ends += (start, end)
+    ends = np.array(edge_ends, dtype=np.int64).reshape(-1, 2)
     ends = ends[ends[:, 0] != ends[:, 1]]
 
     if grouped:

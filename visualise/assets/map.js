@@ -12,6 +12,10 @@
   var N = nodesData.length;
   var E = edgesData.length;
   var large = !data.physics;
+  // vis-network builds an object per relation, which takes seconds for tens of thousands of
+  // them: on large maps the page draws the relations itself, as lines on vis's canvas
+  var CANVAS_EDGES_ABOVE = 5000;
+  var canvasEdges = large && E > CANVAS_EDGES_ABOVE;
   var api = { ready: false, totalNodes: N, totalEdges: E, aggregate: data.aggregate };
   window.maillageMap = api;
 
@@ -142,7 +146,7 @@
   }));
 
   var seenPairs = {};
-  var visEdges = new vis.DataSet(edgesData.map(function (edge, index) {
+  var visEdges = new vis.DataSet(canvasEdges ? [] : edgesData.map(function (edge, index) {
     var type = types[edge[2]];
     // large maps: plain lines, no dashes or arrow heads, which cost more to draw than the lines
     if (large) return { id: index, from: edge[0], to: edge[1], color: type.color, width: type.key === "PARTNERS_WITH" ? 2 : 1 };
@@ -171,18 +175,23 @@
     return false;
   }
 
+  function edgeShown(index) {
+    var edge = edgesData[index];
+    return typeOn[edge[2]] && visible[edge[0]] === 1 && visible[edge[1]] === 1;
+  }
+
+  var edgesShown = 0;
   function computeVisible() {
     for (var i = 0; i < N; i++) visible[i] = kindOn[nodesData[i].kind] && inChosenThemes(i) ? 1 : 0;
+    if (!canvasEdges) return;
+    edgesShown = 0;
+    for (var e = 0; e < E; e++) edgesShown += edgeShown(e) ? 1 : 0;
   }
   computeVisible();
 
   var nodeView = new vis.DataView(visNodes, { filter: function (item) { return visible[item.id] === 1; } });
-  var edgeView = new vis.DataView(visEdges, {
-    filter: function (item) {
-      var edge = edgesData[item.id];
-      return typeOn[edge[2]] && visible[edge[0]] === 1 && visible[edge[1]] === 1;
-    }
-  });
+  var edgeView = canvasEdges ? { get length() { return edgesShown; }, refresh: function () {} }
+    : new vis.DataView(visEdges, { filter: function (item) { return edgeShown(item.id); } });
 
   var status = document.getElementById("status");
   function updateStatus() {
@@ -193,6 +202,8 @@
     computeVisible();
     nodeView.refresh();
     edgeView.refresh();
+    // relations the page draws itself change with no change to vis's data: draw again
+    if (canvasEdges) network.redraw();
     updateStatus();
   }
 
@@ -202,6 +213,8 @@
     groups: visGroups,
     autoResize: true,
     nodes: {
+      // fixed where the layout put them: vis then does less work per node when it builds them
+      fixed: canvasEdges,
       borderWidth: 1,
       borderWidthSelected: 3,
       font: { face: "system-ui, -apple-system, 'Segoe UI', sans-serif", color: "#1a1a1a", strokeWidth: 3, strokeColor: "#ffffff" },
@@ -216,6 +229,8 @@
     layout: { improvedLayout: N <= 150, randomSeed: 7 },
     interaction: {
       hover: true,
+      // relations drawn by the page follow the layout's positions, so nodes stay where it put them
+      dragNodes: !canvasEdges,
       tooltipDelay: 120,
       hideEdgesOnDrag: N > 3000,
       hideEdgesOnZoom: N > 3000,
@@ -231,7 +246,7 @@
   };
 
   var container = document.getElementById("network");
-  var network = new vis.Network(container, { nodes: nodeView, edges: edgeView }, options);
+  var network = new vis.Network(container, { nodes: nodeView, edges: canvasEdges ? visEdges : edgeView }, options);
   api.network = network;
   api.nodes = visNodes;
   api.edges = visEdges;
@@ -296,6 +311,42 @@
       });
       context.fillStyle = "rgba(90, 90, 90, 0.5)";
       data.backdrop.forEach(function (point) { context.fillText(point[2], point[0], point[1] + 3); });
+      context.restore();
+    });
+  }
+
+  if (canvasEdges) {
+    // one path per relation type; none while the view is dragged, as vis does for its own edges
+    var xs = new Float64Array(N), ys = new Float64Array(N);
+    for (var p = 0; p < N; p++) { xs[p] = nodesData[p].x; ys[p] = nodesData[p].y; }
+    var byType = types.map(function () { return []; });
+    for (var q = 0; q < E; q++) if (edgesData[q][0] !== edgesData[q][1]) byType[edgesData[q][2]].push(q);
+    var dragging = false;
+    network.on("dragStart", function () { dragging = true; });
+    network.on("dragEnd", function () { dragging = false; network.redraw(); });
+    var strokeEdges = function (context, list, colour, width) {
+      context.beginPath();
+      for (var k = 0; k < list.length; k++) {
+        var edge = edgesData[list[k]];
+        if (!edgeShown(list[k])) continue;
+        context.moveTo(xs[edge[0]], ys[edge[0]]);
+        context.lineTo(xs[edge[1]], ys[edge[1]]);
+      }
+      context.strokeStyle = colour;
+      context.lineWidth = Math.max(width, 0.3 / network.getScale());
+      context.stroke();
+    };
+    network.on("beforeDrawing", function (context) {
+      if (dragging) return;
+      context.save();
+      context.globalAlpha = 0.5;
+      types.forEach(function (type, index) {
+        if (byType[index].length) strokeEdges(context, byType[index], type.color, type.key === "PARTNERS_WITH" ? 2 : 1);
+      });
+      context.globalAlpha = 1;
+      network.getSelectedNodes().forEach(function (selected) {
+        strokeEdges(context, adjacency[selected], "#000000", 2);
+      });
       context.restore();
     });
   }
