@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..graph.analysis.centrality import METRICS
 from ..graph.errors import UsageError
 from ..graph.store import GraphStore
 from .actors import kind_names, resolve
@@ -39,18 +40,7 @@ __all__ = [
 AUTO_SAMPLE_FROM = 20_000
 AUTO_SAMPLE = 256
 
-CENTRALITY_COLUMNS = [
-    "id",
-    "name",
-    "kind",
-    "degree",
-    "weighted_degree",
-    "betweenness",
-    "closeness",
-    "harmonic",
-    "eigenvector",
-    "pagerank",
-]
+CENTRALITY_COLUMNS = ["id", "name", "kind", *METRICS]
 BROKER_COLUMNS = [
     "id",
     "name",

@@ -19,7 +19,7 @@ from typing import Any
 import networkx as nx
 
 from ..graph.analysis.brokerage import brokers_report
-from ..graph.analysis.centrality import centrality_report
+from ..graph.analysis.centrality import METRICS, centrality_report
 from ..graph.analysis.communities import communities_report
 from ..graph.analysis.convert import Scope, analysis_graph, scope_of
 from ..graph.analysis.gaps import gaps_report
@@ -511,17 +511,7 @@ def full_report_html(
 
     parts.append(f"<h2>{html.escape(words['centrality'])}</h2>")
     parts.append(f"<p>{html.escape(words['centrality_intro'].format(metric=metric_label))}</p>")
-    centrality_columns = [
-        "name",
-        "kind",
-        "degree",
-        "weighted_degree",
-        "betweenness",
-        "closeness",
-        "harmonic",
-        "eigenvector",
-        "pagerank",
-    ]
+    centrality_columns = ["name", "kind", *METRICS]
     named = [words["actor"], words["kind"]]
     parts.append(
         html_table(
