@@ -22,7 +22,7 @@ from . import operations
 from .graph.errors import LoadError, MaillageError, UsageError
 from .graph.model import KINDS
 from .graph.store import GraphStore, is_neo4j_location, open_store
-from .operations.output import copy_messages, load_messages, render, source_copied_messages, write_text
+from .operations.output import bulk_messages, copy_messages, load_messages, render, source_copied_messages, write_text
 from .operations.progress import Progress, is_terminal
 from .operations.reports import AUTO_SAMPLE, AUTO_SAMPLE_FROM, Report
 
@@ -511,8 +511,15 @@ def demo(ctx: click.Context, directory: Path) -> None:
 @main.command()
 @click.option("--to", "destination", required=True, help="The store to copy into: a SQLite file or a Neo4j URI.")
 @click.option("--remote-database", help="Neo4j database of the destination (Neo4j only).")
+@click.option(
+    "--bulk",
+    "bulk_directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="First load of a large graph into an empty local Neo4j: write the files of a bulk import"
+    " into this new folder, for scripts/neo4j import.",
+)
 @pass_settings
-def push(settings: Settings, destination: str, remote_database: str | None) -> None:
+def push(settings: Settings, destination: str, remote_database: str | None, bulk_directory: Path | None) -> None:
     """Copy the whole graph, with its provenance, from --store to another store.
 
     Sources keep their name, contributor, date and load order. Pushing twice
@@ -520,6 +527,12 @@ def push(settings: Settings, destination: str, remote_database: str | None) -> N
     NEO4J_USER and NEO4J_PASSWORD (or a prompt).
     """
     store_options = settings.store_options(destination, remote_database)
+    if bulk_directory is not None:
+        files = operations.push_bulk(
+            settings.store(), destination, bulk_directory, lambda line: click.echo(line, err=True), **store_options
+        )
+        say(bulk_messages(files, destination))
+        return
     say(copy_messages(operations.push(settings.store(), destination, say_copied, **store_options)))
 
 

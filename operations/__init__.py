@@ -26,7 +26,7 @@ from .output import cite, diff_text, render, report_text, write_text
 from .paths import Paths, ego, paths
 from .progress import Progress
 from .reports import Report, brokers, centrality, communities, full_report, gaps, read_graph, recommendations
-from .transfer import Copied, CopyReport, copy, export, pull, push
+from .transfer import Copied, CopyReport, copy, export, pull, push, push_bulk
 
 __all__ = [
     "ActorDetails",
@@ -66,6 +66,7 @@ __all__ = [
     "paths",
     "pull",
     "push",
+    "push_bulk",
     "read_graph",
     "recommendations",
     "register_options",

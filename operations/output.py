@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "bulk_messages",
     "cell",
     "cite",
     "copy_messages",
@@ -239,6 +240,16 @@ def source_copied_messages(result: Any) -> list[Message]:
     if result.unchanged:
         return [(f"{result.source}: unchanged", True)]
     return [(f"{result.source}: {result.nodes} nodes, {result.relations} relations copied", True)]
+
+
+def bulk_messages(files: Any, destination: str) -> list[Message]:
+    """What ``maillage push --bulk`` says once the files of the import (an
+    :class:`~maillage.graph.store.neo4j.bulk.ImportFiles`) are written: what they hold, and the
+    two commands that follow."""
+    return [
+        (f"wrote {files.nodes} nodes and {files.relationships} relationships to {files.directory};", False),
+        (f"next: scripts/neo4j import {files.directory}, then maillage --store {destination} init", False),
+    ]
 
 
 def copy_messages(copied: Any) -> list[Message]:
