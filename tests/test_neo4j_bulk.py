@@ -212,3 +212,11 @@ def test_a_bulk_import_gives_the_database_a_push_gives(invoke, demo_path, tmp_pa
 def test_the_import_script_refuses_a_folder_without_import_files(tmp_path):
     result = _script("import", str(tmp_path))
     assert result.returncode == 2 and "import.args" in result.stderr
+
+
+def test_a_bulk_push_into_a_store_that_is_not_neo4j_is_refused(invoke, demo_path, tmp_path):
+    assert invoke("load", str(demo_path)).exit_code == 0
+    files = tmp_path / "bulk"
+    result = invoke("push", "--to", str(tmp_path / "copy.db"), "--bulk", str(files))
+    assert result.exit_code == 2
+    assert "is not a Neo4j store" in result.output and not files.exists()
