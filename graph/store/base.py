@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 __all__ = [
+    "GraphArrays",
     "GraphStore",
     "NodeClaim",
     "Problem",
@@ -84,6 +85,40 @@ __all__ = [
     "fold_relation_claims",
     "resolve_one",
 ]
+
+
+@dataclass(frozen=True)
+class GraphArrays:
+    """The store's graph as arrays, for analyses of graphs too large for networkx's dictionaries.
+
+    Node ``i`` is ``ids[i]`` (nodes sorted by id, as ``to_networkx`` lists them); relation ``j``
+    goes from node ``sources[j]`` to node ``targets[j]`` (relations to absent nodes left out).
+
+    Attributes
+    ----------
+    ids, names : list of str
+        Id and name of each node.
+    kinds : numpy array of int
+        Kind of each node, as a position in ``kind_names``.
+    kind_names : tuple of str
+    sources, targets : numpy arrays of int
+        Ends of each relation.
+    types : numpy array of int
+        Type of each relation, as a position in ``type_names``.
+    type_names : tuple of str
+    weights : numpy array of float
+        The ``weight`` attribute of each relation (1 when absent).
+    """
+
+    ids: list
+    names: list
+    kinds: Any
+    kind_names: tuple
+    sources: Any
+    targets: Any
+    types: Any
+    type_names: tuple
+    weights: Any
 
 
 @dataclass(frozen=True)
