@@ -17,7 +17,8 @@ copied into the emptied Neo4j database twice:
   empty lists), each timed.
 
 Prints nodes/s and relations/s of each path (whole-path rates: each count divided by the
-whole time) and the ratio, and checks that both give the same counts.
+whole time), the load average (one minute) at the end of each, and the ratio, and checks
+that both give the same counts.
 """
 
 from __future__ import annotations
@@ -80,9 +81,11 @@ def main() -> int:
             started = time.perf_counter()
             copy_graph(origin, store)
             driver = time.perf_counter() - started
+            driver_load = os.getloadavg()[0]
             expected = store.counts()
             say(
-                f"driver path (push): {driver:.1f} s: {nodes / driver:,.0f} nodes/s, {relations / driver:,.0f} relations/s"
+                f"driver path (push): {driver:.1f} s: {nodes / driver:,.0f} nodes/s, {relations / driver:,.0f} relations/s;"
+                f" load average {driver_load:.1f}"
             )
             wipe(store)
 
@@ -110,7 +113,7 @@ def main() -> int:
     bulk = written + imported + finished
     say(
         f"bulk path (push --bulk, scripts/neo4j import, init): {bulk:.1f} s: {nodes / bulk:,.0f} nodes/s, "
-        f"{relations / bulk:,.0f} relations/s"
+        f"{relations / bulk:,.0f} relations/s; load average {os.getloadavg()[0]:.1f}"
     )
     say(
         f"  files {written:.1f} s ({files.nodes:,} nodes, {files.relationships:,} relationships), "
