@@ -91,6 +91,10 @@ class Report:
         """The report as ``table``, ``csv``, ``json``, ``md`` or ``html`` text."""
         return report_text(self.rows, self.columns, format, self.title, self.notes, self.lang, self.payload)
 
+    def notes_left_out(self, format: str) -> list[str]:
+        """The notes a ``csv`` text, or a ``json`` one of rows alone, has no place for."""
+        return [note for note in self.notes if note] if format in ("csv", "json") and self.payload is None else []
+
 
 def read_graph(store: GraphStore, progress: Progress | None = None, freeze: bool = False, **options: Any) -> Any:
     """The store's graph as networkx (``store.to_networkx(**options)``), with ``progress`` told.
