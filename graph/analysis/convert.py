@@ -320,33 +320,14 @@ def analysis_graph(
         from .projection import actor_projection
 
         H = actor_projection(kept, weights=weights, min_weight=min_weight)
-        used = H.graph["weights"]
-        scope = Scope(
-            "actors",
-            H.number_of_nodes(),
-            H.number_of_edges(),
-            left_kinds,
-            left_types,
-            left_nodes,
-            left_relations,
-            dict(used),
-            min_weight,
-        )
+        details = {"weights": dict(H.graph["weights"]), "min_weight": min_weight}
     else:
         H = nx.DiGraph()
         H.add_nodes_from(kept.nodes(data=True))
         H.add_edges_from((u, v) for u, v in kept.edges() if u != v)
-        scope = Scope(
-            "full",
-            H.number_of_nodes(),
-            H.number_of_edges(),
-            left_kinds,
-            left_types,
-            left_nodes,
-            left_relations,
-            directed=True,
-        )
-    H.graph["scope"] = scope
+        details = {"directed": True}
+    left_out = (left_kinds, left_types, left_nodes, left_relations)
+    H.graph["scope"] = Scope(graph, H.number_of_nodes(), H.number_of_edges(), *left_out, **details)
     return nx.freeze(H)
 
 
