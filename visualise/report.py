@@ -619,30 +619,16 @@ def full_report_html(
         )
 
     parts.append(f"<h2>{html.escape(words['gaps'])}</h2>")
-    parts.append(f"<h3>{html.escape(words['gaps_unlinked'])}</h3>")
-    if gaps["unlinked"]:
-        parts.append(
-            html_table(
-                gaps["unlinked"],
-                ["theme_name", "territory_name", "actor_names"],
-                [words["theme"], words["territory"], words["actors"]],
-                lang,
-            )
-        )
-    else:
-        parts.append(f"<p>{html.escape(words['none'])}</p>")
-    parts.append(f"<h3>{html.escape(words['gaps_uncovered'])}</h3>")
-    if gaps["uncovered"]:
-        parts.append(
-            html_table(
-                gaps["uncovered"],
-                ["territory_name", "actors", "theme_names"],
-                [words["territory"], words["actors"], words["missing_themes"]],
-                lang,
-            )
-        )
-    else:
-        parts.append(f"<p>{html.escape(words['none'])}</p>")
+    gap_tables = {
+        "unlinked": (["theme_name", "territory_name", "actor_names"], ["theme", "territory", "actors"]),
+        "uncovered": (["territory_name", "actors", "theme_names"], ["territory", "actors", "missing_themes"]),
+    }
+    for gap, (columns, headers) in gap_tables.items():
+        parts.append(f"<h3>{html.escape(words['gaps_' + gap])}</h3>")
+        if gaps[gap]:
+            parts.append(html_table(gaps[gap], columns, [words[header] for header in headers], lang))
+        else:
+            parts.append(f"<p>{html.escape(words['none'])}</p>")
 
     if with_map:
         # the map shows what was analysed: no documents or people unless included
