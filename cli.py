@@ -40,6 +40,7 @@ from .cli_shared import (
     report_output,
     sampling_options,
     say,
+    say_copied,
     table_output,
     top_option,
 )
@@ -382,10 +383,6 @@ def pull(settings: Settings, origin: str, remote_database: str | None) -> None:
     store_options = settings.store_options(origin, remote_database)
     copied = operations.pull(settings.store(create=True), origin, say_copied, **store_options)
     say(operations.copy_messages(copied))
-
-
-def say_copied(result: Any) -> None:
-    say(operations.source_copied_messages(result))
 
 
 @main.command()

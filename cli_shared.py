@@ -58,6 +58,7 @@ __all__ = [
     "report_output",
     "sampling_options",
     "say",
+    "say_copied",
     "table_output",
     "top_option",
 ]
@@ -147,6 +148,11 @@ def say(messages: list[Message]) -> None:
     """Print lines, each on stderr when its flag says so."""
     for text, to_stderr in messages:
         click.echo(text, err=to_stderr)
+
+
+def say_copied(result: Any) -> None:
+    """Say what ``push`` or ``pull`` copied of one source, as it is done."""
+    say(operations.source_copied_messages(result))
 
 
 def emit(text: str, output: Path | None = None) -> None:
