@@ -440,10 +440,14 @@ class _StreamWriter:
         ends.update(map(itemgetter(2), rows))
         unknown = ends - self._known_nodes
         if unknown:
-            found = [end for end in unknown if db.execute("SELECT 1 FROM nodes WHERE id = ?", (end,)).fetchone()]
-            if len(found) != len(unknown):
+            # One statement for the chunk: the ends a register links to (its communes) are
+            # thousands, and forgotten with the rest of the ids now and then.
+            found = db.execute(
+                "SELECT count(*) FROM nodes WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(unknown)),)
+            ).fetchone()[0]
+            if found != len(unknown):
                 return False
-            self._remember_nodes(found)
+            self._remember_nodes(unknown)
         # A row in the way (another source's, or this stream's earlier record) leaves the chunk
         # to the checked statements, which take the rows written here as the stream's own.
         written = db.executemany(
