@@ -59,7 +59,6 @@ document
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -359,9 +358,8 @@ def batch_digest(batch: Batch) -> str:
     from the store in the store's order, and loading the same file again must still
     be recognised as unchanged.
     """
-
-    def encode(value: Any) -> str:
-        return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    # The sorted-keys encoder made once (json.dumps makes one per record); shared imports this module.
+    from .shared import encode_json as encode
 
     nodes = sorted(
         encode([r.node.id, r.node.kind, r.node.name, list(r.node.aliases), dict(r.node.attrs), r.place])

@@ -110,6 +110,8 @@ _NODE_PROPERTIES = (
     "claim_source",
     "claim_place",
     "claim_aliases",
+    # the mark of a pending load (see PENDING_LOAD), not an attribute
+    "load",
 )
 # The properties of a node or relationship ``{v}`` that has no ``attrs``, to read its attributes from.
 _PROPERTIES_OF = "CASE WHEN {v}.attrs IS NULL THEN properties({v}) END AS properties"
