@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import re
 import shutil
@@ -256,6 +257,7 @@ def main() -> int:
             for stale in (Path(store), Path(store + "-wal"), Path(store + "-shm")):
                 stale.unlink(missing_ok=True)
         figures: list[str] = [f"store: {'embedded (SQLite)' if not args.store else args.store}, {args.rows:,} RNA rows"]
+        started_load = os.getloadavg()[0]
 
         def say(line: str) -> None:
             print(line, flush=True)
@@ -301,6 +303,10 @@ def main() -> int:
             f"targets: RNA load >= 100,000 rows/s {verdict(rate >= 100_000)}; loads' peak < 2 GiB {verdict(load_peak < 2048)} "
             f"({load_peak:,.0f} MiB); report < 60 s {verdict(report.seconds < 60)}; report's peak < 2 GiB "
             f"{verdict(report.peak_mib < 2048)}"
+        )
+        say(
+            f"load average: {started_load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+            f"(above {os.cpu_count()}, other work shares the cores)"
         )
         if not args.no_record:
             record("national", figures)

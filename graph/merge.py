@@ -18,7 +18,7 @@ makes a later load of a file that still names B land on A
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +44,7 @@ __all__ = [
     "MERGES",
     "REDIRECTS",
     "MergeResult",
+    "RedirectAwareLookup",
     "UnmergeResult",
     "apply_redirects",
     "canonical_digest",
@@ -396,7 +397,12 @@ def apply_redirects(store: GraphStore, batch: Batch) -> Batch:
     return repoint_batch(batch, mapping, names)
 
 
-def redirect_aware_lookup(store: GraphStore) -> Callable[[str], list[Node]]:
+def redirect_aware_lookup(store: GraphStore) -> RedirectAwareLookup:
+    """A ``find`` for loaders that knows merged nodes (see :class:`RedirectAwareLookup`)."""
+    return RedirectAwareLookup(store)
+
+
+class RedirectAwareLookup:
     """A ``find`` for loaders that knows merged nodes.
 
     A file loaded after a merge may still name a merged node B, and define it:
@@ -405,24 +411,49 @@ def redirect_aware_lookup(store: GraphStore) -> Callable[[str], list[Node]]:
     lookup answers B itself for a reference naming B (its id or its name), so
     the relation points to B, which :func:`apply_redirects` then re-points.
     """
-    merged = {key: doc for key, doc in store.documents(REDIRECTS)}
-    table = redirects(store)
 
-    def lookup(reference: str) -> list[Node]:
-        found = store.find(reference)
-        if not merged:
-            return found
+    def __init__(self, store: GraphStore):
+        self.store = store
+        self.merged = {key: doc for key, doc in store.documents(REDIRECTS)}
+        self.table = redirects(store)
+
+    def _named(self, reference: str) -> list[str]:
+        """The merged nodes ``reference`` names, by id or by name."""
         folded = normalise(reference)
-        named = [
-            key for key, doc in merged.items() if key == reference.strip() or normalise(doc.get("name", "")) == folded
+        return [
+            key
+            for key, doc in self.merged.items()
+            if key == reference.strip() or normalise(doc.get("name", "")) == folded
         ]
+
+    def __call__(self, reference: str) -> list[Node]:
+        found = self.store.find(reference)
+        if not self.merged:
+            return found
+        named = self._named(reference)
         if not named:
             return found
-        hidden = {table[key] for key in named}
+        merged, hidden = self.merged, {self.table[key] for key in named}
         virtual = [Node(key, merged[key].get("kind") or "", merged[key].get("name", key)) for key in named]
         return sorted([node for node in found if node.id not in hidden] + virtual, key=lambda node: node.id)
 
-    return lookup
+    def existing(self, node_ids: Iterable[str]) -> set[str]:
+        """The ids among ``node_ids`` that looking each up would find as itself, asked of
+        the store at once when it can (a register names tens of thousands of communes)."""
+        wanted = set(node_ids)
+        at_once = getattr(self.store, "existing_ids", None)
+        present = at_once(wanted) if at_once else {node_id for node_id in wanted if self.store.get(node_id)}
+        if not self.merged:
+            return present
+        merged_by_name: dict[str, list[str]] = {}
+        for key, doc in self.merged.items():
+            merged_by_name.setdefault(normalise(doc.get("name", "")), []).append(key)
+        # A node is hidden when a merged node the reference names (its id being the reference) went into it.
+        return (wanted & self.merged.keys()) | {
+            node_id
+            for node_id in present - self.merged.keys()
+            if node_id not in {self.table[key] for key in merged_by_name.get(normalise(node_id), ())}
+        }
 
 
 def redirect_records(

@@ -266,16 +266,21 @@ def validate_insee(code: str, level: str) -> str:
     return code
 
 
+#: Each digit doubled, its two digits added (Luhn's rule): one digit again.
+_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")
+_SIREN = re.compile(r"[0-9]{9}")
+_SIRET = re.compile(r"[0-9]{14}")
+
+
 def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
+    """Whether a string of ASCII digits passes the Luhn checksum; summed as bytes, a register's
+    millions of SIRETs are checked without a Python step per digit.
+
+    >>> _luhn_ok("200054781"), _luhn_ok("123456789")
+    (True, False)
+    """
+    folded = digits[-1::-2] + digits[-2::-2].translate(_LUHN_DOUBLED)
+    return (sum(folded.encode("ascii")) - ord("0") * len(folded)) % 10 == 0
 
 
 def validate_siren(code: str) -> str:
@@ -288,7 +293,7 @@ def validate_siren(code: str) -> str:
     ...
     maillage.graph.errors.InvalidCode: '123456789' is not a valid SIREN (checksum fails)
     """
-    if not re.fullmatch(r"[0-9]{9}", code):
+    if not _SIREN.fullmatch(code):
         raise InvalidCode(f"{code!r} is not a SIREN (9 digits)")
     if not _luhn_ok(code):
         raise InvalidCode(f"{code!r} is not a valid SIREN (checksum fails)")
@@ -301,7 +306,7 @@ def validate_siret(code: str) -> str:
     >>> validate_siret("35600000000048")
     '35600000000048'
     """
-    if not re.fullmatch(r"[0-9]{14}", code):
+    if not _SIRET.fullmatch(code):
         raise InvalidCode(f"{code!r} is not a SIRET (14 digits)")
     la_poste = code.startswith("356000000") and sum(int(c) for c in code) % 5 == 0
     if not (_luhn_ok(code) or la_poste):

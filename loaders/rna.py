@@ -225,6 +225,10 @@ def rna_members(path: Path) -> list[Member]:
     return [Member(path, name) for name in names]
 
 
+#: The places an ``adrs_codeinsee`` may name, in the order they are looked for.
+_PLACE_PREFIXES = ("com", "arm", "comd", "coma")
+
+
 class _Places:
     """Which node an ``adrs_codeinsee`` names, asked of the store once per code."""
 
@@ -237,13 +241,34 @@ class _Places:
         if code in self.cache:
             return self.cache[code]
         found = None
-        for prefix in ("com", "arm", "comd", "coma"):
+        for prefix in _PLACE_PREFIXES:
             node_id = f"collectivite:{prefix}-{code}"
             if node_id in self.known_ids or (self.lookup and any(n.id == node_id for n in self.lookup(node_id))):
                 found = node_id
                 break
         self.cache[code] = found
         return found
+
+    def learn(self, codes: set[str]) -> None:
+        """Find the nodes of these codes, those not known yet asked of the store at once
+        when the lookup can (``lookup.existing(ids)``), else one by one."""
+        new = codes - self.cache.keys()
+        existing = getattr(self.lookup, "existing", None)
+        if not new or existing is None:
+            for code in new:
+                self(code)
+            return
+        # Prefix after prefix, for the codes no node has matched yet: most are communes.
+        for prefix in _PLACE_PREFIXES:
+            if not new:
+                return
+            candidates = {f"collectivite:{prefix}-{code}": code for code in new}
+            present = (candidates.keys() & self.known_ids) | existing(candidates.keys() - self.known_ids)
+            for node_id in present:
+                self.cache[candidates[node_id]] = node_id
+            new = {code for code in new if code not in self.cache}
+        for code in new:
+            self.cache[code] = None
 
 
 def _departement(code: str) -> str:
@@ -512,9 +537,8 @@ class _Links:
         counting the rows whose code names none."""
         known = self.place_of.cache
         codes = {code for _, code, _ in rows}
-        for code in codes - known.keys():
-            self.place_of(code)
-        if any(known[code] is None for code in codes):
+        self.place_of.learn(codes)
+        if None in map(known.__getitem__, codes):
             for _, code, _ in rows:
                 if known[code] is None:
                     self.unplaced[code] = self.unplaced.get(code, 0) + 1

@@ -521,3 +521,35 @@ def test_reloading_an_unchanged_file_after_two_merges_into_other_sources_nodes_c
     again = invoke("load", str(second))
     assert again.exit_code == 0, again.output
     assert "unchanged" in again.output
+
+
+def test_the_loaders_lookup_tells_at_once_which_ids_it_finds_as_themselves(any_store, ssd, tmp_path):
+    from maillage.graph.merge import merge, redirect_aware_lookup
+
+    load_with_redirects(any_store, ssd, "ssd")
+    named_like_an_id = write_workbook(
+        tmp_path / "odd", "kind,name\nCollectivite,collectivite:cg93\nAssociation,Ritimo\n", "source,type,target\n"
+    )
+    load_with_redirects(any_store, named_like_an_id, "odd")
+    ids = sorted(SSD_IDS) + [
+        "collectivite:com-93064",
+        "collectivite:collectivite-cg93",
+        "association:ritimo",
+        "association:absent",
+        "Conseil général du 93",
+    ]
+
+    def one_by_one(lookup):
+        return {node_id for node_id in ids if any(node.id == node_id for node in lookup(node_id))}
+
+    lookup = redirect_aware_lookup(any_store)
+    assert lookup.existing(ids) == one_by_one(lookup) == set(ids[:6])
+    merge(any_store, "collectivite:cg93", ["collectivite:conseil-general-du-93", "collectivite:collectivite-cg93"], "t")
+    merge(any_store, "association:crid", ["association:ritimo"], "t")
+    lookup = redirect_aware_lookup(any_store)
+    found = lookup.existing(ids)
+    assert found == one_by_one(lookup)
+    # merged nodes are found as themselves (the load re-points them); the node merged into
+    # is hidden from a reference naming a node merged into it
+    assert {"collectivite:conseil-general-du-93", "association:ritimo"} <= found
+    assert "collectivite:cg93" not in found and "collectivite:com-93064" in found

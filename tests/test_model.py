@@ -1,6 +1,11 @@
+import random
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from maillage.graph.errors import InvalidCode, ModelError, UnknownKind, UnknownRelationType
 from maillage.graph.model import (
+    _luhn_ok,
     check_attribute,
     check_kind,
     check_node_id,
@@ -52,6 +57,35 @@ def test_insee_codes_are_accepted_as_text(code, level):
 def test_malformed_insee_codes_are_rejected(code, level):
     with pytest.raises(InvalidCode):
         validate_insee(code, level)
+
+
+def textbook_luhn(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+@given(st.text(alphabet="0123456789", max_size=20))
+def test_the_luhn_checksum_is_the_textbook_one(digits):
+    assert _luhn_ok(digits) is textbook_luhn(digits)
+
+
+def test_sirets_pass_or_fail_as_the_textbook_checksum_says():
+    rng = random.Random(5)
+    for _ in range(2000):
+        code = "".join(rng.choice("0123456789") for _ in range(14))
+        if textbook_luhn(code) or (code.startswith("356000000") and sum(map(int, code)) % 5 == 0):
+            assert validate_siret(code) == code
+        else:
+            with pytest.raises(InvalidCode, match="checksum fails"):
+                validate_siret(code)
+        if textbook_luhn(code[:9]):
+            assert validate_siren(code[:9]) == code[:9]
+        else:
+            with pytest.raises(InvalidCode, match="checksum fails"):
+                validate_siren(code[:9])
 
 
 def test_siren_and_siret_checksums():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import sqlite3
 import zipfile
@@ -238,8 +239,8 @@ def _waldec(path: Path, count: int, bad_line: int | None = None, bad_date_line: 
     return path
 
 
-def _load(store: SQLiteStore, path: Path):
-    (load,) = open_sources([path], store.find, "test", options=LoadOptions())
+def _load(store: SQLiteStore, path: Path, lookup=None):
+    (load,) = open_sources([path], lookup or store.find, "test", options=LoadOptions())
     return load, store.write_stream(load.source, load.records, load.digest, chunk_size=7)
 
 
@@ -302,6 +303,45 @@ def test_the_worker_path_counts_associations_whose_commune_is_not_in_the_store(c
         "load the INSEE COG communes first"
     ]
     assert len([r for r in cog_store.relations("collectivite:com-93064") if r.source.startswith("association:")]) == 20
+
+
+def test_the_worker_path_finds_every_kind_of_place_as_asking_code_by_code(tmp_path, in_worker):
+    from maillage.graph.merge import RedirectAwareLookup, redirect_aware_lookup
+
+    path = _waldec(tmp_path / "rna_waldec_20241001_dpt_93.csv", 40)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    # a commune, an arrondissement, a commune that is also delegated, a delegated and an
+    # associated commune, a code no node has, and Corsica
+    codes = ["93064", "75111", "74010", "74093", "74182", "93999", "2A004"]
+    for n in range(1, len(lines)):
+        lines[n] = lines[n].replace(";93064;", f";{codes[n % len(codes)]};")
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    found = {}
+    for way in ("at once", "one by one"):
+        store = SQLiteStore(tmp_path / f"{way}.db")
+        try:
+            for load in open_sources(COG, store.find, "test"):
+                store.write_stream(load.source, load.records, load.digest)
+            lookup = redirect_aware_lookup(store)
+            assert hasattr(lookup, "existing")
+            # a plain function has no way to ask for many ids at once
+            one_by_one = functools.partial(RedirectAwareLookup.__call__, lookup)
+            load, result = _load(store, path, lookup if way == "at once" else one_by_one)
+            assert hasattr(load.records, "encoded")
+            found[way] = (_graph(store), result, load.report.notices)
+        finally:
+            store.close()
+    assert found["at once"] == found["one by one"]
+    places = {r.target for r in found["at once"][0][1] if r.source.startswith("association:")}
+    assert places == {
+        "collectivite:com-93064",
+        "collectivite:arm-75111",
+        "collectivite:com-74010",
+        "collectivite:comd-74093",
+        "collectivite:coma-74182",
+        "collectivite:com-2A004",
+    }
+    assert any("1 commune code(s) not in the store (93999)" in notice for notice in found["at once"][2])
 
 
 def test_a_bad_row_met_in_the_worker_is_reported_where_it_is_and_nothing_is_written(cog_store, tmp_path, in_worker):

@@ -41,6 +41,14 @@ class ReadMixin:
         row = self._db.execute("SELECT id, kind, name, aliases, attrs FROM nodes WHERE id = ?", (node_id,)).fetchone()
         return self._node(row) if row else None
 
+    def existing_ids(self, node_ids: Iterable[str]) -> set[str]:
+        """Which of ``node_ids`` are nodes of the store, asked in one statement (``get``
+        for each would decode every node found)."""
+        rows = self._db.execute(
+            "SELECT id FROM nodes WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(node_ids)),)
+        )
+        return {row[0] for row in rows}
+
     def find(self, reference: str) -> list[Node]:
         exact = self.get(reference.strip())
         if exact:

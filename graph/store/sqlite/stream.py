@@ -207,8 +207,11 @@ class _StreamWriter:
         self._had_relations = False
         self._stored_rows: int | None = None
         self._indexes_dropped = False
-        # Ids of nodes known to be in the store, to check relations' ends (see _remember_nodes).
+        # Ids of nodes known to be in the store, to check relations' ends (see _remember_nodes):
+        # those this stream wrote, and those it found there (a register's communes), kept apart
+        # so that the stream's own, many more, do not push the others out.
         self._known_nodes: set[str] = set()
+        self._known_ends: set[str] = set()
         self._new_nodes_expected = True
 
     def start(self) -> None:
@@ -329,12 +332,14 @@ class _StreamWriter:
         self.node_count += len(rows)
         self._remember_nodes(map(itemgetter(0), rows))
 
-    def _remember_nodes(self, ids: Iterable[str]) -> None:
-        """Note ids of nodes in the store (none leaves it during a stream), forgetting
-        those noted before once there are ``_KNOWN_IDS_KEPT`` of them."""
-        if len(self._known_nodes) >= _KNOWN_IDS_KEPT:
-            self._known_nodes.clear()
-        self._known_nodes.update(ids)
+    def _remember_nodes(self, ids: Iterable[str], known: set[str] | None = None) -> None:
+        """Note ids of nodes in the store (none leaves it during a stream) in ``known``
+        (the nodes written), forgetting those noted before once there are
+        ``_KNOWN_IDS_KEPT`` of them."""
+        known = self._known_nodes if known is None else known
+        if len(known) >= _KNOWN_IDS_KEPT:
+            known.clear()
+        known.update(ids)
 
     def _write_new_nodes(self, rows: list[tuple], names: list[tuple[str, str]]) -> bool:
         """Write a chunk of nodes none of which is in the store yet (so none has a claim),
@@ -438,12 +443,16 @@ class _StreamWriter:
             return False
         ends = set(map(itemgetter(0), rows))
         ends.update(map(itemgetter(2), rows))
-        unknown = ends - self._known_nodes
+        unknown = ends - self._known_nodes - self._known_ends
         if unknown:
-            found = [end for end in unknown if db.execute("SELECT 1 FROM nodes WHERE id = ?", (end,)).fetchone()]
-            if len(found) != len(unknown):
+            # One statement for the chunk: the ends a register links to (its communes) are
+            # thousands, and forgotten with the rest of the ids now and then.
+            found = db.execute(
+                "SELECT count(*) FROM nodes WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(unknown)),)
+            ).fetchone()[0]
+            if found != len(unknown):
                 return False
-            self._remember_nodes(found)
+            self._remember_nodes(unknown, self._known_ends)
         # A row in the way (another source's, or this stream's earlier record) leaves the chunk
         # to the checked statements, which take the rows written here as the stream's own.
         written = db.executemany(
