@@ -19,13 +19,30 @@ from .collaboration import (
     source_rows,
     unmerge,
 )
-from .documents import Extracted, extract
+from .documents import Extracted, extract, extract_format, store_exists
 from .loading import Loaded, RejectedWritten, Unloaded, insee_codes, load, register_options, unload
 from .maps import MapDrawn, draw_map
-from .output import cite, diff_text, render, report_text, write_text
+from .output import (
+    cite,
+    copy_messages,
+    diff_text,
+    extract_messages,
+    json_text,
+    load_messages,
+    map_messages,
+    merge_messages,
+    render,
+    report_text,
+    snapshot_messages,
+    source_copied_messages,
+    unload_messages,
+    unmerge_messages,
+    write_text,
+)
 from .paths import Paths, ego, paths
 from .progress import Progress
 from .reports import Report, brokers, centrality, communities, full_report, gaps, read_graph, recommendations
+from .session import default_contributor, store_options
 from .transfer import Copied, CopyReport, copy, export, pull, push
 
 __all__ = [
@@ -50,6 +67,8 @@ __all__ = [
     "communities",
     "conflict_rows",
     "copy",
+    "copy_messages",
+    "default_contributor",
     "describe_actor",
     "diff_text",
     "draw_map",
@@ -57,12 +76,18 @@ __all__ = [
     "ego",
     "export",
     "extract",
+    "extract_format",
+    "extract_messages",
     "full_report",
     "gaps",
     "insee_codes",
+    "json_text",
     "kind_names",
     "load",
+    "load_messages",
+    "map_messages",
     "merge",
+    "merge_messages",
     "paths",
     "pull",
     "push",
@@ -73,9 +98,15 @@ __all__ = [
     "report_text",
     "resolve",
     "snapshot",
+    "snapshot_messages",
     "snapshot_rows",
+    "source_copied_messages",
     "source_rows",
+    "store_exists",
+    "store_options",
     "unload",
+    "unload_messages",
     "unmerge",
+    "unmerge_messages",
     "write_text",
 ]
