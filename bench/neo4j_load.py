@@ -11,15 +11,21 @@ What it does, on synthetic data with a fixed seed:
   relations, split into ``--sources`` sources (each source one transaction, as
   ``maillage load`` of that many workbooks would do); relations of a source name
   actors of that source and of sources loaded before it;
+* the plain UNWIND loader, in every run before ours: the same actors and relations,
+  each source one transaction of ``UNWIND $rows ... CREATE`` for its actors and
+  ``UNWIND $rows ... MATCH (a {id}), (b {id}) CREATE (a)-[:TYPE {...}]->(b)`` for its
+  relations, on a label of its own (no claims, no aliases, no name keys): what a
+  published loader does, the ceiling for ours on the same server;
 * the naive loader: one auto-committed ``MERGE`` per actor and per relation, on
   its own label with its own uniqueness constraint, run on the first
   ``--naive-sample`` actors and relations of the same data; its rates are
   extrapolated to the whole data set (said in the output).
 
-Prints nodes/s and relations/s for both and the ratio, and the CPU time our loader's
+Prints nodes/s and relations/s and the ratios to the plain and naive loaders, and the CPU time our loader's
 client and the server used (read from the server's JVM): on a machine shared with other
 work the wall time follows the CPU the load gets, the CPU times do not. ``--runs N``
-loads the data N times (the database wiped before each), then runs the naive loader once.
+loads the data N times (the database wiped before each), then runs the naive loader once;
+``--loads-only`` stops after the runs.
 Unless ``--no-record``, the figures go to ``bench/RESULTS.md``.
 """
 
@@ -32,10 +38,11 @@ import sys
 import time
 
 from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
-from maillage.graph.store.neo4j import Neo4jStore
+from maillage.graph.store.neo4j import CHUNK_SIZE, Neo4jStore
 from results import record
 
 NAIVE_LABEL = "BenchNaiveNode"
+PLAIN_LABEL = "BenchPlainNode"
 
 
 def synthetic(actors: int, relations: int, sources: int, seed: int = 7) -> list[Batch]:
@@ -136,6 +143,84 @@ def naive_load(store: Neo4jStore, batches: list[Batch], sample: int) -> tuple[fl
     return node_seconds, relation_seconds, len(nodes), len(relations)
 
 
+def plain_load(store: Neo4jStore, batches: list[Batch]) -> tuple[float, float | None]:
+    """The plain UNWIND loader: each source one transaction that creates its actors, then its
+    relations by type (``MATCH`` both ends by their unique id, ``CREATE``), in chunks of
+    ``CHUNK_SIZE`` rows of primitive lists, on a label of its own with its uniqueness constraint.
+    Returns (seconds, server CPU seconds or None)."""
+    with store._session(write=True) as session:
+        session.run(
+            f"CREATE CONSTRAINT bench_plain_id IF NOT EXISTS FOR (n:{PLAIN_LABEL}) REQUIRE n.id IS UNIQUE"
+        ).consume()
+        session.run("CALL db.awaitIndexes(300)").consume()
+        started, cpu = time.perf_counter(), server_cpu(store)
+        for batch in batches:
+            nodes = [[r.node.id, r.node.name, r.node.attrs["description"], r.place] for r in batch.nodes]
+            by_type: dict[str, list[list[str]]] = {}
+            for record in batch.relations:
+                relation = record.relation
+                by_type.setdefault(relation.type, []).append(
+                    [relation.source, relation.target, relation.attrs["start"], record.place]
+                )
+            with session.begin_transaction() as tx:
+                for start in range(0, len(nodes), CHUNK_SIZE):
+                    tx.run(
+                        f"UNWIND $rows AS r CREATE (:{PLAIN_LABEL} {{id: r[0], name: r[1], description: r[2], place: r[3]}})",
+                        rows=nodes[start : start + CHUNK_SIZE],
+                    ).consume()
+                for type_, rows in by_type.items():
+                    for start in range(0, len(rows), CHUNK_SIZE):
+                        tx.run(
+                            f"UNWIND $rows AS r MATCH (a:{PLAIN_LABEL} {{id: r[0]}}), (b:{PLAIN_LABEL} {{id: r[1]}}) "
+                            f"CREATE (a)-[:{type_} {{start: r[2], place: r[3]}}]->(b)",
+                            rows=rows[start : start + CHUNK_SIZE],
+                        ).consume()
+                tx.commit()
+        seconds, cpu_now = time.perf_counter() - started, server_cpu(store)
+        session.run("DROP CONSTRAINT bench_plain_id IF EXISTS").consume()
+    return seconds, (cpu_now - cpu if cpu is not None and cpu_now is not None else None)
+
+
+def beyond_first_load(store: Neo4jStore, batches: list[Batch], naive_sample: int, ours: float, say) -> None:
+    """A second load of the same sources, an unload and reload of the last, then the naive loader."""
+    nodes = sum(len(b.nodes) for b in batches)
+    relations = sum(len(b.relations) for b in batches)
+    counts = store.counts()
+    started = time.perf_counter()
+    again = [store.write(batch) for batch in batches]
+    assert all(result.unchanged for result in again)
+    say(f"second load of the same sources: {time.perf_counter() - started:.2f} s, nothing changed")
+
+    # Deleting is where a transaction's own deletions used to make every later index lookup slower.
+    last = batches[-1]
+    started = time.perf_counter()
+    store.unload(last.source.name)
+    unloaded = time.perf_counter() - started
+    started = time.perf_counter()
+    store.write(last)
+    reloaded = time.perf_counter() - started
+    assert store.counts() == counts, (store.counts(), counts)
+    say(
+        f"unload of one source ({len(last.nodes):,} actors, {len(last.relations):,} relations): {unloaded:.1f} s; "
+        f"loading it again: {reloaded:.1f} s; ratio unload / load: {unloaded / reloaded:.2f}"
+    )
+
+    wipe(store)
+    node_seconds, relation_seconds, naive_nodes, naive_relations = naive_load(store, batches, naive_sample)
+    naive_node_rate = naive_nodes / node_seconds
+    naive_relation_rate = naive_relations / relation_seconds
+    naive_total = nodes / naive_node_rate + relations / naive_relation_rate
+    say(
+        f"naive loader (one MERGE per row, on a sample of {naive_nodes} actors and {naive_relations} relations): "
+        f"{naive_node_rate:,.0f} nodes/s, {naive_relation_rate:,.0f} relations/s; "
+        f"extrapolated to the whole data: {naive_total:.0f} s"
+    )
+    say(
+        f"ratio maillage / naive: {relations / ours / naive_relation_rate:.1f}x on relations/s, "
+        f"{nodes / ours / naive_node_rate:.1f}x on nodes/s, {naive_total / ours:.1f}x on the whole load time"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--actors", type=int, default=100_000)
@@ -143,6 +228,11 @@ def main() -> int:
     parser.add_argument("--sources", type=int, default=10)
     parser.add_argument("--naive-sample", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=1, help="loads of the whole data, each into a wiped database")
+    parser.add_argument(
+        "--loads-only",
+        action="store_true",
+        help="only the runs' loads and their baseline (no reload, unload, naive loader)",
+    )
     parser.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
     args = parser.parse_args()
     uri = os.environ.get("MAILLAGE_NEO4J_URI")
@@ -163,6 +253,10 @@ def main() -> int:
     try:
         say(f"data: {nodes} actors, {relations} relations in {len(batches)} sources; server {uri}")
         for run in range(1, args.runs + 1):
+            # The baseline first, so that our loader leaves the database filled for what follows.
+            wipe(store)
+            plain, plain_server = plain_load(store, batches)
+            plain_cpu = f"{plain_server:.1f} s" if plain_server is not None else "unknown"
             wipe(store)
             store.init()
             started = time.perf_counter()
@@ -186,40 +280,12 @@ def main() -> int:
                 f"{ours_relations:,.0f} relations/s (whole-load rates); CPU: client {client:.1f} s "
                 f"(this Python process, both threads), server {server}; load average {os.getloadavg()[0]:.1f}"
             )
-
-        started = time.perf_counter()
-        again = [store.write(batch) for batch in batches]
-        assert all(result.unchanged for result in again)
-        say(f"second load of the same sources: {time.perf_counter() - started:.2f} s, nothing changed")
-
-        # Deleting is where a transaction's own deletions used to make every later index lookup slower.
-        last = batches[-1]
-        started = time.perf_counter()
-        store.unload(last.source.name)
-        unloaded = time.perf_counter() - started
-        started = time.perf_counter()
-        store.write(last)
-        reloaded = time.perf_counter() - started
-        assert store.counts() == counts, (store.counts(), counts)
-        say(
-            f"unload of one source ({len(last.nodes):,} actors, {len(last.relations):,} relations): {unloaded:.1f} s; "
-            f"loading it again: {reloaded:.1f} s; ratio unload / load: {unloaded / reloaded:.2f}"
-        )
-
-        wipe(store)
-        node_seconds, relation_seconds, naive_nodes, naive_relations = naive_load(store, batches, args.naive_sample)
-        naive_node_rate = naive_nodes / node_seconds
-        naive_relation_rate = naive_relations / relation_seconds
-        naive_total = nodes / naive_node_rate + relations / naive_relation_rate
-        say(
-            f"naive loader (one MERGE per row, on a sample of {naive_nodes} actors and {naive_relations} relations): "
-            f"{naive_node_rate:,.0f} nodes/s, {naive_relation_rate:,.0f} relations/s; "
-            f"extrapolated to the whole data: {naive_total:.0f} s"
-        )
-        say(
-            f"ratio maillage / naive: {ours_relations / naive_relation_rate:.1f}x on relations/s, "
-            f"{ours_nodes / naive_node_rate:.1f}x on nodes/s, {naive_total / ours:.1f}x on the whole load time"
-        )
+            say(
+                f"plain UNWIND loader, run {run}: {plain:.1f} s: {relations / plain:,.0f} relations/s, server CPU "
+                f"{plain_cpu}; ratio maillage / plain: {plain / ours:.2f} on relations/s"
+            )
+        if not args.loads_only:
+            beyond_first_load(store, batches, args.naive_sample, ours, say)
         wipe(store)
     finally:
         store.close()

@@ -106,6 +106,10 @@ class _RebuildSteps:
     ) -> _StoredClaims:
         """The stored claims about nodes ``ids``, but those of ``source`` when ``own`` replaces them."""
         stored = _StoredClaims()
+        # A node this transaction knows to be absent has no claim to read: every claim has its node.
+        ids = [node_id for node_id in ids if node_id not in self.absent]
+        if not ids:
+            return stored
         excluded = own is not None
         claim_filter = "WHERE coalesce(c.source, '') <> $source " if excluded else ""
         carried_filter = "AND coalesce(c.claim_source, '') <> $source " if excluded else ""

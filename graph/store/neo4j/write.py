@@ -259,14 +259,19 @@ class _Writer(_RebuildSteps):
         return ids & self.present
 
     def check_kinds(self, records: Iterable[NodeRecord]) -> None:
+        """Raise :class:`LoadError` if a record gives a stored node another kind; note which nodes exist."""
         records = list(records)
         stored: dict[str, str] = {}
         for chunk in _chunks(records):
+            ids = [record.node.id for record in chunk]
             rows = self.run(
                 f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) RETURN n.id AS id, {_KIND_OF.format(v='n')} AS kind",
-                ids=[record.node.id for record in chunk],
+                ids=ids,
             )
-            stored.update((row["id"], row["kind"]) for row in rows)
+            found = {row["id"]: row["kind"] for row in rows}
+            stored.update(found)
+            self.present.update(found)
+            self.absent.update(node_id for node_id in ids if node_id not in found)
         check_kinds(records, stored)
 
     def put_source(
