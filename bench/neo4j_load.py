@@ -17,8 +17,10 @@ What it does, on synthetic data with a fixed seed:
   extrapolated to the whole data set (said in the output).
 
 Prints nodes/s and relations/s for both and the ratio, and the CPU time our loader's
-client used (a local server shares the machine's cores with it). Figures in the README
-notes were taken with the server started as ``NEO4J_HEAP=2g scripts/neo4j start``.
+client and the server used (read from the server's JVM): on a machine shared with other
+work the wall time follows the CPU the load gets, the CPU times do not. ``--runs N``
+loads the data N times (the database wiped before each), then runs the naive loader once.
+Unless ``--no-record``, the figures go to ``bench/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import time
 
 from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
 from maillage.graph.store.neo4j import Neo4jStore
+from results import record
 
 NAIVE_LABEL = "BenchNaiveNode"
 
@@ -84,6 +87,19 @@ def wipe(store: Neo4jStore) -> None:
             session.run("DROP INDEX $name", name=record["name"]).consume()
 
 
+def server_cpu(store: Neo4jStore) -> float | None:
+    """CPU seconds the server's JVM has used so far, or None if the server does not say."""
+    try:
+        with store._session() as session:
+            row = session.run(
+                "CALL dbms.queryJmx('java.lang:type=OperatingSystem') YIELD attributes "
+                "RETURN attributes.ProcessCpuTime.value AS nanoseconds"
+            ).single()
+    except Exception:
+        return None
+    return row["nanoseconds"] / 1e9 if row and row["nanoseconds"] is not None else None
+
+
 def naive_load(store: Neo4jStore, batches: list[Batch], sample: int) -> tuple[float, float, int, int]:
     """One auto-committed MERGE per row; returns (node seconds, relation seconds, nodes, relations)."""
     nodes = [record.node for batch in batches for record in batch.nodes][:sample]
@@ -126,6 +142,8 @@ def main() -> int:
     parser.add_argument("--relations", type=int, default=500_000)
     parser.add_argument("--sources", type=int, default=10)
     parser.add_argument("--naive-sample", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=1, help="loads of the whole data, each into a wiped database")
+    parser.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
     args = parser.parse_args()
     uri = os.environ.get("MAILLAGE_NEO4J_URI")
     if not uri:
@@ -136,33 +154,43 @@ def main() -> int:
     nodes = sum(len(b.nodes) for b in batches)
     relations = sum(len(b.relations) for b in batches)
     store = Neo4jStore(uri)
-    try:
-        wipe(store)
-        store.init()
-        print(f"data: {nodes} actors, {relations} relations in {len(batches)} sources; server {uri}")
+    lines: list[str] = []
 
-        started = time.perf_counter()
-        client_started = time.process_time()
-        for batch in batches:
-            store.write(batch)
-        ours = time.perf_counter() - started
-        client = time.process_time() - client_started
-        counts = store.counts()
-        assert sum(counts.get(kind, 0) for kind in ("Association", "Collectivite")) == nodes, counts
-        assert counts.get("PARTNERS_WITH", 0) + counts.get("MEMBER_OF", 0) == relations, counts
-        # Our loader writes nodes and relations in the same transactions; its rates
-        # are whole-load rates: each count divided by the whole load time.
-        ours_nodes, ours_relations = nodes / ours, relations / ours
-        print(
-            f"maillage loader: {ours:.1f} s for everything: {ours_nodes:,.0f} nodes/s, {ours_relations:,.0f} relations/s (whole-load rates)"
-        )
-        # The client and a local server share the machine's cores: say how much was the client's.
-        print(f"  of which client CPU (this Python process, both threads): {client:.1f} s")
+    def say(line: str) -> None:
+        print(line, flush=True)
+        lines.append(line)
+
+    try:
+        say(f"data: {nodes} actors, {relations} relations in {len(batches)} sources; server {uri}")
+        for run in range(1, args.runs + 1):
+            wipe(store)
+            store.init()
+            started = time.perf_counter()
+            client_started = time.process_time()
+            server_started = server_cpu(store)
+            for batch in batches:
+                store.write(batch)
+            ours = time.perf_counter() - started
+            client = time.process_time() - client_started
+            server_now = server_cpu(store)
+            server = f"{server_now - server_started:.1f} s" if server_now is not None and server_started else "unknown"
+            counts = store.counts()
+            assert sum(counts.get(kind, 0) for kind in ("Association", "Collectivite")) == nodes, counts
+            assert counts.get("PARTNERS_WITH", 0) + counts.get("MEMBER_OF", 0) == relations, counts
+            # Our loader writes nodes and relations in the same transactions; its rates
+            # are whole-load rates: each count divided by the whole load time.
+            ours_nodes, ours_relations = nodes / ours, relations / ours
+            # The client and a local server share the machine's cores: say how much CPU each used.
+            say(
+                f"maillage loader, run {run}: {ours:.1f} s for everything: {ours_nodes:,.0f} nodes/s, "
+                f"{ours_relations:,.0f} relations/s (whole-load rates); CPU: client {client:.1f} s "
+                f"(this Python process, both threads), server {server}; load average {os.getloadavg()[0]:.1f}"
+            )
 
         started = time.perf_counter()
         again = [store.write(batch) for batch in batches]
         assert all(result.unchanged for result in again)
-        print(f"second load of the same sources: {time.perf_counter() - started:.2f} s, nothing changed")
+        say(f"second load of the same sources: {time.perf_counter() - started:.2f} s, nothing changed")
 
         # Deleting is where a transaction's own deletions used to make every later index lookup slower.
         last = batches[-1]
@@ -173,7 +201,7 @@ def main() -> int:
         store.write(last)
         reloaded = time.perf_counter() - started
         assert store.counts() == counts, (store.counts(), counts)
-        print(
+        say(
             f"unload of one source ({len(last.nodes):,} actors, {len(last.relations):,} relations): {unloaded:.1f} s; "
             f"loading it again: {reloaded:.1f} s; ratio unload / load: {unloaded / reloaded:.2f}"
         )
@@ -183,18 +211,20 @@ def main() -> int:
         naive_node_rate = naive_nodes / node_seconds
         naive_relation_rate = naive_relations / relation_seconds
         naive_total = nodes / naive_node_rate + relations / naive_relation_rate
-        print(
+        say(
             f"naive loader (one MERGE per row, on a sample of {naive_nodes} actors and {naive_relations} relations): "
             f"{naive_node_rate:,.0f} nodes/s, {naive_relation_rate:,.0f} relations/s; "
             f"extrapolated to the whole data: {naive_total:.0f} s"
         )
-        print(
+        say(
             f"ratio maillage / naive: {ours_relations / naive_relation_rate:.1f}x on relations/s, "
             f"{ours_nodes / naive_node_rate:.1f}x on nodes/s, {naive_total / ours:.1f}x on the whole load time"
         )
         wipe(store)
     finally:
         store.close()
+    if not args.no_record:
+        record("neo4j_load", lines)
     return 0
 
 

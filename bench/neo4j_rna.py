@@ -8,8 +8,9 @@ MAILLAGE_NEO4J_URI it says so and exits 0 (``make bench`` runs every script).
 
 For each size: wipe the database, load a generated COG (the generator of
 ``bench/load_rna.py``), then time ``maillage load`` of a generated extract of that
-many rows, run as a user runs it (a subprocess): rows of the file per second, the
-client's peak RSS, and the counts read back. A stream of more than 200,000 records
+many rows, run as a user runs it (a subprocess): rows of the file per second, the CPU
+time the server spent on it (read from its JVM), the client's peak RSS, and the counts
+read back. A stream of more than 200,000 records
 (100,000 rows) is written in transactions of 50,000 records under a pending load and
 published at the end. The baseline, measured in the same run before the sizes: the
 same extract cut at 90,000 rows, which the store writes in one transaction.
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from load_rna import write_cog, write_waldec
 from maillage.graph.store.neo4j import Neo4jStore
-from neo4j_load import wipe
+from neo4j_load import server_cpu, wipe
 from results import record
 
 BASELINE_ROWS = 90_000
@@ -58,8 +59,11 @@ def load_once(
     empty(store)
     store.init()
     maillage(uri, "load", *map(str, cog))
+    before = server_cpu(store)
     seconds, output = maillage(uri, "load", str(extract))
-    return seconds, output, store.counts()
+    after = server_cpu(store)
+    server = f"{after - before:.1f} s" if before is not None and after is not None else "unknown"
+    return seconds, output, store.counts(), server
 
 
 def main() -> int:
@@ -85,13 +89,14 @@ def main() -> int:
             extract = folder / f"rna_waldec_{rows}.csv"
             if not extract.exists():
                 write_waldec(extract, rows)
-            seconds, output, counts = load_once(uri, store, cog, extract, rows)
+            seconds, output, counts, server = load_once(uri, store, cog, extract, rows)
             rate = rows / seconds
             figures.append(rate)
             how = "one transaction" if rows == BASELINE_ROWS else "batched"
             line = (
                 f"{rows:,} rows ({how}): {seconds:.1f} s, {rate:,.0f} rows/s, "
                 f"{rate / figures[0]:.2f}x the {BASELINE_ROWS:,}-row load; "
+                f"server CPU {server}; load average {os.getloadavg()[0]:.1f}; "
                 f"client peak RSS so far {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB; "
                 f"{counts.get('Association', 0):,} associations, {counts.get('LOCATED_IN', 0):,} LOCATED_IN; {output}"
             )

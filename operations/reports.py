@@ -168,6 +168,29 @@ def sampling_note(result: dict, lang: str) -> str:
     return f"Mesures exactes. Moteur : {engine}." if lang == "fr" else f"Exact measures. Engine: {engine}."
 
 
+def _centrality_graph(
+    store: GraphStore,
+    graph: str,
+    include: Sequence[str],
+    min_weight: float,
+    progress: Progress | None,
+    freeze: bool,
+) -> Any:
+    """The graph centrality runs on. The full graph of a store that reads itself as arrays
+    (the embedded one) is read so (:func:`~maillage.graph.analysis.convert.analysis_arrays`):
+    a national register's graph then fits without networkx's dictionaries."""
+    from ..graph.analysis import analysis_arrays, analysis_graph
+
+    if graph == "full" and hasattr(store, "graph_arrays"):
+        with (progress or Progress()).step("reading the store"):
+            analysed = analysis_arrays(store.graph_arrays(), include)
+    else:
+        analysed = analysis_graph(read_graph(store, progress, freeze), graph, include, min_weight=min_weight)
+    if freeze:
+        _release_unused()
+    return analysed
+
+
 def centrality(
     store: GraphStore,
     metric: str = "degree",
@@ -193,12 +216,10 @@ def centrality(
     (links lighter than ``min_weight`` dropped). Betweenness and closeness are estimated from
     ``sample`` sources (by default from :data:`AUTO_SAMPLE_FROM` nodes on, unless ``exact``).
     """
-    from ..graph.analysis import analysis_graph, centrality_report
+    from ..graph.analysis import centrality_report
     from ..visualise.report import EXPLANATIONS
 
-    analysed = analysis_graph(read_graph(store, progress, freeze), graph, include, min_weight=min_weight)
-    if freeze:
-        _release_unused()
+    analysed = _centrality_graph(store, graph, include, min_weight, progress, freeze)
     k = sample_size(analysed.number_of_nodes(), sample, exact, note)
     with (progress or Progress()).step(f"centrality of {analysed.number_of_nodes():,} nodes"):
         result = centrality_report(

@@ -23,7 +23,17 @@ from .centrality import (
     weighted_degree,
 )
 from .communities import communities_report, describe, detect, modularity
-from .convert import GRAPHS, INCLUDABLE, Scope, analysis_graph, display_name, scope_of, simple_graph
+from .convert import (
+    GRAPHS,
+    INCLUDABLE,
+    ArrayGraph,
+    Scope,
+    analysis_arrays,
+    analysis_graph,
+    display_name,
+    scope_of,
+    simple_graph,
+)
 from .engine import ENGINES, choose_engine
 from .gaps import gaps_report
 from .paths import ego_network, relations_between, shortest_paths
@@ -36,9 +46,11 @@ __all__ = [
     "GRAPHS",
     "INCLUDABLE",
     "METRICS",
+    "ArrayGraph",
     "BetweennessEstimate",
     "Scope",
     "actor_projection",
+    "analysis_arrays",
     "analysis_graph",
     "betweenness",
     "bridging",

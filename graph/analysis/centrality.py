@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from .convert import Scope, scope_of, simple_graph
+from .convert import ArrayGraph, Scope, scope_of, simple_graph
 from .engine import IGraphView, choose_engine, to_igraph
 
 __all__ = [
@@ -156,6 +156,12 @@ def _dependencies_ig(view: IGraphView, vertices: list) -> np.ndarray:
     return np.array(view.graph.betweenness(directed=False, sources=vertices, targets=None), dtype=float)
 
 
+def _sampled_vertices(view: IGraphView, k: int, seed: int | None) -> np.ndarray:
+    """The vertices of the nodes :func:`sample_sources` draws: a sample draws positions, whatever
+    the population holds, so drawing from the positions themselves gives the same ones."""
+    return np.array(random.Random(seed).sample(range(view.n), k), dtype=np.int64)
+
+
 def _betweenness_arrays(
     view: IGraphView, k: int | None, seed: int | None
 ) -> tuple[np.ndarray, np.ndarray | None, int | None]:
@@ -168,7 +174,7 @@ def _betweenness_arrays(
         return exact * scale, None, None
     if k < 1:
         raise ValueError("the number of sampled sources must be at least 1")
-    sources = view.positions(random.Random(seed).sample(view.nodes, k)).tolist()
+    sources = _sampled_vertices(view, k, seed).tolist()
     total, stderr = _batch_means([_dependencies_ig(view, batch) for batch in _batches(sources)], n, k, scale)
     return total * (n / k) * scale, stderr, k
 
@@ -317,9 +323,28 @@ SMALL_COMPONENT = 64
 _DISTANCE_BLOCK = 12_000_000
 
 
+def _hanging_from(view: IGraphView) -> np.ndarray:
+    """For each vertex with a single tie to a vertex that has several (a leaf), that vertex; -1 for the others."""
+    degrees = view.degrees()
+    parent = np.full(view.n, -1, dtype=np.int64)
+    for this, other in ((0, 1), (1, 0)):
+        single = degrees[view.ends[:, this]] == 1
+        parent[view.ends[single, this]] = view.ends[single, other]
+    leaves = np.flatnonzero(parent >= 0)
+    parent[leaves[degrees[parent[leaves]] == 1]] = -1
+    return parent
+
+
+#: below this share of leaves, searching the graph without them saves less than their bookkeeping costs
+_LEAVES_WORTH_PRUNING = 0.25
+
+
 def _distance_sums(view: IGraphView, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Over ``sources``: each vertex's sum of distances and of inverse distances to them (unreachable
     ones count 0), and each source's own two sums."""
+    parent = _hanging_from(view)
+    if np.count_nonzero(parent >= 0) >= _LEAVES_WORTH_PRUNING * view.n:
+        return _distance_sums_without_leaves(view, sources, parent)
     n = view.n
     total, inverse = np.zeros(n), np.zeros(n)
     own_total, own_inverse = np.zeros(len(sources)), np.zeros(len(sources))
@@ -333,6 +358,84 @@ def _distance_sums(view: IGraphView, sources: np.ndarray) -> tuple[np.ndarray, n
         inverse += inverted.sum(axis=0)
         own_total[start : start + step] = steps.sum(axis=1)
         own_inverse[start : start + step] = inverted.sum(axis=1)
+    return total, inverse, own_total, own_inverse
+
+
+def _distance_sums_without_leaves(
+    view: IGraphView, sources: np.ndarray, parent: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_distance_sums` from searches of the graph without its leaves (``parent`` of each
+    leaf, -1 for the other vertices, as :func:`_hanging_from` gives).
+
+    Leaves (a vertex whose single tie goes to a vertex with several) lie on no shortest path
+    between others, and a leaf is one step further than its neighbour from every other vertex:
+    breadth-first searches run on the graph without its leaves, from the sources or their
+    neighbours, and the leaves' sums follow from their neighbours' (the same sums, exactly).
+    """
+    import igraph
+
+    n = view.n
+    leaf = parent >= 0
+    core = np.flatnonzero(~leaf)
+    position = np.full(n, -1, dtype=np.int64)
+    position[core] = np.arange(len(core))
+    inside = ~leaf[view.ends[:, 0]] & ~leaf[view.ends[:, 1]]
+    core_ends = position[view.ends[inside]]
+    core_graph = igraph.Graph(
+        n=len(core), edges=list(zip(core_ends[:, 0].tolist(), core_ends[:, 1].tolist())), directed=False
+    )
+    hanging = np.bincount(position[parent[leaf]], minlength=len(core)).astype(float)
+    source_is_leaf = leaf[sources]
+    roots, root_of = np.unique(position[np.where(source_is_leaf, parent[sources], sources)], return_inverse=True)
+    root_of = root_of.ravel()
+    own = np.bincount(root_of, weights=~source_is_leaf, minlength=len(roots))
+    hung = np.bincount(root_of, weights=source_is_leaf, minlength=len(roots))
+    steps_to = np.zeros(len(core))
+    reached_by_own, reached_by_hung = np.zeros(len(core)), np.zeros(len(core))
+    inverse_core, inverse_leaf = np.zeros(len(core)), np.zeros(len(core))
+    # per root: sums over the core of D, hanging * D, 1, hanging, 1 / D, 1 / (D + 1), hanging / (D + 1), hanging / (D + 2)
+    per_root = np.zeros((8, len(roots)))
+    step = max(1, min(64, _DISTANCE_BLOCK // max(len(core), 1)))
+    for start in range(0, len(roots), step):
+        block = slice(start, start + step)
+        distances = np.array(core_graph.distances(source=roots[block].tolist()), dtype=float)
+        finite = np.isfinite(distances)
+        steps = np.where(finite, distances, 0.0)
+        inverse = np.divide(1.0, distances, out=np.zeros_like(distances), where=finite & (distances > 0))
+        # unreachable: 1 / inf is 0
+        inverse_1, inverse_2 = 1.0 / (distances + 1.0), 1.0 / (distances + 2.0)
+        del distances
+        a, b = own[block], hung[block]
+        steps_to += (a + b) @ steps
+        reached_by_own += a @ finite
+        reached_by_hung += b @ finite
+        inverse_core += a @ inverse + b @ inverse_1
+        inverse_leaf += a @ inverse_1 + b @ inverse_2
+        per_root[:, block] = (
+            steps.sum(axis=1),
+            steps @ hanging,
+            finite.sum(axis=1),
+            finite @ hanging,
+            inverse.sum(axis=1),
+            inverse_1.sum(axis=1),
+            inverse_1 @ hanging,
+            inverse_2 @ hanging,
+        )
+    is_source = np.zeros(n, dtype=bool)
+    is_source[sources] = True
+    total, inverse = np.empty(n), np.empty(n)
+    total[core], inverse[core] = steps_to + reached_by_hung, inverse_core
+    leaves = np.flatnonzero(leaf)
+    above = position[parent[leaves]]
+    total[leaves] = steps_to[above] + reached_by_own[above] + 2 * reached_by_hung[above] - 2 * is_source[leaves]
+    inverse[leaves] = inverse_leaf[above] - 0.5 * is_source[leaves]
+    sums, sums_hanging, reached, reached_hanging, inverse_d, inverse_d1, hanging_d1, hanging_d2 = per_root[:, root_of]
+    own_total = np.where(
+        source_is_leaf,
+        sums + reached + sums_hanging + 2 * reached_hanging - 2,
+        sums + sums_hanging + reached_hanging,
+    )
+    own_inverse = np.where(source_is_leaf, inverse_d1 + hanging_d2 - 0.5, inverse_d + hanging_d1)
     return total, inverse, own_total, own_inverse
 
 
@@ -360,7 +463,7 @@ def _estimate_closeness_ig(view: IGraphView, k: int, seed: int | None) -> tuple[
     if n < 2:
         return np.zeros(n), np.zeros(n)
     membership, size = _components_ig(view)
-    sources = view.positions(random.Random(seed).sample(view.nodes, min(k, n)))
+    sources = _sampled_vertices(view, min(k, n), seed)
     missed = np.ones(len(size), dtype=bool)
     missed[membership[sources]] = False
     missed &= size > 1
@@ -607,9 +710,11 @@ def centrality_report(
 
     Parameters
     ----------
-    G : networkx graph
+    G : networkx graph or ArrayGraph
         Node attributes ``name`` and ``kind`` are copied into the rows when present;
         ``G.graph["scope"]`` (see :func:`~maillage.graph.analysis.convert.analysis_graph`) is reported.
+        An :class:`~maillage.graph.analysis.convert.ArrayGraph` (a national graph read as
+        arrays) gives the same report.
     metric : str
         Sort key, one of :data:`METRICS`.
     kinds : collection of str, optional
@@ -645,11 +750,13 @@ def centrality_report(
         raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
     if metric not in wanted:
         wanted.append(metric)
-    H = simple_graph(G)
+    H = G if isinstance(G, ArrayGraph) else simple_graph(G)
     used = choose_engine(engine, H)
+    if isinstance(H, ArrayGraph) and used == "networkx":
+        H = H.to_networkx()
     scope = H.graph.get("scope")
     if used == "igraph":
-        view = to_igraph(H)
+        view = H.view if isinstance(H, ArrayGraph) else to_igraph(H)
         nodes = view.nodes
         columns, stderr, used_k = _columns_ig(view, wanted, k, seed)
         if not isinstance(scope, Scope):
@@ -658,13 +765,14 @@ def centrality_report(
         nodes = list(H)
         columns, stderr, used_k = _columns_nx(H, nodes, wanted, k, seed)
         scope = scope_of(H)
-    attributes = H.nodes
-    if kinds:
+    if kinds and isinstance(H, ArrayGraph):
+        candidates = H.vertices_of_kinds(kinds)
+    elif kinds:
         wanted_kinds = set(kinds)
         kind_of = operator.methodcaller("get", "kind")
         candidates = np.flatnonzero(
             np.fromiter(
-                map(wanted_kinds.__contains__, map(kind_of, map(attributes.__getitem__, nodes))),
+                map(wanted_kinds.__contains__, map(kind_of, map(H.nodes.__getitem__, nodes))),
                 dtype=bool,
                 count=len(nodes),
             )
@@ -678,8 +786,11 @@ def centrality_report(
     rows = []
     for position, i in enumerate(chosen):
         node = nodes[i]
-        data = attributes[node]
-        row = {"id": node, "name": data.get("name", str(node)), "kind": data.get("kind", "")}
+        if isinstance(H, ArrayGraph):
+            row = {"id": node, "name": H.names[i], "kind": H.kind(i)}
+        else:
+            data = H.nodes[node]
+            row = {"id": node, "name": data.get("name", str(node)), "kind": data.get("kind", "")}
         for name in wanted:
             value = picked[name][position]
             row[name] = int(value) if name == "degree" else _round(value)
@@ -687,7 +798,7 @@ def centrality_report(
             row["betweenness_stderr"] = _round(errors[position])
         rows.append(row)
     max_stderr = float(stderr.max()) if stderr is not None and len(stderr) else 0.0
-    sampled = k is not None and k < H.number_of_nodes()
+    sampled = k is not None and k < len(nodes)
     return {
         "scope": scope.as_dict(),
         "engine": used,

@@ -14,13 +14,19 @@ left out too: contacts are personal data and are not shown unless asked for.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import compress
 
 import networkx as nx
+import numpy as np
+
+from .engine import IGraphView
 
 __all__ = [
     "GRAPHS",
     "INCLUDABLE",
+    "ArrayGraph",
     "Scope",
+    "analysis_arrays",
     "analysis_graph",
     "display_name",
     "scope_of",
@@ -227,6 +233,16 @@ def scope_of(H: nx.Graph) -> Scope:
     return Scope("full", H.number_of_nodes(), H.number_of_edges())
 
 
+def _left_out(include) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The node kinds and relation types an analysis leaves out unless ``include`` names them."""
+    unknown = sorted(set(include) - set(INCLUDABLE))
+    if unknown:
+        raise ValueError(f"cannot include {', '.join(unknown)}; expected some of {', '.join(INCLUDABLE)}")
+    left_kinds = tuple(sorted(k for name, (kinds, _) in INCLUDABLE.items() if name not in include for k in kinds))
+    left_types = tuple(sorted(t for name, (_, types) in INCLUDABLE.items() if name not in include for t in types))
+    return left_kinds, left_types
+
+
 def analysis_graph(
     G: nx.Graph,
     graph: str = "full",
@@ -271,11 +287,7 @@ def analysis_graph(
     """
     if graph not in GRAPHS:
         raise ValueError(f"unknown graph {graph!r}; expected one of {', '.join(GRAPHS)}")
-    unknown = sorted(set(include) - set(INCLUDABLE))
-    if unknown:
-        raise ValueError(f"cannot include {', '.join(unknown)}; expected some of {', '.join(INCLUDABLE)}")
-    left_kinds = tuple(sorted(k for name, (kinds, _) in INCLUDABLE.items() if name not in include for k in kinds))
-    left_types = tuple(sorted(t for name, (_, types) in INCLUDABLE.items() if name not in include for t in types))
+    left_kinds, left_types = _left_out(include)
     if graph == "full" and not directed:
         H, left_nodes, left_relations, ties = _kept_simple_graph(G, left_kinds, left_types)
         H.graph["scope"] = Scope("full", H.number_of_nodes(), ties, left_kinds, left_types, left_nodes, left_relations)
@@ -320,3 +332,127 @@ def analysis_graph(
         )
     H.graph["scope"] = scope
     return nx.freeze(H)
+
+
+class ArrayGraph:
+    """The full undirected analysis graph held as arrays, for graphs too large for networkx.
+
+    What :func:`analysis_graph` gives for ``graph="full"``, read from
+    :class:`~maillage.graph.store.base.GraphArrays` by :func:`analysis_arrays`:
+    the same nodes in the same order, the same ties and weights, the same scope.
+    Analyses that accept it (:func:`~maillage.graph.analysis.centrality.centrality_report`)
+    run on its igraph copy directly; the others take :meth:`to_networkx`.
+
+    Attributes
+    ----------
+    nodes : list
+        Node of each vertex.
+    view : IGraphView
+        The ties as arrays, vertex ``i`` being ``nodes[i]``.
+    kinds : numpy array of int
+        Kind of each vertex, as a position in ``kind_names``.
+    kind_names : tuple of str
+    names : list of str
+        Name of each vertex.
+    graph : dict
+        ``{"scope": Scope}``, as on a networkx analysis graph.
+    """
+
+    def __init__(self, nodes: list, view: IGraphView, kinds: np.ndarray, kind_names: tuple, names: list, scope: Scope):
+        self.nodes = nodes
+        self.view = view
+        self.kinds = kinds
+        self.kind_names = kind_names
+        self.names = names
+        self.graph = {"scope": scope}
+
+    def number_of_nodes(self) -> int:
+        return len(self.nodes)
+
+    def number_of_edges(self) -> int:
+        return len(self.view.ends)
+
+    def kind(self, vertex: int) -> str:
+        """The kind of vertex ``vertex``."""
+        return self.kind_names[self.kinds[vertex]]
+
+    def vertices_of_kinds(self, kinds) -> np.ndarray:
+        """The vertices whose kind is one of ``kinds``, in order."""
+        codes = [code for code, name in enumerate(self.kind_names) if name in set(kinds)]
+        return np.flatnonzero(np.isin(self.kinds, codes))
+
+    def to_networkx(self) -> nx.Graph:
+        """The same graph as a frozen ``networkx.Graph``: nodes with ``kind`` and ``name``, ties with ``weight``."""
+        H = nx.Graph()
+        H.graph.update(self.graph)
+        kind_names = self.kind_names
+        H.add_nodes_from(
+            (node, {"kind": kind_names[kind], "name": name})
+            for node, kind, name in zip(self.nodes, self.kinds.tolist(), self.names)
+        )
+        nodes = self.nodes
+        H.add_weighted_edges_from(
+            (nodes[u], nodes[v], weight)
+            for (u, v), weight in zip(self.view.ends.tolist(), self.view.weight_array.tolist())
+        )
+        return nx.freeze(H)
+
+
+def analysis_arrays(arrays, include: tuple[str, ...] | list[str] = ()) -> ArrayGraph:
+    """The full undirected analysis graph of a store's graph read as arrays.
+
+    The same graph, in the same node order, as ``analysis_graph(store.to_networkx(), "full",
+    include)``, without a networkx graph: a national register's graph fits in a fraction of
+    the memory.
+
+    Parameters
+    ----------
+    arrays : GraphArrays
+        The store's graph (``store.graph_arrays()``).
+    include : collection of {"documents", "people"}
+        Parts left out by default that should be kept.
+
+    Returns
+    -------
+    ArrayGraph
+        Its ``graph["scope"]`` says what was analysed, as :func:`analysis_graph` does.
+
+    Examples
+    --------
+    >>> from maillage.graph.store.base import GraphArrays
+    >>> arrays = GraphArrays(
+    ...     ["a", "b", "d"], ["Aitec", "CRID", "Lettre"], np.array([0, 0, 1]), ("Association", "Document"),
+    ...     np.array([2, 2, 0, 1]), np.array([0, 1, 1, 0]), np.array([0, 0, 1, 1]), ("MENTIONS", "PARTNERS_WITH"),
+    ...     np.ones(4))
+    >>> H = analysis_arrays(arrays)
+    >>> H.nodes, H.view.weight_array.tolist(), H.graph["scope"].left_out_relations
+    (['a', 'b'], [2.0], 2)
+    """
+    left_kinds, left_types = _left_out(include)
+    kept_kinds = ~np.isin(arrays.kinds, [code for code, kind in enumerate(arrays.kind_names) if kind in left_kinds])
+    left_type_codes = [code for code, type_ in enumerate(arrays.type_names) if type_ in left_types]
+    sources, targets = arrays.sources, arrays.targets
+    counted = kept_kinds[sources] & kept_kinds[targets] & ~np.isin(arrays.types, left_type_codes)
+    tie = counted & (sources != targets)
+    position = np.cumsum(kept_kinds, dtype=np.int64) - 1
+    n = int(kept_kinds.sum())
+    low = position[np.minimum(sources[tie], targets[tie])]
+    high = position[np.maximum(sources[tie], targets[tie])]
+    pairs, pair_of = np.unique(low * max(n, 1) + high, return_inverse=True)
+    weights = np.bincount(pair_of.ravel(), np.asarray(arrays.weights, dtype=float)[tie], len(pairs))
+    ends = np.stack([pairs // max(n, 1), pairs % max(n, 1)], axis=1)
+    keep = kept_kinds.tolist()
+    nodes = arrays.ids if all(keep) else list(compress(arrays.ids, keep))
+    names = arrays.names if all(keep) else list(compress(arrays.names, keep))
+    scope = Scope(
+        "full",
+        n,
+        len(pairs),
+        left_kinds,
+        left_types,
+        len(arrays.ids) - n,
+        len(sources) - int(counted.sum()),
+    )
+    return ArrayGraph(
+        nodes, IGraphView(nodes, ends, weights), arrays.kinds[kept_kinds], arrays.kind_names, names, scope
+    )

@@ -59,7 +59,6 @@ document
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -71,6 +70,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 __all__ = [
+    "GraphArrays",
     "GraphStore",
     "NodeClaim",
     "Problem",
@@ -85,6 +85,40 @@ __all__ = [
     "fold_relation_claims",
     "resolve_one",
 ]
+
+
+@dataclass(frozen=True)
+class GraphArrays:
+    """The store's graph as arrays, for analyses of graphs too large for networkx's dictionaries.
+
+    Node ``i`` is ``ids[i]`` (nodes sorted by id, as ``to_networkx`` lists them); relation ``j``
+    goes from node ``sources[j]`` to node ``targets[j]`` (relations to absent nodes left out).
+
+    Attributes
+    ----------
+    ids, names : list of str
+        Id and name of each node.
+    kinds : numpy array of int
+        Kind of each node, as a position in ``kind_names``.
+    kind_names : tuple of str
+    sources, targets : numpy arrays of int
+        Ends of each relation.
+    types : numpy array of int
+        Type of each relation, as a position in ``type_names``.
+    type_names : tuple of str
+    weights : numpy array of float
+        The ``weight`` attribute of each relation (1 when absent).
+    """
+
+    ids: list
+    names: list
+    kinds: Any
+    kind_names: tuple
+    sources: Any
+    targets: Any
+    types: Any
+    type_names: tuple
+    weights: Any
 
 
 @dataclass(frozen=True)
@@ -324,9 +358,8 @@ def batch_digest(batch: Batch) -> str:
     from the store in the store's order, and loading the same file again must still
     be recognised as unchanged.
     """
-
-    def encode(value: Any) -> str:
-        return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    # The sorted-keys encoder made once (json.dumps makes one per record); shared imports this module.
+    from .shared import encode_json as encode
 
     nodes = sorted(
         encode([r.node.id, r.node.kind, r.node.name, list(r.node.aliases), dict(r.node.attrs), r.place])

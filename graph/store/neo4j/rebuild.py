@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from ...model import KINDS, Batch, Node, NodeRecord, RelationRecord, normalise
+from ...model import KINDS, Batch, Node, NodeRecord, RelationRecord, name_key
 from ..base import (
     check_batch_endpoints,
     fold_node_claims,
@@ -158,7 +158,7 @@ class _RebuildSteps:
                 continue
             sole = own is not None and node_id in own and len(node_claims) == 1
             new = sole and node_id in self.fresh_ids
-            keys = list(dict.fromkeys(normalise(label) for label in (node.name, *node.aliases)))
+            keys = list(dict.fromkeys(name_key(label) for label in (node.name, *node.aliases)))
             text, props = _as_properties(node.attrs, _NODE_PROPERTIES)
             if text is not None:
                 props["attrs"] = text
