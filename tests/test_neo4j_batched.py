@@ -354,14 +354,19 @@ def test_the_batch_size_setting_is_checked(neo4j_uri, monkeypatch):
 
 
 def test_an_attribute_named_load_is_not_taken_for_the_mark_of_a_pending_load(neo4j_store):
-    """A batched load marks the nodes it creates with ``load`` and removes the marks once published:
-    an actor's own attribute of that name is kept apart from the mark, and read back as it was."""
+    """A batched load marks the nodes it creates with ``load`` (and those it replaces with
+    ``retired``) and removes the marks once published: an actor's own attributes of those names
+    are kept apart from the marks, and read back as they were."""
     workbook = Batch(Source("equipe", "workbook", "t", "2026-01-01T00:00:00+00:00"))
-    workbook.nodes = [NodeRecord(Node("association:lourde", "Association", "Charge lourde", (), {"load": "42"}), "e:2")]
+    workbook.nodes = [
+        NodeRecord(
+            Node("association:lourde", "Association", "Charge lourde", (), {"load": "42", "retired": "non"}), "e:2"
+        )
+    ]
     neo4j_store.write(workbook)
     neo4j_store.direct_stream_records, neo4j_store.batch_records = 0, 2
     register = Source("rna", "rna-waldec", "t", "2026-01-01T00:00:00+00:00")
     neo4j_store.write_stream(register, [NodeRecord(association(i), f"rna:{i}") for i in range(1, 6)])
-    assert neo4j_store.get("association:lourde").attrs == {"load": "42"}
+    assert neo4j_store.get("association:lourde").attrs == {"load": "42", "retired": "non"}
     assert neo4j_store.get("association:a1").attrs == {"note": "a1"}
-    assert pending(neo4j_store) == {"loads": 0, "nodes": 0, "staged": 0}
+    assert pending(neo4j_store) == {"loads": 0, "nodes": 0, "staged": 0, "retired": 0}
