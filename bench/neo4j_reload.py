@@ -33,6 +33,7 @@ from neo4j_load import server_cpu, wipe
 from results import record
 
 SAMPLE_SECONDS = 0.2
+STEPS = ["load", "reload", "unload"]
 
 
 class PeakMemory:
@@ -85,6 +86,13 @@ def main() -> int:
     parser.add_argument("--rows", type=int, nargs="+", default=[200_000])
     parser.add_argument("--keep", type=Path, help="folder to keep the generated files in (reused by later runs)")
     parser.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
+    parser.add_argument(
+        "--steps",
+        nargs="+",
+        choices=STEPS,
+        default=STEPS,
+        help="what to run, in this order (without load: on the database as it is, the first extract loaded)",
+    )
     args = parser.parse_args()
     uri = os.environ.get("MAILLAGE_NEO4J_URI")
     if not uri:
@@ -104,19 +112,21 @@ def main() -> int:
             for path, seed in ((first, 7), (second, 8)):
                 if not path.exists():
                     write_waldec(path, rows, seed=seed)
-            store.clear()
-            wipe(store)
-            store.init()
-            timed(uri, store, "load", *map(str, cog))
-            for what, command in (
-                ("first load", ("load", str(first))),
-                ("reload, every row changed", ("load", str(second))),
-                ("unload", ("unload", "rna-waldec")),
+            if "load" in args.steps:
+                store.clear()
+                wipe(store)
+                store.init()
+                timed(uri, store, "load", *map(str, cog))
+            for step, what, command in (
+                ("load", "first load", ("load", str(first))),
+                ("reload", "reload, every row changed", ("load", str(second))),
+                ("unload", "unload", ("unload", "rna-waldec")),
             ):
+                if step not in args.steps:
+                    continue
                 line = f"{rows:,} rows, {what}: {timed(uri, store, *command)}"
                 print(line, flush=True)
                 lines.append(line)
-        store.clear()
     finally:
         store.close()
     if not args.no_record:

@@ -55,6 +55,7 @@ def everything(store, probes: list[str], references: list[str]) -> tuple:
         [(store.get(i), store.node_claims(i), store.relation_claims(i), store.relations(i)) for i in probes],
         [store.find(reference) for reference in references],
         sorted(store.neighbourhood(probes, 2)),
+        sorted(store.neighbourhood(["association:a1"], 1)),
         sorted(graph.nodes(data="name")),
         sorted(graph.edges(keys=True)),
     )
@@ -102,7 +103,8 @@ def sources() -> tuple[Batch, Batch, Batch, list]:
     ]
     new = [NodeRecord(association(1, "Association un, renommée", ("Asso un", "Asso une")), "rna:1")]
     new += [NodeRecord(association(3), "rna:3")]
-    new += [located(1), located(3)]
+    # a1 moves to another commune.
+    new += [RelationRecord(Relation("association:a1", "LOCATED_IN", "collectivite:c0"), "rna:1"), located(3)]
     # a61 points to a40 before a40's record; a8 to a120, which comes last.
     new += [RelationRecord(Relation("association:a61", "PARTNERS_WITH", "association:a40"), "rna:p61")]
     new += [RelationRecord(Relation("association:a8", "MEMBER_OF", "association:a120"), "rna:m8")]

@@ -306,7 +306,8 @@ class ReadMixin:
             found = {
                 row["id"]
                 for row in self._stream(
-                    f"UNWIND $ids AS id MATCH (:{NODE} {{id: id}})--(m:{NODE}) WHERE {_visible('m')} RETURN DISTINCT m.id AS id",
+                    f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}})--(m:{NODE}) WHERE {_visible('n')} AND {_visible('m')} "
+                    "RETURN DISTINCT m.id AS id",
                     ids=sorted(frontier),
                 )
             }

@@ -155,18 +155,20 @@ class StreamMixin:
     def unload(self, source: str) -> WriteResult:
         """Remove what only ``source`` asserted; readers see the source or none of it.
 
-        A source carrying more than ``direct_stream_records`` nodes of its own is removed under a
-        pending load, so that no transaction holds all of it: its nodes that no other source
+        A source whose own nodes and relation claims add up to more than ``direct_stream_records``
+        (a stream of that size would have been written in batches) is removed under a pending
+        load, so that no transaction holds all of it: its nodes that no other source
         names, and whose relationships it alone claims, are retired in transactions of
         ``batch_records`` nodes; one transaction then removes the rest of its claims and
         publishes the unload, which hides the retired nodes; bounded transactions delete them.
         """
         self._ensure_schema()
         own = self._read(
-            f"MATCH (n:{NODE} {{claim_source: $name}}) USING INDEX n:{NODE}(claim_source) RETURN count(n) AS nodes",
+            f"MATCH (s:{SOURCE} {{name: $name}}) RETURN coalesce(s.relation_claims, 0) "
+            f"+ COUNT {{ MATCH (n:{NODE} {{claim_source: $name}}) USING INDEX n:{NODE}(claim_source) }} AS records",
             name=source,
-        )[0]["nodes"]
-        if own <= self.direct_stream_records:
+        )
+        if not own or own[0]["records"] <= self.direct_stream_records:
             return super().unload(source)
         with self._errors(), self._session(write=True) as guard_session, self._session(write=True) as session:
             with guard_session.begin_transaction() as guard:
