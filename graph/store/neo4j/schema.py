@@ -59,8 +59,8 @@ waiting for the one before to finish (the server runs them in order) so that the
 client prepares the next rows while the server writes; derived nodes and relations
 are created only where the lock proves them new, otherwise matched on their unique
 id / key, so a retried transaction or a second load changes nothing. Uniqueness
-constraints on ids are created by :meth:`Neo4jStore.init`
-and checked before every first write of a connection. Lookups on the non-unique
+constraints on source names, documents and the lock, and the index on node ids, are created
+by :meth:`Neo4jStore.init` and checked before every first write of a connection. Lookups on the non-unique
 indexes (claims by node, start, end or source; name keys) carry ``USING INDEX`` so that
 they stay index seeks whatever the planner's statistics say after a wipe or a large load,
 and a condition on the indexed ``source`` or ``claim_source`` of rows found that way is

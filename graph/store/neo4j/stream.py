@@ -60,10 +60,12 @@ class StreamMixin:
         batch, in one transaction. A longer one, which one transaction of the server's heap
         may not hold, is written in transactions of ``chunk_size`` records (default
         ``batch_records``) under a pending load that every read leaves out, then published
-        in one last transaction (see :class:`BatchedLoad`). A transaction that holds the store
+        in one last transaction that holds only what the source shares with others (see
+        :class:`BatchedLoad`). A transaction that holds the store
         lock stays open all along: other writers wait as they would for a one-transaction load,
         and if this process dies the server ends it; the next write finds the pending load
-        without its lock holder and removes what it wrote. A failed load removes it at once.
+        without its lock holder and removes what it wrote (or, if it was published, completes
+        its clean-up). A failed load removes it at once.
         Because ``records`` can be read only once, the driver does not retry: if the server
         fails in the middle, nothing is published and the error says so.
         """
@@ -253,12 +255,17 @@ class BatchedLoad:
 
     A node nobody asserts yet is created in the batches, carrying the load's id, and so is a
     relationship it starts when its end exists and no other source claims it: every read leaves
-    them out while the load is pending. What the source asserts about nodes that existed before
-    (a reload, a node another source names too), a relation from such a node, a relation whose
-    end comes later in the stream, and a record naming again a node or relation of this load,
-    wait as staged claims, which no read looks at. Publishing folds the staged claims as a
-    batch write would, replaces what the source asserted before, records the source and
-    deletes the pending load, in one transaction.
+    them out while the load is pending. A node the source alone asserted before (see
+    :func:`~.pending._replaceable`) is written the same way beside its old form, which is
+    marked ``retired`` and stays what reads see. What the source asserts about other nodes that
+    existed before (a node another source names too), a relation from such a node, a relation
+    whose end comes later in the stream or may still be replaced, and a record naming again a
+    node or relation of this load, wait as staged claims, which no read looks at. After the
+    batches, the nodes the source alone asserted and no longer does are retired in bounded
+    transactions. Publishing folds the staged claims as a batch write would, replaces what the
+    source asserted before about the nodes it shares, records the source and marks the pending
+    load published, in one transaction; from then on reads see the new forms and not the
+    retired ones, which the clean-up (:func:`~.pending._clean_loads`) deletes.
     """
 
     def __init__(self, session: Session, source: Source, load_id: int, batch_records: int, fingerprint: bool):
