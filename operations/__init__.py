@@ -19,14 +19,32 @@ from .collaboration import (
     source_rows,
     unmerge,
 )
-from .documents import Extracted, extract
+from .documents import Extracted, extract, extract_format, store_exists
 from .loading import Loaded, RejectedWritten, Unloaded, insee_codes, load, register_options, unload
 from .maps import MapDrawn, draw_map
-from .output import cite, diff_text, render, report_text, write_text
+from .output import (
+    bulk_messages,
+    cite,
+    copy_messages,
+    diff_text,
+    extract_messages,
+    json_text,
+    load_messages,
+    map_messages,
+    merge_messages,
+    render,
+    report_text,
+    snapshot_messages,
+    source_copied_messages,
+    unload_messages,
+    unmerge_messages,
+    write_text,
+)
 from .paths import Paths, ego, paths
 from .progress import Progress
 from .reports import Report, brokers, centrality, communities, full_report, gaps, read_graph, recommendations
-from .transfer import Copied, CopyReport, copy, export, pull, push
+from .session import default_contributor, store_options
+from .transfer import Copied, CopyReport, copy, export, pull, push, push_bulk
 
 __all__ = [
     "ActorDetails",
@@ -44,12 +62,15 @@ __all__ = [
     "actor_rows",
     "actor_text",
     "brokers",
+    "bulk_messages",
     "centrality",
     "changes",
     "cite",
     "communities",
     "conflict_rows",
     "copy",
+    "copy_messages",
+    "default_contributor",
     "describe_actor",
     "diff_text",
     "draw_map",
@@ -57,15 +78,22 @@ __all__ = [
     "ego",
     "export",
     "extract",
+    "extract_format",
+    "extract_messages",
     "full_report",
     "gaps",
     "insee_codes",
+    "json_text",
     "kind_names",
     "load",
+    "load_messages",
+    "map_messages",
     "merge",
+    "merge_messages",
     "paths",
     "pull",
     "push",
+    "push_bulk",
     "read_graph",
     "recommendations",
     "register_options",
@@ -73,9 +101,15 @@ __all__ = [
     "report_text",
     "resolve",
     "snapshot",
+    "snapshot_messages",
     "snapshot_rows",
+    "source_copied_messages",
     "source_rows",
+    "store_exists",
+    "store_options",
     "unload",
+    "unload_messages",
     "unmerge",
+    "unmerge_messages",
     "write_text",
 ]

@@ -11,10 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..graph.errors import UsageError
 from ..graph.model import Node
+from ..graph.store import is_neo4j_location
 from .output import render
 
-__all__ = ["Extracted", "extract"]
+__all__ = ["Extracted", "extract", "extract_format", "store_exists"]
+
+#: What ``maillage extract`` writes, told by the output file's extension when not given.
+EXTRACT_FORMATS = {".xlsx": "xlsx", ".json": "json", ".csv": "csv"}
 
 
 @dataclass
@@ -72,3 +77,30 @@ def extract(files: Sequence[Path], known: Sequence[Node] = ()) -> Extracted:
 
     documents = read_documents(files)
     return Extracted(documents, extract_documents(files, list(known), documents))
+
+
+def extract_format(format: str | None, output: Path | None) -> str:
+    """The format to write proposals in: ``format`` when given, else told by the ``output``
+    file's extension, else ``table``; a workbook needs an ``output`` ending in ``.xlsx``.
+
+    Examples
+    --------
+    >>> extract_format(None, Path("propositions.xlsx")), extract_format(None, None), extract_format("csv", None)
+    ('xlsx', 'table', 'csv')
+    """
+    if format is None:
+        format = EXTRACT_FORMATS.get(output.suffix.lower(), "table") if output else "table"
+    if format == "xlsx" and (output is None or output.suffix.lower() != ".xlsx"):
+        raise UsageError("--format xlsx writes a workbook: give -o FILE.xlsx")
+    return format
+
+
+def store_exists(location: str) -> bool:
+    """False for a SQLite file not made yet (opening it would make it); a Neo4j server always exists.
+
+    Examples
+    --------
+    >>> store_exists("no-such-folder/maillage.db"), store_exists("bolt://127.0.0.1:7687")
+    (False, True)
+    """
+    return is_neo4j_location(location) or Path(location.removeprefix("sqlite:///")).exists()

@@ -9,9 +9,11 @@ out again.
 
 from __future__ import annotations
 
+import inspect
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +24,12 @@ from ..loaders.loading import LoadOptions, LoadReport
 from .progress import Progress
 
 __all__ = [
+    "REGISTER_OPTIONS",
     "Loaded",
     "RejectedWritten",
     "Unloaded",
     "collaborative_batches",
+    "demo_data_path",
     "expected_rows",
     "insee_codes",
     "is_export_load",
@@ -79,6 +83,11 @@ class Unloaded:
 Event = Loaded | RejectedWritten
 
 
+def demo_data_path() -> Path:
+    """The demo workbook shipped with the package: the Aitec/CUF programme."""
+    return Path(str(resources.files("maillage") / "data" / "demo"))
+
+
 def insee_codes(option: str, level: str, codes: Sequence[str] | None) -> tuple[str, ...]:
     """The INSEE codes a filter names, upper-cased (``2a`` is ``2A``); a code that cannot be
     one is a :class:`UsageError` naming ``option``.
@@ -129,6 +138,10 @@ def register_options(
         keywords=tuple(keywords or ()),
         include_inactive=bool(include_inactive),
     )
+
+
+#: The keyword arguments of :func:`register_options`: the register options of ``maillage load``.
+REGISTER_OPTIONS = tuple(inspect.signature(register_options).parameters)
 
 
 def collaborative_batches(store: GraphStore, batches: Sequence[Any], authoritative: bool) -> list[Any]:

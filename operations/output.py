@@ -15,14 +15,22 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "bulk_messages",
     "cell",
     "cite",
     "copy_messages",
     "diff_text",
+    "extract_messages",
+    "json_text",
     "load_messages",
+    "map_messages",
+    "merge_messages",
     "render",
     "report_text",
+    "snapshot_messages",
     "source_copied_messages",
+    "unload_messages",
+    "unmerge_messages",
     "write_text",
 ]
 
@@ -61,7 +69,7 @@ def render(
     a,1.0000
     """
     if format == "json":
-        return json.dumps([{c: row.get(c) for c in columns} for row in rows], ensure_ascii=False, indent=2) + "\n"
+        return json_text([{c: row.get(c) for c in columns} for row in rows])
     if format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -80,6 +88,19 @@ def render(
     lines.append("  ".join("-" * w for w in widths))
     lines.extend("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells)
     return "\n".join(lines) + "\n"
+
+
+def json_text(value: Any) -> str:
+    """``value`` as indented JSON, non-ASCII letters kept, ending with a newline.
+
+    Examples
+    --------
+    >>> print(json_text({"nom": "Créteil"}), end="")
+    {
+      "nom": "Créteil"
+    }
+    """
+    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
 
 
 def write_text(path: Path, text: str) -> None:
@@ -116,9 +137,7 @@ def report_text(
     """
     notes = [note for note in notes if note]
     if format == "json":
-        if payload is not None:
-            return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
-        return render(rows, columns, "json")
+        return render(rows, columns, "json") if payload is None else json_text(payload)
     if format == "csv":
         return render(rows, columns, "csv")
     if format == "html":
@@ -241,6 +260,16 @@ def source_copied_messages(result: Any) -> list[Message]:
     return [(f"{result.source}: {result.nodes} nodes, {result.relations} relations copied", True)]
 
 
+def bulk_messages(files: Any, destination: str) -> list[Message]:
+    """What ``maillage push --bulk`` says once the files of the import (an
+    :class:`~maillage.graph.store.neo4j.bulk.ImportFiles`) are written: what they hold, and the
+    two commands that follow."""
+    return [
+        (f"wrote {files.nodes} nodes and {files.relationships} relationships to {files.directory};", False),
+        (f"next: scripts/neo4j import {files.directory}, then maillage --store {destination} init", False),
+    ]
+
+
 def copy_messages(copied: Any) -> list[Message]:
     """What ``maillage push`` and ``pull`` say once the copy (a :class:`~maillage.operations.Copied`) is done."""
     report = copied.report
@@ -259,5 +288,53 @@ def copy_messages(copied: Any) -> list[Message]:
             f" ({report.records_unchanged} unchanged)",
             False,
         )
+    )
+    return messages
+
+
+def map_messages(drawn: Any) -> list[Message]:
+    """What ``maillage map`` says of the map drawn (a :class:`~maillage.operations.MapDrawn`)."""
+    grouped = f", shown as groups by {drawn.grouped_by}" if drawn.grouped_by else ""
+    said = f"wrote {drawn.output} ({drawn.nodes} nodes, {drawn.relations} relations{grouped})"
+    return [(said, False)] + [(f"wrote {image}", False) for image in drawn.images]
+
+
+def unload_messages(unloaded: Any) -> list[Message]:
+    """What ``maillage unload`` says of the claims removed (an :class:`~maillage.operations.Unloaded`)."""
+    removed = f"{unloaded.nodes} node claims, {unloaded.relations} relation claims removed"
+    return [(f"{unloaded.source}: unloaded ({removed})", False)]
+
+
+def merge_messages(result: Any) -> list[Message]:
+    """What ``maillage merge`` says of a merge done (a :class:`~maillage.graph.merge.MergeResult`)."""
+    rewritten = f"{len(result.sources)} source(s) rewritten: {', '.join(result.sources)}"
+    return [(f"merged {', '.join(result.merged)} into {result.into} (merge {result.id}; {rewritten})", False)]
+
+
+def unmerge_messages(result: Any) -> list[Message]:
+    """What ``maillage unmerge`` says of a merge undone (an :class:`~maillage.graph.merge.UnmergeResult`),
+    with a warning for each source left as it was."""
+    restored = ", ".join(result.restored) or "none"
+    said = f"unmerged {', '.join(result.merged)} from {result.into} (merge {result.id}; restored: {restored})"
+    warnings = [(f"warning: {name} left as it is: {reason}", True) for name, reason in result.skipped.items()]
+    return [(said, False), *warnings]
+
+
+def snapshot_messages(name: str, state: dict[str, Any]) -> list[Message]:
+    """What ``maillage snapshot NAME`` says of the snapshot kept."""
+    return [(f"snapshot {name}: {len(state['nodes'])} nodes, {len(state['relations'])} relations", False)]
+
+
+def extract_messages(extracted: Any) -> list[Message]:
+    """What ``maillage extract`` says on stderr of the documents read and what was found in
+    them (an :class:`~maillage.operations.Extracted`)."""
+    messages = []
+    for document in extracted.documents:
+        pages = f"{document.pages} pages, " if document.pages else ""
+        messages.append((f"{document.name}: {pages}{document.words:,} words", True))
+    found = extracted.found
+    high = extracted.high_confidence
+    messages.append(
+        (f"{len(found.proposals)} proposals ({high} of high confidence), {len(found.ties)} stated ties", True)
     )
     return messages

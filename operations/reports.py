@@ -91,6 +91,10 @@ class Report:
         """The report as ``table``, ``csv``, ``json``, ``md`` or ``html`` text."""
         return report_text(self.rows, self.columns, format, self.title, self.notes, self.lang, self.payload)
 
+    def notes_left_out(self, format: str) -> list[str]:
+        """The notes a ``csv`` text, or a ``json`` one of rows alone, has no place for."""
+        return [note for note in self.notes if note] if format in ("csv", "json") and self.payload is None else []
+
 
 def read_graph(store: GraphStore, progress: Progress | None = None, freeze: bool = False, **options: Any) -> Any:
     """The store's graph as networkx (``store.to_networkx(**options)``), with ``progress`` told.
@@ -143,31 +147,6 @@ def scope_note(graph: Any, lang: str) -> str:
     return scope_of(graph).describe(lang)
 
 
-def sampling_note(result: dict, lang: str) -> str:
-    """How betweenness and closeness were computed (exactly, or from how many sources), and by which engine.
-
-    Examples
-    --------
-    >>> sampling_note({"betweenness": {"k": None}, "engine": "igraph"}, "en")
-    'Exact measures. Engine: igraph.'
-    """
-    sampling = result.get("betweenness") or {}
-    engine = result.get("engine", "networkx")
-    if sampling.get("k"):
-        if lang == "fr":
-            return (
-                f"Intermédiarité, proximité et proximité harmonique estimées à partir de {sampling['k']} sources "
-                f"tirées (graine {sampling['seed']}) ; erreur type de l'intermédiarité au plus "
-                f"{sampling['max_stderr']:.2g}. Moteur : {engine}."
-            )
-        return (
-            f"Betweenness, closeness and harmonic closeness estimated from {sampling['k']} sampled sources "
-            f"(seed {sampling['seed']}); betweenness standard error at most {sampling['max_stderr']:.2g}. "
-            f"Engine: {engine}."
-        )
-    return f"Mesures exactes. Moteur : {engine}." if lang == "fr" else f"Exact measures. Engine: {engine}."
-
-
 def _centrality_graph(
     store: GraphStore,
     graph: str,
@@ -217,7 +196,7 @@ def centrality(
     ``sample`` sources (by default from :data:`AUTO_SAMPLE_FROM` nodes on, unless ``exact``).
     """
     from ..graph.analysis import centrality_report
-    from ..visualise.report import EXPLANATIONS
+    from ..visualise.report import EXPLANATIONS, sampling_note
 
     analysed = _centrality_graph(store, graph, include, min_weight, progress, freeze)
     k = sample_size(analysed.number_of_nodes(), sample, exact, note)
@@ -283,6 +262,7 @@ def communities(
     """Groups of actors more tied to each other than to the rest (``louvain`` or ``leiden``,
     seeded), with modularity, their ``top`` largest members and dominant themes."""
     from ..graph.analysis import analysis_graph, communities_report
+    from ..visualise.report import communities_note
 
     store_graph = read_graph(store, progress, freeze)
     analysed = analysis_graph(store_graph, graph, include, min_weight=min_weight)
@@ -296,14 +276,9 @@ def communities(
         }
         for c in result["communities"]
     ]
-    note = (
-        f"Méthode {method}, graine {seed}, moteur {result['engine']} ; modularité {result['modularity']:.4f}."
-        if lang == "fr"
-        else f"Method {method}, seed {seed}, engine {result['engine']}; modularity {result['modularity']:.4f}."
-    )
     title = "Groupes" if lang == "fr" else "Communities"
     columns = ["community", "size", "members", "themes"]
-    return Report(title, rows, columns, [scope_note(analysed, lang), note], lang, result)
+    return Report(title, rows, columns, [scope_note(analysed, lang), communities_note(result, lang)], lang, result)
 
 
 def gaps(

@@ -15,7 +15,7 @@ from ..graph.store import GraphStore, open_store
 from ..graph.store.base import WriteResult
 from ..graph.transfer import CopyReport, copy_graph
 
-__all__ = ["Copied", "CopyReport", "copy", "export", "pull", "push"]
+__all__ = ["Copied", "CopyReport", "copy", "export", "pull", "push", "push_bulk"]
 
 
 @dataclass
@@ -55,6 +55,30 @@ def push(
     target = open_store(destination, **store_options)
     try:
         return copy(store, target, on_source)
+    finally:
+        target.close()
+
+
+def push_bulk(
+    store: GraphStore,
+    destination: str,
+    directory: Path,
+    on_step: Callable[[str], None] | None = None,
+    **store_options: Any,
+):
+    """Write the files of a bulk import of ``store`` into the empty Neo4j database at ``destination``
+    (opened with ``store_options``, then closed), into ``directory``, a new or empty folder, and
+    return what was written (:class:`~maillage.graph.store.neo4j.bulk.ImportFiles`).
+
+    ``scripts/neo4j import DIRECTORY`` then replaces the database by them, and ``init`` on the
+    destination finishes it. A destination that is not Neo4j, or holds anything, is a
+    :class:`~maillage.graph.errors.UsageError`. ``on_step`` is told a line about each step.
+    """
+    from ..graph.store.neo4j.bulk import write_bulk_push
+
+    target = open_store(destination, **store_options)
+    try:
+        return write_bulk_push(store, target, Path(directory), on_step)
     finally:
         target.close()
 

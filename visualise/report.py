@@ -28,6 +28,7 @@ from ..graph.analysis.recommend import recommend
 __all__ = [
     "KIND_NAMES",
     "LABELS",
+    "communities_note",
     "format_value",
     "full_report_data",
     "full_report_html",
@@ -35,6 +36,7 @@ __all__ = [
     "html_table",
     "report_headers",
     "report_rows",
+    "sampling_note",
     "table_report_html",
 ]
 
@@ -51,7 +53,8 @@ LABELS: dict[str, dict[str, str]] = {
         "brokers_intro": "Sur la projection acteur–acteur. « Ponts » : nombre de chemins en deux pas qui relient une collectivité et une association non liées directement en passant par l'acteur — qui fait le lien entre collectivités et associations.",
         "brokers_territory": "Courtiers entre territoires (rôles de Gould et Fernandez, groupes par département)",
         "communities": "Groupes",
-        "communities_intro": "Groupes d'acteurs plus liés entre eux qu'avec le reste (méthode {method}, graine {seed}) sur la projection acteur–acteur. Modularité : {modularity} (0 : pas mieux que le hasard ; au-delà de 0,3 : groupes nets).",
+        "communities_intro": "Groupes d'acteurs plus liés entre eux qu'avec le reste, sur la projection acteur–acteur. {note}",
+        "communities_note": "Méthode {method}, graine {seed}, moteur {engine} ; modularité {modularity} (0 : pas mieux que le hasard ; au-delà de 0,3 : groupes nets).",
         "community": "Groupe {number} ({size} acteur{plural})",
         "members": "Principaux membres",
         "themes": "Thèmes dominants",
@@ -65,9 +68,8 @@ LABELS: dict[str, dict[str, str]] = {
         "map_missing": "Carte non disponible dans cette installation.",
         "none": "Aucun.",
         "method": "Méthode",
-        "method_text": "Moteur de calcul : {engine}. Graine : {seed}. {sampling}",
-        "sampled": "Intermédiarité, proximité et proximité harmonique estimées à partir de {k} sources tirées au hasard ; erreur type de l'intermédiarité au plus {error}.",
-        "exact": "Mesures exactes (toutes les sources).",
+        "sampled": "Intermédiarité, proximité et proximité harmonique estimées à partir de {k} sources tirées au hasard (graine {seed}) ; erreur type de l'intermédiarité au plus {error}. Moteur : {engine}.",
+        "exact": "Mesures exactes (toutes les sources). Moteur : {engine}.",
         "explain": "Ce que mesurent les indicateurs",
         "score": "score",
         "reasons": "raisons",
@@ -88,7 +90,8 @@ LABELS: dict[str, dict[str, str]] = {
         "brokers_intro": 'On the actor–actor projection. "Bridges": the number of two-step paths joining a local authority and an association that are not tied directly, through the actor — who bridges local authorities and associations.',
         "brokers_territory": "Brokers between territories (Gould and Fernandez roles, grouped by département)",
         "communities": "Communities",
-        "communities_intro": "Groups of actors more tied to each other than to the rest ({method}, seed {seed}) on the actor–actor projection. Modularity: {modularity} (0: no better than chance; above 0.3: clear groups).",
+        "communities_intro": "Groups of actors more tied to each other than to the rest, on the actor–actor projection. {note}",
+        "communities_note": "Method {method}, seed {seed}, engine {engine}; modularity {modularity} (0: no better than chance; above 0.3: clear groups).",
         "community": "Community {number} ({size} actor{plural})",
         "members": "Main members",
         "themes": "Dominant themes",
@@ -102,9 +105,8 @@ LABELS: dict[str, dict[str, str]] = {
         "map_missing": "Map not available in this installation.",
         "none": "None.",
         "method": "Method",
-        "method_text": "Engine: {engine}. Seed: {seed}. {sampling}",
-        "sampled": "Betweenness, closeness and harmonic closeness estimated from {k} randomly drawn sources; betweenness standard error at most {error}.",
-        "exact": "Exact measures (all sources).",
+        "sampled": "Betweenness, closeness and harmonic closeness estimated from {k} randomly drawn sources (seed {seed}); betweenness standard error at most {error}. Engine: {engine}.",
+        "exact": "Exact measures (all sources). Engine: {engine}.",
         "explain": "What the metrics measure",
         "score": "score",
         "reasons": "reasons",
@@ -276,6 +278,34 @@ ul.reasons { margin: 0; padding-left: 1.1rem; }
 }
 @page { size: A4; margin: 1.5cm; }
 """
+
+
+def sampling_note(centrality: dict, lang: str = "fr") -> str:
+    """How a centrality report's betweenness and closeness were computed: exactly, or from how
+    many sources drawn with which seed and the largest standard error; and by which engine.
+
+    >>> sampling_note({"betweenness": {"k": None}, "engine": "igraph"}, "en")
+    'Exact measures (all sources). Engine: igraph.'
+    >>> sampling_note({"betweenness": {"k": 10, "seed": 3, "max_stderr": 0.0123}, "engine": "networkx"}, "en")
+    'Betweenness, ... from 10 randomly drawn sources (seed 3); betweenness standard error at most 0.0123. Engine: networkx.'
+    """
+    sampling, engine = centrality.get("betweenness") or {}, centrality.get("engine", "networkx")
+    if not sampling.get("k"):
+        return LABELS[lang]["exact"].format(engine=engine)
+    error = format_value(float(sampling["max_stderr"]), lang)
+    return LABELS[lang]["sampled"].format(k=sampling["k"], seed=sampling["seed"], error=error, engine=engine)
+
+
+def communities_note(communities: dict, lang: str = "fr") -> str:
+    """How communities were found (method, seed, engine) and how clear they are (modularity).
+
+    >>> communities_note({"method": "louvain", "seed": 0, "engine": "networkx", "modularity": 0.41}, "en")
+    'Method louvain, seed 0, engine networkx; modularity 0.4100 (0: no better than chance; above 0.3: clear groups).'
+    """
+    modularity = format_value(float(communities["modularity"]), lang)
+    return LABELS[lang]["communities_note"].format(
+        method=communities["method"], seed=communities["seed"], engine=communities["engine"], modularity=modularity
+    )
 
 
 def format_value(value: Any, lang: str = "fr") -> str:
@@ -553,10 +583,8 @@ def full_report_html(
     )
 
     parts.append(f"<h2>{html.escape(words['communities'])}</h2>")
-    modularity = format_value(float(groups["modularity"]), lang)
-    parts.append(
-        f"<p>{html.escape(words['communities_intro'].format(method=groups['method'], seed=seed, modularity=modularity))}</p>"
-    )
+    intro = words["communities_intro"].format(note=communities_note(groups, lang))
+    parts.append(f"<p>{html.escape(intro)}</p>")
     for community in groups["communities"]:
         members = ", ".join(member["name"] for member in community["members"])
         themes = ", ".join(f"{theme['name']} ({theme['members']})" for theme in community["themes"]) or words["none"]
@@ -591,30 +619,16 @@ def full_report_html(
         )
 
     parts.append(f"<h2>{html.escape(words['gaps'])}</h2>")
-    parts.append(f"<h3>{html.escape(words['gaps_unlinked'])}</h3>")
-    if gaps["unlinked"]:
-        parts.append(
-            html_table(
-                gaps["unlinked"],
-                ["theme_name", "territory_name", "actor_names"],
-                [words["theme"], words["territory"], words["actors"]],
-                lang,
-            )
-        )
-    else:
-        parts.append(f"<p>{html.escape(words['none'])}</p>")
-    parts.append(f"<h3>{html.escape(words['gaps_uncovered'])}</h3>")
-    if gaps["uncovered"]:
-        parts.append(
-            html_table(
-                gaps["uncovered"],
-                ["territory_name", "actors", "theme_names"],
-                [words["territory"], words["actors"], words["missing_themes"]],
-                lang,
-            )
-        )
-    else:
-        parts.append(f"<p>{html.escape(words['none'])}</p>")
+    gap_tables = {
+        "unlinked": (["theme_name", "territory_name", "actor_names"], ["theme", "territory", "actors"]),
+        "uncovered": (["territory_name", "actors", "theme_names"], ["territory", "actors", "missing_themes"]),
+    }
+    for gap, (columns, headers) in gap_tables.items():
+        parts.append(f"<h3>{html.escape(words['gaps_' + gap])}</h3>")
+        if gaps[gap]:
+            parts.append(html_table(gaps[gap], columns, [words[header] for header in headers], lang))
+        else:
+            parts.append(f"<p>{html.escape(words['none'])}</p>")
 
     if with_map:
         # the map shows what was analysed: no documents or people unless included
@@ -623,13 +637,6 @@ def full_report_html(
         parts.append(f"<h2>{html.escape(words['map'])}</h2>")
         parts.append(_map_section(shown, lang, words, title, seed))
 
-    sampling = central["betweenness"]
-    if sampling and sampling["k"]:
-        note = words["sampled"].format(k=sampling["k"], error=format_value(float(sampling["max_stderr"]), lang))
-    else:
-        note = words["exact"]
     parts.append(f"<h2>{html.escape(words['method'])}</h2>")
-    parts.append(
-        f"<p>{html.escape(words['method_text'].format(engine=central['engine'], seed=seed, sampling=note))}</p>"
-    )
+    parts.append(f"<p>{html.escape(sampling_note(central, lang))}</p>")
     return html_document(title, "\n".join(parts), lang)

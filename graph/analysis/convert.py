@@ -124,6 +124,33 @@ def _kept_simple_graph(
     return H, G.number_of_nodes() - len(kept), left_relations, ties
 
 
+#: The words of :meth:`Scope.describe`, per language.
+SCOPE_WORDS = {
+    "fr": {
+        "full": "le graphe complet",
+        "actors": "la projection acteur–acteur",
+        "directed": "relations orientées",
+        "undirected": "relations lues sans orientation",
+        "computed": "Calculé sur {what} : {nodes} nœuds, {edges} liens ({how}).",
+        "weights": {"projects": "projet", "themes": "thème", "countries": "pays", "ties": "lien direct"},
+        "projection": " Deux acteurs sont liés par ce qu'ils partagent, avec un poids ({parts}) ;"
+        " liens de poids inférieur à {min_weight:g} écartés.",
+        "left_out": " Écartés : {nodes} nœuds de type {kinds}, {relations} relations de type {types}.",
+    },
+    "en": {
+        "full": "the full graph",
+        "actors": "the actor–actor projection",
+        "directed": "relations keep their direction",
+        "undirected": "relations read as undirected",
+        "computed": "Computed on {what}: {nodes} nodes, {edges} ties ({how}).",
+        "weights": {"projects": "project", "themes": "theme", "countries": "country", "ties": "direct tie"},
+        "projection": " Two actors are linked by what they share, weighted ({parts});"
+        " links below {min_weight:g} dropped.",
+        "left_out": " Left out: {nodes} nodes of kind {kinds}, {relations} relations of type {types}.",
+    },
+}
+
+
 @dataclass(frozen=True)
 class Scope:
     """Which graph an analysis ran on: shown at the top of every report.
@@ -182,31 +209,20 @@ class Scope:
         >>> Scope("full", 3, 2, ("Document",), ("MENTIONS",), 1, 4).describe("en")
         'Computed on the full graph: 3 nodes, 2 ties (relations read as undirected). Left out: 1 nodes of kind Document, 4 relations of type MENTIONS.'
         """
-        if lang == "en":
-            what = "the full graph" if self.graph == "full" else "the actor–actor projection"
-            how = "relations keep their direction" if self.directed else "relations read as undirected"
-            text = f"Computed on {what}: {self.nodes} nodes, {self.edges} ties ({how})."
-            if self.graph == "actors":
-                labels = {"projects": "project", "themes": "theme", "countries": "country", "ties": "direct tie"}
-                parts = ", ".join(f"{labels.get(k, k)} {v:g}" for k, v in sorted(self.weights.items()))
-                text += f" Two actors are linked by what they share, weighted ({parts}); links below {self.min_weight:g} dropped."
-            if self.left_out_kinds or self.left_out_types:
-                text += (
-                    f" Left out: {self.left_out_nodes} nodes of kind {', '.join(self.left_out_kinds) or '-'},"
-                    f" {self.left_out_relations} relations of type {', '.join(self.left_out_types) or '-'}."
-                )
-            return text
-        what = "le graphe complet" if self.graph == "full" else "la projection acteur–acteur"
-        how = "relations orientées" if self.directed else "relations lues sans orientation"
-        text = f"Calculé sur {what} : {self.nodes} nœuds, {self.edges} liens ({how})."
+        words = SCOPE_WORDS[lang]
+        what = words["full"] if self.graph == "full" else words["actors"]
+        how = words["directed"] if self.directed else words["undirected"]
+        text = words["computed"].format(what=what, nodes=self.nodes, edges=self.edges, how=how)
         if self.graph == "actors":
-            labels = {"projects": "projet", "themes": "thème", "countries": "pays", "ties": "lien direct"}
+            labels = words["weights"]
             parts = ", ".join(f"{labels.get(k, k)} {v:g}" for k, v in sorted(self.weights.items()))
-            text += f" Deux acteurs sont liés par ce qu'ils partagent, avec un poids ({parts}) ; liens de poids inférieur à {self.min_weight:g} écartés."
+            text += words["projection"].format(parts=parts, min_weight=self.min_weight)
         if self.left_out_kinds or self.left_out_types:
-            text += (
-                f" Écartés : {self.left_out_nodes} nœuds de type {', '.join(self.left_out_kinds) or '-'},"
-                f" {self.left_out_relations} relations de type {', '.join(self.left_out_types) or '-'}."
+            text += words["left_out"].format(
+                nodes=self.left_out_nodes,
+                kinds=", ".join(self.left_out_kinds) or "-",
+                relations=self.left_out_relations,
+                types=", ".join(self.left_out_types) or "-",
             )
         return text
 
@@ -304,33 +320,14 @@ def analysis_graph(
         from .projection import actor_projection
 
         H = actor_projection(kept, weights=weights, min_weight=min_weight)
-        used = H.graph["weights"]
-        scope = Scope(
-            "actors",
-            H.number_of_nodes(),
-            H.number_of_edges(),
-            left_kinds,
-            left_types,
-            left_nodes,
-            left_relations,
-            dict(used),
-            min_weight,
-        )
+        details = {"weights": dict(H.graph["weights"]), "min_weight": min_weight}
     else:
         H = nx.DiGraph()
         H.add_nodes_from(kept.nodes(data=True))
         H.add_edges_from((u, v) for u, v in kept.edges() if u != v)
-        scope = Scope(
-            "full",
-            H.number_of_nodes(),
-            H.number_of_edges(),
-            left_kinds,
-            left_types,
-            left_nodes,
-            left_relations,
-            directed=True,
-        )
-    H.graph["scope"] = scope
+        details = {"directed": True}
+    left_out = (left_kinds, left_types, left_nodes, left_relations)
+    H.graph["scope"] = Scope(graph, H.number_of_nodes(), H.number_of_edges(), *left_out, **details)
     return nx.freeze(H)
 
 

@@ -1,6 +1,8 @@
 """The Neo4j store: the same claims and derived graph as the embedded store, in a Neo4j database.
 
-What the database holds is described in :mod:`.schema`; only :mod:`.connection` imports ``neo4j``."""
+What the database holds is described in :mod:`.schema`; only :mod:`.connection` imports ``neo4j``.
+A first load of a large graph can be written as files for ``neo4j-admin database import`` instead
+(:mod:`.bulk`)."""
 
 from __future__ import annotations
 

@@ -77,7 +77,7 @@ from typing import Any
 from ...errors import StoreError
 from ...model import KINDS, RELATION_TYPES
 from ..shared import encode_json
-from .connection import CHUNK_SIZE, ClientError, Transaction
+from .connection import CHUNK_SIZE, ClientError, Session, Transaction
 
 __all__ = ["SCHEMA_VERSION", "SchemaMixin"]
 
@@ -299,6 +299,7 @@ class SchemaMixin:
             session.run("DROP INDEX maillage_name_node IF EXISTS").consume()
             session.run("DROP INDEX maillage_node_kind IF EXISTS").consume()
             session.run("CALL db.awaitIndexes(300)").consume()
+            _finish_import(session)
             session.execute_write(lambda tx: tx.run(_LOCK, version=SCHEMA_VERSION).consume())
             session.execute_write(_migrate)
         self._schema_checked = True
@@ -316,6 +317,19 @@ class SchemaMixin:
             with self._errors(), self._session(write=True) as session:
                 session.execute_write(_migrate)
         self._schema_checked = True
+
+
+def _finish_import(session: Session) -> None:
+    """Give a database made by a bulk import (:mod:`.bulk`) the empty lists its CSV files could
+    not carry, once."""
+    meta = session.run(f"MATCH (m:{META} {{key: 'store'}}) WHERE m.imported RETURN m.key AS key").single()
+    if meta is None:
+        return
+    session.run(
+        f"MATCH (n:{NODE}) WHERE n.aliases IS NULL CALL {{ WITH n SET n.aliases = [] }} IN TRANSACTIONS OF 20000 ROWS"
+    ).consume()
+    session.run(f"MATCH (s:{SOURCE}) WHERE s.relation_starts IS NULL SET s.relation_starts = []").consume()
+    session.run(f"MATCH (m:{META} {{key: 'store'}}) REMOVE m.imported").consume()
 
 
 def _migrate(tx: Transaction) -> None:
