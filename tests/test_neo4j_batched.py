@@ -77,7 +77,8 @@ def pending(store: Neo4jStore) -> dict[str, int]:
     """What pending loads hold in the database, read directly."""
     return store.query(
         "RETURN COUNT { MATCH (p:PendingLoad) } AS loads, COUNT { MATCH (n:Node) WHERE n.load IS NOT NULL } AS nodes, "
-        "COUNT { MATCH (c:StagedNodeClaim) } + COUNT { MATCH (c:StagedRelationClaim) } AS staged"
+        "COUNT { MATCH (c:StagedNodeClaim) } + COUNT { MATCH (c:StagedRelationClaim) } AS staged, "
+        "COUNT { MATCH (n:Node) WHERE n.retired IS NOT NULL } AS retired"
     )[0].data()
 
 
@@ -125,7 +126,8 @@ def test_a_load_killed_between_batches_shows_nothing_and_the_next_load_removes_i
         "ASSOCIATION NUMÉRO 999 DE 93048",
     ]
     before, reads_before = everything(neo4j_store, probes, references), cli_reads(neo4j_uri)
-    # Next month's extract: the first rows renamed (nodes that exist: staged), many new associations.
+    # Next month's extract: the first rows renamed, many new associations. The forty associations
+    # only this source names are written again beside their old form, which is retired.
     extract = waldec(tmp_path / "rna_waldec_20241101_dpt_93.csv", 6000, renamed=20)
     env = {**os.environ, BATCH_RECORDS_VARIABLE: "200"}
     command = [MAILLAGE, "--store", neo4j_uri, "--contributor", "test", "load", str(extract)]
@@ -137,7 +139,7 @@ def test_a_load_killed_between_batches_shows_nothing_and_the_next_load_removes_i
     load.wait()
     assert load.returncode == -signal.SIGKILL, "the load ended before it could be killed"
     left = pending(neo4j_store)
-    assert left["loads"] == 1 and left["nodes"] >= 1000 and left["staged"] > 0
+    assert left["loads"] == 1 and left["nodes"] >= 1000 and left["retired"] == 40
     assert everything(neo4j_store, probes, references) == before
     with Neo4jStore(neo4j_uri) as other:
         assert everything(other, probes, references) == before
@@ -146,7 +148,7 @@ def test_a_load_killed_between_batches_shows_nothing_and_the_next_load_removes_i
     again = subprocess.run(command, env=env, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     assert "6000 nodes, 6000 relations loaded from 6000 rows" in again.stdout
-    assert pending(neo4j_store) == {"loads": 0, "nodes": 0, "staged": 0}
+    assert pending(neo4j_store) == {"loads": 0, "nodes": 0, "staged": 0, "retired": 0}
     assert neo4j_store.get("association:rna-W930000001").name == "NOUVEAU NOM ASSOCIATION NUMÉRO 1 DE 93048"
     assert neo4j_store.duplicates() == {"nodes": 0, "relations": 0}
     reference = tmp_path / "reference.db"
@@ -181,7 +183,7 @@ def test_a_load_failing_after_some_batches_shows_nothing_and_leaves_nothing(
     assert result.exit_code == 1, result.output
     assert "rna_waldec_20241101_dpt_93.csv:1001: column 'id': 'W93-BAD' is not an RNA id" in result.output
     assert max(committed) >= 900
-    assert pending(neo4j_store) == {"loads": 0, "nodes": 0, "staged": 0}
+    assert pending(neo4j_store) == {"loads": 0, "nodes": 0, "staged": 0, "retired": 0}
     assert everything(neo4j_store, probes, ["ASSOCIATION NUMÉRO 1 DE 93048"]) == before
 
 
@@ -263,7 +265,7 @@ def test_readers_see_the_old_source_while_a_reload_waits_between_batches(neo4j_s
         loading.join(60)
     assert not failure
     sqlite_store.write_stream(new.source, stream)
-    assert pending(neo4j_store) == {"loads": 0, "nodes": 0, "staged": 0}
+    assert pending(neo4j_store) == {"loads": 0, "nodes": 0, "staged": 0, "retired": 0}
     # Stream digests differ between stores; everything else is the same.
     after, reference = everything(neo4j_store, probes, references), everything(sqlite_store, probes, references)
     assert after[:6] + after[7:] == reference[:6] + reference[7:]
@@ -288,7 +290,7 @@ def test_a_failed_publish_leaves_the_old_source(neo4j_store):
     assert [str(problem) for problem in raised.value.problems] == [
         "rna:9: relation MEMBER_OF points to unknown node 'association:nowhere'"
     ]
-    assert pending(neo4j_store) == {"loads": 0, "nodes": 0, "staged": 0}
+    assert pending(neo4j_store) == {"loads": 0, "nodes": 0, "staged": 0, "retired": 0}
     assert everything(neo4j_store, ["association:a1", "association:a2"], ["Association 2"]) == before
 
 
@@ -342,7 +344,7 @@ def test_a_second_load_of_the_source_waits_for_the_first_then_finds_it_loaded(
     assert not results[0].unchanged and results[0].nodes == 3000
     assert output.strip() == "rna-waldec: unchanged (already loaded)"
     assert neo4j_store.counts()["Association"] == 3000 and neo4j_store.duplicates() == {"nodes": 0, "relations": 0}
-    assert pending(neo4j_store) == {"loads": 0, "nodes": 0, "staged": 0}
+    assert pending(neo4j_store) == {"loads": 0, "nodes": 0, "staged": 0, "retired": 0}
 
 
 def test_the_batch_size_setting_is_checked(neo4j_uri, monkeypatch):
@@ -352,14 +354,19 @@ def test_the_batch_size_setting_is_checked(neo4j_uri, monkeypatch):
 
 
 def test_an_attribute_named_load_is_not_taken_for_the_mark_of_a_pending_load(neo4j_store):
-    """A batched load marks the nodes it creates with ``load`` and removes the marks once published:
-    an actor's own attribute of that name is kept apart from the mark, and read back as it was."""
+    """A batched load marks the nodes it creates with ``load`` (and those it replaces with
+    ``retired``) and removes the marks once published: an actor's own attributes of those names
+    are kept apart from the marks, and read back as they were."""
     workbook = Batch(Source("equipe", "workbook", "t", "2026-01-01T00:00:00+00:00"))
-    workbook.nodes = [NodeRecord(Node("association:lourde", "Association", "Charge lourde", (), {"load": "42"}), "e:2")]
+    workbook.nodes = [
+        NodeRecord(
+            Node("association:lourde", "Association", "Charge lourde", (), {"load": "42", "retired": "non"}), "e:2"
+        )
+    ]
     neo4j_store.write(workbook)
     neo4j_store.direct_stream_records, neo4j_store.batch_records = 0, 2
     register = Source("rna", "rna-waldec", "t", "2026-01-01T00:00:00+00:00")
     neo4j_store.write_stream(register, [NodeRecord(association(i), f"rna:{i}") for i in range(1, 6)])
-    assert neo4j_store.get("association:lourde").attrs == {"load": "42"}
+    assert neo4j_store.get("association:lourde").attrs == {"load": "42", "retired": "non"}
     assert neo4j_store.get("association:a1").attrs == {"note": "a1"}
-    assert pending(neo4j_store) == {"loads": 0, "nodes": 0, "staged": 0}
+    assert pending(neo4j_store) == {"loads": 0, "nodes": 0, "staged": 0, "retired": 0}

@@ -78,7 +78,8 @@ class ReadMixin:
             f"MATCH (n:{NODE} {{name_key: $key}}) USING INDEX n:{NODE}(name_key) WHERE {_visible('n')} RETURN {self._NODE_FIELDS} "
             # On a node written before schema 4 (it keeps its kind as a property) ``alias_key`` is an attribute.
             f"UNION MATCH (n:{NODE} {{alias_key: $key}}) USING INDEX n:{NODE}(alias_key) WHERE n.kind IS NULL AND {_visible('n')} RETURN {self._NODE_FIELDS} "
-            f"UNION MATCH (k:{NAME_KEY} {{key: $key}}) USING INDEX k:{NAME_KEY}(key) MATCH (n:{NODE} {{id: k.node_id}}) WHERE {_visible('n')} "
+            f"UNION MATCH (k:{NAME_KEY} {{key: $key}}) USING INDEX k:{NAME_KEY}(key) WHERE {_visible('k')} "
+            f"MATCH (n:{NODE} {{id: k.node_id}}) WHERE {_visible('n')} "
             f"RETURN {self._NODE_FIELDS}",
             key=normalise(reference),
         )
@@ -305,7 +306,8 @@ class ReadMixin:
             found = {
                 row["id"]
                 for row in self._stream(
-                    f"UNWIND $ids AS id MATCH (:{NODE} {{id: id}})--(m:{NODE}) WHERE {_visible('m')} RETURN DISTINCT m.id AS id",
+                    f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}})--(m:{NODE}) WHERE {_visible('n')} AND {_visible('m')} "
+                    "RETURN DISTINCT m.id AS id",
                     ids=sorted(frontier),
                 )
             }

@@ -30,6 +30,7 @@ from .schema import (
     _carried_claims,
     _chunks,
     _claim_aliases,
+    _current,
     _dumps,
     _label,
     _node_attrs,
@@ -116,7 +117,7 @@ class _RebuildSteps:
         for row in self.run(
             f"UNWIND $ids AS id MATCH (c:{NODE_CLAIM} {{node_id: id}}) USING INDEX c:{NODE_CLAIM}(node_id) {claim_filter}"
             f"RETURN c.node_id AS id, c.source AS source, {_CLAIM_FIELDS.format(v='c')} "
-            f"UNION UNWIND $ids AS id MATCH (c:{NODE} {{id: id}}) USING INDEX c:{NODE}(id) WHERE coalesce(c.claim_source, '') <> '' {carried_filter}"
+            f"UNION UNWIND $ids AS id MATCH (c:{NODE} {{id: id}}) USING INDEX c:{NODE}(id) WHERE coalesce(c.claim_source, '') <> '' AND {_current('c')} {carried_filter}"
             f"RETURN c.id AS id, c.claim_source AS source, {_CARRIED_CLAIM_FIELDS.format(v='c')}",
             ids=ids,
             source=source,
@@ -178,7 +179,12 @@ class _RebuildSteps:
                 if list(record.node.aliases) != props["aliases"]:
                     props["claim_aliases"] = _dumps(list(record.node.aliases))
             by_kind[node.kind, new].append({"id": node.id, "props": props})
-            names.extend({"key": key, "node_id": node.id} for key in keys[2:])
+            names.extend(
+                {"key": key, "node_id": node.id}
+                if self.load_id is None
+                else {"key": key, "node_id": node.id, "load": self.load_id}
+                for key in keys[2:]
+            )
             if sole:
                 carriers.add(node_id)
         created = {row["id"] for (_, new), rows in by_kind.items() if new for row in rows}
@@ -190,8 +196,9 @@ class _RebuildSteps:
         if stale:
             # A node's NameKey nodes are found from its names (a node without names has none).
             self.fire(
-                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) UNWIND coalesce(n.names, []) AS key "
-                f"MATCH (k:{NAME_KEY} {{key: key}}) USING INDEX k:{NAME_KEY}(key) WHERE k.node_id = id {self.delete('k', NAME_KEY)}",
+                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) WHERE {_current('n')} UNWIND coalesce(n.names, []) AS key "
+                f"MATCH (k:{NAME_KEY} {{key: key}}) USING INDEX k:{NAME_KEY}(key) WHERE k.node_id = id AND {_current('k')} "
+                f"{self.delete('k', NAME_KEY)}",
                 ids=stale,
             )
         if gone:
@@ -199,7 +206,7 @@ class _RebuildSteps:
             kept_apart = [
                 [row["s"], row["t"], row["g"], row["role"], claim_source, attrs, place]
                 for row in self.run(
-                    f"UNWIND $ids AS id MATCH (:{NODE} {{id: id}})-[r]-() WITH DISTINCT r "
+                    f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}})-[r]-() WHERE {_current('n')} WITH DISTINCT r "
                     f"RETURN startNode(r).id AS s, type(r) AS t, endNode(r).id AS g, coalesce(r.role, '') AS role, {_CARRIED}, {_REL_PROPERTIES_OF}",
                     ids=gone,
                 )
@@ -212,15 +219,21 @@ class _RebuildSteps:
                     rows=chunk,
                 )
             self.pending = True
-            self.fire(f"UNWIND $ids AS id MATCH (:{NODE} {{id: id}})-[r]-() WITH DISTINCT r DELETE r", ids=gone)
-            self.fire(f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) {self.delete('n', NODE, *KINDS)}", ids=gone)
+            self.fire(
+                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}})-[r]-() WHERE {_current('n')} WITH DISTINCT r DELETE r",
+                ids=gone,
+            )
+            self.fire(
+                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) WHERE {_current('n')} {self.delete('n', NODE, *KINDS)}",
+                ids=gone,
+            )
         for (kind, new), rows in by_kind.items():
             if new:
                 query = f"UNWIND $rows AS row CREATE (n:{NODE}:{_label(kind)}) SET n = row.props"
             else:
                 others = "".join(f":{_label(other)}" for other in KINDS if other != kind)
                 query = (
-                    f"UNWIND $rows AS row MERGE (n:{NODE} {{id: row.id}}) SET n = row.props "
+                    f"UNWIND $rows AS row MERGE (n:{NODE} {{id: row.id}}) WITH row, n WHERE {_current('n')} SET n = row.props "
                     f"SET n:{_label(kind)} REMOVE n{others}"
                 )
             self.fire(query, rows=rows)
@@ -314,20 +327,20 @@ class _RebuildSteps:
             ).consume()
         for type_, rows in gone.items():
             self.tx.run(
-                f"UNWIND $rows AS row MATCH (:{NODE} {{id: row.s}})-[r:{_relationship_type(type_)}]->(:{NODE} {{id: row.t}}) "
-                "WHERE coalesce(r.role, '') = row.role DELETE r",
+                f"UNWIND $rows AS row MATCH (a:{NODE} {{id: row.s}})-[r:{_relationship_type(type_)}]->(b:{NODE} {{id: row.t}}) "
+                f"WHERE coalesce(r.role, '') = row.role AND {_current('a')} AND {_current('b')} DELETE r",
                 rows=rows,
             ).consume()
         for (type_, exists), rows in rows_by_type.items():
             if exists:
                 query = (
-                    f"UNWIND $rows AS row MATCH (:{NODE} {{id: row.s}})-[r:{_relationship_type(type_)}]->(:{NODE} {{id: row.t}}) "
-                    "WHERE coalesce(r.role, '') = row.role SET r = row.props"
+                    f"UNWIND $rows AS row MATCH (a:{NODE} {{id: row.s}})-[r:{_relationship_type(type_)}]->(b:{NODE} {{id: row.t}}) "
+                    f"WHERE coalesce(r.role, '') = row.role AND {_current('a')} AND {_current('b')} SET r = row.props"
                 )
             else:
                 query = (
-                    f"UNWIND $rows AS row MATCH (a:{NODE} {{id: row.s}}) MATCH (b:{NODE} {{id: row.t}}) "
-                    f"CREATE (a)-[r:{_relationship_type(type_)}]->(b) SET r = row.props"
+                    f"UNWIND $rows AS row MATCH (a:{NODE} {{id: row.s}}) WHERE {_current('a')} MATCH (b:{NODE} {{id: row.t}}) "
+                    f"WHERE {_current('b')} CREATE (a)-[r:{_relationship_type(type_)}]->(b) SET r = row.props"
                 )
             self.tx.run(query, rows=rows).consume()
         if unlinked and own:
@@ -342,8 +355,8 @@ class _RebuildSteps:
         sent = []
         for type_, starts in groups.items():
             query = (
-                f"UNWIND $rows AS group MATCH (a:{NODE} {{id: group[0]}}) UNWIND group[1] AS row "
-                f"MATCH (b:{NODE} {{id: row[0]}}) CREATE (a)-[r:{_relationship_type(type_)} "
+                f"UNWIND $rows AS group MATCH (a:{NODE} {{id: group[0]}}) WHERE {_current('a')} UNWIND group[1] AS row "
+                f"MATCH (b:{NODE} {{id: row[0]}}) WHERE {_current('b')} CREATE (a)-[r:{_relationship_type(type_)} "
                 "{role: row[1], attrs: row[2], claim_source: $source, claim_place: row[3]}]->(b) "
                 "SET r += row[4]"
             )

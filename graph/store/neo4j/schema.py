@@ -36,11 +36,16 @@ comes from data travels as a query parameter):
   for lookups;
 * ``(:StoredDocument {address, collection, key, seq, value})``: JSON documents;
 * ``(:MaillageStore {key: "store"})``: the lock every write takes first;
-* ``(:PendingLoad {id, source})``, ``(:StagedNodeClaim {load, node_id, ...})``,
-  ``(:StagedRelationClaim {load, rel_source, ...})`` and the ``load`` property of the nodes
-  it created: a long streamed source while it is written in several transactions (see
-  :class:`~.stream.BatchedLoad`). Every read leaves out the nodes of a pending load and the
-  relationships touching them, and no read looks at staged claims.
+* ``(:PendingLoad {id, source, published})``, ``(:StagedNodeClaim {load, node_id, ...})``,
+  ``(:StagedRelationClaim {load, rel_source, ...})``, the ``load`` property of the nodes (and
+  name keys) it created and the ``retired`` property of those it replaces or removes: a long
+  streamed source, or a large unload, while it is written in several transactions (see
+  :class:`~.stream.BatchedLoad`). Until the load is published, every read leaves out its
+  nodes and keeps its retired ones; from the one small transaction that publishes it, the
+  reverse. A node the load rewrites therefore exists twice meanwhile (its old form retired,
+  its new one carrying the load), which is why node ids have an index and not a uniqueness
+  constraint; the store lock keeps writers from making any other duplicate. A relationship is
+  seen when both its ends are, and no read looks at staged claims.
 
 Every write runs in one managed transaction (``execute_write``) that first takes
 the store lock, so concurrent writers queue like they do on SQLite, and then
@@ -54,8 +59,8 @@ waiting for the one before to finish (the server runs them in order) so that the
 client prepares the next rows while the server writes; derived nodes and relations
 are created only where the lock proves them new, otherwise matched on their unique
 id / key, so a retried transaction or a second load changes nothing. Uniqueness
-constraints on ids are created by :meth:`Neo4jStore.init`
-and checked before every first write of a connection. Lookups on the non-unique
+constraints on source names, documents and the lock, and the index on node ids, are created
+by :meth:`Neo4jStore.init` and checked before every first write of a connection. Lookups on the non-unique
 indexes (claims by node, start, end or source; name keys) carry ``USING INDEX`` so that
 they stay index seeks whatever the planner's statistics say after a wipe or a large load,
 and a condition on the indexed ``source`` or ``claim_source`` of rows found that way is
@@ -110,8 +115,9 @@ _NODE_PROPERTIES = (
     "claim_source",
     "claim_place",
     "claim_aliases",
-    # the mark of a pending load (see PENDING_LOAD), not an attribute
+    # the marks of a pending load (see PENDING_LOAD), not attributes
     "load",
+    "retired",
 )
 # The properties of a node or relationship ``{v}`` that has no ``attrs``, to read its attributes from.
 _PROPERTIES_OF = "CASE WHEN {v}.attrs IS NULL THEN properties({v}) END AS properties"
@@ -142,12 +148,12 @@ _CARRIED_CLAIM_FIELDS = (
 )
 
 _CONSTRAINTS = {
-    "maillage_node_id": f"FOR (n:{NODE}) REQUIRE n.id IS UNIQUE",
     "maillage_source_name": f"FOR (s:{SOURCE}) REQUIRE s.name IS UNIQUE",
     "maillage_document_address": f"FOR (d:{DOCUMENT}) REQUIRE d.address IS UNIQUE",
     "maillage_store_key": f"FOR (m:{META}) REQUIRE m.key IS UNIQUE",
 }
 _INDEXES = {
+    "maillage_node_ids": f"FOR (n:{NODE}) ON (n.id)",
     "maillage_node_claim_node": f"FOR (c:{NODE_CLAIM}) ON (c.node_id)",
     "maillage_node_claim_source": f"FOR (c:{NODE_CLAIM}) ON (c.source)",
     "maillage_relation_claim_source": f"FOR (c:{RELATION_CLAIM}) ON (c.source)",
@@ -158,6 +164,7 @@ _INDEXES = {
     "maillage_node_alias_key": f"FOR (n:{NODE}) ON (n.alias_key)",
     "maillage_node_carried_claim": f"FOR (n:{NODE}) ON (n.claim_source)",
     "maillage_node_load": f"FOR (n:{NODE}) ON (n.load)",
+    "maillage_node_retired": f"FOR (n:{NODE}) ON (n.retired)",
     "maillage_staged_node_load": f"FOR (c:{STAGED_NODE}) ON (c.load)",
     "maillage_staged_relation_load": f"FOR (c:{STAGED_RELATION}) ON (c.load)",
     "maillage_pending_load": f"FOR (p:{PENDING_LOAD}) ON (p.id)",
@@ -170,10 +177,21 @@ _LOCK = f"MERGE (m:{META} {{key: 'store'}}) ON CREATE SET m.schema_version = $ve
 
 
 def _visible(variable: str) -> str:
-    """The condition that node ``variable`` is not one a pending load created. It is checked for
-    each node as it is read: a long read that a load's batch or publication overtakes still
-    leaves out what that load has not published."""
-    return f"({variable}.load IS NULL OR NOT EXISTS {{ MATCH (p:{PENDING_LOAD} {{id: {variable}.load}}) }})"
+    """The condition that node (or name key) ``variable`` is in the published graph: not one an
+    unpublished load created, nor one a published load retired. It is checked for each node as it
+    is read: a long read that a load's batch or publication overtakes still sees that load's
+    nodes or their old forms, never both."""
+    unpublished = f"MATCH (p:{PENDING_LOAD} {{{{id: {variable}.{{mark}}}}}}) WHERE p.published IS NULL"
+    return (
+        f"(({variable}.load IS NULL OR NOT EXISTS {{ {unpublished.format(mark='load')} }}) "
+        f"AND ({variable}.retired IS NULL OR EXISTS {{ {unpublished.format(mark='retired')} }}))"
+    )
+
+
+def _current(variable: str) -> str:
+    """For a writer: the condition that node ``variable`` is not the old form of a node that the
+    running load rewrites or removes (no other writer ever sees one)."""
+    return f"{variable}.retired IS NULL"
 
 
 # A relationship ``(a)-[r]->(b)`` is visible when both its ends are.
@@ -265,6 +283,9 @@ class SchemaMixin:
 
     def init(self) -> None:
         with self._errors(), self._session(write=True) as session:
+            # Node ids were unique by constraint before a load could keep a node's old form
+            # beside its new one; the index that replaces it serves the same lookups.
+            session.run("DROP CONSTRAINT maillage_node_id IF EXISTS").consume()
             for name, body in {**_CONSTRAINTS, **_INDEXES}.items():
                 statement = "CONSTRAINT" if name in _CONSTRAINTS else "INDEX"
                 try:

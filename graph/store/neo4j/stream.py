@@ -22,11 +22,11 @@ from ..base import (
 )
 from ..shared import Unchanged, kind_conflict
 from .connection import DRIVER_ERRORS, Session, Transaction, _StaleLoad
+from .pending import _RETIRE, _clean_loads, _replaceable, _retire_dropped
 from .rebuild import _sole_claim_groups, _StoredClaims
 from .schema import (
     _KIND_OF,
     _LOCK,
-    NAME_KEY,
     NODE,
     PENDING_LOAD,
     RELATION_CLAIM,
@@ -60,10 +60,12 @@ class StreamMixin:
         batch, in one transaction. A longer one, which one transaction of the server's heap
         may not hold, is written in transactions of ``chunk_size`` records (default
         ``batch_records``) under a pending load that every read leaves out, then published
-        in one last transaction (see :class:`BatchedLoad`). A transaction that holds the store
+        in one last transaction that holds only what the source shares with others (see
+        :class:`BatchedLoad`). A transaction that holds the store
         lock stays open all along: other writers wait as they would for a one-transaction load,
         and if this process dies the server ends it; the next write finds the pending load
-        without its lock holder and removes what it wrote. A failed load removes it at once.
+        without its lock holder and removes what it wrote (or, if it was published, completes
+        its clean-up). A failed load removes it at once.
         Because ``records`` can be read only once, the driver does not retry: if the server
         fails in the middle, nothing is published and the error says so.
         """
@@ -135,6 +137,7 @@ class StreamMixin:
                     final = digest if digest is not None else load.digest()
                     if final == previous_digest:
                         raise Unchanged
+                    load.retire_dropped()
                     with session.begin_transaction() as tx:
                         load.publish(tx, final)
                         tx.commit()
@@ -151,6 +154,58 @@ class StreamMixin:
                 guard.rollback()
         return WriteResult(name, load.streamed.node_count, load.streamed.relation_count)
 
+    def unload(self, source: str) -> WriteResult:
+        """Remove what only ``source`` asserted; readers see the source or none of it.
+
+        A source whose own nodes and relation claims add up to more than ``direct_stream_records``
+        (a stream of that size would have been written in batches) is removed under a pending
+        load, so that no transaction holds all of it: its nodes that no other source
+        names, and whose relationships it alone claims, are retired in transactions of
+        ``batch_records`` nodes; one transaction then removes the rest of its claims and
+        publishes the unload, which hides the retired nodes; bounded transactions delete them.
+        """
+        self._ensure_schema()
+        own = self._read(
+            f"MATCH (s:{SOURCE} {{name: $name}}) RETURN coalesce(s.relation_claims, 0) "
+            f"+ COUNT {{ MATCH (n:{NODE} {{claim_source: $name}}) USING INDEX n:{NODE}(claim_source) }} AS records",
+            name=source,
+        )
+        if not own or own[0]["records"] <= self.direct_stream_records:
+            return super().unload(source)
+        with self._errors(), self._session(write=True) as guard_session, self._session(write=True) as session:
+            with guard_session.begin_transaction() as guard:
+                guard.run(_LOCK, version=SCHEMA_VERSION).consume()
+                _clean_loads(session)
+                if session.run(f"MATCH (s:{SOURCE} {{name: $name}}) RETURN s.name", name=source).single() is None:
+                    raise LoadError([], f"no source named {source!r} is loaded")
+                load_id = secrets.randbits(62)
+                session.run(
+                    f"CREATE (:{PENDING_LOAD} {{id: $load, source: $name}})", load=load_id, name=source
+                ).consume()
+                try:
+                    claims_apart = bool(
+                        session.run(f"MATCH (c:{RELATION_CLAIM}) RETURN count(c) AS claims").single()[0]
+                    )
+                    nodes, relations = _retire_dropped(session, source, load_id, claims_apart, self.batch_records)
+                    with session.begin_transaction() as tx:
+                        with _Writer(tx) as writer:
+                            old_ids, old_keys = writer.delete_claims(source, last=True, load=load_id)
+                            writer.tx.run(f"MATCH (s:{SOURCE} {{name: $name}}) DELETE s", name=source).consume()
+                            writer.rebuild(source, old_ids, old_keys, own_nodes={}, own_relations={})
+                            writer.tx.run(
+                                f"MATCH (p:{PENDING_LOAD} {{id: $load}}) SET p.published = true", load=load_id
+                            ).consume()
+                        tx.commit()
+                except BaseException:
+                    try:
+                        _clean_loads(session)
+                    except DRIVER_ERRORS:
+                        pass
+                    raise
+                _clean_loads(session)
+                guard.rollback()
+        return WriteResult(source, nodes + len(old_ids), relations + len(old_keys))
+
     def _clean_stale_loads(self) -> None:
         """Remove what loads killed before publishing left, holding the store lock meanwhile."""
         with self._errors(), self._session(write=True) as guard_session, self._session(write=True) as session:
@@ -158,40 +213,6 @@ class StreamMixin:
                 guard.run(_LOCK, version=SCHEMA_VERSION).consume()
                 _clean_loads(session)
                 guard.rollback()
-
-
-def _pending_loads(session: Session) -> list[int]:
-    """The ids of the loads not published yet."""
-    return [row["id"] for row in session.run(f"MATCH (p:{PENDING_LOAD}) RETURN p.id AS id")]
-
-
-def _clean_loads(session: Session) -> None:
-    """Remove what earlier loads left, in bounded transactions: the nodes of loads never published
-    (with their name keys and relationships), then every staged claim and the mark of published
-    loads still on their nodes, then the pending loads. The caller holds the store lock, so no
-    load is running; a pending load goes last, so that its nodes stay out of reads until then."""
-    loads = _pending_loads(session)
-    queries = []
-    for load_id in loads:
-        queries += [
-            (
-                f"MATCH (n:{NODE} {{load: $load}}) WHERE n.names IS NOT NULL WITH n LIMIT 5000 UNWIND n.names AS key "
-                f"OPTIONAL MATCH (k:{NAME_KEY} {{key: key}}) WHERE k.node_id = n.id DELETE k WITH DISTINCT n REMOVE n.names "
-                "RETURN count(*) AS done",
-                load_id,
-            ),
-            (f"MATCH (n:{NODE} {{load: $load}}) WITH n LIMIT 5000 DETACH DELETE n RETURN count(*) AS done", load_id),
-        ]
-    queries += [
-        (f"MATCH (c:{STAGED_NODE}) WITH c LIMIT 20000 DELETE c RETURN count(*) AS done", None),
-        (f"MATCH (c:{STAGED_RELATION}) WITH c LIMIT 20000 DELETE c RETURN count(*) AS done", None),
-        (f"MATCH (n:{NODE}) WHERE n.load IS NOT NULL WITH n LIMIT 20000 REMOVE n.load RETURN count(*) AS done", None),
-    ]
-    for query, load_id in queries:
-        while session.run(query, load=load_id).single()["done"]:
-            pass
-    for load_id in loads:
-        session.run(f"MATCH (p:{PENDING_LOAD} {{id: $load}}) DELETE p", load=load_id).consume()
 
 
 class _Streamed:
@@ -234,12 +255,17 @@ class BatchedLoad:
 
     A node nobody asserts yet is created in the batches, carrying the load's id, and so is a
     relationship it starts when its end exists and no other source claims it: every read leaves
-    them out while the load is pending. What the source asserts about nodes that existed before
-    (a reload, a node another source names too), a relation from such a node, a relation whose
-    end comes later in the stream, and a record naming again a node or relation of this load,
-    wait as staged claims, which no read looks at. Publishing folds the staged claims as a
-    batch write would, replaces what the source asserted before, records the source and
-    deletes the pending load, in one transaction.
+    them out while the load is pending. A node the source alone asserted before (see
+    :func:`~.pending._replaceable`) is written the same way beside its old form, which is
+    marked ``retired`` and stays what reads see. What the source asserts about other nodes that
+    existed before (a node another source names too), a relation from such a node, a relation
+    whose end comes later in the stream or may still be replaced, and a record naming again a
+    node or relation of this load, wait as staged claims, which no read looks at. After the
+    batches, the nodes the source alone asserted and no longer does are retired in bounded
+    transactions. Publishing folds the staged claims as a batch write would, replaces what the
+    source asserted before about the nodes it shares, records the source and marks the pending
+    load published, in one transaction; from then on reads see the new forms and not the
+    retired ones, which the clean-up (:func:`~.pending._clean_loads`) deletes.
     """
 
     def __init__(self, session: Session, source: Source, load_id: int, batch_records: int, fingerprint: bool):
@@ -254,6 +280,10 @@ class BatchedLoad:
         self.mine: dict[str, bool] = {}
         # Nodes that existed before the load, by id: their kind.
         self.existing: dict[str, str] = {}
+        # Nodes of the source alone that this load has not replaced yet.
+        self.replaceable: set[str] = set()
+        # Nodes this load replaced: their old form is retired, their new one is among ``mine``.
+        self.replaced = 0
         # Hashes of the relation keys whose relationship this load created (a collision only
         # sends a record to the staged claims, which is always right).
         self.created_keys: set[int] = set()
@@ -335,27 +365,47 @@ class BatchedLoad:
         self.committing = self.committer.submit(tx.commit)
 
     def learn(self, writer: _Writer, ids: Iterable[str]) -> None:
-        """Note which of ``ids`` (none of them created by this load) are nodes, and their kinds."""
+        """Note which of ``ids`` (none of them created by this load) are nodes, their kinds, and
+        which are this source's alone (see :func:`_replaceable`)."""
         unknown = [node_id for node_id in ids if node_id not in self.mine and node_id not in self.existing]
         for chunk in _chunks(unknown):
             for row in writer.run(
-                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) RETURN n.id AS id, {_KIND_OF.format(v='n')} AS kind",
+                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) WHERE n.retired IS NULL "
+                f"RETURN n.id AS id, {_KIND_OF.format(v='n')} AS kind, "
+                f"CASE WHEN n.claim_source = $source THEN {_replaceable('source', self.claims_apart)} ELSE false END AS own",
                 ids=list(chunk),
+                source=self.name,
             ):
                 self.existing[row["id"]] = sys.intern(row["kind"])
+                if row["own"]:
+                    self.replaceable.add(row["id"])
 
     def write_nodes(self, writer: _Writer, nodes: dict[str, NodeRecord]) -> None:
         self.learn(writer, nodes)
         new: dict[str, NodeRecord] = {}
+        replaced: list[str] = []
         staged: list[NodeRecord] = []
         for node_id, record in nodes.items():
             kind = self.existing.get(node_id)
             if kind is not None and kind != record.node.kind:
                 self.problems.append(kind_conflict(node_id, kind, record.node.kind, record.place))
+            elif node_id in self.replaceable:
+                # The source's own node: its new form is written now, beside the old one.
+                replaced.append(node_id)
+                new[node_id] = record
+                continue
             if kind is not None or node_id in self.mine:
                 staged.append(record)
             else:
                 new[node_id] = record
+        for chunk in _chunks(replaced):
+            writer.fire(
+                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) WHERE n.retired IS NULL AND n.load IS NULL {_RETIRE}",
+                ids=list(chunk),
+                load=self.load_id,
+            )
+        self.replaceable.difference_update(replaced)
+        self.replaced += len(replaced)
         if new:
             writer.fresh_ids = set(new)
             ids = list(new)
@@ -378,7 +428,7 @@ class BatchedLoad:
             start, _type, end, _role = key
             if (
                 start in self.mine
-                and (end in self.mine or end in self.existing)
+                and (end in self.mine or (end in self.existing and end not in self.replaceable))
                 and key not in self.touching
                 and hash(key) not in self.created_keys
             ):
@@ -408,6 +458,10 @@ class BatchedLoad:
                 rows=chunk,
                 load=self.load_id,
             )
+
+    def retire_dropped(self) -> None:
+        """Retire, in bounded transactions, the nodes of the source alone that it no longer asserts."""
+        _retire_dropped(self.session, self.name, self.load_id, self.claims_apart, self.batch_records)
 
     def publish(self, tx: Transaction, digest: str) -> None:
         """Make the load the source's claims, in one transaction: fold the staged claims, replace
@@ -463,4 +517,5 @@ class BatchedLoad:
                 ]
                 if problems:
                     raise LoadError(problems)
-            writer.tx.run(f"MATCH (p:{PENDING_LOAD} {{id: $load}}) DELETE p", load=self.load_id).consume()
+            # From this commit on, reads see the load's nodes and no longer the nodes it retired.
+            writer.tx.run(f"MATCH (p:{PENDING_LOAD} {{id: $load}}) SET p.published = true", load=self.load_id).consume()

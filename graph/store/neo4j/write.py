@@ -32,6 +32,7 @@ from .schema import (
     SOURCE,
     _carried_claims,
     _chunks,
+    _current,
     _dumps,
     _relationship_type,
 )
@@ -252,7 +253,10 @@ class _Writer(_RebuildSteps):
         for chunk in _chunks(unknown):
             found = {
                 row["id"]
-                for row in self.run(f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) RETURN n.id AS id", ids=list(chunk))
+                for row in self.run(
+                    f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) WHERE {_current('n')} RETURN n.id AS id",
+                    ids=list(chunk),
+                )
             }
             self.present |= found
             self.absent |= set(chunk) - found
@@ -325,7 +329,7 @@ class _Writer(_RebuildSteps):
             # Reads leave out the claims nodes carry for ``source``, and the nodes are rewritten without them.
             carried = (
                 f"MATCH (n:{NODE} {{claim_source: $source}}) USING INDEX n:{NODE}(claim_source) "
-                "WHERE n.load IS NULL OR n.load <> $load RETURN n.id AS id"
+                f"WHERE (n.load IS NULL OR n.load <> $load) AND {_current('n')} RETURN n.id AS id"
             )
         else:
             ids = {
@@ -338,7 +342,7 @@ class _Writer(_RebuildSteps):
             }
             carried = (
                 f"MATCH (n:{NODE} {{claim_source: $source}}) USING INDEX n:{NODE}(claim_source) "
-                "WHERE n.load IS NULL OR n.load <> $load REMOVE n.claim_source, n.claim_place, n.claim_aliases RETURN n.id AS id"
+                f"WHERE (n.load IS NULL OR n.load <> $load) AND {_current('n')} REMOVE n.claim_source, n.claim_place, n.claim_aliases RETURN n.id AS id"
             )
         ids |= {row["id"] for row in self.run(carried, source=source, load=-1 if load is None else load)}
         keys = {
@@ -354,7 +358,7 @@ class _Writer(_RebuildSteps):
             (row["s"], row["t"], row["g"], row["role"])
             for row in self.run(
                 f"MATCH (s:{SOURCE} {{name: $source}}) UNWIND coalesce(s.relation_starts, []) AS start "
-                f"MATCH (a:{NODE} {{id: start}})-[r]->(b:{NODE}) WHERE a.load IS NULL OR a.load <> $load "
+                f"MATCH (a:{NODE} {{id: start}})-[r]->(b:{NODE}) WHERE (a.load IS NULL OR a.load <> $load) AND {_current('a')} "
                 f"WITH a, r, b, {_CARRIED} WHERE $source IN sources "
                 "WITH a, r, b, sources, places, claim_attrs, [i IN range(0, size(sources) - 1) WHERE sources[i] <> $source] AS keep "
                 "SET r.claim_sources = [i IN keep | sources[i]], r.claim_places = [i IN keep | places[i]], "
@@ -502,7 +506,7 @@ class _Writer(_RebuildSteps):
             for chunk in _chunks(rows):
                 for row in self.tx.run(
                     f"UNWIND $rows AS row MATCH (a:{NODE} {{id: row[0]}})-[r:{_relationship_type(type_)}]->(b:{NODE} {{id: row[1]}}) "
-                    f"WHERE coalesce(r.role, '') = row[2] RETURN row, {_CARRIED}, {_REL_PROPERTIES_OF}",
+                    f"WHERE coalesce(r.role, '') = row[2] AND {_current('a')} AND {_current('b')} RETURN row, {_CARRIED}, {_REL_PROPERTIES_OF}",
                     rows=chunk,
                 ):
                     start, end, role = row["row"]
