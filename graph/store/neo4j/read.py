@@ -30,6 +30,7 @@ from .schema import (
     NAME_KEY,
     NODE,
     NODE_CLAIM,
+    PENDING_LOAD,
     RELATION_CLAIM,
     SCHEMA_VERSION,
     SOURCE,
@@ -44,8 +45,29 @@ from .schema import (
 __all__ = ["ReadMixin"]
 
 
+_PUBLICATIONS = f"MATCH (p:{PENDING_LOAD}) RETURN p.id AS id, p.published AS published ORDER BY id"
+
+
+def _present(rows: Iterable[Mapping[str, Any]], key: str) -> Iterator[Mapping[str, Any]]:
+    """The rows whose ``key`` is set. A node that a load's clean-up deletes while a long read
+    streams can still be matched, with every property null (reads are read committed): it was a
+    hidden form, and is left out."""
+    return (row for row in rows if row[key] is not None)
+
+
 class ReadMixin:
     """Reads of the derived graph, the claims, the sources and the documents."""
+
+    def _read_between_publications(self, query: str, **params: Any) -> list:
+        """The rows of ``query``, read again if a load published or finished while it ran. A
+        claim's row joins the claim to its ``Source``; read committed, one query can meet the
+        claim before a publication and the source after it. Each publication changes the
+        pending loads, so reading them before and after tells whether the rows may mix."""
+        while True:
+            pending = self._read(_PUBLICATIONS)
+            rows = self._read(query, **params)
+            if self._read(_PUBLICATIONS) == pending:
+                return rows
 
     @staticmethod
     def _node(record: Mapping[str, Any]) -> Node:
@@ -68,6 +90,7 @@ class ReadMixin:
 
     def get(self, node_id: str) -> Node | None:
         rows = self._read(f"MATCH (n:{NODE} {{id: $id}}) WHERE {_visible('n')} RETURN {self._NODE_FIELDS}", id=node_id)
+        rows = list(_present(rows, "id"))
         return self._node(rows[0]) if rows else None
 
     def find(self, reference: str) -> list[Node]:
@@ -83,7 +106,7 @@ class ReadMixin:
             f"RETURN {self._NODE_FIELDS}",
             key=normalise(reference),
         )
-        return sorted((self._node(row) for row in rows), key=lambda node: node.id)
+        return sorted((self._node(row) for row in _present(rows, "id")), key=lambda node: node.id)
 
     def nodes(self, kind: str | None = None, search: str | None = None) -> list[Node]:
         if kind and kind not in KINDS:
@@ -98,7 +121,7 @@ class ReadMixin:
         where = f" WHERE {' AND '.join(conditions)}"
         label = f":{_label(kind)}" if kind else ""
         rows = self._stream(f"MATCH (n:{NODE}{label}){where} RETURN {self._NODE_FIELDS}", **params)
-        return sorted((self._node(row) for row in rows), key=lambda node: node.id)
+        return sorted((self._node(row) for row in _present(rows, "id")), key=lambda node: node.id)
 
     def relations(self, node_id: str | None = None) -> list[Relation]:
         if node_id is None:
@@ -111,11 +134,14 @@ class ReadMixin:
                 f"UNION MATCH (a:{NODE})-[r]->(b:{NODE} {{id: $id}}) WHERE {_VISIBLE_ENDS} RETURN {self._RELATION_FIELDS}",
                 id=node_id,
             )
-        return sorted((self._relation(row) for row in rows), key=lambda relation: relation.key)
+        return sorted(
+            (self._relation(row) for row in _present(_present(rows, "source"), "target")),
+            key=lambda relation: relation.key,
+        )
 
     def node_claims(self, node_id: str) -> list[NodeClaim]:
         who = "s.contributor AS contributor, s.at AS at, s.seq AS seq"
-        rows = self._read(
+        rows = self._read_between_publications(
             f"MATCH (c:{NODE_CLAIM} {{node_id: $id}}) USING INDEX c:{NODE_CLAIM}(node_id) MATCH (s:{SOURCE} {{name: c.source}}) "
             f"RETURN c.source AS source, {_CLAIM_FIELDS.format(v='c')}, {who} "
             f"UNION MATCH (c:{NODE} {{id: $id}}) USING INDEX c:{NODE}(id) WHERE coalesce(c.claim_source, '') <> '' AND {_visible('c')} "
@@ -151,7 +177,7 @@ class ReadMixin:
         each = (
             f"WITH a, r, b, {_CARRIED} UNWIND range(0, size(sources) - 1) AS i MATCH (s:{SOURCE} {{name: sources[i]}})"
         )
-        rows = self._read(
+        rows = self._read_between_publications(
             f"MATCH (a:{NODE} {{id: $id}})-[r]->(b:{NODE}) WHERE {_VISIBLE_ENDS} {each} RETURN {carried} "
             f"UNION MATCH (a:{NODE})-[r]->(b:{NODE} {{id: $id}}) WHERE {_VISIBLE_ENDS} {each} RETURN {carried} "
             f"UNION MATCH (c:{RELATION_CLAIM} {{rel_source: $id}}) USING INDEX c:{RELATION_CLAIM}(rel_source) MATCH (s:{SOURCE} {{name: c.source}}) RETURN {fields} "
@@ -331,7 +357,9 @@ class ReadMixin:
             node_query = f"MATCH (n:{labels}) WHERE n:{NODE} AND {_visible('n')} RETURN {self._NODE_FIELDS}"
         else:
             node_query = f"MATCH (n:{NODE}) WHERE {_visible('n')} RETURN {self._NODE_FIELDS}"
-        nodes = sorted((self._node(row) for row in self._stream(node_query, **params)), key=lambda node: node.id)
+        nodes = sorted(
+            (self._node(row) for row in _present(self._stream(node_query, **params), "id")), key=lambda node: node.id
+        )
         selected = {node.id for node in nodes}
         if node_ids is not None:
             relation_rows = self._stream(
