@@ -304,9 +304,11 @@ def main() -> int:
             f"({load_peak:,.0f} MiB); report < 60 s {verdict(report.seconds < 60)}; report's peak < 2 GiB "
             f"{verdict(report.peak_mib < 2048)}"
         )
+        ended_load = os.getloadavg()[0]
+        shared = max(started_load, ended_load) > (os.cpu_count() or 1)
         say(
-            f"load average: {started_load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
-            f"(above {os.cpu_count()}, other work shares the cores)"
+            f"load average: {started_load:.1f} at the start, {ended_load:.1f} at the end"
+            + (f" (above {os.cpu_count()}: other work shares the cores)" if shared else "")
         )
         if not args.no_record:
             record("national", figures)
