@@ -52,11 +52,8 @@ def push(
 ) -> Copied:
     """Copy ``store`` into the store at ``destination`` (a SQLite file or a Neo4j URI, opened
     with ``store_options``: ``user``, ``password``, ``database``), then close it."""
-    target = open_store(destination, **store_options)
-    try:
+    with open_store(destination, **store_options) as target:
         return copy(store, target, on_source)
-    finally:
-        target.close()
 
 
 def push_bulk(
@@ -76,11 +73,8 @@ def push_bulk(
     """
     from ..graph.store.neo4j.bulk import write_bulk_push
 
-    target = open_store(destination, **store_options)
-    try:
+    with open_store(destination, **store_options) as target:
         return write_bulk_push(store, target, Path(directory), on_step)
-    finally:
-        target.close()
 
 
 def pull(
@@ -90,11 +84,8 @@ def pull(
     **store_options: Any,
 ) -> Copied:
     """Copy the store at ``origin`` (which must exist) into ``store``, then close it."""
-    source_store = open_store(origin, create=False, **store_options)
-    try:
+    with open_store(origin, create=False, **store_options) as source_store:
         return copy(source_store, store, on_source)
-    finally:
-        source_store.close()
 
 
 def export(

@@ -42,6 +42,15 @@ from .write import _by_key, _node_claim_list, _Writer
 __all__ = ["BatchedLoad", "StreamMixin"]
 
 
+def _clean_loads_if_reachable(session: Session) -> None:
+    """Remove what a failed load wrote, unless the server is gone or refuses: the next write
+    removes the pending load then."""
+    try:
+        _clean_loads(session)
+    except DRIVER_ERRORS:
+        pass
+
+
 class StreamMixin:
     """Streamed writes: a short stream held and written in one transaction, a long one as a
     :class:`BatchedLoad`, and the clean-up of loads that never finished."""
@@ -142,11 +151,7 @@ class StreamMixin:
                         load.publish(tx, final)
                         tx.commit()
                 except BaseException:
-                    try:
-                        _clean_loads(session)
-                    except DRIVER_ERRORS:
-                        # The server is gone or refused: the next write removes the pending load.
-                        pass
+                    _clean_loads_if_reachable(session)
                     if sys.exc_info()[0] is Unchanged:
                         return WriteResult(name, 0, 0, unchanged=True)
                     raise
@@ -197,10 +202,7 @@ class StreamMixin:
                             ).consume()
                         tx.commit()
                 except BaseException:
-                    try:
-                        _clean_loads(session)
-                    except DRIVER_ERRORS:
-                        pass
+                    _clean_loads_if_reachable(session)
                     raise
                 _clean_loads(session)
                 guard.rollback()
