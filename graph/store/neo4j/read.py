@@ -59,10 +59,11 @@ class ReadMixin:
     """Reads of the derived graph, the claims, the sources and the documents."""
 
     def _read_between_publications(self, query: str, **params: Any) -> list:
-        """The rows of ``query``, read again if a load published or finished while it ran. A
-        claim's row joins the claim to its ``Source``; read committed, one query can meet the
-        claim before a publication and the source after it. Each publication changes the
-        pending loads, so reading them before and after tells whether the rows may mix."""
+        """The rows of ``query``, read again if a load published or finished while it ran. Reads
+        are read committed: one query can meet some rows before a publication and others after
+        it (a claim and its ``Source``, one node's old form and another's new one). Each
+        publication changes the pending loads, so reading them before and after tells whether
+        the rows may mix."""
         while True:
             pending = self._read(_PUBLICATIONS)
             rows = self._read(query, **params)
@@ -120,16 +121,16 @@ class ReadMixin:
             params.update(pattern=_like_pattern(search), folded=normalise(search))
         where = f" WHERE {' AND '.join(conditions)}"
         label = f":{_label(kind)}" if kind else ""
-        rows = self._stream(f"MATCH (n:{NODE}{label}){where} RETURN {self._NODE_FIELDS}", **params)
+        rows = self._read_between_publications(f"MATCH (n:{NODE}{label}){where} RETURN {self._NODE_FIELDS}", **params)
         return sorted((self._node(row) for row in _present(rows, "id")), key=lambda node: node.id)
 
     def relations(self, node_id: str | None = None) -> list[Relation]:
         if node_id is None:
-            rows = self._stream(
+            rows = self._read_between_publications(
                 f"MATCH (a:{NODE})-[r]->(b:{NODE}) WHERE {_VISIBLE_ENDS} RETURN {self._RELATION_FIELDS}"
             )
         else:
-            rows = self._stream(
+            rows = self._read_between_publications(
                 f"MATCH (a:{NODE} {{id: $id}})-[r]->(b:{NODE}) WHERE {_VISIBLE_ENDS} RETURN {self._RELATION_FIELDS} "
                 f"UNION MATCH (a:{NODE})-[r]->(b:{NODE} {{id: $id}}) WHERE {_VISIBLE_ENDS} RETURN {self._RELATION_FIELDS}",
                 id=node_id,
