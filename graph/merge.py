@@ -441,8 +441,7 @@ class RedirectAwareLookup:
         """The ids among ``node_ids`` that looking each up would find as itself, asked of
         the store at once when it can (a register names tens of thousands of communes)."""
         wanted = set(node_ids)
-        at_once = getattr(self.store, "existing_ids", None)
-        present = at_once(wanted) if at_once else {node_id for node_id in wanted if self.store.get(node_id)}
+        present = self.store.existing_ids(wanted)
         if not self.merged:
             return present
         merged_by_name: dict[str, list[str]] = {}

@@ -34,6 +34,7 @@ from .schema import (
     RELATION_CLAIM,
     SCHEMA_VERSION,
     SOURCE,
+    _chunks,
     _claim_aliases,
     _dumps,
     _label,
@@ -93,6 +94,16 @@ class ReadMixin:
         rows = self._read(f"MATCH (n:{NODE} {{id: $id}}) WHERE {_visible('n')} RETURN {self._NODE_FIELDS}", id=node_id)
         rows = list(_present(rows, "id"))
         return self._node(rows[0]) if rows else None
+
+    def existing_ids(self, node_ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(node_ids))):
+            rows = self._read(
+                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) WHERE {_visible('n')} RETURN n.id AS id",
+                ids=list(chunk),
+            )
+            found.update(row["id"] for row in _present(rows, "id"))
+        return found
 
     def find(self, reference: str) -> list[Node]:
         exact = self.get(reference.strip())
