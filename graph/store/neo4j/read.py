@@ -95,6 +95,16 @@ class ReadMixin:
         rows = list(_present(rows, "id"))
         return self._node(rows[0]) if rows else None
 
+    def get_many(self, node_ids: Iterable[str]) -> dict[str, Node]:
+        found: dict[str, Node] = {}
+        for chunk in _chunks(sorted(set(node_ids))):
+            rows = self._read(
+                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) WHERE {_visible('n')} RETURN {self._NODE_FIELDS}",
+                ids=list(chunk),
+            )
+            found.update((row["id"], self._node(row)) for row in _present(rows, "id"))
+        return found
+
     def existing_ids(self, node_ids: Iterable[str]) -> set[str]:
         found: set[str] = set()
         for chunk in _chunks(sorted(set(node_ids))):
