@@ -155,12 +155,12 @@ def _centrality_graph(
     progress: Progress | None,
     freeze: bool,
 ) -> Any:
-    """The graph centrality runs on. The full graph of a store that reads itself as arrays
-    (the embedded one) is read so (:func:`~maillage.graph.analysis.convert.analysis_arrays`):
-    a national register's graph then fits without networkx's dictionaries."""
+    """The graph centrality runs on. The full graph is read as arrays
+    (:func:`~maillage.graph.analysis.convert.analysis_arrays`): a national register's graph then
+    fits without networkx's dictionaries."""
     from ..graph.analysis import analysis_arrays, analysis_graph
 
-    if graph == "full" and hasattr(store, "graph_arrays"):
+    if graph == "full":
         with (progress or Progress()).step("reading the store"):
             analysed = analysis_arrays(store.graph_arrays(), include)
     else:

@@ -336,6 +336,10 @@ class GraphStore(Protocol):
     def to_networkx(self, kinds: Sequence[str] | None = None, node_ids: Iterable[str] | None = None) -> nx.MultiDiGraph:
         """The graph, or the subgraph of some kinds and/or ids, as a networkx graph."""
 
+    def graph_arrays(self) -> GraphArrays:
+        """The whole graph as :class:`GraphArrays`: the nodes and relations ``to_networkx()`` gives,
+        without its dictionaries, for graphs of a national register's size."""
+
     def counts(self) -> dict[str, int]:
         """Number of nodes per kind and of relations per type."""
 

@@ -6,6 +6,7 @@ A first load of a large graph can be written as files for ``neo4j-admin database
 
 from __future__ import annotations
 
+from .arrays import ArraysMixin
 from .connection import BATCH_RECORDS, BATCH_RECORDS_VARIABLE, CHUNK_SIZE, DIRECT_STREAM_RECORDS, Connection
 from .read import ReadMixin
 from .schema import SchemaMixin
@@ -22,7 +23,7 @@ __all__ = [
 ]
 
 
-class Neo4jStore(ReadMixin, StreamMixin, WriteMixin, SchemaMixin, Connection):
+class Neo4jStore(ArraysMixin, ReadMixin, StreamMixin, WriteMixin, SchemaMixin, Connection):
     """A graph kept in a Neo4j database.
 
     Parameters

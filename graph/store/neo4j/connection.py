@@ -171,9 +171,10 @@ class Connection:
 
     # ------------------------------------------------------------------ plumbing
 
-    def _session(self, write: bool = False):
+    def _session(self, write: bool = False, fetch_size: int | None = None):
         mode = neo4j.WRITE_ACCESS if write else neo4j.READ_ACCESS
-        return self._driver.session(database=self.database, default_access_mode=mode)
+        options = {} if fetch_size is None else {"fetch_size": fetch_size}
+        return self._driver.session(database=self.database, default_access_mode=mode, **options)
 
     def _read(self, query: str, **params: Any) -> list[neo4j.Record]:
         with self._errors(), self._session() as session:
@@ -191,9 +192,10 @@ class Connection:
         wrote it. ``work`` takes the store lock itself if it changes what other writers read."""
         return self._write(work)
 
-    def _stream(self, query: str, **params: Any) -> Iterator[neo4j.Record]:
-        """Records of a read query, as the server sends them (never all held by the driver)."""
-        with self._errors(), self._session() as session:
+    def _stream(self, query: str, fetch_size: int | None = None, **params: Any) -> Iterator[neo4j.Record]:
+        """Records of a read query, as the server sends them (never all held by the driver): by
+        ``fetch_size`` at a time (default: the driver's)."""
+        with self._errors(), self._session(fetch_size=fetch_size) as session:
             result = session.run(query, params)
             yield from result
 
