@@ -290,6 +290,22 @@ def test_monthly_zip_with_mixed_encodings_and_arrondissements(invoke):
     assert node(invoke.store, "association:rna-W932009999").name == "AMICALE DES JOUEURS DE PÉTANQUE DE BOBIGNY"
 
 
+def test_rna_links_are_the_same_whatever_the_run_of_rows_whose_communes_are_looked_up_together(
+    invoke, tmp_path, monkeypatch
+):
+    graphs = []
+    for rows in (rna._LOOKUP_ROWS, 2, 1):
+        monkeypatch.setattr(rna, "_LOOKUP_ROWS", rows)
+        store = str(tmp_path / f"lookup-{rows}.db")
+        assert invoke("load", *map(str, COG), store_location=store).exit_code == 0
+        result = invoke("load", sample("rna_waldec_20241001.zip"), store_location=store)
+        assert result.exit_code == 0, result.output
+        graphs.append(graph_of(store))
+    assert graphs[1] == graphs[0] and graphs[2] == graphs[0]
+    links = {(relation.source, relation.type, relation.target) for relation in graphs[0][1]}
+    assert ("association:rna-W751000123", "LOCATED_IN", "collectivite:arm-75111") in links
+
+
 @pytest.mark.parametrize(
     "options, expected",
     [
