@@ -245,8 +245,13 @@ def _load(store: SQLiteStore, path: Path, lookup=None):
 
 
 def _graph(store: SQLiteStore):
-    names = store.connection.execute("SELECT key, node_id FROM names ORDER BY key, node_id").fetchall()
-    return store.nodes(), store.relations(), names, [(s.name, s.nodes, s.relations) for s in store.sources()]
+    """What a store holds: its graph, and every row of its tables of names, nodes,
+    relations and claims (with the claim each row carries and where it was read)."""
+    tables = [
+        sorted(store.connection.execute(f"SELECT * FROM {table}").fetchall())
+        for table in ("names", "nodes", "relations", "node_claims", "relation_claims")
+    ]
+    return store.nodes(), store.relations(), tables, [(s.name, s.nodes, s.relations) for s in store.sources()]
 
 
 @pytest.fixture
