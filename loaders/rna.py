@@ -57,6 +57,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from json.encoder import encode_basestring
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -252,7 +253,7 @@ class _Places:
     def learn(self, codes: set[str]) -> None:
         """Find the nodes of these codes, those not known yet asked of the store at once
         when the lookup can (``lookup.existing(ids)``), else one by one."""
-        new = codes - self.cache.keys()
+        new = codes.difference(self.cache)
         existing = getattr(self.lookup, "existing", None)
         if not new or existing is None:
             for code in new:
@@ -444,10 +445,10 @@ def _read_and_send(members: list[Member], options: LoadOptions, encoder: Any, ch
             if code:
                 places.append((node_id, code, place))
             if len(claims) >= chunk_size:
-                _send(out, ("nodes", encode(claims.values()), places, report.rows_read))
+                _send(out, ("nodes", _by_name_key(encode(claims.values())), places, report.rows_read))
                 claims, places = {}, []
         if claims or places:
-            _send(out, ("nodes", encode(claims.values()), places, report.rows_read))
+            _send(out, ("nodes", _by_name_key(encode(claims.values())), places, report.rows_read))
         _send(out, ("end", report))
     except BrokenPipeError:
         raise
@@ -457,6 +458,14 @@ def _read_and_send(members: list[Member], options: LoadOptions, encoder: Any, ch
         except Exception:
             error = RuntimeError(f"{type(error).__name__}: {error}")
         _send(out, ("error", error))
+
+
+def _by_name_key(chunk: tuple) -> tuple:
+    """A chunk of node claims, its names in the order of their keys (the order the store
+    writes them in, keeping their order for one key): sorted here, a chunk is sorted while
+    the loading process writes the one before."""
+    chunk[2].sort(key=itemgetter(0))
+    return chunk
 
 
 def _send(out: IO[bytes], message: tuple) -> None:
@@ -524,6 +533,8 @@ class _Links:
     def __init__(self, lookup: Lookup | None, known_ids: set[str]):
         self.place_of = _Places(lookup, known_ids)
         self.unplaced: dict[str, int] = {}
+        # The codes :meth:`places` found no node for.
+        self._nowhere: set[str] = set()
 
     def __call__(self, node_id: str, code: str, place: str) -> RelationRecord | None:
         where = self.place_of(code)
@@ -536,9 +547,12 @@ class _Links:
         """The node each code of ``(node_id, code, place)`` rows names (None for none),
         counting the rows whose code names none."""
         known = self.place_of.cache
-        codes = {code for _, code, _ in rows}
-        self.place_of.learn(codes)
-        if None in map(known.__getitem__, codes):
+        codes = set(map(itemgetter(1), rows))
+        new = codes.difference(known)
+        if new:
+            self.place_of.learn(new)
+            self._nowhere.update(code for code in new if known[code] is None)
+        if not self._nowhere.isdisjoint(codes):
             for _, code, _ in rows:
                 if known[code] is None:
                     self.unplaced[code] = self.unplaced.get(code, 0) + 1

@@ -550,7 +550,10 @@ def test_the_worker_encodes_the_claims_byte_for_byte_as_the_records_read_here_en
     for record in records:
         latest.pop(record.node.id, None)
         latest[record.node.id] = record
-    assert chunk == ("nodes", *encode_nodes(load.source.name, latest.values()))
+    rows, names = encode_nodes(load.source.name, latest.values())
+    # The names come in the order of their keys, and of the rows for one key.
+    assert chunk == ("nodes", rows, sorted(names, key=lambda name: name[0]))
+    assert chunk[2] != names
     attributes = [row[5] for row in chunk[1]]
     assert any('"siret":"73282932000074"' in text for text in attributes) and any(
         "\\\\site" in text for text in attributes
