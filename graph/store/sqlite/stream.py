@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
@@ -356,11 +357,16 @@ class _StreamWriter:
         stream (a reload, say) is checked node by node."""
         db = self.db
         db.execute("SAVEPOINT new_nodes")
-        written = db.executemany(
-            "INSERT INTO nodes(id, kind, name, aliases, attrs, sole, place) VALUES (?1, ?3, ?4, ?5, ?6, ?2, ?7) ON CONFLICT DO NOTHING",
-            rows,
-        ).rowcount
-        if written == len(rows):
+        try:
+            # A plain insert, stopped by the first node already there: a fifth quicker than
+            # one told to pass over them.
+            db.executemany(
+                "INSERT INTO nodes(id, kind, name, aliases, attrs, sole, place) VALUES (?1, ?3, ?4, ?5, ?6, ?2, ?7)",
+                rows,
+            )
+        except sqlite3.IntegrityError:
+            pass
+        else:
             db.execute("RELEASE new_nodes")
             db.executemany("INSERT OR IGNORE INTO names(key, node_id) VALUES (?, ?)", names)
             return True
@@ -461,14 +467,17 @@ class _StreamWriter:
             if found != len(unknown):
                 return False
             self._remember_nodes(unknown, self._known_ends)
-        # A row in the way (another source's, or this stream's earlier record) leaves the chunk
-        # to the checked statements, which take the rows written here as the stream's own.
-        written = db.executemany(
-            "INSERT INTO relations(source, type, target, role, attrs, sole, place) VALUES (?1, ?2, ?3, ?4, ?6, ?5, ?7) "
-            "ON CONFLICT DO NOTHING",
-            rows,
-        ).rowcount
-        return written == len(rows)
+        # A row in the way (another source's, or this stream's earlier record) stops the plain
+        # insert, and leaves the chunk to the checked statements, which take the rows written
+        # here as the stream's own.
+        try:
+            db.executemany(
+                "INSERT INTO relations(source, type, target, role, attrs, sole, place) VALUES (?1, ?2, ?3, ?4, ?6, ?5, ?7)",
+                rows,
+            )
+        except sqlite3.IntegrityError:
+            return False
+        return True
 
     def _note_relations_of_others(self) -> None:
         """Note the relations other sources assert about this source's nodes: they may
