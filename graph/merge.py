@@ -433,26 +433,45 @@ class RedirectAwareLookup:
         named = self._named(reference)
         if not named:
             return found
-        merged, hidden = self.merged, {self.table[key] for key in named}
-        virtual = [Node(key, merged[key].get("kind") or "", merged[key].get("name", key)) for key in named]
+        hidden = {self.table[key] for key in named}
+        virtual = [self._virtual(key) for key in named]
         return sorted([node for node in found if node.id not in hidden] + virtual, key=lambda node: node.id)
 
-    def existing(self, node_ids: Iterable[str]) -> set[str]:
-        """The ids among ``node_ids`` that looking each up would find as itself, asked of
-        the store at once when it can (a register names tens of thousands of communes)."""
-        wanted = set(node_ids)
-        at_once = getattr(self.store, "existing_ids", None)
-        present = at_once(wanted) if at_once else {node_id for node_id in wanted if self.store.get(node_id)}
-        if not self.merged:
-            return present
+    def _virtual(self, key: str) -> Node:
+        """The merged node ``key`` as a lookup names it."""
+        doc = self.merged[key]
+        return Node(key, doc.get("kind") or "", doc.get("name", key))
+
+    def _as_themselves(self, wanted: set[str], present: set[str]) -> set[str]:
+        """The ids among ``wanted`` that looking each up finds as itself, ``present`` being
+        those the store holds: the merged ones, and the stored ones no merged node's name
+        hides (a merged node the reference names, its id being the reference, went into it)."""
         merged_by_name: dict[str, list[str]] = {}
         for key, doc in self.merged.items():
             merged_by_name.setdefault(normalise(doc.get("name", "")), []).append(key)
-        # A node is hidden when a merged node the reference names (its id being the reference) went into it.
         return (wanted & self.merged.keys()) | {
             node_id
             for node_id in present - self.merged.keys()
             if node_id not in {self.table[key] for key in merged_by_name.get(normalise(node_id), ())}
+        }
+
+    def existing(self, node_ids: Iterable[str]) -> set[str]:
+        """The ids among ``node_ids`` that looking each up would find as itself, asked of
+        the store at once (a register names tens of thousands of communes)."""
+        wanted = set(node_ids)
+        present = self.store.existing_ids(wanted)
+        return self._as_themselves(wanted, present) if self.merged else present
+
+    def nodes(self, node_ids: Iterable[str]) -> dict[str, Node]:
+        """By id, the node that looking each of ``node_ids`` up would find as itself, asked of
+        the store at once (a COG file names tens of thousands of communes)."""
+        wanted = set(node_ids)
+        stored = self.store.get_many(wanted)
+        if not self.merged:
+            return stored
+        return {
+            node_id: stored[node_id] if node_id in stored else self._virtual(node_id)
+            for node_id in self._as_themselves(wanted, set(stored))
         }
 
 

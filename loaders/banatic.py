@@ -104,10 +104,16 @@ def read_banatic(
     other_members: list[str] = []
     by_name: dict[tuple[str, str], list[Node]] = {}
 
+    # The communes of the SIREN table are asked of the store at once, when the lookup can.
+    at_once = getattr(lookup, "existing", None)
+    stored_communes = at_once({f"collectivite:com-{code}" for code in sirens.values()}) if at_once else None
+
     def commune_by_code(code: str) -> str | None:
         node_id = f"collectivite:com-{code}"
         if node_id in known_ids:
             return node_id
+        if stored_communes is not None:
+            return node_id if node_id in stored_communes else None
         found = [n for n in (lookup(node_id) if lookup else []) if n.id == node_id]
         return node_id if found else None
 

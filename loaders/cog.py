@@ -40,7 +40,8 @@ replacing, each code is compared with what the store holds:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from ..graph.errors import LoadError, ModelError, UsageError
@@ -110,6 +111,17 @@ class _Context:
             self._stored[node_id] = found[0] if found else None
         return self._stored[node_id]
 
+    def prefetch(self, node_ids: Iterable[str]) -> None:
+        """Ask the store at once for the nodes among ``node_ids`` when the lookup can
+        (``lookup.nodes(ids)``): a COG file names tens of thousands of communes."""
+        at_once = getattr(self.lookup, "nodes", None)
+        wanted = [node_id for node_id in node_ids if node_id not in self._stored]
+        if at_once is None or not wanted:
+            return
+        found = at_once(wanted)
+        for node_id in wanted:
+            self._stored[node_id] = found.get(node_id)
+
     def exists(self, node_id: str) -> bool:
         return node_id in self.known_ids or self.stored(node_id) is not None
 
@@ -140,6 +152,7 @@ def read_cog(
     nodes: dict[str, NodeRecord] = {}
     relations: list[RelationRecord] = []
     missing_parents: dict[str, int] = {}
+    dated: list[tuple[str, str]] = []
     sub_names: dict[str, set[str]] = {}
     if level == "commune":
         for row in rows:
@@ -233,15 +246,23 @@ def read_cog(
         if node_id in nodes:
             bad(row, None, f"{node_id} already given on line {nodes[node_id].place.rsplit(':', 1)[1]}")
             continue
-        if node_level != "other":
-            aliases = _vintage_aliases(
-                context.stored(node_id), node_id, name, aliases, year, sub_names.get(code, set()), report
-            )
         nodes[node_id] = NodeRecord(Node(node_id, "Collectivite", name, aliases, attrs), place)
+        if node_level != "other":
+            dated.append((node_id, code))
         if parent:
             parent_level, parent_code = parent
             parent_id = make_id("Collectivite", parent_code, {"level": parent_level, "insee_code": parent_code})
             link(node_id, parent_id, place, f"{parent_level} {parent_code}")
+    # The store is asked once for the earlier vintages of every code.
+    context.prefetch(node_id for node_id, _ in dated)
+    for node_id, code in dated:
+        record = nodes[node_id]
+        node = record.node
+        aliases = _vintage_aliases(
+            context.stored(node_id), node_id, node.name, node.aliases, year, sub_names.get(code, set()), report
+        )
+        if aliases != node.aliases:
+            nodes[node_id] = NodeRecord(replace(node, aliases=aliases), record.place)
     for what, count in sorted(missing_parents.items()):
         report.notice(
             f"{table.name}: {count} LOCATED_IN link(s) to {what} left out: it is neither in the store nor in this load "

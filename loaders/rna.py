@@ -226,6 +226,9 @@ def rna_members(path: Path) -> list[Member]:
     return [Member(path, name) for name in names]
 
 
+#: Rows read before their commune codes are looked up together.
+_LOOKUP_ROWS = 10_000
+
 #: The places an ``adrs_codeinsee`` may name, in the order they are looked for.
 _PLACE_PREFIXES = ("com", "arm", "comd", "coma")
 
@@ -336,16 +339,18 @@ class RnaRecords:
 
     def _records(self) -> Iterator[NodeRecord | RelationRecord]:
         links = _Links(self.lookup, self.known_ids)
-        for node_id, title, alias, rna_id, siret, codes, date, website, postal_code, place, code in _kept(
-            self.members, self.options, self.report
-        ):
-            attrs = _attributes(rna_id, siret, codes, date, website, postal_code)
-            node = Node(node_id, "Association", title, (alias,) if alias else (), attrs)
-            yield NodeRecord(node, place)
-            if code:
-                relation = links(node_id, code, place)
-                if relation:
-                    yield relation
+        kept = _kept(self.members, self.options, self.report)
+        # The communes of a run of rows are asked of the store at once.
+        while rows := list(itertools.islice(kept, _LOOKUP_ROWS)):
+            links.place_of.learn({row[-1] for row in rows if row[-1]})
+            for node_id, title, alias, rna_id, siret, codes, date, website, postal_code, place, code in rows:
+                attrs = _attributes(rna_id, siret, codes, date, website, postal_code)
+                node = Node(node_id, "Association", title, (alias,) if alias else (), attrs)
+                yield NodeRecord(node, place)
+                if code:
+                    relation = links(node_id, code, place)
+                    if relation:
+                        yield relation
         links.notice(self.report)
 
 

@@ -523,7 +523,7 @@ def test_reloading_an_unchanged_file_after_two_merges_into_other_sources_nodes_c
     assert "unchanged" in again.output
 
 
-def test_the_loaders_lookup_tells_at_once_which_ids_it_finds_as_themselves(any_store, ssd, tmp_path):
+def test_the_loaders_lookup_tells_at_once_which_ids_it_finds_as_themselves_and_their_nodes(any_store, ssd, tmp_path):
     from maillage.graph.merge import merge, redirect_aware_lookup
 
     load_with_redirects(any_store, ssd, "ssd")
@@ -542,13 +542,22 @@ def test_the_loaders_lookup_tells_at_once_which_ids_it_finds_as_themselves(any_s
     def one_by_one(lookup):
         return {node_id for node_id in ids if any(node.id == node_id for node in lookup(node_id))}
 
+    def nodes_one_by_one(lookup):
+        return {
+            node_id: next(node for node in lookup(node_id) if node.id == node_id)
+            for node_id in ids
+            if any(node.id == node_id for node in lookup(node_id))
+        }
+
     lookup = redirect_aware_lookup(any_store)
     assert lookup.existing(ids) == one_by_one(lookup) == set(ids[:6])
+    assert lookup.nodes(ids) == nodes_one_by_one(lookup)
     merge(any_store, "collectivite:cg93", ["collectivite:conseil-general-du-93", "collectivite:collectivite-cg93"], "t")
     merge(any_store, "association:crid", ["association:ritimo"], "t")
     lookup = redirect_aware_lookup(any_store)
     found = lookup.existing(ids)
     assert found == one_by_one(lookup)
+    assert lookup.nodes(ids) == nodes_one_by_one(lookup) and set(lookup.nodes(ids)) == found
     # merged nodes are found as themselves (the load re-points them); the node merged into
     # is hidden from a reference naming a node merged into it
     assert {"collectivite:conseil-general-du-93", "association:ritimo"} <= found

@@ -110,6 +110,16 @@ def test_lookup_by_id_name_and_alias_is_folded(any_store):
         resolve_one("Oxfam", any_store.find("Oxfam"))
 
 
+def test_existing_ids_and_get_many_name_the_nodes_among_ids_asked_at_once(any_store):
+    any_store.write(batch("a.csv", [CUF, PAIX, NANTERRE]))
+    absent = [f"collectivite:com-{code:05d}" for code in range(20_000)]
+    asked = [*absent, "theme:paix", "Cités Unies France", "collectivite:com-92050", "association:cuf"]
+    assert any_store.existing_ids(asked) == {"theme:paix", "collectivite:com-92050", "association:cuf"}
+    assert any_store.existing_ids([]) == set()
+    assert any_store.get_many(asked) == {node.id: node for node in (CUF, PAIX, NANTERRE)}
+    assert any_store.get_many([]) == {}
+
+
 def test_ambiguous_lookup_lists_candidates(any_store):
     any_store.write(batch("a.csv", [CUF, CUF_BIS]))
     with pytest.raises(AmbiguousReference) as caught:

@@ -290,6 +290,22 @@ def test_monthly_zip_with_mixed_encodings_and_arrondissements(invoke):
     assert node(invoke.store, "association:rna-W932009999").name == "AMICALE DES JOUEURS DE PÉTANQUE DE BOBIGNY"
 
 
+def test_rna_links_are_the_same_whatever_the_run_of_rows_whose_communes_are_looked_up_together(
+    invoke, tmp_path, monkeypatch
+):
+    graphs = []
+    for rows in (rna._LOOKUP_ROWS, 2, 1):
+        monkeypatch.setattr(rna, "_LOOKUP_ROWS", rows)
+        store = str(tmp_path / f"lookup-{rows}.db")
+        assert invoke("load", *map(str, COG), store_location=store).exit_code == 0
+        result = invoke("load", sample("rna_waldec_20241001.zip"), store_location=store)
+        assert result.exit_code == 0, result.output
+        graphs.append(graph_of(store))
+    assert graphs[1] == graphs[0] and graphs[2] == graphs[0]
+    links = {(relation.source, relation.type, relation.target) for relation in graphs[0][1]}
+    assert ("association:rna-W751000123", "LOCATED_IN", "collectivite:arm-75111") in links
+
+
 @pytest.mark.parametrize(
     "options, expected",
     [
@@ -617,11 +633,13 @@ def test_fast_name_key_folds_like_normalise_whatever_the_text(text):
     assert name_key(text) == normalise(text)
 
 
-def test_loaders_stream_rna_without_holding_the_file(tmp_path):
+def test_loaders_stream_rna_without_holding_the_file(tmp_path, monkeypatch):
+    # Rows are read ahead only as far as the run whose communes are looked up together.
+    monkeypatch.setattr(rna, "_LOOKUP_ROWS", 2)
     (load,) = open_sources([SAMPLES / "rna_waldec_20241001.zip"], None, "t", options=LoadOptions())
     records = iter(load.records)
     first = next(records)
-    assert isinstance(first, NodeRecord) and load.report.rows_read == 1
+    assert isinstance(first, NodeRecord) and load.report.rows_read == 2
     assert json.loads(json.dumps(first.node.attrs))["rna_id"] == "W751000123"
     with zipfile.ZipFile(SAMPLES / "rna_waldec_20241001.zip") as archive:
         assert len(archive.namelist()) == 3

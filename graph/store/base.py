@@ -290,6 +290,13 @@ class GraphStore(Protocol):
     def find(self, reference: str) -> list[Node]:
         """Nodes whose id is ``reference``, or whose name or alias folds to it."""
 
+    def get_many(self, node_ids: Iterable[str]) -> dict[str, Node]:
+        """The nodes among ``node_ids``, by id, asked at once."""
+
+    def existing_ids(self, node_ids: Iterable[str]) -> set[str]:
+        """Which of ``node_ids`` are nodes of the store, asked at once (a register names tens
+        of thousands of communes: a ``get`` for each would be a round trip each)."""
+
     def nodes(self, kind: str | None = None, search: str | None = None) -> list[Node]:
         """Nodes sorted by id, of one kind and/or whose name or alias contains ``search``."""
 

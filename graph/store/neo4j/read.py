@@ -8,6 +8,7 @@ from typing import Any
 
 import networkx as nx
 
+from ...errors import StoreError
 from ...model import KINDS, Batch, Node, NodeRecord, Relation, RelationRecord, Source, normalise
 from ..base import (
     NodeClaim,
@@ -34,6 +35,7 @@ from .schema import (
     RELATION_CLAIM,
     SCHEMA_VERSION,
     SOURCE,
+    _chunks,
     _claim_aliases,
     _dumps,
     _label,
@@ -44,6 +46,9 @@ from .schema import (
 
 __all__ = ["ReadMixin"]
 
+
+#: Reads of one answer before :meth:`ReadMixin._read_between_publications` gives up.
+_READ_ATTEMPTS = 10
 
 _PUBLICATIONS = f"MATCH (p:{PENDING_LOAD}) RETURN p.id AS id, p.published AS published ORDER BY id"
 
@@ -63,12 +68,17 @@ class ReadMixin:
         are read committed: one query can meet some rows before a publication and others after
         it (a claim and its ``Source``, one node's old form and another's new one). Each
         publication changes the pending loads, so reading them before and after tells whether
-        the rows may mix."""
-        while True:
+        the rows may mix. Each publication is one short transaction: a read that loads keep
+        overtaking :data:`_READ_ATTEMPTS` times in a row stops with :class:`StoreError`."""
+        for _ in range(_READ_ATTEMPTS):
             pending = self._read(_PUBLICATIONS)
             rows = self._read(query, **params)
             if self._read(_PUBLICATIONS) == pending:
                 return rows
+        raise StoreError(
+            f"loads were published on {self.location} while this was read, {_READ_ATTEMPTS} times in a row: "
+            "read again once they end"
+        )
 
     @staticmethod
     def _node(record: Mapping[str, Any]) -> Node:
@@ -93,6 +103,26 @@ class ReadMixin:
         rows = self._read(f"MATCH (n:{NODE} {{id: $id}}) WHERE {_visible('n')} RETURN {self._NODE_FIELDS}", id=node_id)
         rows = list(_present(rows, "id"))
         return self._node(rows[0]) if rows else None
+
+    def get_many(self, node_ids: Iterable[str]) -> dict[str, Node]:
+        found: dict[str, Node] = {}
+        for chunk in _chunks(sorted(set(node_ids))):
+            rows = self._read(
+                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) WHERE {_visible('n')} RETURN {self._NODE_FIELDS}",
+                ids=list(chunk),
+            )
+            found.update((row["id"], self._node(row)) for row in _present(rows, "id"))
+        return found
+
+    def existing_ids(self, node_ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(node_ids))):
+            rows = self._read(
+                f"UNWIND $ids AS id MATCH (n:{NODE} {{id: id}}) WHERE {_visible('n')} RETURN n.id AS id",
+                ids=list(chunk),
+            )
+            found.update(row["id"] for row in _present(rows, "id"))
+        return found
 
     def find(self, reference: str) -> list[Node]:
         exact = self.get(reference.strip())

@@ -41,6 +41,13 @@ class ReadMixin:
         row = self._db.execute("SELECT id, kind, name, aliases, attrs FROM nodes WHERE id = ?", (node_id,)).fetchone()
         return self._node(row) if row else None
 
+    def get_many(self, node_ids: Iterable[str]) -> dict[str, Node]:
+        rows = self._db.execute(
+            "SELECT id, kind, name, aliases, attrs FROM nodes WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(node_ids)),),
+        )
+        return {row[0]: self._node(row) for row in rows}
+
     def existing_ids(self, node_ids: Iterable[str]) -> set[str]:
         """Which of ``node_ids`` are nodes of the store, asked in one statement (``get``
         for each would decode every node found)."""
