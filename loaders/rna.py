@@ -57,6 +57,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from json.encoder import encode_basestring
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -255,7 +256,7 @@ class _Places:
     def learn(self, codes: set[str]) -> None:
         """Find the nodes of these codes, those not known yet asked of the store at once
         when the lookup can (``lookup.existing(ids)``), else one by one."""
-        new = codes - self.cache.keys()
+        new = codes.difference(self.cache)
         existing = getattr(self.lookup, "existing", None)
         if not new or existing is None:
             for code in new:
@@ -449,10 +450,10 @@ def _read_and_send(members: list[Member], options: LoadOptions, encoder: Any, ch
             if code:
                 places.append((node_id, code, place))
             if len(claims) >= chunk_size:
-                _send(out, ("nodes", encode(claims.values()), places, report.rows_read))
+                _send(out, ("nodes", _by_name_key(encode(claims.values())), places, report.rows_read))
                 claims, places = {}, []
         if claims or places:
-            _send(out, ("nodes", encode(claims.values()), places, report.rows_read))
+            _send(out, ("nodes", _by_name_key(encode(claims.values())), places, report.rows_read))
         _send(out, ("end", report))
     except BrokenPipeError:
         raise
@@ -462,6 +463,14 @@ def _read_and_send(members: list[Member], options: LoadOptions, encoder: Any, ch
         except Exception:
             error = RuntimeError(f"{type(error).__name__}: {error}")
         _send(out, ("error", error))
+
+
+def _by_name_key(chunk: tuple) -> tuple:
+    """A chunk of node claims, its names in the order of their keys (the order the store
+    writes them in, keeping their order for one key): sorted here, a chunk is sorted while
+    the loading process writes the one before."""
+    chunk[2].sort(key=itemgetter(0))
+    return chunk
 
 
 def _send(out: IO[bytes], message: tuple) -> None:
@@ -529,6 +538,8 @@ class _Links:
     def __init__(self, lookup: Lookup | None, known_ids: set[str]):
         self.place_of = _Places(lookup, known_ids)
         self.unplaced: dict[str, int] = {}
+        # The codes :meth:`places` found no node for.
+        self._nowhere: set[str] = set()
 
     def __call__(self, node_id: str, code: str, place: str) -> RelationRecord | None:
         where = self.place_of(code)
@@ -541,9 +552,12 @@ class _Links:
         """The node each code of ``(node_id, code, place)`` rows names (None for none),
         counting the rows whose code names none."""
         known = self.place_of.cache
-        codes = {code for _, code, _ in rows}
-        self.place_of.learn(codes)
-        if None in map(known.__getitem__, codes):
+        codes = set(map(itemgetter(1), rows))
+        new = codes.difference(known)
+        if new:
+            self.place_of.learn(new)
+            self._nowhere.update(code for code in new if known[code] is None)
+        if not self._nowhere.isdisjoint(codes):
             for _, code, _ in rows:
                 if known[code] is None:
                     self.unplaced[code] = self.unplaced.get(code, 0) + 1
@@ -600,6 +614,9 @@ class _Lines:
             rest = text[end:]
             yield io.StringIO(text[:end], newline="")
 
+
+#: The longest line read without the csv module: no cell of it can pass ``csv.field_size_limit()``.
+_FIELD_LIMIT = csv.field_size_limit()
 
 #: Distinct cell values remembered, beyond which the memory is emptied (an extract is
 #: read in constant memory whatever its size).
@@ -693,7 +710,8 @@ def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> It
     set_aside = report.set_aside_field
     for member in members:
         with member.binary() as (raw, encoding):
-            lines = _Lines(raw, encoding)
+            decoded = _Lines(raw, encoding)
+            lines = iter(decoded)
             reader = csv.reader(lines, delimiter=";")
             try:
                 header = [fold_header(cell) for cell in next(reader)]
@@ -716,10 +734,21 @@ def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> It
                 col["siteweb"],
                 col["adrs_codepostal"],
             )
-            line = 1
+            line, consumed = 1, reader.line_num
             try:
-                for cells in reader:
-                    start, line = line + 1, reader.line_num
+                for text in lines:
+                    if '"' in text or len(text) > _FIELD_LIMIT:
+                        # Quoted cells (which may hold line ends) are read by the csv module.
+                        record = csv.reader(itertools.chain((text,), lines), delimiter=";")
+                        cells = next(record)
+                        consumed += record.line_num
+                    else:
+                        # Without quotes a line's cells are what lies between the ";" (as
+                        # csv.reader reads it, in a third less time): the lines end at the first
+                        # line end, and csv.reader's limit on a cell's size cannot be reached.
+                        cells = text.rstrip("\r\n").split(";")
+                        consumed += 1
+                    start, line = line + 1, consumed
                     if len(cells) != width:
                         if not cells or (len(cells) == 1 and not cells[0].strip()):
                             continue
@@ -729,7 +758,7 @@ def _kept(members: list[Member], options: LoadOptions, report: LoadReport) -> It
                         continue
                     report.rows_read += 1
                     # Undecodable bytes are kept as surrogates so that the row, not a buffer ahead, is blamed.
-                    if lines.undecoded and _UNDECODED.search("".join(cells)):
+                    if decoded.undecoded and _UNDECODED.search("".join(cells)):
                         column = next(h for h, cell in zip(header, cells) if _UNDECODED.search(cell))
                         message = f"cannot be decoded as {encoding}: the file mixes encodings; save it in one"
                         report.reject(Problem(file_name, start, column, message), dict(zip(header, cells)))

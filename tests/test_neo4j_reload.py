@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from maillage.cli import main
+from maillage.graph.errors import StoreError
 from maillage.graph.model import Batch, Node, NodeRecord, Relation, RelationRecord, Source
 from maillage.graph.store.neo4j import BATCH_RECORDS_VARIABLE, BatchedLoad, Neo4jStore, stream
+from maillage.graph.store.neo4j import read as neo4j_read
 from maillage.loaders.rna import WALDEC_COLUMNS
 
 pytestmark = pytest.mark.neo4j
@@ -437,3 +439,13 @@ def test_an_unload_killed_leaves_the_source_or_none_and_the_next_unload_complete
         cli(neo4j_uri, "unload", "rna-waldec")
     assert pending(neo4j_store) == NOTHING_PENDING
     assert graph_state(neo4j_uri)[:2] == cogs
+
+
+def test_a_read_that_publications_keep_overtaking_stops_with_a_clear_error(neo4j_store, monkeypatch):
+    neo4j_store.write(Batch(Source("a.csv", "test", "t"), [NodeRecord(Node("theme:paix", "Theme", "Paix"), "a.csv:2")]))
+    # Loads publishing without pause, faked: the pending loads read differ every time.
+    monkeypatch.setattr(neo4j_read, "_PUBLICATIONS", "RETURN randomUUID() AS id")
+    with pytest.raises(StoreError, match=f"{neo4j_read._READ_ATTEMPTS} times in a row"):
+        neo4j_store.nodes()
+    monkeypatch.undo()
+    assert [node.id for node in neo4j_store.nodes()] == ["theme:paix"]

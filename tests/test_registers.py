@@ -290,6 +290,22 @@ def test_monthly_zip_with_mixed_encodings_and_arrondissements(invoke):
     assert node(invoke.store, "association:rna-W932009999").name == "AMICALE DES JOUEURS DE PÉTANQUE DE BOBIGNY"
 
 
+def test_rna_links_are_the_same_whatever_the_run_of_rows_whose_communes_are_looked_up_together(
+    invoke, tmp_path, monkeypatch
+):
+    graphs = []
+    for rows in (rna._LOOKUP_ROWS, 2, 1):
+        monkeypatch.setattr(rna, "_LOOKUP_ROWS", rows)
+        store = str(tmp_path / f"lookup-{rows}.db")
+        assert invoke("load", *map(str, COG), store_location=store).exit_code == 0
+        result = invoke("load", sample("rna_waldec_20241001.zip"), store_location=store)
+        assert result.exit_code == 0, result.output
+        graphs.append(graph_of(store))
+    assert graphs[1] == graphs[0] and graphs[2] == graphs[0]
+    links = {(relation.source, relation.type, relation.target) for relation in graphs[0][1]}
+    assert ("association:rna-W751000123", "LOCATED_IN", "collectivite:arm-75111") in links
+
+
 @pytest.mark.parametrize(
     "options, expected",
     [
@@ -705,6 +721,48 @@ def test_text_read_in_blocks_gives_the_lines_a_text_stream_gives(tmp_path, monke
                 lines = rna._Lines(raw, encoding)
                 assert list(lines) == expected
                 assert lines.undecoded is undecoded
+
+
+def test_rows_with_and_without_quotes_are_read_as_the_csv_module_reads_them(tmp_path):
+    good = (SAMPLES / "rna_waldec_20241001_dpt_93.csv").read_text(encoding="utf-8").splitlines()[1].split(";")
+    title = WALDEC_COLUMNS.index("titre")
+
+    def row(number: int, **cells: str) -> list[str]:
+        values = list(good)
+        values[0] = f"W93{number:07d}"
+        for column, value in cells.items():
+            values[WALDEC_COLUMNS.index(column)] = value
+        return values
+
+    rows = [
+        row(1),
+        row(2, titre='LES "AMIS" ; DU QUARTIER'),
+        row(3, objet="sur deux\r\nlignes", titre="MULTI"),
+        row(4, titre="APRÈS"),
+        ["W930000005", "ligne courte"],
+        row(6, objet='"', titre="FIN ; DE FICHIER"),
+    ]
+    path = tmp_path / "rna_waldec_20241001_dpt_93.csv"
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        writer.writerow(WALDEC_COLUMNS)
+        writer.writerows(rows[:4])
+        out.write("\r\n")
+        writer.writerows(rows[4:])
+    expected, line = [], 1
+    with open(path, encoding="utf-8", newline="") as stream:
+        reader = csv.reader(stream, delimiter=";")
+        next(reader)
+        for cells in reader:
+            if len(cells) == len(WALDEC_COLUMNS):
+                expected.append((cells[title], f"{path.name}:{line + 1}"))
+            line = reader.line_num
+    assert [cells[title] for cells in rows if len(cells) > title] == [t for t, _ in expected]
+    report = rna.LoadReport()
+    kept = list(rna._kept(rna.rna_members(path), LoadOptions(strict=False), report))
+    assert [(k[1], k[9]) for k in kept] == expected
+    assert [k[9] for k in kept] == [f"{path.name}:{n}" for n in (2, 3, 4, 6, 9)]
+    assert [(p.line, p.message) for p in report.problems] == [(8, "2 cells where the header has 39 columns")]
 
 
 # --------------------------------------------------------------------------- fields set aside

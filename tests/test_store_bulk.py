@@ -245,8 +245,13 @@ def _load(store: SQLiteStore, path: Path, lookup=None):
 
 
 def _graph(store: SQLiteStore):
-    names = store.connection.execute("SELECT key, node_id FROM names ORDER BY key, node_id").fetchall()
-    return store.nodes(), store.relations(), names, [(s.name, s.nodes, s.relations) for s in store.sources()]
+    """What a store holds: its graph, and every row of its tables of names, nodes,
+    relations and claims (with the claim each row carries and where it was read)."""
+    tables = [
+        sorted(store.connection.execute(f"SELECT * FROM {table}").fetchall())
+        for table in ("names", "nodes", "relations", "node_claims", "relation_claims")
+    ]
+    return store.nodes(), store.relations(), tables, [(s.name, s.nodes, s.relations) for s in store.sources()]
 
 
 @pytest.fixture
@@ -545,7 +550,10 @@ def test_the_worker_encodes_the_claims_byte_for_byte_as_the_records_read_here_en
     for record in records:
         latest.pop(record.node.id, None)
         latest[record.node.id] = record
-    assert chunk == ("nodes", *encode_nodes(load.source.name, latest.values()))
+    rows, names = encode_nodes(load.source.name, latest.values())
+    # The names come in the order of their keys, and of the rows for one key.
+    assert chunk == ("nodes", rows, sorted(names, key=lambda name: name[0]))
+    assert chunk[2] != names
     attributes = [row[5] for row in chunk[1]]
     assert any('"siret":"73282932000074"' in text for text in attributes) and any(
         "\\\\site" in text for text in attributes

@@ -8,6 +8,7 @@ from typing import Any
 
 import networkx as nx
 
+from ...errors import StoreError
 from ...model import KINDS, Batch, Node, NodeRecord, Relation, RelationRecord, Source, normalise
 from ..base import (
     NodeClaim,
@@ -46,6 +47,9 @@ from .schema import (
 __all__ = ["ReadMixin"]
 
 
+#: Reads of one answer before :meth:`ReadMixin._read_between_publications` gives up.
+_READ_ATTEMPTS = 10
+
 _PUBLICATIONS = f"MATCH (p:{PENDING_LOAD}) RETURN p.id AS id, p.published AS published ORDER BY id"
 
 
@@ -64,12 +68,17 @@ class ReadMixin:
         are read committed: one query can meet some rows before a publication and others after
         it (a claim and its ``Source``, one node's old form and another's new one). Each
         publication changes the pending loads, so reading them before and after tells whether
-        the rows may mix."""
-        while True:
+        the rows may mix. Each publication is one short transaction: a read that loads keep
+        overtaking :data:`_READ_ATTEMPTS` times in a row stops with :class:`StoreError`."""
+        for _ in range(_READ_ATTEMPTS):
             pending = self._read(_PUBLICATIONS)
             rows = self._read(query, **params)
             if self._read(_PUBLICATIONS) == pending:
                 return rows
+        raise StoreError(
+            f"loads were published on {self.location} while this was read, {_READ_ATTEMPTS} times in a row: "
+            "read again once they end"
+        )
 
     @staticmethod
     def _node(record: Mapping[str, Any]) -> Node:

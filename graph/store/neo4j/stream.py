@@ -146,7 +146,9 @@ class StreamMixin:
                     final = digest if digest is not None else load.digest()
                     if final == previous_digest:
                         raise Unchanged
-                    load.retire_dropped()
+                    if stored is not None:
+                        # Only a source loaded before has nodes to retire.
+                        load.retire_dropped()
                     with session.begin_transaction() as tx:
                         load.publish(tx, final)
                         tx.commit()
