@@ -447,5 +447,8 @@ def test_a_read_that_publications_keep_overtaking_stops_with_a_clear_error(neo4j
     monkeypatch.setattr(neo4j_read, "_PUBLICATIONS", "RETURN randomUUID() AS id")
     with pytest.raises(StoreError, match=f"{neo4j_read._READ_ATTEMPTS} times in a row"):
         neo4j_store.nodes()
+    with pytest.raises(StoreError, match=f"{neo4j_read._READ_ATTEMPTS} times in a row"):
+        neo4j_store.graph_arrays()
     monkeypatch.undo()
+    assert neo4j_store.graph_arrays().ids == ["theme:paix"]
     assert [node.id for node in neo4j_store.nodes()] == ["theme:paix"]

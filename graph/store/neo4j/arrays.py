@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..base import GraphArrays
-from .read import _PUBLICATIONS, _present
+from .read import _present
 from .schema import _KIND_OF, _VISIBLE_ENDS, NODE, _visible
 
 __all__ = ["ArraysMixin"]
@@ -51,12 +51,9 @@ class ArraysMixin:
         """The whole graph as :class:`~maillage.graph.store.base.GraphArrays`: what ``to_networkx``
         reads, with the same visibility rules, without its dictionaries. Nodes and relations are
         two reads: they are read again if a load published or finished in between, so that the
-        relations are those of the nodes' graph."""
-        while True:
-            pending = self._read(_PUBLICATIONS)
-            arrays = self._read_graph_arrays()
-            if self._read(_PUBLICATIONS) == pending:
-                return arrays
+        relations are those of the nodes' graph (a :class:`~maillage.graph.errors.StoreError` if
+        loads keep publishing meanwhile, as for the other reads)."""
+        return self._between_publications(self._read_graph_arrays)
 
     def _read_graph_arrays(self) -> GraphArrays:
         # Millions of records come and go, none in a reference cycle: the collector, started

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 import networkx as nx
 
@@ -50,6 +50,8 @@ __all__ = ["ReadMixin"]
 #: Reads of one answer before :meth:`ReadMixin._read_between_publications` gives up.
 _READ_ATTEMPTS = 10
 
+_Answer = TypeVar("_Answer")
+
 _PUBLICATIONS = f"MATCH (p:{PENDING_LOAD}) RETURN p.id AS id, p.published AS published ORDER BY id"
 
 
@@ -70,11 +72,16 @@ class ReadMixin:
         publication changes the pending loads, so reading them before and after tells whether
         the rows may mix. Each publication is one short transaction: a read that loads keep
         overtaking :data:`_READ_ATTEMPTS` times in a row stops with :class:`StoreError`."""
+        return self._between_publications(lambda: self._read(query, **params))
+
+    def _between_publications(self, read: Callable[[], _Answer]) -> _Answer:
+        """What ``read()`` gives, called again if a load published or finished while it ran (see
+        :meth:`_read_between_publications`), :data:`_READ_ATTEMPTS` times at most."""
         for _ in range(_READ_ATTEMPTS):
             pending = self._read(_PUBLICATIONS)
-            rows = self._read(query, **params)
+            answer = read()
             if self._read(_PUBLICATIONS) == pending:
-                return rows
+                return answer
         raise StoreError(
             f"loads were published on {self.location} while this was read, {_READ_ATTEMPTS} times in a row: "
             "read again once they end"
