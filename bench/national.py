@@ -15,7 +15,7 @@ process tree (``maillage`` and the worker process reading the RNA):
 * ``maillage map --focus`` on one commune (its associations, département, EPCI).
 
 Targets (embedded store): RNA load at least 100,000 rows/s, peak under 2 GiB,
-report under 60 s. The figures are appended to ``bench/RESULTS.md`` unless
+report under 60 s; on Neo4j with a 2 GB heap: RNA load at least 20,000 rows/s. The figures are appended to ``bench/RESULTS.md`` unless
 ``--no-record``. Generated files go to a temporary folder, or to ``--keep DIR``,
 where a later run finds them and does not generate them again.
 
@@ -299,11 +299,17 @@ def main() -> int:
         def verdict(met: bool) -> str:
             return "met" if met else "NOT met"
 
-        say(
-            f"targets: RNA load >= 100,000 rows/s {verdict(rate >= 100_000)}; loads' peak < 2 GiB {verdict(load_peak < 2048)} "
-            f"({load_peak:,.0f} MiB); report < 60 s {verdict(report.seconds < 60)}; report's peak < 2 GiB "
-            f"{verdict(report.peak_mib < 2048)}"
-        )
+        if args.store:
+            say(
+                f"targets (Neo4j, 2 GB heap): RNA load >= 20,000 rows/s {verdict(rate >= 20_000)}; "
+                f"loads' peak < 2 GiB {verdict(load_peak < 2048)} ({load_peak:,.0f} MiB)"
+            )
+        else:
+            say(
+                f"targets: RNA load >= 100,000 rows/s {verdict(rate >= 100_000)}; loads' peak < 2 GiB "
+                f"{verdict(load_peak < 2048)} ({load_peak:,.0f} MiB); report < 60 s {verdict(report.seconds < 60)}; "
+                f"report's peak < 2 GiB {verdict(report.peak_mib < 2048)}"
+            )
         ended_load = os.getloadavg()[0]
         shared = max(started_load, ended_load) > (os.cpu_count() or 1)
         say(
