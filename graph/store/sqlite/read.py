@@ -223,74 +223,20 @@ class ReadMixin:
     def graph_arrays(self) -> GraphArrays:
         """The whole graph as :class:`~maillage.graph.store.base.GraphArrays`: what ``to_networkx``
         reads, without its dictionaries (a national register's graph in a fraction of the memory)."""
-        from itertools import repeat
+        from ..arrays import ArraysBuilder, collector_paused
 
-        import numpy as np
-
-        # Millions of rows come and go as tuples, none in a reference cycle: the collector,
-        # started again and again while they are made, would double the time.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            ids: list[str] = []
-            names: list[str] = []
-            kind_codes: dict[str, int] = {}
-            kinds = []
+        built = ArraysBuilder()
+        with collector_paused():
             rows = self._db.execute("SELECT id, kind, name FROM nodes ORDER BY id")
             while chunk := rows.fetchmany(_GRAPH_CHUNK):
-                chunk_ids, chunk_kinds, chunk_names = zip(*chunk)
-                ids.extend(chunk_ids)
-                names.extend(chunk_names)
-                for kind in set(chunk_kinds) - kind_codes.keys():
-                    kind_codes[kind] = len(kind_codes)
-                kinds.append(np.fromiter(map(kind_codes.__getitem__, chunk_kinds), dtype=np.int16, count=len(chunk)))
-            position = dict(zip(ids, range(len(ids))))
-            type_codes: dict[str, int] = {}
-            parts: list[tuple] = []
+                built.add_nodes(*zip(*chunk))
             rows = self._db.execute(
                 "SELECT source, target, type, CASE WHEN instr(attrs, '\"weight\"') "
                 "THEN coalesce(json_extract(attrs, '$.weight'), 1) ELSE 1 END FROM relations"
             )
             while chunk := rows.fetchmany(_GRAPH_CHUNK):
-                starts, ends, types, weights = zip(*chunk)
-                for type_ in set(types) - type_codes.keys():
-                    type_codes[type_] = len(type_codes)
-                start_at = np.fromiter(map(position.get, starts, repeat(-1)), dtype=np.int32, count=len(chunk))
-                end_at = np.fromiter(map(position.get, ends, repeat(-1)), dtype=np.int32, count=len(chunk))
-                # relations to absent nodes are left out, as to_networkx leaves them
-                present = (start_at >= 0) & (end_at >= 0)
-                parts.append(
-                    (
-                        start_at[present],
-                        end_at[present],
-                        np.fromiter(map(type_codes.__getitem__, types), dtype=np.int16, count=len(chunk))[present],
-                        np.array(weights, dtype=float)[present],
-                    )
-                )
-            del position
-        finally:
-            if collecting:
-                gc.enable()
-        columns = (
-            [np.concatenate(column) for column in zip(*parts)]
-            if parts
-            else [
-                np.zeros(0, dtype=np.int32),
-                np.zeros(0, dtype=np.int32),
-                np.zeros(0, dtype=np.int16),
-                np.zeros(0),
-            ]
-        )
-        return GraphArrays(
-            ids,
-            names,
-            np.concatenate(kinds) if kinds else np.zeros(0, dtype=np.int16),
-            tuple(kind_codes),
-            *columns[:2],
-            columns[2],
-            tuple(type_codes),
-            columns[3],
-        )
+                built.add_relations(*zip(*chunk))
+            return built.arrays()
 
     def counts(self) -> dict[str, int]:
         counts = dict(self._db.execute("SELECT kind, count(*) FROM nodes GROUP BY kind ORDER BY kind"))
