@@ -90,6 +90,13 @@ def write_cog(
     return [region, departement, commune]
 
 
+def cog_folder(keep: Path | None, prefix: str) -> tuple[Path, list[Path]]:
+    """The work folder (``keep``, or a new temporary one) and the COG files generated in its ``cog`` folder."""
+    folder = keep or Path(tempfile.mkdtemp(prefix=prefix))
+    (folder / "cog").mkdir(parents=True, exist_ok=True)
+    return folder, write_cog(folder / "cog")
+
+
 def write_waldec(
     path: Path, rows: int, seed: int = 7, codes: Sequence[str] | None = None, active: float = 0.95, sirets: float = 0.0
 ) -> None:

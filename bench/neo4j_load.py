@@ -81,6 +81,14 @@ def synthetic(actors: int, relations: int, sources: int, seed: int = 7) -> list[
     return batches
 
 
+def database_to_wipe(script: str) -> str | None:
+    """The Neo4j URI given in ``MAILLAGE_NEO4J_URI``; without one, say that ``script`` is skipped."""
+    uri = os.environ.get("MAILLAGE_NEO4J_URI")
+    if not uri:
+        print(f"{script}: set MAILLAGE_NEO4J_URI (and NEO4J_PASSWORD) to a Neo4j database it may wipe; skipped")
+    return uri
+
+
 def wipe(store: Neo4jStore) -> None:
     """Delete every node and relationship, in chunks (one huge transaction would need a huge heap),
     and every constraint and index but the token lookups: one left by other work (a uniqueness
@@ -235,9 +243,8 @@ def main() -> int:
     )
     parser.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
     args = parser.parse_args()
-    uri = os.environ.get("MAILLAGE_NEO4J_URI")
+    uri = database_to_wipe("neo4j_load")
     if not uri:
-        print("neo4j_load: set MAILLAGE_NEO4J_URI (and NEO4J_PASSWORD) to a Neo4j database it may wipe; skipped")
         return 0
 
     batches = synthetic(args.actors, args.relations, args.sources)

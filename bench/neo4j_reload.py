@@ -22,14 +22,13 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-from load_rna import write_cog, write_waldec
+from load_rna import cog_folder, write_waldec
 from maillage.graph.store.neo4j import Neo4jStore
-from neo4j_load import server_cpu, wipe
+from neo4j_load import database_to_wipe, server_cpu, wipe
 from results import record
 
 SAMPLE_SECONDS = 0.2
@@ -94,15 +93,10 @@ def main() -> int:
         help="what to run, in this order (without load: on the database as it is, the first extract loaded)",
     )
     args = parser.parse_args()
-    uri = os.environ.get("MAILLAGE_NEO4J_URI")
+    uri = database_to_wipe("neo4j_reload")
     if not uri:
-        print("neo4j_reload: set MAILLAGE_NEO4J_URI (and NEO4J_PASSWORD) to a Neo4j database it may wipe; skipped")
         return 0
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="maillage-neo4j-reload-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    cog_folder = folder / "cog"
-    cog_folder.mkdir(exist_ok=True)
-    cog = write_cog(cog_folder)
+    folder, cog = cog_folder(args.keep, "maillage-neo4j-reload-")
     lines = []
     store = Neo4jStore(uri)
     try:

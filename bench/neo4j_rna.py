@@ -29,15 +29,14 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from load_rna import write_cog, write_waldec
+from load_rna import cog_folder, write_waldec
 from maillage.graph.store.neo4j import Neo4jStore
 from maillage.loaders import LoadOptions, LoadReport
 from maillage.loaders.rna import Member, _kept
-from neo4j_load import server_cpu, wipe
+from neo4j_load import database_to_wipe, server_cpu, wipe
 from results import record
 
 BASELINE_ROWS = 90_000
@@ -126,15 +125,10 @@ def main() -> int:
     parser.add_argument("--plain", action="store_true", help="also write each size with a plain UNWIND loader")
     parser.add_argument("--no-baseline", action="store_true", help="skip the 90,000-row one-transaction load")
     args = parser.parse_args()
-    uri = os.environ.get("MAILLAGE_NEO4J_URI")
+    uri = database_to_wipe("neo4j_rna")
     if not uri:
-        print("neo4j_rna: set MAILLAGE_NEO4J_URI (and NEO4J_PASSWORD) to a Neo4j database it may wipe; skipped")
         return 0
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="maillage-neo4j-rna-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    cog_folder = folder / "cog"
-    cog_folder.mkdir(exist_ok=True)
-    cog = write_cog(cog_folder)
+    folder, cog = cog_folder(args.keep, "maillage-neo4j-rna-")
     lines = []
     store = Neo4jStore(uri)
     try:
