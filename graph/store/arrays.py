@@ -3,9 +3,7 @@ chunk by chunk: what both stores' ``graph_arrays`` share."""
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from itertools import repeat
 from typing import Any
 
@@ -13,21 +11,7 @@ import numpy as np
 
 from .base import GraphArrays
 
-__all__ = ["ArraysBuilder", "collector_paused"]
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the garbage collector: millions of rows come and go as tuples, none in a
-    reference cycle, and the collector, started again and again while they are made,
-    would walk them all each time."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
+__all__ = ["ArraysBuilder"]
 
 
 class ArraysBuilder:

@@ -1,10 +1,13 @@
 """What both stores need: the JSON text they keep claim values in, the signal that a
-streamed write changed nothing, and the check that a claim keeps a node's kind."""
+streamed write changed nothing, the check that a claim keeps a node's kind, and the
+collector paused while millions of rows pass."""
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from ..errors import LoadError
@@ -14,6 +17,7 @@ from .base import Problem
 __all__ = [
     "Unchanged",
     "check_kinds",
+    "collector_paused",
     "encode_json",
     "json_dict",
     "json_list",
@@ -78,3 +82,17 @@ def check_kinds(records: Iterable[NodeRecord], stored: Mapping[str, str]) -> Non
     ]
     if problems:
         raise LoadError(problems)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the garbage collector: millions of rows come and go as tuples, none in a
+    reference cycle, and the collector, started again and again while they are made,
+    would walk them all each time."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()

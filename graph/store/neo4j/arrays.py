@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from ..arrays import ArraysBuilder, collector_paused
+from ..arrays import ArraysBuilder
 from ..base import GraphArrays
+from ..shared import collector_paused
 from .read import _present
 from .schema import _KIND_OF, _VISIBLE_ENDS, NODE, _visible
 

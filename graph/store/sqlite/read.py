@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -15,7 +14,7 @@ from ..base import (
     RelationClaim,
     SourceSummary,
 )
-from ..shared import json_dict, loads_dict, loads_list
+from ..shared import collector_paused, json_dict, loads_dict, loads_list
 from .schema import _SOURCE_NODE_CLAIMS, _SOURCE_RELATION_CLAIMS
 
 if TYPE_CHECKING:
@@ -197,12 +196,8 @@ class ReadMixin:
         if node_ids is not None:
             self._fill_temp("wanted", ((node_id,) for node_id in node_ids))
             query += " AND id IN (SELECT id FROM wanted)"
-        # The graph is dictionaries of dictionaries, several per node, none in a reference
-        # cycle: the collector, started again and again while they are made, would walk
-        # them all each time.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        # The graph is dictionaries of dictionaries, several per node, none in a reference cycle.
+        with collector_paused():
             graph = _networkx_nodes(self._db.execute(query + " ORDER BY id", params))
             if node_ids is None:
                 relations = self._db.execute(
@@ -215,15 +210,12 @@ class ReadMixin:
                     "WHERE r.target IN (SELECT id FROM wanted) ORDER BY r.source, r.type, r.target, r.role"
                 )
             _networkx_edges(graph, relations)
-        finally:
-            if collecting:
-                gc.enable()
         return graph
 
     def graph_arrays(self) -> GraphArrays:
         """The whole graph as :class:`~maillage.graph.store.base.GraphArrays`: what ``to_networkx``
         reads, without its dictionaries (a national register's graph in a fraction of the memory)."""
-        from ..arrays import ArraysBuilder, collector_paused
+        from ..arrays import ArraysBuilder
 
         built = ArraysBuilder()
         with collector_paused():

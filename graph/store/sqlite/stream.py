@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import sqlite3
@@ -17,7 +16,7 @@ from ..base import (
     Problem,
     WriteResult,
 )
-from ..shared import Unchanged, json_dict, json_list, kind_conflict
+from ..shared import Unchanged, collector_paused, json_dict, json_list, kind_conflict
 from .schema import _DEFERRABLE_INDEXES, _KEY_COLUMNS, _RELATIONS_OF, _SOURCE_NODE_CLAIMS
 
 if TYPE_CHECKING:
@@ -58,44 +57,39 @@ class StreamMixin:
         if isinstance(digest, str) and digest == previous:
             return WriteResult(name, 0, 0, unchanged=True)
         writer = _StreamWriter(self, name, chunk_size, fingerprint=digest is None)
-        # Chunks of rows, none in a reference cycle, come and go: the collector, started again
-        # and again while they are made, would walk the ones alive each time.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            with self._rollback_journal(), self._transaction():
-                seq = self._db.execute("SELECT coalesce(max(seq), 0) + 1 FROM sources").fetchone()[0]
-                self._db.execute(
-                    "INSERT INTO sources(name, seq, format, contributor, at, authoritative, digest) VALUES (?, ?, ?, ?, ?, ?, '') "
-                    "ON CONFLICT(name) DO UPDATE SET seq = excluded.seq, format = excluded.format, "
-                    "contributor = excluded.contributor, at = excluded.at, authoritative = excluded.authoritative, digest = ''",
-                    (name, seq, source.format, source.contributor, source.at, int(source.authoritative)),
-                )
-                writer.start()
-                encoded = getattr(records, "encoded", None)
-                if encoded is None:
-                    for record in records:
-                        writer.add(record)
-                else:
-                    # Claims encoded by the reader (the nodes in its own process), records for the rest.
-                    for item in encoded(ClaimEncoder(name), chunk_size):
-                        if isinstance(item, tuple):
-                            writer.add_encoded(item)
-                        else:
-                            writer.add(item)
-                writer.finish()
-                if digest is None:
-                    final = writer.digest(source.authoritative)
-                else:
-                    final = digest() if callable(digest) else digest
-                if final == previous:
-                    raise Unchanged
-                self._db.execute("UPDATE sources SET digest = ? WHERE name = ?", (final, name))
-        except Unchanged:
-            return WriteResult(name, 0, 0, unchanged=True)
-        finally:
-            if collecting:
-                gc.enable()
+        # Chunks of rows, none in a reference cycle, come and go.
+        with collector_paused():
+            try:
+                with self._rollback_journal(), self._transaction():
+                    seq = self._db.execute("SELECT coalesce(max(seq), 0) + 1 FROM sources").fetchone()[0]
+                    self._db.execute(
+                        "INSERT INTO sources(name, seq, format, contributor, at, authoritative, digest) VALUES (?, ?, ?, ?, ?, ?, '') "
+                        "ON CONFLICT(name) DO UPDATE SET seq = excluded.seq, format = excluded.format, "
+                        "contributor = excluded.contributor, at = excluded.at, authoritative = excluded.authoritative, digest = ''",
+                        (name, seq, source.format, source.contributor, source.at, int(source.authoritative)),
+                    )
+                    writer.start()
+                    encoded = getattr(records, "encoded", None)
+                    if encoded is None:
+                        for record in records:
+                            writer.add(record)
+                    else:
+                        # Claims encoded by the reader (the nodes in its own process), records for the rest.
+                        for item in encoded(ClaimEncoder(name), chunk_size):
+                            if isinstance(item, tuple):
+                                writer.add_encoded(item)
+                            else:
+                                writer.add(item)
+                    writer.finish()
+                    if digest is None:
+                        final = writer.digest(source.authoritative)
+                    else:
+                        final = digest() if callable(digest) else digest
+                    if final == previous:
+                        raise Unchanged
+                    self._db.execute("UPDATE sources SET digest = ? WHERE name = ?", (final, name))
+            except Unchanged:
+                return WriteResult(name, 0, 0, unchanged=True)
         return WriteResult(name, writer.node_count, writer.relation_count)
 
 
